@@ -1,0 +1,255 @@
+"""Encoding and strict decoding of protocol v1 messages.
+
+Theory of operation: untrusted bytes pass four gates, cheapest first, and the
+first failure raises ``ProtocolError`` with the close code to send:
+
+1. size (``max_bytes``) before any parsing -> 1009;
+2. cbor2 with a tiny ``max_depth``, no indefinite lengths, every tag refused
+   -> 1007;
+3. the decoded item re-encodes to exactly the input bytes: this refuses
+   trailing bytes and non-shortest encodings, so one message has one spelling
+   -> 1007;
+4. shape, types (``bool`` is not an int) and ranges -> 4001 / 4002.
+
+Nothing but ``ProtocolError`` leaves ``decode_client_message``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import cbor2
+
+from .errors import CloseCode, ProtocolError
+from .messages import (
+    AIM_MAX,
+    BUTTONS_MAX,
+    NAME_MAX_CHARS,
+    NONCE_MAX,
+    UINT32_MAX,
+    ClientMessage,
+    Error,
+    InputFrame,
+    Join,
+    MessageType,
+    Ping,
+    Pong,
+    Role,
+    ServerMessage,
+    Snapshot,
+    Welcome,
+)
+
+DEFAULT_MAX_CLIENT_MESSAGE_BYTES = 256
+_CLIENT_MAX_DEPTH = 1  # client messages are flat arrays
+_SERVER_MAX_DEPTH = 3  # snapshot -> changes -> one entity
+
+
+class _TagRefused(Exception):
+    pass
+
+
+def _refuse_tag(*_args: object) -> Any:
+    raise _TagRefused("CBOR tags are not allowed")
+
+
+class _EveryTag(dict[int, Callable[..., Any]]):
+    """A semantic-decoder table that claims every tag, so none is decoded."""
+
+    def __getitem__(self, key: int) -> Callable[..., Any]:
+        return _refuse_tag
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def get(self, key: int, default: Any = None) -> Callable[..., Any]:
+        return _refuse_tag
+
+
+_EVERY_TAG = _EveryTag()
+
+
+def _loads_strict(data: bytes, max_depth: int) -> Any:
+    try:
+        item = cbor2.loads(
+            data,
+            max_depth=max_depth,
+            allow_indefinite=False,
+            tag_hook=_refuse_tag,
+            semantic_decoders=_EVERY_TAG,
+        )
+    except Exception as exc:  # cbor2 raises several types; all mean "not CBOR we accept"
+        raise ProtocolError(CloseCode.INVALID_PAYLOAD, f"malformed CBOR: {exc}") from None
+    try:
+        canonical = cbor2.dumps(item)
+    except Exception:
+        raise ProtocolError(CloseCode.INVALID_PAYLOAD, "CBOR item cannot be re-encoded") from None
+    if canonical != data:
+        raise ProtocolError(
+            CloseCode.INVALID_PAYLOAD,
+            "trailing bytes or non-shortest CBOR encoding (one item, preferred serialization)",
+        )
+    return item
+
+
+def _int(value: object, low: int, high: int, what: str) -> int:
+    if type(value) is not int or not low <= value <= high:
+        raise ProtocolError(
+            CloseCode.INVALID_MESSAGE, f"{what} must be an integer in [{low}, {high}]"
+        )
+    return value
+
+
+def _check_arity(item: list[Any], n: int, name: str) -> None:
+    if len(item) != n:
+        raise ProtocolError(
+            CloseCode.INVALID_MESSAGE, f"{name} must be an array of {n} items, got {len(item)}"
+        )
+
+
+def _decode_join(item: list[Any]) -> Join:
+    _check_arity(item, 3, "join")
+    role = _int(item[1], 0, max(Role), "join role")
+    name = item[2]
+    if type(name) is not str or not 1 <= len(name) <= NAME_MAX_CHARS or not name.isprintable():
+        raise ProtocolError(
+            CloseCode.INVALID_MESSAGE,
+            f"join name must be 1..{NAME_MAX_CHARS} printable characters",
+        )
+    return Join(Role(role), name)
+
+
+def _decode_input(item: list[Any]) -> InputFrame:
+    _check_arity(item, 5, "input")
+    return InputFrame(
+        seq=_int(item[1], 1, UINT32_MAX, "input seq"),
+        buttons=_int(item[2], 0, BUTTONS_MAX, "input buttons"),
+        aim=_int(item[3], 0, AIM_MAX, "input aim"),
+        ack_tick=_int(item[4], 0, UINT32_MAX, "input ack_tick"),
+    )
+
+
+def _decode_ping(item: list[Any]) -> Ping:
+    _check_arity(item, 2, "ping")
+    return Ping(_int(item[1], 0, NONCE_MAX, "ping nonce"))
+
+
+_CLIENT_DECODERS: dict[int, Callable[[list[Any]], ClientMessage]] = {
+    MessageType.JOIN: _decode_join,
+    MessageType.INPUT: _decode_input,
+    MessageType.PING: _decode_ping,
+}
+
+
+def decode_client_message(
+    data: bytes | str, max_bytes: int = DEFAULT_MAX_CLIENT_MESSAGE_BYTES
+) -> ClientMessage:
+    """Decode one untrusted client message; raise only ``ProtocolError``."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise ProtocolError(CloseCode.UNSUPPORTED_DATA, "text frames are not accepted; send binary")
+    if len(data) > max_bytes:
+        raise ProtocolError(
+            CloseCode.MESSAGE_TOO_BIG, f"message of {len(data)} bytes exceeds {max_bytes}"
+        )
+    item = _loads_strict(bytes(data), _CLIENT_MAX_DEPTH)
+    if type(item) is not list or not item or type(item[0]) is not int:
+        raise ProtocolError(
+            CloseCode.INVALID_MESSAGE, "a message is a non-empty array starting with its type"
+        )
+    decoder = _CLIENT_DECODERS.get(item[0])
+    if decoder is None:
+        raise ProtocolError(CloseCode.UNKNOWN_MESSAGE_TYPE, f"unknown message type {item[0]}")
+    return decoder(item)
+
+
+def encode(message: ClientMessage | ServerMessage) -> bytes:
+    """Encode any protocol message (clients and server use the same function)."""
+    match message:
+        case Join(role, name):
+            return cbor2.dumps([MessageType.JOIN.value, role.value, name])
+        case InputFrame(seq, buttons, aim, ack_tick):
+            return cbor2.dumps([MessageType.INPUT.value, seq, buttons, aim, ack_tick])
+        case Ping(nonce):
+            return cbor2.dumps([MessageType.PING.value, nonce])
+        case Welcome():
+            return cbor2.dumps([MessageType.WELCOME.value, *attrs.astuple(message)])
+        case Snapshot():
+            return encode_snapshot_head(
+                message.tick, message.baseline_tick, message.server_time_ms, message.ack_seq
+            ) + encode_snapshot_body(message.changes, message.removed, message.events)
+        case Pong(nonce, server_time_ms):
+            return cbor2.dumps([MessageType.PONG.value, nonce, server_time_ms])
+        case Error(code, reason):
+            return cbor2.dumps([MessageType.ERROR.value, code, reason])
+    raise TypeError(f"not a protocol message: {message!r}")
+
+
+# A snapshot is an 8-item array. It is sent as head + body so that the body,
+# identical for every connection with the same baseline, is encoded once.
+_SNAPSHOT_ARRAY_HEADER = b"\x88"
+
+
+def encode_snapshot_head(tick: int, baseline_tick: int, server_time_ms: int, ack_seq: int) -> bytes:
+    head = cbor2.dumps([MessageType.SNAPSHOT.value, tick, baseline_tick, server_time_ms, ack_seq])
+    return _SNAPSHOT_ARRAY_HEADER + head[1:]
+
+
+def encode_snapshot_body(changes: Any, removed: Any, events: Any) -> bytes:
+    """The last three snapshot items, without an array header of their own."""
+    return cbor2.dumps((changes, removed, events))[1:]
+
+
+# ---------------------------------------------------------------- client side
+
+
+def _int_list(value: object, what: str) -> tuple[int, ...]:
+    if type(value) is not list or any(type(v) is not int for v in value):
+        raise ProtocolError(CloseCode.INVALID_MESSAGE, f"{what} must be an array of integers")
+    return tuple(value)
+
+
+def _nested_int_lists(value: object, what: str) -> tuple[tuple[int, ...], ...]:
+    if type(value) is not list:
+        raise ProtocolError(CloseCode.INVALID_MESSAGE, f"{what} must be an array")
+    return tuple(_int_list(v, what) for v in value)
+
+
+def decode_server_message(data: bytes | str) -> ServerMessage:
+    """Decode one server message (used by clients); raise only ``ProtocolError``."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise ProtocolError(CloseCode.UNSUPPORTED_DATA, "server sent a text frame")
+    try:
+        item = cbor2.loads(
+            bytes(data),
+            max_depth=_SERVER_MAX_DEPTH,
+            allow_indefinite=False,
+            tag_hook=_refuse_tag,
+            semantic_decoders=_EVERY_TAG,
+        )
+    except Exception as exc:
+        raise ProtocolError(CloseCode.INVALID_PAYLOAD, f"malformed CBOR: {exc}") from None
+    if type(item) is not list or not item or type(item[0]) is not int:
+        raise ProtocolError(CloseCode.INVALID_MESSAGE, "not a protocol message")
+    kind, fields = item[0], item[1:]
+    if kind == MessageType.SNAPSHOT and len(fields) == 7:
+        tick, baseline_tick, server_time_ms, ack_seq = (
+            _int(v, 0, 2**64 - 1, "snapshot header") for v in fields[:4]
+        )
+        return Snapshot(
+            tick,
+            baseline_tick,
+            server_time_ms,
+            ack_seq,
+            changes=_nested_int_lists(fields[4], "snapshot changes"),
+            removed=_int_list(fields[5], "snapshot removed"),
+            events=_nested_int_lists(fields[6], "snapshot events"),
+        )
+    if kind == MessageType.WELCOME and len(fields) == 7:
+        return Welcome(*(_int(v, 0, 2**64 - 1, "welcome field") for v in fields))
+    if kind == MessageType.PONG and len(fields) == 2:
+        return Pong(*(_int(v, 0, 2**64 - 1, "pong field") for v in fields))
+    if kind == MessageType.ERROR and len(fields) == 2 and type(fields[1]) is str:
+        return Error(_int(fields[0], 0, 2**32 - 1, "error code"), fields[1])
+    raise ProtocolError(CloseCode.INVALID_MESSAGE, f"unexpected server message type {kind}")

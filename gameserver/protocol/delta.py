@@ -1,0 +1,75 @@
+"""Snapshot deltas between two wire states.
+
+A wire state maps entity id -> tuple of ints (the game decides the fields;
+field 0 is the entity kind). A delta from ``baseline`` to ``current`` is:
+
+- ``removed``: ids in the baseline that are gone (applied first);
+- ``changes``: ``[id, mask, *values]`` where bit i of ``mask`` says field i is
+  present, values in field order. An id the receiver does not have must carry
+  every field (``mask == 2**len(values) - 1``); an entity whose field count
+  changes is sent as removed and added again.
+
+Invariant (property-tested): ``apply(baseline, *diff(baseline, current)) == current``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from .errors import DeltaError
+
+WireState = Mapping[int, tuple[int, ...]]
+
+
+def diff(baseline: WireState, current: WireState) -> tuple[list[list[int]], list[int]]:
+    """Return ``(changes, removed)`` turning ``baseline`` into ``current``."""
+    changes: list[list[int]] = []
+    removed = [eid for eid in baseline if eid not in current]
+    get = baseline.get
+    for eid, cur in current.items():
+        old = get(eid)
+        if old is cur or old == cur:
+            continue
+        if old is None or len(old) != len(cur):
+            if old is not None:
+                removed.append(eid)
+            changes.append([eid, (1 << len(cur)) - 1, *cur])
+            continue
+        mask = 0
+        entry = [eid, 0]
+        for i, value in enumerate(cur):
+            if value != old[i]:
+                mask |= 1 << i
+                entry.append(value)
+        entry[1] = mask
+        changes.append(entry)
+    return changes, removed
+
+
+def apply(
+    baseline: WireState, changes: Iterable[Sequence[int]], removed: Iterable[int]
+) -> dict[int, tuple[int, ...]]:
+    """Apply a delta to ``baseline``; raise ``DeltaError`` if it does not fit."""
+    state = dict(baseline)
+    for eid in removed:
+        if state.pop(eid, None) is None:
+            raise DeltaError(f"removed entity {eid} is not in the baseline")
+    for change in changes:
+        if len(change) < 3:
+            raise DeltaError("a change needs an id, a mask and at least one field")
+        eid, mask, values = change[0], change[1], change[2:]
+        old = state.get(eid)
+        if old is None:
+            if mask != (1 << len(values)) - 1:
+                raise DeltaError(f"new entity {eid} must carry every field")
+            state[eid] = tuple(values)
+            continue
+        if mask < 0 or mask >> len(old) or mask.bit_count() != len(values):
+            raise DeltaError(f"mask {mask:#x} does not fit entity {eid}")
+        fields = list(old)
+        it = iter(values)
+        for i in range(len(old)):
+            if mask >> i & 1:
+                fields[i] = next(it)
+        state[eid] = tuple(fields)
+    return state

@@ -1,0 +1,95 @@
+"""Protocol v1 messages: one frozen class per message type.
+
+On the wire each message is a CBOR array whose first element is the
+``MessageType``; the attribute order below is the array order. Units and
+ranges are in ``docs/protocol.md``.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+PROTOCOL_VERSION = 1
+SUBPROTOCOL = f"gameserver.v{PROTOCOL_VERSION}"
+
+UINT32_MAX = 2**32 - 1
+NONCE_MAX = 2**53 - 1  # fits a JavaScript number exactly
+BUTTONS_MAX = 255
+AIM_MAX = 65535
+NAME_MAX_CHARS = 32
+
+
+class MessageType(enum.IntEnum):
+    # client -> server
+    JOIN = 1
+    INPUT = 2
+    PING = 3
+    # server -> client
+    WELCOME = 16
+    SNAPSHOT = 17
+    PONG = 18
+    ERROR = 19
+
+
+class Role(enum.IntEnum):
+    PLAYER = 0
+    SPECTATOR = 1
+
+
+@attrs.frozen
+class Join:
+    role: Role
+    name: str
+
+
+@attrs.frozen
+class InputFrame:
+    seq: int  # strictly increasing per connection, starts at 1
+    buttons: int  # bitmask, meaning defined by the game
+    aim: int  # 0..65535 over a full turn
+    ack_tick: int  # tick of the newest snapshot the client has applied (0: none)
+
+
+@attrs.frozen
+class Ping:
+    nonce: int  # echoed in the Pong; clients usually send their clock in ms
+
+
+@attrs.frozen
+class Welcome:
+    protocol_version: int
+    entity_id: int  # 0 for spectators
+    tick_rate: int
+    snapshot_rate: int
+    world_width: int
+    world_height: int
+    tick: int  # the room's current tick
+
+
+@attrs.frozen
+class Snapshot:
+    tick: int
+    baseline_tick: int  # 0: full snapshot, start from an empty world
+    server_time_ms: int
+    ack_seq: int  # newest input seq the server consumed for this player (0 for spectators)
+    changes: tuple[tuple[int, ...], ...]  # (entity_id, field_mask, *present_fields)
+    removed: tuple[int, ...]
+    events: tuple[tuple[int, ...], ...]  # (tick, kind, *args)
+
+
+@attrs.frozen
+class Pong:
+    nonce: int
+    server_time_ms: int
+
+
+@attrs.frozen
+class Error:
+    code: int
+    reason: str
+
+
+ClientMessage = Join | InputFrame | Ping
+ServerMessage = Welcome | Snapshot | Pong | Error

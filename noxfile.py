@@ -1,0 +1,35 @@
+"""Developer tasks: ``nox -s tests``, ``nox -s lint``, ``nox -s typecheck``."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.reuse_existing_virtualenvs = True
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole test suite (unit and integration over real sockets)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", "gameserver", "clients")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    session.install("-e", ".[typecheck]")
+    session.run("mypy")
+
+
+@nox.session
+def serve(session: nox.Session) -> None:
+    """Run a server on 127.0.0.1:8000 (pass other options after --)."""
+    session.install("-e", ".")
+    session.run("gameserver", "serve", *(session.posargs or ["--port", "8000"]))

@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import contextlib
+
+import cbor2
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gameserver.protocol import (
+    CloseCode,
+    Error,
+    InputFrame,
+    Join,
+    Ping,
+    Pong,
+    ProtocolError,
+    Role,
+    Snapshot,
+    Welcome,
+    decode_client_message,
+    decode_server_message,
+    encode,
+)
+
+uint32 = st.integers(0, 2**32 - 1)
+names = st.text(
+    st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp", "Co", "Cn")),
+    min_size=1,
+    max_size=32,
+).filter(str.isprintable)
+
+client_messages = st.one_of(
+    st.builds(Join, st.sampled_from(Role), names),
+    st.builds(
+        InputFrame, st.integers(1, 2**32 - 1), st.integers(0, 255), st.integers(0, 65535), uint32
+    ),
+    st.builds(Ping, st.integers(0, 2**53 - 1)),
+)
+int_tuples = st.lists(st.integers(-(2**31), 2**31), max_size=6).map(tuple)
+server_messages = st.one_of(
+    st.builds(Welcome, *[uint32] * 7),
+    st.builds(
+        Snapshot,
+        uint32,
+        uint32,
+        uint32,
+        uint32,
+        st.lists(int_tuples, max_size=5).map(tuple),
+        st.lists(st.integers(0, 2**31), max_size=5).map(tuple),
+        st.lists(int_tuples, max_size=5).map(tuple),
+    ),
+    st.builds(Pong, uint32, uint32),
+    st.builds(Error, st.integers(0, 100), st.text(max_size=20)),
+)
+
+
+@given(client_messages)
+def test_client_messages_round_trip(message: object) -> None:
+    assert decode_client_message(encode(message)) == message  # type: ignore[arg-type]
+
+
+@given(server_messages)
+def test_server_messages_round_trip(message: object) -> None:
+    assert decode_server_message(encode(message)) == message  # type: ignore[arg-type]
+
+
+@given(st.binary(max_size=300))
+def test_decoder_raises_only_protocol_error_on_random_bytes(data: bytes) -> None:
+    with contextlib.suppress(ProtocolError):
+        decode_client_message(data)
+
+
+cbor_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**64), 2**64)
+    | st.floats()
+    | st.text(max_size=40)
+    | st.binary(max_size=40),
+    lambda inner: (
+        st.lists(inner, max_size=6) | st.dictionaries(st.text(max_size=4), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(cbor_values)
+def test_decoder_raises_only_protocol_error_on_arbitrary_cbor(value: object) -> None:
+    with contextlib.suppress(ProtocolError):
+        decode_client_message(cbor2.dumps(value))
+
+
+@given(st.integers(1, 3), st.lists(cbor_values, max_size=6))
+def test_decoder_raises_only_protocol_error_on_wrong_shapes(kind: int, rest: list[object]) -> None:
+    with contextlib.suppress(ProtocolError):
+        decode_client_message(cbor2.dumps([kind, *rest]))
+
+
+def code_of(data: bytes | str, max_bytes: int = 256) -> CloseCode:
+    with pytest.raises(ProtocolError) as info:
+        decode_client_message(data, max_bytes)
+    return info.value.code
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        ("hello", CloseCode.UNSUPPORTED_DATA),
+        (b"\xff\x00", CloseCode.INVALID_PAYLOAD),
+        (b"\x9f\x02\xff", CloseCode.INVALID_PAYLOAD),  # indefinite-length array
+        (cbor2.dumps(cbor2.CBORTag(1, 5)), CloseCode.INVALID_PAYLOAD),  # tag (datetime)
+        (cbor2.dumps([3, cbor2.CBORTag(2, b"\x01")]), CloseCode.INVALID_PAYLOAD),  # bignum tag
+        (cbor2.dumps([3, 1]) + b"\x00", CloseCode.INVALID_PAYLOAD),  # trailing byte
+        (
+            b"\x82\x03\x1b\x00\x00\x00\x00\x00\x00\x00\x01",
+            CloseCode.INVALID_PAYLOAD,
+        ),  # long int form
+        (cbor2.dumps([3, [1]]), CloseCode.INVALID_PAYLOAD),  # nesting
+        (cbor2.dumps({"type": 3}), CloseCode.INVALID_MESSAGE),
+        (cbor2.dumps([]), CloseCode.INVALID_MESSAGE),
+        (cbor2.dumps(["input"]), CloseCode.INVALID_MESSAGE),
+        (cbor2.dumps([99, 1]), CloseCode.UNKNOWN_MESSAGE_TYPE),
+        (cbor2.dumps([2, 1, 0, 0]), CloseCode.INVALID_MESSAGE),  # input arity
+        (cbor2.dumps([2, 0, 0, 0, 0]), CloseCode.INVALID_MESSAGE),  # seq starts at 1
+        (cbor2.dumps([2, 1, 256, 0, 0]), CloseCode.INVALID_MESSAGE),  # buttons range
+        (cbor2.dumps([2, 1, 0, 65536, 0]), CloseCode.INVALID_MESSAGE),  # aim range
+        (cbor2.dumps([2, 1, True, 0, 0]), CloseCode.INVALID_MESSAGE),  # bool is not an int
+        (cbor2.dumps([2, 1, 1.0, 0, 0]), CloseCode.INVALID_MESSAGE),
+        (cbor2.dumps([1, 2, "bob"]), CloseCode.INVALID_MESSAGE),  # role
+        (cbor2.dumps([1, 0, ""]), CloseCode.INVALID_MESSAGE),  # empty name
+        (cbor2.dumps([1, 0, "x" * 33]), CloseCode.INVALID_MESSAGE),
+        (cbor2.dumps([1, 0, "a\nb"]), CloseCode.INVALID_MESSAGE),  # control character
+        (cbor2.dumps([3, -1]), CloseCode.INVALID_MESSAGE),
+    ],
+)
+def test_each_violation_has_its_documented_close_code(data: bytes | str, code: CloseCode) -> None:
+    assert code_of(data) == code
+
+
+def test_size_is_checked_before_decoding() -> None:
+    # 300 bytes of garbage: too big wins over malformed, so no parsing happened.
+    assert code_of(b"\xff" * 300, max_bytes=256) == CloseCode.MESSAGE_TOO_BIG
+    huge_declared = b"\x5b" + (2**63).to_bytes(8, "big")  # byte string claiming 2**63 bytes
+    assert code_of(huge_declared) == CloseCode.INVALID_PAYLOAD
+
+
+def test_snapshot_encoding_matches_a_plain_cbor_array() -> None:
+    snapshot = Snapshot(7, 6, 1234, 3, ((5, 0b110, 160, 320),), (9,), ((7, 0, 1, 2, 25, 75),))
+    assert cbor2.loads(encode(snapshot)) == [
+        17,
+        7,
+        6,
+        1234,
+        3,
+        [[5, 6, 160, 320]],
+        [9],
+        [[7, 0, 1, 2, 25, 75]],
+    ]
