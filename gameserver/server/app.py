@@ -1,0 +1,124 @@
+"""The game server process: WebSocket front door, rooms, graceful shutdown.
+
+trio-websocket performs the opening handshake. A request that does not offer
+our subprotocol is rejected with HTTP 400 and a body that says why. Each
+accepted connection is served by a ``WsConnection`` attached to a room until
+it closes; exceptions are caught at this boundary (one escaping a handler
+would take the whole server down): the connection gets 1011, the traceback
+goes to the log, every other connection carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from functools import partial
+
+import trio
+from trio_websocket import WebSocketRequest, WebSocketServer, serve_websocket
+
+from gameserver.config import Config
+from gameserver.protocol import SUBPROTOCOL, CloseCode
+from gameserver.sim.arena import Arena
+
+from .metrics import Metrics
+from .room import Room
+from .transport import WsConnection
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ROOM = "default"
+
+
+class GameServer:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.metrics = Metrics()
+        seed = config.seed if config.seed is not None else secrets.randbits(32)
+        game = Arena(config.arena, seed=seed, tick_rate=config.tick_rate)
+        self.rooms = {DEFAULT_ROOM: Room(DEFAULT_ROOM, game, config, self.metrics)}
+        self.seed = seed
+        self.connections: set[WsConnection] = set()
+        self.port = 0
+        self.draining = False
+        self._listener: WebSocketServer | None = None
+        self._connections_changed = trio.Event()
+
+    @property
+    def url(self) -> str:
+        return f"ws://{self.config.host}:{self.port}{self.config.path}"
+
+    async def run(
+        self, *, task_status: trio.TaskStatus[GameServer] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Serve until cancelled. ``await nursery.start(server.run)`` returns once listening."""
+        config = self.config
+        async with trio.open_nursery() as nursery:
+            for room in self.rooms.values():
+                await nursery.start(room.run)
+            handler_nursery = nursery
+            listener = await nursery.start(
+                partial(
+                    serve_websocket,
+                    self._handle,
+                    config.host,
+                    config.port,
+                    ssl_context=None,
+                    handler_nursery=handler_nursery,
+                    max_message_size=config.max_message_bytes,
+                    connect_timeout=config.join_timeout_s,
+                    disconnect_timeout=config.shutdown_timeout_s,
+                )
+            )
+            self._listener = listener
+            self.port = listener.port
+            log.info(
+                "listening on %s (subprotocol %s, %d Hz, seed %d)",
+                self.url,
+                SUBPROTOCOL,
+                config.tick_rate,
+                self.seed,
+            )
+            task_status.started(self)
+
+    async def shutdown(self) -> None:
+        """Close every connection with 1001 and wait (bounded) for the close frames to go out."""
+        self.draining = True
+        log.info("shutting down: closing %d connection(s)", len(self.connections))
+        for connection in list(self.connections):
+            connection.close(CloseCode.GOING_AWAY, "server shutting down")
+        with trio.move_on_after(self.config.shutdown_timeout_s):
+            while self.connections:
+                self._connections_changed = trio.Event()
+                await self._connections_changed.wait()
+
+    async def _handle(self, request: WebSocketRequest) -> None:
+        if self.draining:
+            await request.reject(503, body=b"server shutting down\n")
+            return
+        if SUBPROTOCOL not in request.proposed_subprotocols:
+            self.metrics.handshakes_rejected += 1
+            offered = ", ".join(request.proposed_subprotocols) or "none"
+            body = (
+                f"unsupported subprotocol (offered: {offered}); this server speaks {SUBPROTOCOL}\n"
+            )
+            await request.reject(400, body=body.encode())
+            return
+        ws = await request.accept(subprotocol=SUBPROTOCOL)
+        connection = WsConnection(ws, self.config, self.metrics)
+        room = self.rooms[DEFAULT_ROOM]
+        self.connections.add(connection)
+        self.metrics.connections_opened += 1
+        room.attach(connection)
+        try:
+            await connection.run()
+        except Exception:
+            self.metrics.internal_errors += 1
+            log.exception("%s: unexpected error, closing with 1011", connection.remote)
+            with trio.move_on_after(self.config.shutdown_timeout_s):
+                await ws.aclose(CloseCode.INTERNAL_ERROR, "internal server error")
+        finally:
+            room.detach(connection)
+            self.connections.discard(connection)
+            self.metrics.connections_closed += 1
+            self._connections_changed.set()

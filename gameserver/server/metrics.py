@@ -1,0 +1,42 @@
+"""Process-wide counters. Plain integers: incrementing one costs next to nothing.
+
+The HTTP side exports these later; tests and benchmarks read them directly.
+"""
+
+from __future__ import annotations
+
+import collections
+from typing import Any
+
+import attrs
+
+
+@attrs.define
+class Metrics:
+    connections_opened: int = 0
+    connections_closed: int = 0
+    handshakes_rejected: int = 0  # refused before the WebSocket opened (e.g. no subprotocol)
+    messages_in: int = 0
+    bytes_in: int = 0  # WebSocket payload bytes
+    messages_out: int = 0
+    bytes_out: int = 0
+    snapshots_sent: int = 0
+    snapshots_skipped: int = 0  # conflation: the connection still had a snapshot in flight
+    control_dropped: int = 0  # pongs/errors dropped because the control queue was full
+    inputs_dropped_stale: int = 0  # duplicate or out-of-order sequence numbers
+    inputs_dropped_queue_full: int = 0  # oldest frame dropped from a full input queue
+    spectator_inputs: int = 0  # inputs refused because the sender is a spectator
+    slow_consumer_closes: int = 0  # closed with 4008 after send_timeout_s
+    join_timeouts: int = 0
+    internal_errors: int = 0  # closed with 1011 after an unexpected exception
+    protocol_errors: collections.Counter[int] = attrs.field(factory=collections.Counter)
+
+    @property
+    def connections_active(self) -> int:
+        return self.connections_opened - self.connections_closed
+
+    def as_dict(self) -> dict[str, Any]:
+        data = attrs.asdict(self)
+        data["protocol_errors"] = {str(k): v for k, v in sorted(self.protocol_errors.items())}
+        data["connections_active"] = self.connections_active
+        return data

@@ -1,0 +1,282 @@
+"""A room: one game world, its sessions, and what happens in one tick.
+
+Theory of operation: ``tick()`` is synchronous and runs in three phases.
+
+1. Collect: every connection's arrived messages are decoded by the strict
+   decoder. A connection that has not joined yet may only send ``Join``;
+   a joined player's input frames go to its bounded ``InputQueue``; pings are
+   answered at once on the control queue. A protocol violation closes only
+   that connection, with the close code the ``ProtocolError`` carries.
+2. Step: each player contributes at most one frame (the previous one is
+   repeated when none arrived), then the game steps once.
+3. Deliver (every ``snapshot_divisor`` ticks): each connection gets the newest
+   wire state as a delta against its own baseline, the last snapshot it
+   accepted. Connections with the same baseline share one encoded body; all
+   spectators with the same baseline share the whole message. A connection
+   still sending its previous snapshot is skipped and keeps its baseline.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+
+import trio
+
+from gameserver.config import Config
+from gameserver.protocol import (
+    PROTOCOL_VERSION,
+    CloseCode,
+    Error,
+    ErrorCode,
+    InputFrame,
+    Join,
+    Ping,
+    Pong,
+    ProtocolError,
+    Role,
+    Welcome,
+    decode_client_message,
+    diff,
+    encode,
+    encode_snapshot_body,
+    encode_snapshot_head,
+)
+from gameserver.sim.game import Event, Game
+
+from .inputs import InputQueue, PushResult
+from .metrics import Metrics
+from .session import EMPTY_STATE, Session
+from .ticker import Ticker
+from .transport import Connection
+
+log = logging.getLogger(__name__)
+
+
+class Room:
+    def __init__(self, name: str, game: Game, config: Config, metrics: Metrics) -> None:
+        self.name = name
+        self.game = game
+        self.config = config
+        self.metrics = metrics
+        self.ticker = Ticker(config.tick_rate, self.tick, max_ticks_behind=config.max_ticks_behind)
+        self.sessions: dict[Connection, Session] = {}
+        self._pending: dict[Connection, float] = {}  # connected, not joined yet -> deadline
+        self._events: collections.deque[tuple[int, list[Event]]] = collections.deque(
+            maxlen=config.event_history_ticks
+        )
+        self.player_count = 0
+        self.spectator_count = 0
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        await self.ticker.run(task_status=task_status)
+
+    # -- membership (called from connection handlers) -------------------------
+
+    def attach(self, connection: Connection) -> None:
+        self._pending[connection] = trio.current_time() + self.config.join_timeout_s
+
+    def detach(self, connection: Connection) -> None:
+        self._pending.pop(connection, None)
+        session = self.sessions.pop(connection, None)
+        if session is None:
+            return
+        if session.is_player:
+            self.player_count -= 1
+            self.game.leave(session.entity_id)
+        else:
+            self.spectator_count -= 1
+        log.info(
+            "%s left room %s (%s %r)",
+            connection.remote,
+            self.name,
+            session.role.name.lower(),
+            session.name,
+        )
+
+    # -- one tick ----------------------------------------------------------------
+
+    def tick(self) -> None:
+        self._collect()
+        for session in self.sessions.values():
+            if session.is_player:
+                self._consume_input(session)
+        events = self.game.step()
+        tick = self.game.tick
+        if events:
+            self._events.append((tick, events))
+        if tick % self.config.snapshot_divisor == 0:
+            self._deliver(tick)
+
+    def _collect(self) -> None:
+        if self._pending:
+            now = trio.current_time()
+            for connection, deadline in list(self._pending.items()):
+                for raw in connection.collect():
+                    self._handle_pending(connection, raw)
+                    if connection not in self._pending:
+                        break
+                else:
+                    if now > deadline and not connection.closing:
+                        self.metrics.join_timeouts += 1
+                        self._pending.pop(connection)
+                        connection.close(CloseCode.POLICY_VIOLATION, "no join message in time")
+        for connection, session in list(self.sessions.items()):
+            for raw in connection.collect():
+                self._handle(session, raw)
+                if connection.closing:
+                    break
+
+    def _protocol_error(self, connection: Connection, error: ProtocolError) -> None:
+        self.metrics.protocol_errors[error.code] += 1
+        log.warning("%s protocol error, closing: %s", connection.remote, error)
+        connection.close(error.code, error.reason)
+
+    def _handle_pending(self, connection: Connection, raw: bytes | str) -> None:
+        try:
+            message = decode_client_message(raw, self.config.max_message_bytes)
+            if not isinstance(message, Join):
+                if isinstance(message, Ping):
+                    self._pong(connection, message)
+                    return
+                raise ProtocolError(CloseCode.UNEXPECTED_MESSAGE, "the first message must be join")
+        except ProtocolError as error:
+            self._pending.pop(connection, None)
+            self._protocol_error(connection, error)
+            return
+        del self._pending[connection]
+        self._join(connection, message)
+
+    def _join(self, connection: Connection, join: Join) -> None:
+        config = self.config
+        if join.role is Role.PLAYER:
+            if self.player_count >= config.max_players_per_room:
+                connection.close(CloseCode.ROOM_FULL, "room is full (players)")
+                return
+            entity_id = self.game.join(join.name)
+            self.player_count += 1
+        else:
+            if self.spectator_count >= config.max_spectators_per_room:
+                connection.close(CloseCode.ROOM_FULL, "room is full (spectators)")
+                return
+            entity_id = 0
+            self.spectator_count += 1
+        self.sessions[connection] = Session(
+            connection=connection,
+            role=join.role,
+            name=join.name,
+            entity_id=entity_id,
+            input_queue=InputQueue(config.input_queue_size),
+            joined_tick=self.game.tick,
+        )
+        welcome = Welcome(
+            protocol_version=PROTOCOL_VERSION,
+            entity_id=entity_id,
+            tick_rate=config.tick_rate,
+            snapshot_rate=config.snapshot_rate,
+            world_width=round(self.game.world_width),
+            world_height=round(self.game.world_height),
+            tick=self.game.tick,
+        )
+        connection.send_control(encode(welcome))
+        log.info(
+            "%s joined room %s as %s %r (entity %d)",
+            connection.remote,
+            self.name,
+            join.role.name.lower(),
+            join.name,
+            entity_id,
+        )
+
+    def _handle(self, session: Session, raw: bytes | str) -> None:
+        connection = session.connection
+        try:
+            message = decode_client_message(raw, self.config.max_message_bytes)
+        except ProtocolError as error:
+            self._protocol_error(connection, error)
+            return
+        if isinstance(message, InputFrame):
+            if not session.is_player:
+                self.metrics.spectator_inputs += 1
+                connection.send_control(
+                    encode(Error(ErrorCode.SPECTATOR_INPUT, "spectators cannot send input"))
+                )
+                return
+            result = session.input_queue.push(message)
+            if result is PushResult.STALE:
+                self.metrics.inputs_dropped_stale += 1
+            elif result is PushResult.DISPLACED_OLDEST:
+                self.metrics.inputs_dropped_queue_full += 1
+        elif isinstance(message, Ping):
+            self._pong(connection, message)
+        else:
+            self._protocol_error(
+                connection, ProtocolError(CloseCode.UNEXPECTED_MESSAGE, "already joined")
+            )
+
+    def _pong(self, connection: Connection, ping: Ping) -> None:
+        connection.send_control(encode(Pong(ping.nonce, self.server_time_ms())))
+
+    def _consume_input(self, session: Session) -> None:
+        frame = session.input_queue.pop()
+        if frame is None:
+            frame = session.last_frame
+            if frame is None:
+                return
+        else:
+            session.last_frame = frame
+            session.ack_seq = frame.seq
+            session.last_client_tick = frame.ack_tick
+        self.game.apply_input(session.entity_id, frame.buttons, frame.aim)
+
+    def server_time_ms(self) -> int:
+        return round((trio.current_time() - self.ticker.start_time) * 1000)
+
+    # -- deliver -------------------------------------------------------------------
+
+    def _events_since(self, baseline_tick: int, tick: int) -> list[list[int]]:
+        # A new joiner (baseline 0) gets only this tick's events.
+        first = baseline_tick + 1 if baseline_tick else tick
+        return [
+            [event_tick, event.kind, *event.args]
+            for event_tick, events in self._events
+            if event_tick >= first
+            for event in events
+        ]
+
+    def _deliver(self, tick: int) -> None:
+        state = self.game.wire_state()
+        time_ms = self.server_time_ms()
+        bodies: dict[int, bytes] = {}  # baseline tick -> encoded body
+        spectator_messages: dict[int, bytes] = {}  # baseline tick -> whole message
+        metrics = self.metrics
+        for session in self.sessions.values():
+            connection = session.connection
+            if connection.closing:
+                continue
+            baseline_tick = session.baseline_tick
+            if session.is_player:
+                body = bodies.get(baseline_tick)
+                if body is None:
+                    body = bodies[baseline_tick] = self._encode_body(session, tick, state)
+                message = encode_snapshot_head(tick, baseline_tick, time_ms, session.ack_seq) + body
+            else:
+                message = spectator_messages.get(baseline_tick)  # type: ignore[assignment]
+                if message is None:
+                    body = bodies.get(baseline_tick)
+                    if body is None:
+                        body = bodies[baseline_tick] = self._encode_body(session, tick, state)
+                    message = encode_snapshot_head(tick, baseline_tick, time_ms, 0) + body
+                    spectator_messages[baseline_tick] = message
+            if connection.deliver(message):
+                session.baseline_tick = tick
+                session.baseline_state = state
+            else:
+                metrics.snapshots_skipped += 1
+
+    def _encode_body(self, session: Session, tick: int, state: dict[int, tuple[int, ...]]) -> bytes:
+        baseline = session.baseline_state if session.baseline_tick else EMPTY_STATE
+        changes, removed = diff(baseline, state)
+        return encode_snapshot_body(
+            changes, removed, self._events_since(session.baseline_tick, tick)
+        )

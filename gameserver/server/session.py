@@ -1,0 +1,32 @@
+"""One joined connection inside a room: its role, entity and baseline."""
+
+from __future__ import annotations
+
+import attrs
+
+from gameserver.protocol import InputFrame, Role, WireState
+
+from .inputs import InputQueue
+from .transport import Connection
+
+EMPTY_STATE: WireState = {}
+
+
+@attrs.define(eq=False)
+class Session:
+    connection: Connection
+    role: Role
+    name: str
+    entity_id: int  # 0 for spectators
+    input_queue: InputQueue
+    joined_tick: int
+    # The last snapshot this connection accepted: deltas are computed against it.
+    baseline_tick: int = 0
+    baseline_state: WireState = EMPTY_STATE
+    last_frame: InputFrame | None = None  # repeated when no frame arrives
+    ack_seq: int = 0  # seq of the newest input frame consumed by the simulation
+    last_client_tick: int = 0  # newest snapshot tick the client says it applied
+
+    @property
+    def is_player(self) -> bool:
+        return self.role is Role.PLAYER

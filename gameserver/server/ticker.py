@@ -1,0 +1,99 @@
+"""Fixed-rate tick scheduling on absolute deadlines.
+
+Theory of operation: tick ``n`` is due at ``start + n * dt`` on
+``trio.current_time()``. Sleeping until an absolute deadline (rather than
+``sleep(dt)`` after each tick) means that the time a tick takes, and the
+scheduler's wake-up latency, never accumulate into drift. A tick that
+overruns is followed at once by the next, which catches up; when the loop is
+more than ``max_ticks_behind`` ticks late (a long GC pause, a stalled
+machine) catching up would run a burst of ticks in a row, so it skips ahead to
+the current deadline and counts the skipped ticks instead.
+
+Durations are measured with ``time.perf_counter`` (real CPU-ish time, useful
+even under trio's MockClock); lateness with the trio clock.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import time
+from collections.abc import Callable
+
+import attrs
+import trio
+
+SAMPLE_WINDOW = 1024  # recent ticks kept for percentiles
+
+
+def percentile(samples: collections.abc.Sequence[float], q: float) -> float:
+    """Nearest-rank percentile of ``samples`` (0 when empty)."""
+    if not samples:
+        return 0.0
+    ordered = sorted(samples)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+@attrs.define
+class TickStats:
+    ticks: int = 0  # ticks run
+    skipped_ticks: int = 0  # ticks dropped by skip-ahead
+    durations_s: collections.deque[float] = attrs.field(
+        factory=lambda: collections.deque(maxlen=SAMPLE_WINDOW)
+    )
+    lateness_s: collections.deque[float] = attrs.field(
+        factory=lambda: collections.deque(maxlen=SAMPLE_WINDOW)
+    )
+    max_duration_s: float = 0.0
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "ticks": self.ticks,
+            "skipped_ticks": self.skipped_ticks,
+            "duration_ms_p50": percentile(self.durations_s, 50) * 1000,
+            "duration_ms_p99": percentile(self.durations_s, 99) * 1000,
+            "duration_ms_max": self.max_duration_s * 1000,
+            "lateness_ms_p50": percentile(self.lateness_s, 50) * 1000,
+            "lateness_ms_p99": percentile(self.lateness_s, 99) * 1000,
+        }
+
+
+class Ticker:
+    """Calls ``on_tick()`` (synchronous: a tick never awaits) ``tick_rate`` times a second."""
+
+    def __init__(
+        self, tick_rate: int, on_tick: Callable[[], None], *, max_ticks_behind: int = 5
+    ) -> None:
+        self.interval_s = 1.0 / tick_rate
+        self.max_ticks_behind = max_ticks_behind
+        self.on_tick = on_tick
+        self.stats = TickStats()
+        self.start_time = 0.0
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        self.start_time = trio.current_time()
+        n = 0  # index of the next tick to run
+        task_status.started()
+        while True:
+            deadline = self.start_time + n * self.interval_s
+            now = trio.current_time()
+            if now < deadline:
+                await trio.sleep_until(deadline)
+            else:
+                behind = int((now - deadline) / self.interval_s)
+                if behind > self.max_ticks_behind:
+                    n += behind
+                    self.stats.skipped_ticks += behind
+                    deadline = self.start_time + n * self.interval_s
+                # Let other tasks (readers, writers) run even when we are behind.
+                await trio.lowlevel.checkpoint()
+            self.stats.lateness_s.append(max(0.0, trio.current_time() - deadline))
+            started = time.perf_counter()
+            self.on_tick()
+            duration = time.perf_counter() - started
+            self.stats.durations_s.append(duration)
+            if duration > self.stats.max_duration_s:
+                self.stats.max_duration_s = duration
+            self.stats.ticks += 1
+            n += 1

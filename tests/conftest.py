@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import trio
+
+from gameserver.config import Config
+from gameserver.server import GameServer
+from gameserver.sim.arena import ArenaSettings
+
+
+def make_config(**overrides: object) -> Config:
+    """A test server: port 0 on loopback, fixed seed, an arena without obstacles."""
+    settings = {
+        "host": "127.0.0.1",
+        "port": 0,
+        "seed": 7,
+        "arena": ArenaSettings(obstacle_count=0),
+    }
+    settings.update(overrides)
+    return Config(**settings)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def server(nursery: trio.Nursery) -> AsyncIterator[GameServer]:
+    game_server = GameServer(make_config())
+    await nursery.start(game_server.run)
+    yield game_server

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+import math
+
+from gameserver.sim.game import AIM_STEPS, POSITION_SCALE
+
+
+def position(entity: tuple[int, ...]) -> tuple[float, float]:
+    return entity[1] / POSITION_SCALE, entity[2] / POSITION_SCALE
+
+
+def aim_at(source: tuple[int, ...], target: tuple[int, ...]) -> int:
+    (sx, sy), (tx, ty) = position(source), position(target)
+    return round(math.atan2(ty - sy, tx - sx) / (2 * math.pi) * AIM_STEPS) % AIM_STEPS

@@ -1,0 +1,59 @@
+"""Two players and a spectator over real sockets: they see each other move and score."""
+
+from __future__ import annotations
+
+import trio
+
+from clients import GameClient, connect
+from gameserver.protocol import Role
+from gameserver.server import GameServer
+from gameserver.sim.game import Buttons, EntityKind, EventKind
+
+from .helpers import aim_at, position
+
+
+async def test_players_and_spectator_see_each_other_move_and_score(server: GameServer) -> None:
+    url = server.url
+    async with (
+        connect(url, name="alice") as alice,
+        connect(url, name="bob") as bob,
+        connect(url, role=Role.SPECTATOR, name="watcher") as spectator,
+    ):
+        assert alice.entity_id and bob.entity_id and alice.entity_id != bob.entity_id
+        assert spectator.entity_id == 0
+        everyone_visible = lambda c: alice.entity_id in c.world and bob.entity_id in c.world  # noqa: E731
+        with trio.fail_after(5):
+            for client in (alice, bob, spectator):
+                await client.wait_for(everyone_visible)
+
+        # Alice walks right; Bob and the spectator see it.
+        start_x = position(bob.world[alice.entity_id])[0]
+        with trio.fail_after(5):
+            for _ in range(15):
+                await alice.send_input(Buttons.RIGHT)
+                await alice.next_snapshot()
+            await alice.send_input(0)
+            moved = lambda c: position(c.world[alice.entity_id])[0] > start_x + 40  # noqa: E731
+            await bob.wait_for(moved)
+            await spectator.wait_for(moved)
+        assert alice.ack_seq >= 15  # the server acknowledges consumed inputs
+
+        # Alice shoots Bob until he dies; everyone sees her score.
+        async def shoot(client: GameClient) -> None:
+            while True:
+                me, target = client.world[client.entity_id], client.world[bob.entity_id]
+                await client.send_input(Buttons.FIRE, aim_at(me, target))
+                await client.next_snapshot()
+
+        scored = lambda c: c.world[alice.entity_id][5] == 1  # noqa: E731
+        with trio.fail_after(10):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(shoot, alice)
+                await spectator.wait_for(scored)
+                await bob.wait_for(scored)
+                nursery.cancel_scope.cancel()
+        kinds = {event[1] for event in spectator.events}
+        assert {EventKind.HIT, EventKind.DEATH, EventKind.SCORE} <= kinds
+        assert bob.world[bob.entity_id][6] & 1 == 0  # bob is dead for now
+        assert spectator.world[alice.entity_id][0] == EntityKind.PLAYER
+        assert not alice.errors and not bob.errors and not spectator.errors

@@ -1,0 +1,75 @@
+"""Graceful shutdown: every client gets close code 1001 with a reason, within 2 s."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import trio
+
+from clients import connect
+from gameserver.protocol import CloseCode, Role
+from gameserver.server import GameServer
+
+
+async def test_shutdown_sends_1001_to_everyone(server: GameServer) -> None:
+    async with (
+        connect(server.url, name="a") as a,
+        connect(server.url, name="b") as b,
+        connect(server.url, role=Role.SPECTATOR) as s,
+    ):
+        await s.next_snapshot()
+        started = trio.current_time()
+        await server.shutdown()
+        with trio.fail_after(2):
+            for client in (a, b, s):
+                await client.wait_for(lambda c: c.close_code is not None)
+        assert trio.current_time() - started < 2
+        assert [c.close_code for c in (a, b, s)] == [CloseCode.GOING_AWAY] * 3
+        assert all(c.close_reason for c in (a, b, s))
+        assert not server.connections
+
+
+async def read_until(
+    stream: trio.abc.ReceiveStream, pattern: str, lines: list[str]
+) -> re.Match[str]:
+    buffer = b""
+    while True:
+        chunk = await stream.receive_some()
+        if not chunk:
+            raise AssertionError("server exited early:\n" + "".join(lines) + buffer.decode())
+        buffer += chunk
+        *done, buffer = buffer.split(b"\n")
+        for line in done:
+            lines.append(line.decode() + "\n")
+            if match := re.search(pattern, lines[-1]):
+                return match
+
+
+async def test_serve_command_logs_its_url_and_stops_on_sigint() -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = await trio.lowlevel.open_process(
+        [sys.executable, "-m", "gameserver", "serve", "--host", "127.0.0.1", "--port", "0"],
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    lines: list[str] = []
+    try:
+        assert process.stderr is not None
+        with trio.fail_after(20):
+            match = await read_until(process.stderr, r"listening on (ws://\S+)", lines)
+        async with connect(match.group(1), name="cli") as client:
+            await client.next_snapshot()
+            process.send_signal(signal.SIGINT)
+            with trio.fail_after(2):
+                await client.wait_for(lambda c: c.close_code is not None)
+            assert client.close_code == CloseCode.GOING_AWAY
+        with trio.fail_after(5):
+            assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

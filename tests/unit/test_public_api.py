@@ -1,0 +1,48 @@
+"""The public names are a promise: changing them is a deliberate act."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import clients
+import gameserver
+import gameserver.protocol
+import gameserver.server
+
+
+def test_public_names() -> None:
+    assert gameserver.__all__ == ["Config", "__version__"]
+    assert set(gameserver.server.__all__) == {
+        "Connection",
+        "GameServer",
+        "Metrics",
+        "Room",
+        "TickStats",
+        "Ticker",
+        "WsConnection",
+    }
+    assert {
+        "encode",
+        "decode_client_message",
+        "diff",
+        "apply",
+        "ProtocolError",
+        "CloseCode",
+    } <= set(gameserver.protocol.__all__)
+    for module in (gameserver, gameserver.server, gameserver.protocol, clients):
+        for name in module.__all__:
+            assert hasattr(module, name), f"{module.__name__}.{name}"
+
+
+def test_clients_and_pure_layers_do_not_import_the_server() -> None:
+    code = (
+        "import sys, clients, gameserver.protocol, gameserver.sim.arena; "
+        "print(sorted(m for m in sys.modules if m.startswith(('gameserver.server', 'trio'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = eval(out.stdout)
+    assert not [m for m in loaded if m.startswith("gameserver.server")]
+    code = "import sys, gameserver.protocol, gameserver.sim.arena; print('trio' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"  # the pure layers need no trio

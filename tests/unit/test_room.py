@@ -1,0 +1,154 @@
+"""The room's tick through the connection seam, without sockets.
+
+``FakeConnection`` implements the four-method seam a transport offers, so
+these tests drive collect/step/deliver directly, tick by tick.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from gameserver.protocol import (
+    Join,
+    Role,
+    Snapshot,
+    Welcome,
+    apply,
+    decode_server_message,
+    encode,
+)
+from gameserver.protocol.messages import InputFrame
+from gameserver.server.metrics import Metrics
+from gameserver.server.room import Room
+from gameserver.sim.arena import Arena
+from gameserver.sim.game import POSITION_SCALE, Buttons
+from tests.conftest import make_config
+
+
+@attrs.define(eq=False)
+class FakeConnection:
+    remote: str = "fake"
+    closing: bool = False
+    busy: bool = False  # pretend the previous snapshot is still being written
+    inbox: list[bytes | str] = attrs.Factory(list)
+    sent: list[bytes] = attrs.Factory(list)
+    close_code: int | None = None
+    mirror: dict[int, tuple[int, ...]] = attrs.Factory(dict)
+    mirror_tick: int = 0
+    welcome: Welcome | None = None
+
+    def collect(self) -> list[bytes | str]:
+        messages, self.inbox = self.inbox, []
+        return messages
+
+    def deliver(self, snapshot: bytes) -> bool:
+        if self.busy:
+            return False
+        self._receive(snapshot)
+        self.sent.append(snapshot)
+        return True
+
+    def send_control(self, message: bytes) -> None:
+        self._receive(message)
+
+    def close(self, code: int, reason: str) -> None:
+        self.closing, self.close_code = True, code
+
+    def _receive(self, data: bytes) -> None:
+        message = decode_server_message(data)
+        if isinstance(message, Welcome):
+            self.welcome = message
+        elif isinstance(message, Snapshot):
+            assert message.baseline_tick in (0, self.mirror_tick)
+            base = self.mirror if message.baseline_tick else {}
+            self.mirror = apply(base, message.changes, message.removed)
+            self.mirror_tick = message.tick
+
+
+def make_room(**overrides: object) -> Room:
+    config = make_config(**overrides)
+    return Room("test", Arena(config.arena, seed=1, tick_rate=config.tick_rate), config, Metrics())
+
+
+def join(room: Room, role: Role = Role.PLAYER, name: str = "p") -> FakeConnection:
+    connection = FakeConnection()
+    room.attach(connection)
+    connection.inbox.append(encode(Join(role, name)))
+    return connection
+
+
+def x_of(room: Room, connection: FakeConnection) -> float:
+    assert connection.welcome is not None
+    return room.game.wire_state()[connection.welcome.entity_id][1] / POSITION_SCALE
+
+
+async def test_a_flooding_client_moves_no_faster_than_a_steady_one() -> None:
+    room = make_room()
+    steady, flooder = join(room, name="steady"), join(room, name="flooder")
+    room.tick()
+    for y, connection in ((300.0, steady), (700.0, flooder)):
+        assert connection.welcome is not None
+        room.game.place(connection.welcome.entity_id, 200.0, y)  # type: ignore[attr-defined]
+    start = x_of(room, steady), x_of(room, flooder)
+    seq = {steady: 0, flooder: 0}
+    for _ in range(20):
+        for connection, per_tick in ((steady, 1), (flooder, 10)):
+            for _ in range(per_tick):
+                seq[connection] += 1
+                connection.inbox.append(encode(InputFrame(seq[connection], Buttons.RIGHT, 0, 0)))
+        room.tick()
+    moved = x_of(room, steady) - start[0], x_of(room, flooder) - start[1]
+    assert moved[0] > 100  # 20 ticks at 200 units/s
+    assert moved[1] == moved[0]
+    assert room.metrics.inputs_dropped_queue_full > 0
+
+
+async def test_duplicate_and_stale_inputs_are_dropped_and_counted() -> None:
+    room = make_room()
+    player = join(room)
+    room.tick()
+    for seq in (5, 5, 3, 6):
+        player.inbox.append(encode(InputFrame(seq, Buttons.RIGHT, 0, 0)))
+    room.tick()
+    assert room.metrics.inputs_dropped_stale == 2
+    room.tick()
+    room.tick()  # queue drained: the last frame (6) is repeated, ack stays 6
+    session = room.sessions[player]
+    assert session.ack_seq == 6
+
+
+async def test_a_skipped_connection_catches_up_with_a_delta_against_its_own_baseline() -> None:
+    room = make_room()
+    mover, slow = join(room, name="mover"), join(room, name="slow")
+    for seq in range(1, 11):
+        mover.inbox.append(encode(InputFrame(seq, Buttons.DOWN | Buttons.RIGHT, 0, 0)))
+        if seq == 3:
+            slow.busy = True
+        if seq == 8:
+            slow.busy = False
+        room.tick()
+        assert mover.mirror == room.game.wire_state()
+    assert slow.mirror == room.game.wire_state()
+    assert room.metrics.snapshots_skipped == 5
+    baselines = [decode_server_message(s).baseline_tick for s in slow.sent]  # type: ignore[union-attr]
+    assert baselines == [0, 1, 2, 8, 9]  # tick 8, the first after the gap, is against tick 2
+
+
+async def test_spectators_share_one_encoded_message() -> None:
+    room = make_room()
+    join(room)
+    spectators = [join(room, Role.SPECTATOR, f"s{i}") for i in range(5)]
+    room.tick()
+    room.tick()
+    latest = [s.sent[-1] for s in spectators]
+    assert all(message is latest[0] for message in latest)
+    assert all(s.welcome is not None and s.welcome.entity_id == 0 for s in spectators)
+
+
+async def test_room_full_refuses_the_extra_player() -> None:
+    room = make_room(max_players_per_room=2)
+    first, second, third = join(room), join(room), join(room)
+    room.tick()
+    assert first.welcome and second.welcome and third.welcome is None
+    assert third.close_code == 4009
+    assert room.player_count == 2
