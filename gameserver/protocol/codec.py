@@ -246,8 +246,20 @@ def decode_server_message(data: bytes | str) -> ServerMessage:
             removed=_int_list(fields[5], "snapshot removed"),
             events=_nested_int_lists(fields[6], "snapshot events"),
         )
-    if kind == MessageType.WELCOME and len(fields) == 7:
-        return Welcome(*(_int(v, 0, 2**64 - 1, "welcome field") for v in fields))
+    if kind == MessageType.WELCOME and len(fields) == 9:
+        game, params = fields[7], fields[8]
+        if (
+            type(game) is not str
+            or type(params) is not dict
+            or not all(type(k) is str and type(v) in (int, float) for k, v in params.items())
+        ):
+            raise ProtocolError(CloseCode.INVALID_MESSAGE, "welcome game/params malformed")
+        version, entity_id, tick_rate, snapshot_rate, width, height, tick = (
+            _int(v, 0, 2**64 - 1, "welcome field") for v in fields[:7]
+        )
+        return Welcome(
+            version, entity_id, tick_rate, snapshot_rate, width, height, tick, game, params
+        )
     if kind == MessageType.PONG and len(fields) == 2:
         return Pong(*(_int(v, 0, 2**64 - 1, "pong field") for v in fields))
     if kind == MessageType.ERROR and len(fields) == 2 and type(fields[1]) is str:

@@ -66,6 +66,8 @@ class Welcome:
     world_width: int
     world_height: int
     tick: int  # the room's current tick
+    game: str  # name of the rules, e.g. "arena"
+    params: dict[str, float] = attrs.field(factory=dict)  # rule parameters for prediction
 
 
 @attrs.frozen

@@ -177,6 +177,8 @@ class Room:
             world_width=round(self.game.world_width),
             world_height=round(self.game.world_height),
             tick=self.game.tick,
+            game=self.game.name,
+            params=self.game.client_params(),
         )
         connection.send_control(encode(welcome))
         log.info(

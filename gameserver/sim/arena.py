@@ -144,6 +144,8 @@ def _ticks(seconds: float, tick_rate: int, minimum: int) -> int:
 class Arena:
     """The arena game; implements gameserver.sim.game.Game."""
 
+    name = "arena"
+
     def __init__(
         self, settings: ArenaSettings = DEFAULT_SETTINGS, *, seed: int = 0, tick_rate: int = 30
     ) -> None:
@@ -192,6 +194,11 @@ class Arena:
             )
             for o in self.obstacles
         }
+
+    def client_params(self) -> dict[str, float]:
+        """Every scalar setting: ``ArenaSettings(**params)`` rebuilds the rules on a client."""
+        fields = attrs.asdict(self.settings)
+        return {k: v for k, v in fields.items() if isinstance(v, int | float)}
 
     # ----------------------------------------------------------------- construction
 

@@ -46,6 +46,7 @@ class Event:
 class Game(Protocol):
     """What the server needs from a game's rules. A second game implements this too."""
 
+    name: str  # short rules name sent in the welcome, e.g. "arena"
     tick_rate: int
     tick: int  # number of steps taken so far
     world_width: float
@@ -73,6 +74,10 @@ class Game(Protocol):
 
     def state_hash(self) -> str:
         """Hex blake2b (16 bytes) over the full quantized state incl. tick, rng, cooldowns."""
+        ...
+
+    def client_params(self) -> dict[str, float]:
+        """Rule parameters a client needs to predict its own movement (sent in the welcome)."""
         ...
 
     def entity_position(self, entity_id: int) -> tuple[float, float] | None:

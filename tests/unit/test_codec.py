@@ -39,7 +39,12 @@ client_messages = st.one_of(
 )
 int_tuples = st.lists(st.integers(-(2**31), 2**31), max_size=6).map(tuple)
 server_messages = st.one_of(
-    st.builds(Welcome, *[uint32] * 7),
+    st.builds(
+        Welcome,
+        *[uint32] * 7,
+        game=st.text(max_size=10),
+        params=st.dictionaries(st.text(max_size=8), st.integers(0, 999) | st.floats(0, 1e6)),
+    ),
     st.builds(
         Snapshot,
         uint32,
