@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
-from .client import ClientClosed, GameClient, connect
+from .client import ClientClosed, GameClient, ReconnectFailed, ReconnectPolicy, connect
+from .stats import ClientStats
 
-__all__ = ["ClientClosed", "GameClient", "connect"]
+__all__ = [
+    "ClientClosed",
+    "ClientStats",
+    "GameClient",
+    "ReconnectFailed",
+    "ReconnectPolicy",
+    "connect",
+]

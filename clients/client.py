@@ -1,23 +1,39 @@
-"""A minimal trio client: connect as player or spectator, send inputs, mirror the world.
+"""The trio client library: connect as player or spectator, mirror the world, reconnect.
 
-The mirror is the receiver's half of the snapshot delta protocol: each
-snapshot names the baseline tick it was diffed against, which must be the
-tick the mirror holds (or 0 for a full snapshot), and ``protocol.apply``
-turns the mirror into the new state.
+Theory of operation: ``connect()`` starts one background task that owns the
+WebSocket. It joins, then reads every server message, keeps the world mirror
+(the receiver's half of the delta protocol: each snapshot names the baseline
+tick it was diffed against, which must be the mirror's tick, or 0 for a full
+snapshot) and wakes anyone waiting in ``wait_for``. When the connection drops
+for a reason worth retrying (server restart 1001, abnormal close, refused
+TCP...), the task reconnects with exponential backoff and jitter, joins again
+and starts from a full snapshot; after ``max_attempts`` consecutive failures it
+gives up and ``wait_for`` raises ``ReconnectFailed``. Close codes that say the
+client itself is at fault (protocol errors) are never retried.
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
-import time
+import logging
+import math
+import random
 from collections.abc import AsyncIterator, Callable
 
+import attrs
 import trio
-from trio_websocket import ConnectionClosed, WebSocketConnection, open_websocket_url
+from trio_websocket import (
+    ConnectionClosed,
+    ConnectionRejected,
+    HandshakeError,
+    WebSocketConnection,
+    open_websocket_url,
+)
 
 from gameserver.protocol import (
     SUBPROTOCOL,
+    CloseCode,
     DeltaError,
     Error,
     InputFrame,
@@ -34,11 +50,30 @@ from gameserver.protocol import (
     encode,
 )
 
+from .stats import ClientStats
+
+log = logging.getLogger(__name__)
+
 EVENT_HISTORY = 256
+MAX_SERVER_MESSAGE_BYTES = 4 * 1024 * 1024
+ABNORMAL_CLOSURE = 1006
+# The server closed us for something we did: reconnecting would only repeat it.
+NOT_RETRIED = frozenset(
+    {
+        CloseCode.PROTOCOL_ERROR,
+        CloseCode.UNSUPPORTED_DATA,
+        CloseCode.INVALID_PAYLOAD,
+        CloseCode.POLICY_VIOLATION,
+        CloseCode.MESSAGE_TOO_BIG,
+        CloseCode.UNKNOWN_MESSAGE_TYPE,
+        CloseCode.INVALID_MESSAGE,
+        CloseCode.UNEXPECTED_MESSAGE,
+    }
+)
 
 
 class ClientClosed(Exception):
-    """The server closed the connection (``code``/``reason`` say why)."""
+    """The connection ended (``code``/``reason`` say why) and will not come back."""
 
     def __init__(self, code: int | None, reason: str | None) -> None:
         super().__init__(f"connection closed: {code} {reason or ''}".strip())
@@ -46,25 +81,70 @@ class ClientClosed(Exception):
         self.reason = reason
 
 
+class ReconnectFailed(ClientClosed):
+    """Reconnection gave up after ``attempts`` consecutive failures."""
+
+    def __init__(self, attempts: int, last_error: str) -> None:
+        super().__init__(None, f"gave up after {attempts} attempts: {last_error}")
+        self.attempts = attempts
+        self.last_error = last_error
+
+
+@attrs.frozen
+class ReconnectPolicy:
+    max_attempts: int = 6  # consecutive failed attempts before giving up
+    base_delay_s: float = 0.25  # delay before the first retry; doubles each time
+    max_delay_s: float = 5.0
+    jitter: float = 0.5  # each delay is shortened by a random fraction up to this
+
+    def delay_s(self, attempt: int, rng: random.Random) -> float:
+        """Delay before retry number ``attempt`` (1-based)."""
+        delay: float = min(self.max_delay_s, self.base_delay_s * 2.0 ** (attempt - 1))
+        return delay * (1.0 - self.jitter * rng.random())
+
+
 class GameClient:
-    def __init__(self, ws: WebSocketConnection, role: Role) -> None:
-        self.ws = ws
+    def __init__(
+        self,
+        url: str,
+        *,
+        role: Role = Role.PLAYER,
+        name: str = "player",
+        join: bool = True,
+        subprotocols: list[str] | None = None,
+        reconnect: ReconnectPolicy | None = None,
+        connect_timeout_s: float = 5.0,
+        seed: int | None = None,
+    ) -> None:
+        self.url = url
         self.role = role
+        self.name = name
+        self.join = join
+        self.subprotocols = [SUBPROTOCOL] if subprotocols is None else subprotocols
+        self.reconnect = reconnect
+        self.connect_timeout_s = connect_timeout_s
+        self.stats = ClientStats()
         self.welcome: Welcome | None = None
         self.world: dict[int, tuple[int, ...]] = {}
         self.tick = 0  # tick of the mirrored world
+        self.server_time_ms = 0  # server clock of the mirrored world
         self.ack_seq = 0  # newest input seq the server says it consumed
-        self.snapshots_received = 0
-        self.bytes_received = 0
-        self.bytes_sent = 0
         self.events: collections.deque[tuple[int, ...]] = collections.deque(maxlen=EVENT_HISTORY)
         self.errors: list[Error] = []
-        self.rtt_s: float | None = None
         self.close_code: int | None = None
         self.close_reason: str | None = None
+        self.failure: ClientClosed | None = None  # set once the client is done for good
+        self._ws: WebSocketConnection | None = None
         self._seq = 0
+        self._closing = False
         self._changed = trio.Event()
-        self._welcomed = trio.Event()
+        self._rng = random.Random(seed)
+
+    # -- state ----------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self._ws is not None and self._ws.closed is None
 
     @property
     def entity_id(self) -> int:
@@ -72,43 +152,59 @@ class GameClient:
 
     @property
     def me(self) -> tuple[int, ...] | None:
-        return self.world.get(self.entity_id)
+        return self.world.get(self.entity_id) if self.entity_id else None
 
-    # -- sending -------------------------------------------------------------
+    # -- sending --------------------------------------------------------------
 
-    async def _send(self, data: bytes) -> None:
-        self.bytes_sent += len(data)
-        await self.ws.send_message(data)
+    async def _send(self, data: bytes | str) -> bool:
+        ws = self._ws
+        if ws is None:
+            return False
+        try:
+            await ws.send_message(data)
+        except ConnectionClosed:
+            return False
+        self.stats.messages_sent += 1
+        self.stats.bytes_sent += len(data)
+        return True
 
     async def send_raw(self, data: bytes | str) -> None:
         """Send arbitrary bytes or text (for tests of the server's defences)."""
-        await self.ws.send_message(data)
+        await self._send(data)
 
     async def send_input(self, buttons: int, aim: int = 0) -> int:
-        """Send the next input frame; returns its sequence number."""
+        """Send the next input frame; returns its sequence number (0 if not connected)."""
+        if not self.connected:
+            self.stats.inputs_not_sent += 1
+            return 0
         self._seq += 1
-        await self._send(encode(InputFrame(self._seq, buttons, aim, self.tick)))
-        return self._seq
+        if await self._send(encode(InputFrame(self._seq, buttons, aim, self.tick))):
+            self.stats.inputs_sent += 1
+            return self._seq
+        self.stats.inputs_not_sent += 1
+        return 0
 
     async def ping(self) -> None:
-        await self._send(encode(Ping(time.monotonic_ns() // 1_000_000)))
+        await self._send(encode(Ping(round(trio.current_time() * 1000))))
 
-    # -- receiving -----------------------------------------------------------
+    # -- waiting --------------------------------------------------------------
 
     async def wait_for(self, predicate: Callable[[GameClient], bool]) -> None:
-        """Wait until ``predicate(self)`` holds; raise ``ClientClosed`` if the connection ends."""
+        """Wait until ``predicate(self)`` holds; raise ``ClientClosed`` if the client is done."""
         while not predicate(self):
-            if self.close_code is not None:
-                raise ClientClosed(self.close_code, self.close_reason)
+            if self.failure is not None:
+                raise self.failure
             await self._changed.wait()
 
     async def next_snapshot(self) -> None:
-        count = self.snapshots_received
-        await self.wait_for(lambda c: c.snapshots_received > count)
+        count = self.stats.snapshots_received
+        await self.wait_for(lambda c: c.stats.snapshots_received > count)
 
     def _notify(self) -> None:
         self._changed.set()
         self._changed = trio.Event()
+
+    # -- receiving ------------------------------------------------------------
 
     def _on_snapshot(self, snapshot: Snapshot) -> None:
         if snapshot.baseline_tick == 0:
@@ -122,69 +218,138 @@ class GameClient:
             )
         self.world = apply(base, snapshot.changes, snapshot.removed)
         self.tick = snapshot.tick
+        self.server_time_ms = snapshot.server_time_ms
         self.ack_seq = snapshot.ack_seq
         self.events.extend(snapshot.events)
-        self.snapshots_received += 1
+        self.stats.on_snapshot(trio.current_time())
 
     def handle(self, data: bytes | str) -> None:
-        self.bytes_received += len(data)
+        """Apply one server message to the client's state."""
+        self.stats.messages_received += 1
+        self.stats.bytes_received += len(data)
         message = decode_server_message(data)
         if isinstance(message, Snapshot):
             self._on_snapshot(message)
         elif isinstance(message, Pong):
-            self.rtt_s = time.monotonic_ns() / 1e9 - message.nonce / 1000
+            self.stats.rtts_s.append(trio.current_time() - message.nonce / 1000)
         elif isinstance(message, Welcome):
             self.welcome = message
-            self._welcomed.set()
         elif isinstance(message, Error):
             self.errors.append(message)
 
-    async def _receive_loop(self) -> None:
+    async def _session(self, ws: WebSocketConnection, on_ready: Callable[[], None]) -> None:
+        """One connection's life: join, wait for the welcome (bounded), read until it closes."""
+        self._ws = ws
+        self.world, self.tick, self.welcome = {}, 0, None
+        self._seq = 0
         try:
-            while True:
-                self.handle(await self.ws.get_message())
+            with trio.CancelScope(deadline=trio.current_time() + self.connect_timeout_s) as joining:
+                if self.join:
+                    await self._send(encode(Join(self.role, self.name)))
+                    while self.welcome is None:
+                        self.handle(await ws.get_message())
+                joining.deadline = math.inf
+                on_ready()
                 self._notify()
+                while True:
+                    self.handle(await ws.get_message())
+                    self._notify()
+            if joining.cancelled_caught:
+                self.close_code, self.close_reason = None, "no welcome from the server in time"
         except ConnectionClosed as exc:
-            self.close_code = exc.reason.code if exc.reason else 1006
-            self.close_reason = exc.reason.reason if exc.reason else None
+            reason = exc.reason
+            self.close_code = reason.code if reason else ABNORMAL_CLOSURE
+            self.close_reason = reason.reason if reason else None
         except ProtocolError as exc:
             self.close_code, self.close_reason = exc.code, exc.reason
-            await self.ws.aclose(exc.code, exc.reason)
-        self._welcomed.set()
+            with trio.move_on_after(self.connect_timeout_s):
+                await ws.aclose(exc.code, exc.reason)
+        finally:
+            self._ws = None
+
+    async def _run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        started = False
+        attempt = 0
+
+        def on_ready() -> None:
+            nonlocal started, attempt
+            attempt = 0
+            if not started:
+                started = True
+                task_status.started()
+
+        while True:
+            try:
+                async with open_websocket_url(
+                    self.url,
+                    subprotocols=self.subprotocols,
+                    connect_timeout=self.connect_timeout_s,
+                    disconnect_timeout=self.connect_timeout_s,
+                    max_message_size=MAX_SERVER_MESSAGE_BYTES,
+                ) as ws:
+                    await self._session(ws, on_ready)
+                error = f"closed: {self.close_code} {self.close_reason or ''}".strip()
+                retry = self.close_code not in NOT_RETRIED and self.close_code != CloseCode.NORMAL
+            except (OSError, HandshakeError, trio.TooSlowError) as exc:
+                if isinstance(exc, ConnectionRejected):
+                    body = (exc.body or b"").decode(errors="replace").strip()
+                    self.close_code, self.close_reason = None, f"HTTP {exc.status_code}: {body}"
+                    retry = exc.status_code >= 500
+                else:
+                    cause = exc.__cause__ or exc
+                    self.close_code, self.close_reason = None, f"{type(cause).__name__}: {cause}"
+                    retry = True
+                error = self.close_reason
+                if self.reconnect is None and not started:
+                    raise
+            if self._closing:
+                break
+            if self.reconnect is None or not retry:
+                self.failure = ClientClosed(self.close_code, error)
+                break
+            attempt += 1
+            if attempt > self.reconnect.max_attempts:
+                self.failure = ReconnectFailed(attempt - 1, error)
+                break
+            self.stats.reconnects += 1
+            delay = self.reconnect.delay_s(attempt, self._rng)
+            log.info("%s: %s; reconnecting in %.2fs (attempt %d)", self.url, error, delay, attempt)
+            self._notify()
+            await trio.sleep(delay)
+        if self.failure is None:
+            self.failure = ClientClosed(self.close_code, self.close_reason)
         self._notify()
+        if not started:
+            raise self.failure
 
     async def close(self) -> None:
-        await self.ws.aclose()
+        """Leave: a normal close (1000), no reconnection."""
+        self._closing = True
+        ws = self._ws
+        if ws is not None:
+            with trio.move_on_after(self.connect_timeout_s):
+                await ws.aclose()
 
 
 @contextlib.asynccontextmanager
-async def connect(
-    url: str,
-    *,
-    role: Role = Role.PLAYER,
-    name: str = "player",
-    join: bool = True,
-    subprotocols: list[str] | None = None,
-    connect_timeout_s: float = 5.0,
-) -> AsyncIterator[GameClient]:
-    """Connect, join (unless ``join=False``) and wait for the welcome."""
-    async with open_websocket_url(
-        url,
-        subprotocols=[SUBPROTOCOL] if subprotocols is None else subprotocols,
-        connect_timeout=connect_timeout_s,
-        disconnect_timeout=connect_timeout_s,
-        max_message_size=4 * 1024 * 1024,
-    ) as ws:
-        client = GameClient(ws, role)
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(client._receive_loop)
-            if join:
-                await client._send(encode(Join(role, name)))
-                with trio.fail_after(connect_timeout_s):
-                    await client._welcomed.wait()
-                if client.welcome is None:
-                    raise ClientClosed(client.close_code, client.close_reason)
+async def connect(url: str, **options: object) -> AsyncIterator[GameClient]:
+    """Connect, join and wait for the welcome; leave cleanly on exit.
+
+    Options are those of ``GameClient`` (role, name, join, subprotocols,
+    reconnect, connect_timeout_s, seed).
+    """
+    client = GameClient(url, **options)  # type: ignore[arg-type]
+    failed: BaseException | None = None
+    async with trio.open_nursery() as nursery:
+        try:
+            await nursery.start(client._run)
+        except (OSError, HandshakeError, ClientClosed) as exc:
+            failed = exc  # raised below, outside the nursery, so it is not wrapped in a group
+        if failed is None:
             try:
                 yield client
             finally:
+                await client.close()
                 nursery.cancel_scope.cancel()
+    if failed is not None:
+        raise failed

@@ -60,11 +60,88 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
 
 
+def _add_swarm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from clients.bots import BEHAVIOURS
+
+    p = sub.add_parser(
+        "swarm",
+        help="run headless bots (and spectators) against a server, with live stats",
+        description="Runs bots that join, play at the tick rate and leave after --duration. "
+        "Exit status is non-zero if any bot failed to connect or met a protocol error.",
+    )
+    p.add_argument("--url", required=True, help="server WebSocket URL, e.g. ws://127.0.0.1:8000/ws")
+    p.add_argument("--bots", type=int, default=10, help="player bots (default %(default)s)")
+    p.add_argument(
+        "--duration", type=float, default=10.0, help="seconds to play (default %(default)s)"
+    )
+    p.add_argument("--spectators", type=int, default=0, help="spectator connections (default 0)")
+    p.add_argument("--procs", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument(
+        "--behaviour",
+        choices=BEHAVIOURS,
+        default="mixed",
+        help="what bots do (default %(default)s)",
+    )
+    p.add_argument("--ramp", type=float, default=0.0, help="spread joins over this many seconds")
+    p.add_argument("--seed", type=int, default=0, help="seed of the bots' choices (default 0)")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--first-index", type=int, default=0, help=argparse.SUPPRESS)
+
+
+async def _swarm(args: argparse.Namespace) -> int:
+    from clients.swarm import (
+        Swarm,
+        SwarmOptions,
+        exit_status,
+        run_worker,
+        run_workers,
+        summary_json,
+        summary_text,
+    )
+    from clients.swarm_stats import SwarmTotals
+    from clients.swarm_view import ProgressView
+
+    options = SwarmOptions(
+        url=args.url,
+        bots=args.bots,
+        duration_s=args.duration,
+        spectators=args.spectators,
+        procs=args.procs,
+        behaviour=args.behaviour,
+        ramp_s=args.ramp,
+        seed=args.seed,
+        first_index=args.first_index,
+    )
+    if args.worker:
+        return exit_status(await run_worker(options))
+    view = ProgressView(f"swarm {options.bots} bots -> {options.url}")
+    async with trio.open_nursery() as nursery:
+        if options.procs > 1:
+            live = SwarmTotals()
+
+            def on_progress(totals: SwarmTotals) -> None:
+                nonlocal live
+                live = totals
+
+            nursery.start_soon(view.run, lambda: live)
+            totals, duration = await run_workers(options, on_progress)
+        else:
+            swarm = Swarm(options)
+            nursery.start_soon(view.run, swarm.totals)
+            totals = await swarm.run()
+            duration = swarm.elapsed_s()
+        nursery.cancel_scope.cancel()
+    print(summary_json(totals, duration) if args.json else summary_text(totals, duration))
+    return exit_status(totals)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gameserver", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_serve(sub)
+    _add_swarm(sub)
     return parser
 
 
@@ -92,4 +169,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         trio.run(_serve, config)
         return 0
+    if args.command == "swarm":
+        try:
+            return trio.run(_swarm, args)
+        except ValueError as exc:
+            print(f"gameserver swarm: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            return 130
     return 2

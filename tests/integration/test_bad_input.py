@@ -33,9 +33,9 @@ async def play_steadily(client: GameClient) -> None:
 
 
 async def snapshots_per_second(*clients: GameClient) -> list[int]:
-    before = [c.snapshots_received for c in clients]
+    before = [c.stats.snapshots_received for c in clients]
     await trio.sleep(1.0)
-    return [c.snapshots_received - b for c, b in zip(clients, before, strict=True)]
+    return [c.stats.snapshots_received - b for c, b in zip(clients, before, strict=True)]
 
 
 @pytest.mark.parametrize("case", list(BAD_MESSAGES))

@@ -1,0 +1,312 @@
+"""The bot swarm: many headless clients against one server, with live stats.
+
+Theory of operation: every bot is one trio task holding one ``GameClient``.
+Bots start spread evenly over the ramp, send one input frame per server tick
+on absolute deadlines (so they never drift into sending faster than the
+tick), ping once a second for RTT, and leave with a normal close when the
+duration ends: the run is bounded in time and in connection count. With
+``procs > 1`` the parent starts worker processes (this same command with
+``--worker``), each running its share of bots and printing JSON lines
+(progress, then a final total with samples); the parent merges them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import trio
+from trio_websocket import ConnectionRejected, HandshakeError
+
+from gameserver.protocol import Role
+
+from .bots import BEHAVIOURS, Behaviour, make_behaviour
+from .client import NOT_RETRIED, ClientClosed, GameClient, connect
+from .swarm_stats import SwarmTotals
+
+PROGRESS_INTERVAL_S = 0.5
+LIVE_SAMPLES = 8  # per client, for live percentiles
+
+
+@attrs.frozen
+class SwarmOptions:
+    url: str
+    bots: int
+    duration_s: float
+    spectators: int = 0
+    procs: int = 1
+    behaviour: str = "mixed"
+    ramp_s: float = 0.0
+    seed: int = 0
+    first_index: int = 0  # bot numbering offset (worker processes)
+    ping_interval_s: float = 1.0
+    connect_timeout_s: float = 10.0
+
+    def __attrs_post_init__(self) -> None:
+        if self.bots < 0 or self.spectators < 0 or self.bots + self.spectators == 0:
+            raise ValueError("need at least one bot or spectator")
+        if self.duration_s <= 0:
+            raise ValueError("duration must be > 0")
+        if self.procs < 1:
+            raise ValueError("procs must be >= 1")
+        if self.behaviour not in BEHAVIOURS:
+            raise ValueError(f"behaviour must be one of {', '.join(BEHAVIOURS)}")
+
+
+@attrs.define(eq=False)
+class BotRecord:
+    index: int
+    role: Role
+    client: GameClient | None = None
+    state: str = "waiting"  # waiting, connected, done, failed, dropped
+
+
+def _error_kind(exc: BaseException) -> str:
+    if isinstance(exc, ConnectionRejected):
+        return f"rejected_http_{exc.status_code}"
+    if isinstance(exc, ClientClosed):
+        return _close_kind(exc.code)
+    if isinstance(exc, HandshakeError):
+        # trio-websocket reports a refused TCP connection as a HandshakeError caused by OSError.
+        return "connect_error" if isinstance(exc.__cause__, OSError) else "handshake_error"
+    if isinstance(exc, trio.TooSlowError):
+        return "connect_timeout"
+    return "connect_error"
+
+
+def _close_kind(code: int | None) -> str:
+    if code is None:
+        return "closed"
+    return f"protocol_error_{code}" if code in NOT_RETRIED else f"closed_{code}"
+
+
+class Swarm:
+    def __init__(self, options: SwarmOptions) -> None:
+        self.options = options
+        self.records = [
+            BotRecord(options.first_index + i, Role.PLAYER) for i in range(options.bots)
+        ] + [
+            BotRecord(options.first_index + options.bots + i, Role.SPECTATOR)
+            for i in range(options.spectators)
+        ]
+        self.errors: dict[str, int] = {}
+        self.started_at = 0.0
+        self.finished_at: float | None = None
+
+    def totals(self, *, samples: int | None = LIVE_SAMPLES) -> SwarmTotals:
+        """Totals so far, with each client's newest ``samples`` samples (None: all)."""
+        totals = SwarmTotals(bots=self.options.bots, spectators=self.options.spectators)
+        totals.errors.update(self.errors)
+        for record in self.records:
+            if record.client is not None:
+                totals.add_client(record.client.stats, record.client.tick, samples=samples)
+            totals.connected += record.state in ("connected", "done", "dropped")
+            totals.active += record.state == "connected"
+            totals.failed += record.state == "failed"
+            totals.dropped += record.state == "dropped"
+        return totals
+
+    def elapsed_s(self) -> float:
+        end = self.finished_at if self.finished_at is not None else trio.current_time()
+        return end - self.started_at if self.started_at else 0.0
+
+    async def run(self) -> SwarmTotals:
+        options = self.options
+        self.started_at = trio.current_time()
+        deadline = self.started_at + options.duration_s
+        count = len(self.records)
+        async with trio.open_nursery() as nursery:
+            for i, record in enumerate(self.records):
+                start_at = self.started_at + (options.ramp_s * i / count if count > 1 else 0.0)
+                nursery.start_soon(self._bot, record, start_at, deadline)
+        self.finished_at = trio.current_time()
+        return self.totals(samples=None)
+
+    def _count_error(self, kind: str) -> None:
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+
+    async def _bot(self, record: BotRecord, start_at: float, deadline: float) -> None:
+        options = self.options
+        await trio.sleep_until(start_at)
+        if trio.current_time() >= deadline:
+            return
+        behaviour = make_behaviour(options.behaviour, record.index, options.seed)
+        name = f"{'bot' if record.role is Role.PLAYER else 'spectator'}-{record.index}"
+        try:
+            async with connect(
+                options.url,
+                role=record.role,
+                name=name,
+                connect_timeout_s=options.connect_timeout_s,
+                seed=options.seed + record.index,
+            ) as client:
+                record.client, record.state = client, "connected"
+                await self._play(record, client, behaviour, deadline)
+        except (OSError, HandshakeError, ClientClosed, trio.TooSlowError) as exc:
+            if record.state == "waiting":
+                record.state = "failed"
+                self._count_error(_error_kind(exc))
+            else:
+                raise
+
+    async def _play(
+        self, record: BotRecord, client: GameClient, behaviour: Behaviour, deadline: float
+    ) -> None:
+        assert client.welcome is not None
+        tick_rate = client.welcome.tick_rate
+        interval = 1.0 / tick_rate
+        is_player = record.role is Role.PLAYER
+        next_input = next_ping = trio.current_time()
+        while client.failure is None:
+            now = trio.current_time()
+            if now >= deadline:
+                break
+            if is_player and now >= next_input:
+                buttons, aim = behaviour.next_input(client.world, client.entity_id, tick_rate)
+                await client.send_input(buttons, aim)
+                next_input += interval
+            if now >= next_ping:
+                await client.ping()
+                next_ping += self.options.ping_interval_s
+            wake = min(next_ping, deadline, next_input if is_player else deadline)
+            await trio.sleep_until(wake)
+        if client.failure is not None:
+            record.state = "dropped"
+            self._count_error(_close_kind(client.failure.code))
+        else:
+            record.state = "done"
+
+
+# -- worker processes -----------------------------------------------------------
+
+
+def worker_args(options: SwarmOptions, worker: int) -> tuple[list[str], int, int]:
+    """Command line for worker ``worker``, and how many bots/spectators it runs."""
+
+    def share(total: int) -> tuple[int, int]:
+        base, extra = divmod(total, options.procs)
+        first = worker * base + min(worker, extra)
+        return first, base + (worker < extra)
+
+    first_bot, bots = share(options.bots)
+    first_spec, spectators = share(options.spectators)
+    args = [
+        sys.executable,
+        "-m",
+        "gameserver",
+        "swarm",
+        "--worker",
+        "--url",
+        options.url,
+        "--bots",
+        str(bots),
+        "--spectators",
+        str(spectators),
+        "--duration",
+        str(options.duration_s),
+        "--ramp",
+        str(options.ramp_s),
+        "--behaviour",
+        options.behaviour,
+        "--seed",
+        str(options.seed),
+        "--first-index",
+        str(first_bot + first_spec),
+    ]
+    return args, bots, spectators
+
+
+async def run_workers(
+    options: SwarmOptions, on_progress: Callable[[SwarmTotals], None]
+) -> tuple[SwarmTotals, float]:
+    """Run ``options.procs`` worker processes; merge their totals."""
+    latest: dict[int, SwarmTotals] = {}
+    finals: dict[int, SwarmTotals] = {}
+    started = trio.current_time()
+
+    def combined(source: dict[int, SwarmTotals]) -> SwarmTotals:
+        total = SwarmTotals()
+        for part in source.values():
+            total.merge(part)
+        return total
+
+    async def one(worker: int) -> None:
+        args, bots, spectators = worker_args(options, worker)
+        if bots + spectators == 0:
+            return
+        process = await trio.lowlevel.open_process(args, stdout=-1)
+        assert process.stdout is not None
+        buffer = b""
+        try:
+            while chunk := await process.stdout.receive_some():
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    message = json.loads(line)
+                    totals = SwarmTotals.from_json(message["totals"])
+                    if message["type"] == "final":
+                        finals[worker] = totals
+                    latest[worker] = totals
+                    on_progress(combined(latest))
+        finally:
+            with trio.CancelScope(shield=True):
+                if process.returncode is None:
+                    await process.wait()
+        if worker not in finals:
+            lost = SwarmTotals(bots=bots, spectators=spectators, failed=bots + spectators)
+            lost.errors["worker_crashed"] = 1
+            finals[worker] = lost
+
+    async with trio.open_nursery() as nursery:
+        for worker in range(options.procs):
+            nursery.start_soon(one, worker)
+    return combined(finals), trio.current_time() - started
+
+
+async def run_worker(options: SwarmOptions) -> SwarmTotals:
+    """Worker mode: run the bots, print JSON lines of progress, then the final totals."""
+    swarm = Swarm(options)
+
+    def emit(kind: str, totals: SwarmTotals) -> None:
+        print(json.dumps({"type": kind, "totals": totals.to_json()}), flush=True)
+
+    async with trio.open_nursery() as nursery:
+
+        async def progress() -> None:
+            while True:
+                await trio.sleep(PROGRESS_INTERVAL_S)
+                emit("progress", swarm.totals())
+
+        nursery.start_soon(progress)
+        totals = await swarm.run()
+        nursery.cancel_scope.cancel()
+    emit("final", totals)
+    return totals
+
+
+def exit_status(totals: SwarmTotals) -> int:
+    """Non-zero when any bot failed to connect or met a protocol error."""
+    protocol = any(kind.startswith("protocol_error") for kind in totals.errors)
+    return 1 if totals.failed or protocol or "worker_crashed" in totals.errors else 0
+
+
+def summary_json(totals: SwarmTotals, duration_s: float) -> str:
+    return json.dumps(totals.summary(duration_s))
+
+
+def summary_text(totals: SwarmTotals, duration_s: float) -> str:
+    s: dict[str, Any] = totals.summary(duration_s)
+    lines = [
+        f"swarm: {s['bots']} bots + {s['spectators']} spectators for {s['duration_s']:.1f}s",
+        f"  connected {s['connected']}  failed {s['failed']}  dropped {s['dropped']}",
+        f"  snapshots {s['snapshots_received']} ({s['snapshots_per_bot_s']}/bot/s)",
+        f"  received {s['bytes_received']} B ({s['bytes_per_bot_s']} B/bot/s)"
+        f"  sent {s['bytes_sent']} B",
+        f"  rtt p50 {s['rtt_ms_p50']} ms  p99 {s['rtt_ms_p99']} ms"
+        f"  snapshot gap p99 {s['snapshot_gap_ms_p99']} ms",
+        f"  errors: {s['errors'] or 'none'}",
+    ]
+    return "\n".join(lines)
