@@ -49,7 +49,11 @@ from gameserver.protocol import (
     decode_server_message,
     encode,
 )
+from gameserver.sim.arena import Arena, ArenaSettings
 
+from .clock import ClockEstimator
+from .interpolation import EntityView, Interpolator, default_delay_s
+from .prediction import Predictor
 from .stats import ClientStats
 
 log = logging.getLogger(__name__)
@@ -115,6 +119,8 @@ class GameClient:
         reconnect: ReconnectPolicy | None = None,
         connect_timeout_s: float = 5.0,
         seed: int | None = None,
+        predict: bool = True,
+        interpolate: bool = True,
     ) -> None:
         self.url = url
         self.role = role
@@ -134,6 +140,12 @@ class GameClient:
         self.close_code: int | None = None
         self.close_reason: str | None = None
         self.failure: ClientClosed | None = None  # set once the client is done for good
+        self.predict = predict
+        self.interpolate = interpolate
+        self.clock = ClockEstimator()
+        self.predictor: Predictor | None = None  # players of a game we can predict
+        self.interpolator: Interpolator | None = None
+        self._last_render_s = -math.inf
         self._ws: WebSocketConnection | None = None
         self._seq = 0
         self._closing = False
@@ -180,6 +192,8 @@ class GameClient:
         self._seq += 1
         if await self._send(encode(InputFrame(self._seq, buttons, aim, self.tick))):
             self.stats.inputs_sent += 1
+            if self.predictor is not None:
+                self.predictor.apply_input(self._seq, buttons)
             return self._seq
         self.stats.inputs_not_sent += 1
         return 0
@@ -216,12 +230,63 @@ class GameClient:
                 f"snapshot {snapshot.tick} is against tick {snapshot.baseline_tick}, "
                 f"mirror has {self.tick}"
             )
-        self.world = apply(base, snapshot.changes, snapshot.removed)
+        world = self.world = apply(base, snapshot.changes, snapshot.removed)
         self.tick = snapshot.tick
         self.server_time_ms = snapshot.server_time_ms
         self.ack_seq = snapshot.ack_seq
         self.events.extend(snapshot.events)
-        self.stats.on_snapshot(trio.current_time())
+        now = trio.current_time()
+        self.stats.on_snapshot(now)
+        server_time_s = snapshot.server_time_ms / 1000
+        self.clock.on_snapshot(now, server_time_s)
+        if self.interpolator is not None:
+            self.interpolator.push(server_time_s, world)
+        predictor = self.predictor
+        if predictor is not None:
+            if snapshot.baseline_tick == 0:
+                predictor.set_obstacles_from_world(world)
+            me = world.get(self.entity_id)
+            if me is not None:
+                predictor.reconcile_wire(me, snapshot.ack_seq)
+                self.stats.corrections = predictor.corrections
+
+    def _on_welcome(self, welcome: Welcome) -> None:
+        self.welcome = welcome
+        self.predictor = None
+        if self.predict and self.role is Role.PLAYER and welcome.game == Arena.name:
+            known = {field.name for field in attrs.fields(ArenaSettings)}
+            params = {k: v for k, v in welcome.params.items() if k in known}
+            settings = ArenaSettings(**params)  # type: ignore[arg-type]  # ints stay ints in CBOR
+            self.predictor = Predictor(settings, welcome.tick_rate)
+        self.interpolator = (
+            Interpolator(default_delay_s(welcome.snapshot_rate)) if self.interpolate else None
+        )
+
+    def render_time_s(self) -> float:
+        """Server time at which to draw remote entities now; never goes backwards.
+
+        The clock estimate moves as samples come and go; rendering holds still
+        rather than rewinding when it moves back.
+        """
+        delay = self.interpolator.delay_s if self.interpolator is not None else 0.0
+        target = self.clock.server_now(trio.current_time()) - delay
+        if target < self._last_render_s:
+            return self._last_render_s
+        self._last_render_s = target
+        return target
+
+    def remote_view(self) -> dict[int, EntityView]:
+        """Interpolated poses of every moving entity at ``render_time_s()``."""
+        if self.interpolator is None:
+            return {}
+        return self.interpolator.sample(self.render_time_s())
+
+    def predicted_position(self, elapsed_s: float = 0.0) -> tuple[float, float] | None:
+        """The local player's smoothed predicted position (None before the first snapshot)."""
+        predictor = self.predictor
+        if predictor is None or not predictor.known:
+            return None
+        return predictor.render_position(elapsed_s)
 
     def handle(self, data: bytes | str) -> None:
         """Apply one server message to the client's state."""
@@ -231,9 +296,11 @@ class GameClient:
         if isinstance(message, Snapshot):
             self._on_snapshot(message)
         elif isinstance(message, Pong):
-            self.stats.rtts_s.append(trio.current_time() - message.nonce / 1000)
+            now, sent = trio.current_time(), message.nonce / 1000
+            self.stats.rtts_s.append(now - sent)
+            self.clock.on_pong(sent, now, message.server_time_ms / 1000)
         elif isinstance(message, Welcome):
-            self.welcome = message
+            self._on_welcome(message)
         elif isinstance(message, Error):
             self.errors.append(message)
 

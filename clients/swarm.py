@@ -142,6 +142,7 @@ class Swarm:
                 name=name,
                 connect_timeout_s=options.connect_timeout_s,
                 seed=options.seed + record.index,
+                interpolate=False,  # bots do not render
             ) as client:
                 record.client, record.state = client, "connected"
                 await self._play(record, client, behaviour, deadline)

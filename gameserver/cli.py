@@ -136,12 +136,36 @@ async def _swarm(args: argparse.Namespace) -> int:
     return exit_status(totals)
 
 
+def _add_spectate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("spectate", help="watch a room live in the terminal (q quits)")
+    p.add_argument("--url", required=True, help="server WebSocket URL, e.g. ws://127.0.0.1:8000/ws")
+    p.add_argument("--once", action="store_true", help="take one snapshot and exit")
+    p.add_argument("--json", action="store_true", help="with --once: print the world as JSON")
+    p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+
+
+async def _spectate(args: argparse.Namespace) -> int:
+    from clients.spectate import dump_json, snapshot_json, spectate_live
+
+    if args.once:
+        data = await snapshot_json(args.url)
+        if args.json:
+            print(dump_json(data))
+        else:
+            players = [e for e in data["entities"] if e["kind"] == "player"]
+            print(f"tick {data['tick']}: {len(players)} players, {len(data['entities'])} entities")
+        return 0
+    await spectate_live(args.url, args.duration)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gameserver", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_serve(sub)
     _add_swarm(sub)
+    _add_spectate(sub)
     return parser
 
 
@@ -177,4 +201,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         except KeyboardInterrupt:
             return 130
+    if args.command == "spectate":
+        from trio_websocket import HandshakeError
+
+        from clients import ClientClosed
+
+        try:
+            return trio.run(_spectate, args)
+        except KeyboardInterrupt:
+            return 0
+        except (OSError, HandshakeError, ClientClosed, trio.TooSlowError) as exc:
+            cause = exc.__cause__ or exc
+            print(f"gameserver spectate: cannot watch {args.url}: {cause}", file=sys.stderr)
+            return 1
     return 2
