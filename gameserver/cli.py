@@ -58,6 +58,15 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=defaults.max_players_per_room,
         help="players per room (default %(default)s)",
     )
+    p.add_argument(
+        "--stats-file", default=None, help="write a JSON stats document here every second"
+    )
+    p.add_argument(
+        "--stats-window",
+        type=float,
+        default=defaults.stats_window_s,
+        help="seconds of ticks the stats percentiles cover (default %(default)s)",
+    )
 
 
 def _add_swarm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -187,6 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 snapshot_divisor=args.snapshot_divisor,
                 seed=args.seed,
                 max_players_per_room=args.max_players,
+                stats_file=args.stats_file,
+                stats_window_s=args.stats_window,
             )
         except ValueError as exc:
             print(f"gameserver: {exc}", file=sys.stderr)

@@ -58,6 +58,13 @@ class Config:
     # Shutdown
     shutdown_timeout_s: float = attrs.field(default=2.0, validator=_positive)  # close frames to all
 
+    # Observability
+    stats_file: str | None = None  # write a JSON stats document here every stats_interval_s
+    stats_interval_s: float = attrs.field(default=1.0, validator=_positive)
+    stats_window_s: float = attrs.field(
+        default=60.0, validator=_positive
+    )  # tick percentiles over this
+
     # Game rules
     arena: ArenaSettings = attrs.field(factory=ArenaSettings)
 

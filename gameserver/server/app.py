@@ -10,9 +10,12 @@ goes to the log, every other connection carries on.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import secrets
 from functools import partial
+from typing import Any
 
 import trio
 from trio_websocket import WebSocketRequest, WebSocketServer, serve_websocket
@@ -71,6 +74,8 @@ class GameServer:
                 )
             )
             self._listener = listener
+            if config.stats_file:
+                nursery.start_soon(self._write_stats_forever, config.stats_file)
             self.port = listener.port
             log.info(
                 "listening on %s (subprotocol %s, %d Hz, seed %d)",
@@ -80,6 +85,34 @@ class GameServer:
                 self.seed,
             )
             task_status.started(self)
+
+    def stats(self) -> dict[str, Any]:
+        """Counters and per-room tick health, as plain data."""
+        window_ticks = max(1, round(self.config.stats_window_s * self.config.tick_rate))
+        return {
+            "time_s": trio.current_time(),
+            "metrics": self.metrics.as_dict(),
+            "rooms": {
+                name: {
+                    "players": room.player_count,
+                    "spectators": room.spectator_count,
+                    "tick": room.game.tick,
+                    "ticker": room.ticker.stats.summary(window_ticks),
+                }
+                for name, room in self.rooms.items()
+            },
+        }
+
+    async def _write_stats_forever(self, path: str) -> None:
+        def write(document: str) -> None:
+            temporary = f"{path}.tmp"
+            with open(temporary, "w") as file:
+                file.write(document)
+            os.replace(temporary, path)  # readers never see a half-written file
+
+        while True:
+            await trio.to_thread.run_sync(write, json.dumps(self.stats()))
+            await trio.sleep(self.config.stats_interval_s)
 
     async def shutdown(self) -> None:
         """Close every connection with 1001 and wait (bounded) for the close frames to go out."""

@@ -23,7 +23,7 @@ from collections.abc import Callable
 import attrs
 import trio
 
-SAMPLE_WINDOW = 1024  # recent ticks kept for percentiles
+SAMPLE_WINDOW = 4096  # recent ticks kept for percentiles (over two minutes at 30 Hz)
 
 
 def percentile(samples: collections.abc.Sequence[float], q: float) -> float:
@@ -45,17 +45,20 @@ class TickStats:
     lateness_s: collections.deque[float] = attrs.field(
         factory=lambda: collections.deque(maxlen=SAMPLE_WINDOW)
     )
-    max_duration_s: float = 0.0
 
-    def summary(self) -> dict[str, float]:
+    def summary(self, last: int | None = None) -> dict[str, float]:
+        """Counts, and percentiles over the ``last`` ticks (default: every kept sample)."""
+        durations = list(self.durations_s)[-last:] if last else self.durations_s
+        lateness = list(self.lateness_s)[-last:] if last else self.lateness_s
         return {
             "ticks": self.ticks,
             "skipped_ticks": self.skipped_ticks,
-            "duration_ms_p50": percentile(self.durations_s, 50) * 1000,
-            "duration_ms_p99": percentile(self.durations_s, 99) * 1000,
-            "duration_ms_max": self.max_duration_s * 1000,
-            "lateness_ms_p50": percentile(self.lateness_s, 50) * 1000,
-            "lateness_ms_p99": percentile(self.lateness_s, 99) * 1000,
+            "window_ticks": len(durations),
+            "duration_ms_p50": percentile(durations, 50) * 1000,
+            "duration_ms_p99": percentile(durations, 99) * 1000,
+            "duration_ms_max": max(durations, default=0.0) * 1000,
+            "lateness_ms_p50": percentile(lateness, 50) * 1000,
+            "lateness_ms_p99": percentile(lateness, 99) * 1000,
         }
 
 
@@ -93,7 +96,5 @@ class Ticker:
             self.on_tick()
             duration = time.perf_counter() - started
             self.stats.durations_s.append(duration)
-            if duration > self.stats.max_duration_s:
-                self.stats.max_duration_s = duration
             self.stats.ticks += 1
             n += 1
