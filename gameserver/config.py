@@ -25,6 +25,9 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8000  # 0 lets the OS pick a free port (tests)
     path: str = "/ws"  # WebSocket path advertised in the start-up log line
+    # "fast": after the handshake the room's ticker reads and writes each socket itself,
+    # once per tick; "tasks": a reader and a writer task per connection over trio-websocket.
+    transport: str = attrs.field(default="fast", validator=attrs.validators.in_(("fast", "tasks")))
 
     # Ticks
     tick_rate: int = attrs.field(default=30, validator=_positive)  # simulation steps per second

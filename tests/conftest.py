@@ -22,8 +22,19 @@ def make_config(**overrides: object) -> Config:
     return Config(**settings)  # type: ignore[arg-type]
 
 
+@pytest.fixture(params=["fast", "tasks"])
+async def server(
+    nursery: trio.Nursery, request: pytest.FixtureRequest
+) -> AsyncIterator[GameServer]:
+    """A live server on 127.0.0.1, once per transport (tick-synchronous; task per connection)."""
+    game_server = GameServer(make_config(transport=request.param))
+    await nursery.start(game_server.run)
+    yield game_server
+
+
 @pytest.fixture
-async def server(nursery: trio.Nursery) -> AsyncIterator[GameServer]:
+async def fast_server(nursery: trio.Nursery) -> AsyncIterator[GameServer]:
+    """A live server with the default (tick-synchronous) transport only."""
     game_server = GameServer(make_config())
     await nursery.start(game_server.run)
     yield game_server

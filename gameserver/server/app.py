@@ -14,16 +14,17 @@ import json
 import logging
 import os
 import secrets
-from functools import partial
 from typing import Any
 
 import trio
-from trio_websocket import WebSocketRequest, WebSocketServer, serve_websocket
+from trio_websocket import WebSocketRequest, WebSocketServer
 
 from gameserver.config import Config
 from gameserver.protocol import SUBPROTOCOL, CloseCode
 from gameserver.sim.arena import Arena
 
+from .fastconn import FastConnection
+from .handover import HandoverListener
 from .metrics import Metrics
 from .room import Room
 from .transport import WsConnection
@@ -41,10 +42,10 @@ class GameServer:
         game = Arena(config.arena, seed=seed, tick_rate=config.tick_rate)
         self.rooms = {DEFAULT_ROOM: Room(DEFAULT_ROOM, game, config, self.metrics)}
         self.seed = seed
-        self.connections: set[WsConnection] = set()
+        self.connections: set[FastConnection | WsConnection] = set()
         self.port = 0
         self.draining = False
-        self._listener: WebSocketServer | None = None
+        self._listener: HandoverListener | None = None
         self._connections_changed = trio.Event()
 
     @property
@@ -59,24 +60,22 @@ class GameServer:
         async with trio.open_nursery() as nursery:
             for room in self.rooms.values():
                 await nursery.start(room.run)
-            handler_nursery = nursery
-            listener = await nursery.start(
-                partial(
-                    serve_websocket,
-                    self._handle,
-                    config.host,
-                    config.port,
-                    ssl_context=None,
-                    handler_nursery=handler_nursery,
-                    max_message_size=config.max_message_bytes,
-                    connect_timeout=config.join_timeout_s,
-                    disconnect_timeout=config.shutdown_timeout_s,
-                )
+            sockets = await trio.open_tcp_listeners(config.port, host=config.host)
+            self._listener = HandoverListener(
+                sockets[0], park_after_request=config.transport == "fast"
             )
-            self._listener = listener
+            websocket_server = WebSocketServer(
+                self._handle,
+                [self._listener],  # type: ignore[list-item]  # any trio Listener works
+                handler_nursery=nursery,
+                max_message_size=config.max_message_bytes,
+                connect_timeout=config.join_timeout_s,
+                disconnect_timeout=config.shutdown_timeout_s,
+            )
+            await nursery.start(websocket_server.run)
+            self.port = self._listener.socket.getsockname()[1]
             if config.stats_file:
                 nursery.start_soon(self._write_stats_forever, config.stats_file)
-            self.port = listener.port
             log.info(
                 "listening on %s (subprotocol %s, %d Hz, seed %d)",
                 self.url,
@@ -126,6 +125,8 @@ class GameServer:
                 await self._connections_changed.wait()
 
     async def _handle(self, request: WebSocketRequest) -> None:
+        assert self._listener is not None
+        stream = self._listener.claim(request.remote)
         if self.draining:
             await request.reject(503, body=b"server shutting down\n")
             return
@@ -138,7 +139,12 @@ class GameServer:
             await request.reject(400, body=body.encode())
             return
         ws = await request.accept(subprotocol=SUBPROTOCOL)
-        connection = WsConnection(ws, self.config, self.metrics)
+        connection: FastConnection | WsConnection
+        if self.config.transport == "fast":
+            stream.hand_over()
+            connection = FastConnection(stream, self.config, self.metrics)
+        else:
+            connection = WsConnection(ws, self.config, self.metrics, remote=stream.remote)
         room = self.rooms[DEFAULT_ROOM]
         self.connections.add(connection)
         self.metrics.connections_opened += 1
@@ -148,9 +154,9 @@ class GameServer:
         except Exception:
             self.metrics.internal_errors += 1
             log.exception("%s: unexpected error, closing with 1011", connection.remote)
-            with trio.move_on_after(self.config.shutdown_timeout_s):
-                await ws.aclose(CloseCode.INTERNAL_ERROR, "internal server error")
+            await connection.abort(CloseCode.INTERNAL_ERROR, "internal server error")
         finally:
+            stream.release()
             room.detach(connection)
             self.connections.discard(connection)
             self.metrics.connections_closed += 1

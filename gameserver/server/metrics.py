@@ -20,6 +20,8 @@ class Metrics:
     bytes_in: int = 0  # WebSocket payload bytes
     messages_out: int = 0
     bytes_out: int = 0
+    wire_bytes_in: int = 0  # TCP payload bytes, WebSocket framing included (fast transport)
+    wire_bytes_out: int = 0
     snapshots_sent: int = 0
     snapshots_skipped: int = 0  # conflation: the connection still had a snapshot in flight
     control_dropped: int = 0  # pongs/errors dropped because the control queue was full

@@ -61,12 +61,13 @@ class Connection(Protocol):
 class WsConnection:
     """``Connection`` over a trio-websocket connection, with a reader and a writer task."""
 
-    def __init__(self, ws: WebSocketConnection, config: Config, metrics: Metrics) -> None:
+    def __init__(
+        self, ws: WebSocketConnection, config: Config, metrics: Metrics, *, remote: str
+    ) -> None:
         self._ws = ws
         self._config = config
         self._metrics = metrics
-        remote = ws.remote
-        self.remote = str(remote) if isinstance(remote, str) else f"{remote.address}:{remote.port}"
+        self.remote = remote
         self.closing = False
         self.close_code: int | None = None  # the code we sent, or the peer's
         self._inbox: list[bytes | str] = []
@@ -109,6 +110,11 @@ class WsConnection:
         if self._send_scope is not None:
             self._send_scope.cancel()  # a send stuck on a stalled peer must not delay the close
         self._wakeup.set()
+
+    async def abort(self, code: int, reason: str) -> None:
+        """After an unexpected error: send a close frame (bounded in time) and give up."""
+        with trio.move_on_after(self._config.shutdown_timeout_s):
+            await self._ws.aclose(code, reason)
 
     # -- tasks ---------------------------------------------------------------
 

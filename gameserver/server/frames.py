@@ -1,0 +1,46 @@
+"""WebSocket frame helpers for the fast transport (RFC 6455, server side).
+
+The fast path parses only the frames a game client normally sends: one
+masked frame with FIN set, no RSV bits, a 7- or 16-bit length, opcode binary,
+text, close, ping or pong. Everything else (fragments, continuations, 64-bit
+lengths, unmasked frames, reserved opcodes or bits) is left to wsproto, which
+fails the connection with the right RFC close code.
+"""
+
+from __future__ import annotations
+
+import struct
+
+OP_TEXT = 0x1
+OP_BINARY = 0x2
+OP_CLOSE = 0x8
+OP_PING = 0x9
+OP_PONG = 0xA
+
+MAX_CLOSE_REASON_BYTES = 123  # a control frame payload is at most 125 bytes
+
+
+def frame(payload: bytes, opcode: int = OP_BINARY) -> bytes:
+    """One unmasked server frame with FIN set."""
+    n = len(payload)
+    if n < 126:
+        return bytes((0x80 | opcode, n)) + payload
+    if n < 65536:
+        return struct.pack("!BBH", 0x80 | opcode, 126, n) + payload
+    return struct.pack("!BBQ", 0x80 | opcode, 127, n) + payload
+
+
+def close_frame(code: int, reason: str) -> bytes:
+    data = reason.encode()[:MAX_CLOSE_REASON_BYTES]
+    # Cutting may split a UTF-8 sequence; drop the broken tail.
+    data = data.decode(errors="ignore").encode()
+    return frame(struct.pack("!H", code) + data, OP_CLOSE)
+
+
+def unmask(data: bytes | bytearray, mask: bytes | bytearray) -> bytes:
+    """XOR ``data`` with the repeating 4-byte ``mask``, as one big-integer operation."""
+    n = len(data)
+    if not n:
+        return b""
+    key = (bytes(mask) * (n // 4 + 1))[:n]
+    return (int.from_bytes(data, "big") ^ int.from_bytes(key, "big")).to_bytes(n, "big")
