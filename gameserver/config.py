@@ -19,61 +19,83 @@ def _positive(instance: object, attribute: attrs.Attribute[Any], value: float) -
         raise ValueError(f"{attribute.name} must be > 0, got {value!r}")
 
 
+def _positive_field(default: float) -> Any:
+    return attrs.field(default=default, validator=_positive)
+
+
 @attrs.frozen
 class Config:
-    # Network
+    # -- Network
     host: str = "127.0.0.1"
-    port: int = 8000  # 0 lets the OS pick a free port (tests)
-    path: str = "/ws"  # WebSocket path advertised in the start-up log line
+    # 0 lets the OS pick a free port (tests).
+    port: int = 8000
+    # WebSocket path advertised in the start-up log line.
+    path: str = "/ws"
     # "fast": after the handshake the room's ticker reads and writes each socket itself,
-    # once per tick; "tasks": a reader and a writer task per connection over trio-websocket.
+    # once per tick. "tasks": a reader and a writer task per connection over trio-websocket.
     transport: str = attrs.field(default="fast", validator=attrs.validators.in_(("fast", "tasks")))
 
-    # Ticks
-    tick_rate: int = attrs.field(default=30, validator=_positive)  # simulation steps per second
-    snapshot_divisor: int = attrs.field(default=1, validator=_positive)  # snapshot every Nth tick
-    max_ticks_behind: int = attrs.field(default=5, validator=_positive)  # beyond this, skip ahead
-    seed: int | None = None  # world seed; None picks one at random and logs it
+    # -- Ticks
+    # Simulation steps per second.
+    tick_rate: int = _positive_field(30)
+    # A snapshot every Nth tick (must divide tick_rate).
+    snapshot_divisor: int = _positive_field(1)
+    # When the loop is further behind than this many ticks it skips ahead (and counts).
+    max_ticks_behind: int = _positive_field(5)
+    # World seed; None picks one at random and logs it.
+    seed: int | None = None
 
-    # Per-connection limits (memory per connection is bounded by these)
-    max_message_bytes: int = attrs.field(default=256, validator=_positive)  # client message cap
-    input_queue_size: int = attrs.field(
-        default=8, validator=_positive
-    )  # input frames buffered per player
-    inbox_size: int = attrs.field(
-        default=64, validator=_positive
-    )  # received, not yet collected messages
-    control_queue_size: int = attrs.field(default=16, validator=_positive)  # pending pongs/errors
-    send_timeout_s: float = attrs.field(
-        default=5.0, validator=_positive
-    )  # stalled send -> close 4008
-    join_timeout_s: float = attrs.field(
-        default=10.0, validator=_positive
-    )  # connect -> join message
+    # -- Per-connection limits (memory per connection is bounded by these)
+    # Largest client message accepted, checked before decoding (close 1009 above it).
+    max_message_bytes: int = _positive_field(256)
+    # Input frames buffered per player; the oldest is dropped (and counted) beyond it.
+    input_queue_size: int = _positive_field(8)
+    # Messages taken from one connection per tick; the rest wait in the socket (TCP pushes back).
+    inbox_size: int = _positive_field(64)
+    # Pongs and errors queued behind unsent bytes; more are dropped and counted.
+    control_queue_size: int = _positive_field(16)
+    # A peer that has not taken our bytes for this long is closed with 4008.
+    send_timeout_s: float = _positive_field(5.0)
+    # A connection that has not sent its join message by then is closed with 1008.
+    join_timeout_s: float = _positive_field(10.0)
 
-    # Rooms
-    max_players_per_room: int = attrs.field(default=512, validator=_positive)
-    max_spectators_per_room: int = attrs.field(default=1024, validator=_positive)
-    event_history_ticks: int = attrs.field(
-        default=90, validator=_positive
-    )  # events kept for skipped connections
+    # -- Rooms
+    max_players_per_room: int = _positive_field(512)
+    max_spectators_per_room: int = _positive_field(1024)
+    # Events kept for connections whose snapshots were skipped (they ride in the next one).
+    event_history_ticks: int = _positive_field(90)
 
-    # Shutdown
-    shutdown_timeout_s: float = attrs.field(default=2.0, validator=_positive)  # close frames to all
+    # -- Interest management (players receive the cells around them; spectators everything)
+    # False: every player receives the whole world.
+    interest_management: bool = True
+    # Side of a square cell, world units.
+    interest_cell_size: float = _positive_field(100.0)
+    # Cells seen around the player's own cell (Chebyshev distance).
+    view_ring: int = attrs.field(default=2, validator=attrs.validators.ge(0))
+    # Cells within this ring get exact deltas every snapshot; the rest are refreshed in turn.
+    inner_ring: int = attrs.field(default=1, validator=attrs.validators.ge(0))
+    # Far cells are refreshed while a snapshot stays under this size (at least one per snapshot).
+    snapshot_budget_bytes: int = _positive_field(1200)
 
-    # Observability
-    stats_file: str | None = None  # write a JSON stats document here every stats_interval_s
-    stats_interval_s: float = attrs.field(default=1.0, validator=_positive)
-    stats_window_s: float = attrs.field(
-        default=60.0, validator=_positive
-    )  # tick percentiles over this
+    # -- Shutdown
+    # Time allowed for close frames to reach every client.
+    shutdown_timeout_s: float = _positive_field(2.0)
 
-    # Game rules
+    # -- Observability
+    # Write a JSON stats document to this path every stats_interval_s.
+    stats_file: str | None = None
+    stats_interval_s: float = _positive_field(1.0)
+    # Tick percentiles in the stats document cover this many seconds.
+    stats_window_s: float = _positive_field(60.0)
+
+    # -- Game rules
     arena: ArenaSettings = attrs.field(factory=ArenaSettings)
 
     def __attrs_post_init__(self) -> None:
         if self.tick_rate % self.snapshot_divisor:
             raise ValueError("snapshot_divisor must divide tick_rate")
+        if self.inner_ring > self.view_ring:
+            raise ValueError("inner_ring must not exceed view_ring")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be in 0..65535, got {self.port}")
 

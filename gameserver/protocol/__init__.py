@@ -9,6 +9,8 @@ from .codec import (
     encode,
     encode_snapshot_body,
     encode_snapshot_head,
+    encode_uint,
+    snapshot_prefix,
 )
 from .delta import WireState, apply, diff
 from .errors import CloseCode, DeltaError, ErrorCode, GameServerError, ProtocolError
@@ -56,4 +58,6 @@ __all__ = [
     "encode",
     "encode_snapshot_body",
     "encode_snapshot_head",
+    "encode_uint",
+    "snapshot_prefix",
 ]

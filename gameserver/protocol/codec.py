@@ -143,10 +143,53 @@ _CLIENT_DECODERS: dict[int, Callable[[list[Any]], ClientMessage]] = {
 }
 
 
+_INPUT_PREFIX = b"\x85\x02"  # a 5-item array starting with MessageType.INPUT
+
+
+def _decode_input_fast(data: bytes) -> InputFrame | None:
+    """The common message, read byte by byte: an input frame of four shortest-form uints.
+
+    Returns None for anything else (including every malformed variant), which then
+    takes the general path and its precise error. Accepts exactly what that path accepts.
+    """
+    values = []
+    pos = 2
+    end = len(data)
+    for _ in range(4):
+        if pos >= end:
+            return None
+        head = data[pos]
+        if head < 24:
+            value, pos = head, pos + 1
+        elif head == 24 and pos + 2 <= end:
+            value, pos = data[pos + 1], pos + 2
+            if value < 24:
+                return None
+        elif head == 25 and pos + 3 <= end:
+            value, pos = (data[pos + 1] << 8) | data[pos + 2], pos + 3
+            if value < 256:
+                return None
+        elif head == 26 and pos + 5 <= end:
+            value, pos = int.from_bytes(data[pos + 1 : pos + 5], "big"), pos + 5
+            if value < 65536:
+                return None
+        else:
+            return None
+        values.append(value)
+    seq, buttons, aim, ack_tick = values
+    if pos != end or not seq or buttons > BUTTONS_MAX or aim > AIM_MAX:
+        return None
+    return InputFrame(seq, buttons, aim, ack_tick)
+
+
 def decode_client_message(
     data: bytes | str, max_bytes: int = DEFAULT_MAX_CLIENT_MESSAGE_BYTES
 ) -> ClientMessage:
     """Decode one untrusted client message; raise only ``ProtocolError``."""
+    if type(data) is bytes and data[:2] == _INPUT_PREFIX and len(data) <= max_bytes:
+        frame = _decode_input_fast(data)
+        if frame is not None:
+            return frame
     if not isinstance(data, bytes | bytearray | memoryview):
         raise ProtocolError(CloseCode.UNSUPPORTED_DATA, "text frames are not accepted; send binary")
     if len(data) > max_bytes:
@@ -177,7 +220,10 @@ def encode(message: ClientMessage | ServerMessage) -> bytes:
             return cbor2.dumps([MessageType.WELCOME.value, *attrs.astuple(message)])
         case Snapshot():
             return encode_snapshot_head(
-                message.tick, message.baseline_tick, message.server_time_ms, message.ack_seq
+                message.tick,
+                message.baseline_tick,
+                time_ms=message.server_time_ms,
+                ack_seq=message.ack_seq,
             ) + encode_snapshot_body(message.changes, message.removed, message.events)
         case Pong(nonce, server_time_ms):
             return cbor2.dumps([MessageType.PONG.value, nonce, server_time_ms])
@@ -191,9 +237,18 @@ def encode(message: ClientMessage | ServerMessage) -> bytes:
 _SNAPSHOT_ARRAY_HEADER = b"\x88"
 
 
-def encode_snapshot_head(tick: int, baseline_tick: int, server_time_ms: int, ack_seq: int) -> bytes:
-    head = cbor2.dumps([MessageType.SNAPSHOT.value, tick, baseline_tick, server_time_ms, ack_seq])
+def encode_snapshot_head(tick: int, baseline_tick: int, *, time_ms: int, ack_seq: int) -> bytes:
+    head = cbor2.dumps([MessageType.SNAPSHOT.value, tick, baseline_tick, time_ms, ack_seq])
     return _SNAPSHOT_ARRAY_HEADER + head[1:]
+
+
+def snapshot_prefix(tick: int, baseline_tick: int, time_ms: int) -> bytes:
+    """The first four snapshot items; ``prefix + encode_uint(ack_seq) + body`` is a snapshot."""
+    head = cbor2.dumps([MessageType.SNAPSHOT.value, tick, baseline_tick, time_ms])
+    return _SNAPSHOT_ARRAY_HEADER + head[1:]
+
+
+encode_uint = cbor2.dumps  # one unsigned integer, shortest form
 
 
 def encode_snapshot_body(changes: Any, removed: Any, events: Any) -> bytes:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import collections
 import logging
 
+import cbor2
 import trio
 
 from gameserver.config import Config
@@ -40,11 +41,13 @@ from gameserver.protocol import (
     diff,
     encode,
     encode_snapshot_body,
-    encode_snapshot_head,
+    encode_uint,
+    snapshot_prefix,
 )
 from gameserver.sim.game import Event, Game
 
 from .inputs import InputQueue, PushResult
+from .interest import Interest, InterestFrame
 from .metrics import Metrics
 from .session import EMPTY_STATE, Session
 from .ticker import Ticker
@@ -67,6 +70,18 @@ class Room:
         )
         self.player_count = 0
         self.spectator_count = 0
+        self.interest = (
+            Interest(
+                game.world_width,
+                game.world_height,
+                cell_size=config.interest_cell_size,
+                view_ring=config.view_ring,
+                inner_ring=config.inner_ring,
+                budget_bytes=config.snapshot_budget_bytes,
+            )
+            if config.interest_management
+            else None
+        )
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         await self.ticker.run(task_status=task_status)
@@ -249,32 +264,66 @@ class Room:
     def _deliver(self, tick: int) -> None:
         state = self.game.wire_state()
         time_ms = self.server_time_ms()
-        bodies: dict[int, bytes] = {}  # baseline tick -> encoded body
+        prefixes: dict[int, bytes] = {}  # baseline tick -> the snapshot's first four items
+        world_bodies: dict[int, bytes] = {}  # baseline tick -> whole-world body
         spectator_messages: dict[int, bytes] = {}  # baseline tick -> whole message
-        metrics = self.metrics
+
+        def prefix(baseline_tick: int) -> bytes:
+            found = prefixes.get(baseline_tick)
+            if found is None:
+                found = prefixes[baseline_tick] = snapshot_prefix(tick, baseline_tick, time_ms)
+            return found
+
+        def world_body(session: Session) -> bytes:
+            body = world_bodies.get(session.baseline_tick)
+            if body is None:
+                body = world_bodies[session.baseline_tick] = self._encode_body(session, tick, state)
+            return body
+
+        frame, steady_tick = self._interest_frame(tick, state)
         for session in self.sessions.values():
             connection = session.connection
             if connection.closing:
                 continue
-            baseline_tick = session.baseline_tick
-            if session.is_player:
-                body = bodies.get(baseline_tick)
-                if body is None:
-                    body = bodies[baseline_tick] = self._encode_body(session, tick, state)
-                message = encode_snapshot_head(tick, baseline_tick, time_ms, session.ack_seq) + body
-            else:
-                message = spectator_messages.get(baseline_tick)  # type: ignore[assignment]
+            centre = None
+            if not session.is_player:
+                message = spectator_messages.get(session.baseline_tick)
                 if message is None:
-                    body = bodies.get(baseline_tick)
-                    if body is None:
-                        body = bodies[baseline_tick] = self._encode_body(session, tick, state)
-                    message = encode_snapshot_head(tick, baseline_tick, time_ms, 0) + body
-                    spectator_messages[baseline_tick] = message
+                    body = world_body(session)
+                    message = prefix(session.baseline_tick) + encode_uint(0) + body
+                    spectator_messages[session.baseline_tick] = message
+            elif frame is None:
+                body = world_body(session)
+                message = prefix(session.baseline_tick) + encode_uint(session.ack_seq) + body
+            else:
+                centre = frame.cell_of.get(session.entity_id, session.interest_centre or 0)
+                previous = session.interest_centre
+                if session.baseline_tick == steady_tick and previous is not None:
+                    body = frame.body(centre, previous)
+                    message = prefix(steady_tick) + encode_uint(session.ack_seq) + body
+                else:  # joined or skipped: start the client from its full view
+                    body = frame.full_body(centre)
+                    message = prefix(0) + encode_uint(session.ack_seq) + body
             if connection.deliver(message):
                 session.baseline_tick = tick
-                session.baseline_state = state
+                if centre is None:
+                    session.baseline_state = state
+                else:
+                    session.interest_centre = centre
             else:
-                metrics.snapshots_skipped += 1
+                self.metrics.snapshots_skipped += 1
+
+    def _interest_frame(
+        self, tick: int, state: dict[int, tuple[int, ...]]
+    ) -> tuple[InterestFrame | None, int]:
+        """This snapshot's shared interest data, and the tick a steady player's baseline is at."""
+        interest = self.interest
+        if interest is None or not self.player_count:
+            return None, -1
+        steady_tick = interest.prev_tick
+        events = cbor2.dumps(self._events_since(steady_tick, tick))
+        frame = interest.frame(tick, state, events, cbor2.dumps(self._events_since(0, tick)))
+        return frame, steady_tick
 
     def _encode_body(self, session: Session, tick: int, state: dict[int, tuple[int, ...]]) -> bytes:
         baseline = session.baseline_state if session.baseline_tick else EMPTY_STATE

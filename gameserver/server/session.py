@@ -23,6 +23,7 @@ class Session:
     # The last snapshot this connection accepted: deltas are computed against it.
     baseline_tick: int = 0
     baseline_state: WireState = EMPTY_STATE
+    interest_centre: int | None = None  # the player's cell at its last snapshot
     last_frame: InputFrame | None = None  # repeated when no frame arrives
     ack_seq: int = 0  # seq of the newest input frame consumed by the simulation
     last_client_tick: int = 0  # newest snapshot tick the client says it applied

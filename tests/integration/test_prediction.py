@@ -62,6 +62,7 @@ async def test_remote_player_is_rendered_smoothly_through_latency(
     ):
         game = server.rooms["default"].game
         game.place(runner.entity_id, 100.0, 500.0)  # type: ignore[attr-defined]
+        game.place(watcher.entity_id, 250.0, 560.0)  # type: ignore[attr-defined]  # in view
         placed = lambda c: c.world.get(runner.entity_id, (0, 0))[1] == 100 * POSITION_SCALE  # noqa: E731
         with trio.fail_after(5):
             await watcher.wait_for(placed)

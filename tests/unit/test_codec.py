@@ -162,3 +162,27 @@ def test_snapshot_encoding_matches_a_plain_cbor_array() -> None:
         [9],
         [[7, 0, 1, 2, 25, 75]],
     ]
+
+
+@given(st.binary(min_size=0, max_size=24).map(lambda tail: b"\x85\x02" + tail))
+def test_fast_input_path_agrees_with_the_general_decoder(data: bytes) -> None:
+    from gameserver.protocol import codec
+
+    fast = codec._decode_input_fast(data)
+    try:
+        general = codec._decode_input(codec._loads_strict(data, 1))
+    except ProtocolError:
+        general = None
+    assert fast == general or (fast is None and general is not None)
+
+
+@given(
+    st.integers(1, 2**32 - 1), st.integers(0, 255), st.integers(0, 65535), st.integers(0, 2**32 - 1)
+)
+def test_fast_input_path_takes_every_valid_frame(
+    seq: int, buttons: int, aim: int, ack: int
+) -> None:
+    from gameserver.protocol import codec
+
+    frame = InputFrame(seq, buttons, aim, ack)
+    assert codec._decode_input_fast(encode(frame)) == frame

@@ -118,7 +118,7 @@ async def test_duplicate_and_stale_inputs_are_dropped_and_counted() -> None:
 
 
 async def test_a_skipped_connection_catches_up_with_a_delta_against_its_own_baseline() -> None:
-    room = make_room()
+    room = make_room(interest_management=False)
     mover, slow = join(room, name="mover"), join(room, name="slow")
     for seq in range(1, 11):
         mover.inbox.append(encode(InputFrame(seq, Buttons.DOWN | Buttons.RIGHT, 0, 0)))
@@ -152,3 +152,22 @@ async def test_room_full_refuses_the_extra_player() -> None:
     assert first.welcome and second.welcome and third.welcome is None
     assert third.close_code == 4009
     assert room.player_count == 2
+
+
+async def test_with_interest_a_skipped_connection_restarts_from_a_full_view() -> None:
+    room = make_room()
+    mover, slow = join(room, name="mover"), join(room, name="slow")
+    room.tick()
+    for connection, y in ((mover, 300.0), (slow, 320.0)):
+        assert connection.welcome is not None
+        room.game.place(connection.welcome.entity_id, 300.0, y)  # type: ignore[attr-defined]
+    for seq in range(1, 11):
+        mover.inbox.append(encode(InputFrame(seq, Buttons.RIGHT, 0, 0)))
+        slow.busy = 3 <= seq < 8
+        room.tick()
+    baselines = [decode_server_message(s).baseline_tick for s in slow.sent]  # type: ignore[union-attr]
+    assert baselines == [0, 1, 2, 0, 9, 10]  # after the gap: a full view, then deltas again
+    assert slow.welcome is not None and mover.welcome is not None
+    me, other = slow.welcome.entity_id, mover.welcome.entity_id
+    assert slow.mirror[me] == room.game.wire_state()[me]
+    assert slow.mirror[other] == room.game.wire_state()[other]  # near, so exact

@@ -1,0 +1,358 @@
+"""Interest management: each player receives what is near it, encoded once per cell.
+
+Theory of operation
+-------------------
+The world is cut into square cells. A player centred in cell ``g`` sees the
+cells within Chebyshev ring ``view_ring`` of ``g``; the cells within
+``inner_ring`` are its *inner* view, the rest its *far* view. Entities are
+placed by the position fields every wire tuple starts with (kind, x_q, y_q).
+
+Per snapshot, work is shared: every changed entity's delta entry and every
+entity's full entry are encoded at most once, and joined per cell into
+chunks. A player's body is a concatenation of chunks, and is itself shared by
+every player with the same (current cell, previous cell).
+
+What the client knows decides what it gets. After a snapshot delivered at the
+previous snapshot tick, a player's mirror holds every entity that was in its
+view, exactly for inner cells and possibly stale for far cells. So:
+
+- inner cells that were inner before get delta entries (full entries for
+  entities that came from outside the old inner view);
+- far cells are refreshed with full entries only now and then: each centre
+  keeps a priority accumulator per far cell, grown while the cell has changes;
+  the oldest go first while the snapshot stays under ``budget_bytes``, and at
+  least one goes every snapshot, so none starves;
+- cells (or entities) the client did not have in view before always come in
+  full, and entities that left the view are listed as removed.
+
+A player whose previous snapshot was skipped (conflation) or who just joined
+gets a full snapshot of its view (baseline 0) instead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import cbor2
+
+from gameserver.sim.game import POSITION_SCALE
+
+WireState = Mapping[int, tuple[int, ...]]
+Chunk = tuple[int, bytes]  # (entries, encoded entries)
+EMPTY_CHUNK: Chunk = (0, b"")
+
+
+def array_header(n: int) -> bytes:
+    """CBOR header of an array of ``n`` items."""
+    if n < 24:
+        return bytes((0x80 | n,))
+    if n < 256:
+        return bytes((0x98, n))
+    if n < 65536:
+        return bytes((0x99, n >> 8, n & 0xFF))
+    return b"\x9a" + n.to_bytes(4, "big")
+
+
+class Grid:
+    """Cell geometry and each cell's rings, computed once."""
+
+    def __init__(
+        self, width: float, height: float, cell_size: float, view_ring: int, inner_ring: int
+    ):
+        if not 0 <= inner_ring <= view_ring:
+            raise ValueError("need 0 <= inner_ring <= view_ring")
+        self.cell_q = cell_size * POSITION_SCALE
+        self.cols = max(1, math.ceil(width / cell_size))
+        self.rows = max(1, math.ceil(height / cell_size))
+        cells = self.cols * self.rows
+        self.view: list[tuple[int, ...]] = []
+        self.inner: list[tuple[int, ...]] = []
+        self.far: list[tuple[int, ...]] = []
+        self.view_set: list[frozenset[int]] = []
+        self.inner_set: list[frozenset[int]] = []
+        self.far_of: list[list[int]] = [[] for _ in range(self.cols * self.rows)]
+        for c in range(cells):
+            cx, cy = c % self.cols, c // self.cols
+            ring: dict[int, int] = {}
+            for y in range(max(0, cy - view_ring), min(self.rows, cy + view_ring + 1)):
+                for x in range(max(0, cx - view_ring), min(self.cols, cx + view_ring + 1)):
+                    ring[x + y * self.cols] = max(abs(x - cx), abs(y - cy))
+            self.view.append(tuple(ring))
+            self.inner.append(tuple(k for k, r in ring.items() if r <= inner_ring))
+            self.far.append(tuple(k for k, r in ring.items() if r > inner_ring))
+            self.view_set.append(frozenset(ring))
+            self.inner_set.append(frozenset(self.inner[-1]))
+        for g, far in enumerate(self.far):
+            for c in far:
+                self.far_of[c].append(g)  # g sees c as far
+
+    def cell(self, entity: Sequence[int]) -> int:
+        cols, rows, q = self.cols, self.rows, self.cell_q
+        cx = min(cols - 1, max(0, int(entity[1] // q)))
+        cy = min(rows - 1, max(0, int(entity[2] // q)))
+        return cx + cy * cols
+
+
+class Interest:
+    """Builds interest-managed snapshot bodies; one instance per room."""
+
+    def __init__(
+        self,
+        width: float,
+        height: float,
+        *,
+        cell_size: float,
+        view_ring: int,
+        inner_ring: int,
+        budget_bytes: int,
+    ) -> None:
+        self.grid = Grid(width, height, cell_size, view_ring, inner_ring)
+        self.budget_bytes = budget_bytes
+        self.prev_tick = 0  # tick of the previous snapshot built
+        self._prev_state: WireState = {}
+        self._prev_cell_of: dict[int, int] = {}
+        self._prev_cells: list[list[int]] = [[] for _ in self.grid.view]
+        # Per centre: far cells with changes its viewers have not been sent yet, and the
+        # tick of the oldest such change (the priority: oldest first).
+        self.pending: list[dict[int, int]] = [{} for _ in self.grid.view]
+
+    def frame(
+        self, tick: int, state: WireState, events: bytes, full_events: bytes
+    ) -> InterestFrame:
+        """Shared data of one snapshot.
+
+        ``events``: encoded events since the previous snapshot; ``full_events``: this tick's.
+        """
+        frame = InterestFrame(self, tick, state, events, full_events)
+        pending, far_of = self.pending, self.grid.far_of
+        for c, dirty in enumerate(frame.dirty):
+            if dirty:
+                for g in far_of[c]:
+                    pending[g].setdefault(c, tick)
+        self.prev_tick = tick
+        self._prev_state = state
+        self._prev_cell_of = frame.cell_of
+        self._prev_cells = frame.cells
+        return frame
+
+
+class InterestFrame:
+    """One snapshot's chunks and bodies, built lazily and cached."""
+
+    def __init__(
+        self, interest: Interest, tick: int, state: WireState, events: bytes, full_events: bytes
+    ) -> None:
+        self.interest = interest
+        grid = self.grid = interest.grid
+        self.tick = tick
+        self.state = state
+        self.events = events
+        self.full_events = full_events
+        self.prev_state = interest._prev_state
+        self.prev_cell_of = prev_cell_of = interest._prev_cell_of
+        self.prev_cells = interest._prev_cells
+        cells: list[list[int]] = [[] for _ in grid.view]
+        cell_of: dict[int, int] = {}
+        for eid, entity in state.items():
+            c = grid.cell(entity)
+            cell_of[eid] = c
+            cells[c].append(eid)
+        self.cells = cells
+        self.cell_of = cell_of
+        # Where each cell's entities were at the previous snapshot (None: not there).
+        self._sources: list[frozenset[int | None] | None] = [None] * len(cells)
+        self._delta_entries: dict[int, bytes | None] = {}
+        self._full_entries: dict[int, bytes] = {}
+        self._delta_chunks: dict[int, Chunk] = {}
+        self._full_chunks: dict[int, Chunk] = {}
+        self._departures: dict[int, list[int]] | None = None
+        self._far_choice: dict[int, frozenset[int]] = {}
+        self._bodies: dict[tuple[int, int], bytes] = {}
+        self._full_bodies: dict[int, bytes] = {}
+        self.dirty = [False] * len(cells)  # an entity in the cell changed, came or went
+        prev_state = self.prev_state
+        for eid, entity in state.items():
+            if prev_state.get(eid) != entity:
+                self.dirty[cell_of[eid]] = True
+        for eid, c in prev_cell_of.items():
+            if cell_of.get(eid) != c:
+                self.dirty[c] = True
+
+    # -- entries and chunks ---------------------------------------------------------
+
+    def full_entry(self, eid: int) -> bytes:
+        entry = self._full_entries.get(eid)
+        if entry is None:
+            entity = self.state[eid]
+            entry = self._full_entries[eid] = cbor2.dumps([eid, (1 << len(entity)) - 1, *entity])
+        return entry
+
+    def delta_entry(self, eid: int) -> bytes | None:
+        """The entity's change since the previous snapshot (None: unchanged)."""
+        if eid in self._delta_entries:
+            return self._delta_entries[eid]
+        cur = self.state[eid]
+        old = self.prev_state.get(eid)
+        entry: bytes | None
+        if old is None or len(old) != len(cur):
+            entry = self.full_entry(eid)
+        elif old == cur:
+            entry = None
+        else:
+            mask = 0
+            values = [eid, 0]
+            for i, value in enumerate(cur):
+                if value != old[i]:
+                    mask |= 1 << i
+                    values.append(value)
+            values[1] = mask
+            entry = cbor2.dumps(values)
+        self._delta_entries[eid] = entry
+        return entry
+
+    def full_chunk(self, c: int) -> Chunk:
+        chunk = self._full_chunks.get(c)
+        if chunk is None:
+            ids = self.cells[c]
+            chunk = self._full_chunks[c] = (len(ids), b"".join(map(self.full_entry, ids)))
+        return chunk
+
+    def delta_chunk(self, c: int) -> Chunk:
+        chunk = self._delta_chunks.get(c)
+        if chunk is None:
+            entries = [e for e in map(self.delta_entry, self.cells[c]) if e is not None]
+            chunk = self._delta_chunks[c] = (len(entries), b"".join(entries))
+        return chunk
+
+    def sources(self, c: int) -> frozenset[int | None]:
+        found = self._sources[c]
+        if found is None:
+            prev = self.prev_cell_of
+            found = self._sources[c] = frozenset(prev.get(e) for e in self.cells[c])
+        return found
+
+    def departures(self, c: int) -> list[int]:
+        """Entities that were in cell ``c`` at the previous snapshot and are not now."""
+        if self._departures is None:
+            gone: dict[int, list[int]] = {}
+            cell_of = self.cell_of
+            for eid, pc in self.prev_cell_of.items():
+                if cell_of.get(eid) != pc:
+                    gone.setdefault(pc, []).append(eid)
+            self._departures = gone
+        return self._departures.get(c, [])
+
+    # -- far cells: priority accumulator under a byte budget -----------------------
+
+    def far_choice(self, centre: int) -> frozenset[int]:
+        """Far cells of ``centre`` refreshed in full this snapshot (chosen once per centre).
+
+        Oldest pending change first, while the snapshot stays under the byte budget, and
+        at least one cell per snapshot: a cell waits at most as many snapshots as there
+        are far cells, however busy the others are.
+        """
+        chosen = self._far_choice.get(centre)
+        if chosen is not None:
+            return chosen
+        pending = self.interest.pending[centre]
+        spent = sum(len(self.delta_chunk(c)[1]) for c in self.grid.inner[centre])
+        picked: list[int] = []
+        for c in sorted(pending, key=lambda c: (pending[c], c)):
+            cost = len(self.full_chunk(c)[1])
+            if picked and spent + cost > self.interest.budget_bytes:
+                break
+            picked.append(c)
+            spent += cost
+        for c in picked:
+            del pending[c]
+        chosen = self._far_choice[centre] = frozenset(picked)
+        return chosen
+
+    def stale_for_mover(self, prev_centre: int) -> frozenset[int]:
+        """Far cells a viewer leaving ``prev_centre`` may hold stale (this snapshot included)."""
+        return frozenset(self.interest.pending[prev_centre]) | self._far_choice.get(
+            prev_centre, frozenset()
+        )
+
+    # -- bodies -----------------------------------------------------------------------
+
+    def full_body(self, centre: int) -> bytes:
+        """Everything in view, for a client starting from an empty world (baseline 0)."""
+        body = self._full_bodies.get(centre)
+        if body is None:
+            chunks = [self.full_chunk(c) for c in self.grid.view[centre]]
+            body = self._assemble(chunks, [], self.full_events)
+            self._full_bodies[centre] = body
+        return body
+
+    def body(self, centre: int, prev_centre: int) -> bytes:
+        """Delta body for a client whose previous snapshot was this room's previous one."""
+        key = (centre, prev_centre)
+        body = self._bodies.get(key)
+        if body is None:
+            body = self._bodies[key] = self._build(centre, prev_centre)
+        return body
+
+    def _build(self, centre: int, prev_centre: int) -> bytes:
+        grid = self.grid
+        old_view = grid.view_set[prev_centre]
+        old_inner = grid.inner_set[prev_centre]
+        new_view = grid.view_set[centre]
+        chunks: list[Chunk] = []
+        for c in grid.inner[centre]:
+            if c in old_inner:
+                if self.sources(c) <= old_inner:
+                    chunks.append(self.delta_chunk(c))
+                else:
+                    chunks.append(self._mixed(c, old_inner, old_view))
+            else:
+                chunks.append(self.full_chunk(c))
+        refresh = self.far_choice(centre)
+        if centre != prev_centre:
+            # Far cells were refreshed on the old centre's schedule, not this one's.
+            refresh = refresh | self.stale_for_mover(prev_centre)
+        for c in grid.far[centre]:
+            if c not in old_view or c in refresh:
+                chunks.append(self.full_chunk(c))
+            elif not self.sources(c) <= old_view:
+                chunks.append(self._newcomers(c, old_view))
+        removed = self._removed(prev_centre, new_view)
+        return self._assemble(chunks, removed, self.events)
+
+    def _mixed(self, c: int, old_inner: frozenset[int], old_view: frozenset[int]) -> Chunk:
+        """Inner cell with entities from elsewhere: exact deltas only for the ones we tracked."""
+        prev = self.prev_cell_of
+        entries = []
+        for eid in self.cells[c]:
+            entry = self.delta_entry(eid) if prev.get(eid) in old_inner else self.full_entry(eid)
+            if entry is not None:
+                entries.append(entry)
+        return len(entries), b"".join(entries)
+
+    def _newcomers(self, c: int, old_view: frozenset[int]) -> Chunk:
+        """Far cell not refreshed now: only entities the client has never had."""
+        prev = self.prev_cell_of
+        ids = [e for e in self.cells[c] if prev.get(e) not in old_view]
+        return len(ids), b"".join(map(self.full_entry, ids))
+
+    def _removed(self, prev_centre: int, new_view: frozenset[int]) -> list[int]:
+        cell_of = self.cell_of
+        removed = []
+        for c in self.grid.view[prev_centre]:
+            # A cell still in view can only lose what left it; a cell out of view loses all
+            # its entities except those that moved into view.
+            candidates = self.departures(c) if c in new_view else self.prev_cells[c]
+            for eid in candidates:
+                if cell_of.get(eid) not in new_view:
+                    removed.append(eid)
+        return removed
+
+    @staticmethod
+    def _assemble(chunks: list[Chunk], removed: list[int], events: bytes) -> bytes:
+        count = sum(n for n, _ in chunks)
+        parts = [array_header(count)]
+        parts.extend(data for n, data in chunks if n)
+        parts.append(cbor2.dumps(removed))
+        parts.append(events)
+        return b"".join(parts)
