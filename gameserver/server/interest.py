@@ -154,10 +154,22 @@ class InterestFrame:
         self.prev_cells = interest._prev_cells
         cells: list[list[int]] = [[] for _ in grid.view]
         cell_of: dict[int, int] = {}
-        for eid, entity in state.items():
-            c = grid.cell(entity)
+        dirty = self.dirty = [False] * len(cells)  # an entity in the cell changed, came or went
+        prev_state = self.prev_state
+        cols, last_col, last_row, q = grid.cols, grid.cols - 1, grid.rows - 1, grid.cell_q
+        for eid, entity in state.items():  # the hot loop: Grid.cell inlined
+            cx = int(entity[1] // q)
+            cy = int(entity[2] // q)
+            c = (last_col if cx > last_col else 0 if cx < 0 else cx) + cols * (
+                last_row if cy > last_row else 0 if cy < 0 else cy
+            )
             cell_of[eid] = c
             cells[c].append(eid)
+            if prev_state.get(eid) != entity:
+                dirty[c] = True
+        for eid, c in prev_cell_of.items():
+            if cell_of.get(eid) != c:
+                dirty[c] = True
         self.cells = cells
         self.cell_of = cell_of
         # Where each cell's entities were at the previous snapshot (None: not there).
@@ -170,14 +182,6 @@ class InterestFrame:
         self._far_choice: dict[int, frozenset[int]] = {}
         self._bodies: dict[tuple[int, int], bytes] = {}
         self._full_bodies: dict[int, bytes] = {}
-        self.dirty = [False] * len(cells)  # an entity in the cell changed, came or went
-        prev_state = self.prev_state
-        for eid, entity in state.items():
-            if prev_state.get(eid) != entity:
-                self.dirty[cell_of[eid]] = True
-        for eid, c in prev_cell_of.items():
-            if cell_of.get(eid) != c:
-                self.dirty[c] = True
 
     # -- entries and chunks ---------------------------------------------------------
 
@@ -232,8 +236,8 @@ class InterestFrame:
             found = self._sources[c] = frozenset(prev.get(e) for e in self.cells[c])
         return found
 
-    def departures(self, c: int) -> list[int]:
-        """Entities that were in cell ``c`` at the previous snapshot and are not now."""
+    def departures(self) -> dict[int, list[int]]:
+        """Cell -> entities that were in it at the previous snapshot and are not now."""
         if self._departures is None:
             gone: dict[int, list[int]] = {}
             cell_of = self.cell_of
@@ -241,7 +245,7 @@ class InterestFrame:
                 if cell_of.get(eid) != pc:
                     gone.setdefault(pc, []).append(eid)
             self._departures = gone
-        return self._departures.get(c, [])
+        return self._departures
 
     # -- far cells: priority accumulator under a byte budget -----------------------
 
@@ -256,11 +260,18 @@ class InterestFrame:
         if chosen is not None:
             return chosen
         pending = self.interest.pending[centre]
-        spent = sum(len(self.delta_chunk(c)[1]) for c in self.grid.inner[centre])
+        if not pending:
+            self._far_choice[centre] = frozenset()
+            return self._far_choice[centre]
+        spent = 0
+        for c in self.grid.inner[centre]:
+            spent += len(self.delta_chunk(c)[1])
+        budget = self.interest.budget_bytes
         picked: list[int] = []
-        for c in sorted(pending, key=lambda c: (pending[c], c)):
+        # Insertion order breaks ties, and it is deterministic.
+        for c in sorted(pending, key=pending.__getitem__):
             cost = len(self.full_chunk(c)[1])
-            if picked and spent + cost > self.interest.budget_bytes:
+            if picked and spent + cost > budget:
                 break
             picked.append(c)
             spent += cost
@@ -282,7 +293,10 @@ class InterestFrame:
         body = self._full_bodies.get(centre)
         if body is None:
             chunks = [self.full_chunk(c) for c in self.grid.view[centre]]
-            body = self._assemble(chunks, [], self.full_events)
+            count = sum(n for n, _ in chunks)
+            body = b"".join(
+                [array_header(count), *(data for _, data in chunks), b"\x80", self.full_events]
+            )
             self._full_bodies[centre] = body
         return body
 
@@ -298,29 +312,39 @@ class InterestFrame:
         grid = self.grid
         old_view = grid.view_set[prev_centre]
         old_inner = grid.inner_set[prev_centre]
-        new_view = grid.view_set[centre]
-        chunks: list[Chunk] = []
+        sources, delta_chunk, full_chunk = self.sources, self.delta_chunk, self.full_chunk
+        count = 0
+        parts = [b""]  # the array header goes first, once the count is known
         for c in grid.inner[centre]:
-            if c in old_inner:
-                if self.sources(c) <= old_inner:
-                    chunks.append(self.delta_chunk(c))
-                else:
-                    chunks.append(self._mixed(c, old_inner, old_view))
+            if c not in old_inner:
+                n, data = full_chunk(c)
+            elif sources(c) <= old_inner:
+                n, data = delta_chunk(c)
             else:
-                chunks.append(self.full_chunk(c))
+                n, data = self._mixed(c, old_inner)
+            if n:
+                count += n
+                parts.append(data)
         refresh = self.far_choice(centre)
         if centre != prev_centre:
             # Far cells were refreshed on the old centre's schedule, not this one's.
             refresh = refresh | self.stale_for_mover(prev_centre)
         for c in grid.far[centre]:
             if c not in old_view or c in refresh:
-                chunks.append(self.full_chunk(c))
-            elif not self.sources(c) <= old_view:
-                chunks.append(self._newcomers(c, old_view))
-        removed = self._removed(prev_centre, new_view)
-        return self._assemble(chunks, removed, self.events)
+                n, data = full_chunk(c)
+            elif not sources(c) <= old_view:
+                n, data = self._newcomers(c, old_view)
+            else:
+                continue
+            if n:
+                count += n
+                parts.append(data)
+        parts[0] = array_header(count)
+        parts.append(cbor2.dumps(self._removed(prev_centre, grid.view_set[centre])))
+        parts.append(self.events)
+        return b"".join(parts)
 
-    def _mixed(self, c: int, old_inner: frozenset[int], old_view: frozenset[int]) -> Chunk:
+    def _mixed(self, c: int, old_inner: frozenset[int]) -> Chunk:
         """Inner cell with entities from elsewhere: exact deltas only for the ones we tracked."""
         prev = self.prev_cell_of
         entries = []
@@ -338,21 +362,14 @@ class InterestFrame:
 
     def _removed(self, prev_centre: int, new_view: frozenset[int]) -> list[int]:
         cell_of = self.cell_of
+        departed = self.departures()
+        prev_cells = self.prev_cells
         removed = []
         for c in self.grid.view[prev_centre]:
             # A cell still in view can only lose what left it; a cell out of view loses all
             # its entities except those that moved into view.
-            candidates = self.departures(c) if c in new_view else self.prev_cells[c]
+            candidates = departed.get(c, ()) if c in new_view else prev_cells[c]
             for eid in candidates:
                 if cell_of.get(eid) not in new_view:
                     removed.append(eid)
         return removed
-
-    @staticmethod
-    def _assemble(chunks: list[Chunk], removed: list[int], events: bytes) -> bytes:
-        count = sum(n for n, _ in chunks)
-        parts = [array_header(count)]
-        parts.extend(data for n, data in chunks if n)
-        parts.append(cbor2.dumps(removed))
-        parts.append(events)
-        return b"".join(parts)
