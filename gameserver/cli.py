@@ -20,9 +20,17 @@ async def _serve(config: Config) -> None:
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
             await nursery.start(server.run)
+            log = logging.getLogger("gameserver")
             async for signum in signals:
-                logging.getLogger("gameserver").info("received %s", signal.Signals(signum).name)
+                log.info("received %s", signal.Signals(signum).name)
                 break
+
+            async def force_on_second_signal() -> None:
+                async for signum in signals:
+                    log.warning("received %s again: stopping now", signal.Signals(signum).name)
+                    nursery.cancel_scope.cancel()
+
+            nursery.start_soon(force_on_second_signal)
             await server.shutdown()
             nursery.cancel_scope.cancel()
 

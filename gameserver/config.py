@@ -56,14 +56,17 @@ class Config:
     control_queue_size: int = _positive_field(16)
     # A peer that has not taken our bytes for this long is closed with 4008.
     send_timeout_s: float = _positive_field(5.0)
+    # Unsent bytes kept for one connection (a snapshot's tail, pongs); beyond it: 4008.
+    max_write_buffer_bytes: int = _positive_field(256 * 1024)
     # A connection that has not sent its join message by then is closed with 1008.
     join_timeout_s: float = _positive_field(10.0)
 
     # -- Rooms
     max_players_per_room: int = _positive_field(512)
     max_spectators_per_room: int = _positive_field(1024)
-    # Events kept for connections whose snapshots were skipped (they ride in the next one).
-    event_history_ticks: int = _positive_field(90)
+    # Ticks of events kept for connections whose snapshots were skipped (they ride in the
+    # next one): longer than send_timeout_s, after which a stalled connection is closed.
+    event_history_ticks: int = _positive_field(180)
 
     # -- Interest management (players receive the cells around them; spectators everything)
     # False: every player receives the whole world.

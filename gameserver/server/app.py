@@ -130,6 +130,11 @@ class GameServer:
         if self.draining:
             await request.reject(503, body=b"server shutting down\n")
             return
+        if request.path.split("?", 1)[0] != self.config.path:
+            self.metrics.handshakes_rejected += 1
+            body = f"no game at {request.path}; connect to {self.config.path}\n"
+            await request.reject(404, body=body.encode())
+            return
         if SUBPROTOCOL not in request.proposed_subprotocols:
             self.metrics.handshakes_rejected += 1
             offered = ", ".join(request.proposed_subprotocols) or "none"

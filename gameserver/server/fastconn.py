@@ -185,7 +185,7 @@ class FastConnection:
                 del buf[:pos]
                 self._parse_with_engine()
                 return
-            if opcode == OP_BINARY and length > self._max_message:
+            if opcode <= OP_BINARY and length > self._max_message:
                 del buf[:pos]
                 self._fail(
                     CloseCode.MESSAGE_TOO_BIG,
@@ -264,6 +264,15 @@ class FastConnection:
         if self.closed:
             return
         if self._wbuf:
+            if (
+                len(self._wbuf) + len(data) > self._config.max_write_buffer_bytes
+                and not self.closing
+            ):
+                # Only a peer that sends (pings) without reading gets here.
+                self._metrics.slow_consumer_closes += 1
+                log.warning("%s closed: write buffer full, peer not reading", self.remote)
+                self.close(CloseCode.SLOW_CONSUMER, "write buffer full: not reading")
+                return
             self._wbuf += data
             return
         try:
@@ -336,6 +345,7 @@ class FastConnection:
                 )
                 if stalled:
                     self._metrics.slow_consumer_closes += 1
+                    log.warning("%s closed: send timed out, peer not reading", self.remote)
                     self.close(CloseCode.SLOW_CONSUMER, "send timed out: not reading")
             if not self.closed:
                 await self._flush(config.shutdown_timeout_s)

@@ -117,14 +117,9 @@ class Interest:
         # tick of the oldest such change (the priority: oldest first).
         self.pending: list[dict[int, int]] = [{} for _ in self.grid.view]
 
-    def frame(
-        self, tick: int, state: WireState, events: bytes, full_events: bytes
-    ) -> InterestFrame:
-        """Shared data of one snapshot.
-
-        ``events``: encoded events since the previous snapshot; ``full_events``: this tick's.
-        """
-        frame = InterestFrame(self, tick, state, events, full_events)
+    def frame(self, tick: int, state: WireState, events: bytes) -> InterestFrame:
+        """Shared data of one snapshot; ``events``: encoded events since the previous one."""
+        frame = InterestFrame(self, tick, state, events)
         pending, far_of = self.pending, self.grid.far_of
         for c, dirty in enumerate(frame.dirty):
             if dirty:
@@ -140,15 +135,12 @@ class Interest:
 class InterestFrame:
     """One snapshot's chunks and bodies, built lazily and cached."""
 
-    def __init__(
-        self, interest: Interest, tick: int, state: WireState, events: bytes, full_events: bytes
-    ) -> None:
+    def __init__(self, interest: Interest, tick: int, state: WireState, events: bytes) -> None:
         self.interest = interest
         grid = self.grid = interest.grid
         self.tick = tick
         self.state = state
         self.events = events
-        self.full_events = full_events
         self.prev_state = interest._prev_state
         self.prev_cell_of = prev_cell_of = interest._prev_cell_of
         self.prev_cells = interest._prev_cells
@@ -170,6 +162,17 @@ class InterestFrame:
         for eid, c in prev_cell_of.items():
             if cell_of.get(eid) != c:
                 dirty[c] = True
+        # An entity whose field count changed is removed and added again (delta rule), so
+        # it is treated as new wherever it is.
+        self.reshaped = {
+            eid: prev_cell_of[eid]
+            for eid, entity in state.items()
+            if eid in prev_cell_of and len(prev_state[eid]) != len(entity)
+        }
+        if self.reshaped:
+            self.prev_cell_of = prev_cell_of = {
+                eid: c for eid, c in prev_cell_of.items() if eid not in self.reshaped
+            }
         self.cells = cells
         self.cell_of = cell_of
         # Where each cell's entities were at the previous snapshot (None: not there).
@@ -181,7 +184,7 @@ class InterestFrame:
         self._departures: dict[int, list[int]] | None = None
         self._far_choice: dict[int, frozenset[int]] = {}
         self._bodies: dict[tuple[int, int], bytes] = {}
-        self._full_bodies: dict[int, bytes] = {}
+        self._full_bodies: dict[tuple[int, bytes], bytes] = {}
 
     # -- entries and chunks ---------------------------------------------------------
 
@@ -288,16 +291,19 @@ class InterestFrame:
 
     # -- bodies -----------------------------------------------------------------------
 
-    def full_body(self, centre: int) -> bytes:
-        """Everything in view, for a client starting from an empty world (baseline 0)."""
-        body = self._full_bodies.get(centre)
+    def full_body(self, centre: int, events: bytes) -> bytes:
+        """Everything in view, for a client starting from an empty world (baseline 0).
+
+        ``events``: the encoded events this client has not had yet.
+        """
+        key = (centre, events)
+        body = self._full_bodies.get(key)
         if body is None:
             chunks = [self.full_chunk(c) for c in self.grid.view[centre]]
             count = sum(n for n, _ in chunks)
-            body = b"".join(
-                [array_header(count), *(data for _, data in chunks), b"\x80", self.full_events]
-            )
-            self._full_bodies[centre] = body
+            empty_removed = b"\x80"
+            body = b"".join([array_header(count), *(d for _, d in chunks), empty_removed, events])
+            self._full_bodies[key] = body
         return body
 
     def body(self, centre: int, prev_centre: int) -> bytes:
@@ -340,7 +346,9 @@ class InterestFrame:
                 count += n
                 parts.append(data)
         parts[0] = array_header(count)
-        parts.append(cbor2.dumps(self._removed(prev_centre, grid.view_set[centre])))
+        removed = self._removed(prev_centre, grid.view_set[centre])
+        removed.extend(e for e, pc in self.reshaped.items() if pc in old_view)
+        parts.append(cbor2.dumps(removed))
         parts.append(self.events)
         return b"".join(parts)
 
@@ -364,12 +372,13 @@ class InterestFrame:
         cell_of = self.cell_of
         departed = self.departures()
         prev_cells = self.prev_cells
+        reshaped = self.reshaped  # removed separately, once
         removed = []
         for c in self.grid.view[prev_centre]:
             # A cell still in view can only lose what left it; a cell out of view loses all
             # its entities except those that moved into view.
             candidates = departed.get(c, ()) if c in new_view else prev_cells[c]
             for eid in candidates:
-                if cell_of.get(eid) not in new_view:
+                if cell_of.get(eid) not in new_view and eid not in reshaped:
                     removed.append(eid)
         return removed

@@ -65,9 +65,8 @@ class Room:
         self.ticker = Ticker(config.tick_rate, self.tick, max_ticks_behind=config.max_ticks_behind)
         self.sessions: dict[Connection, Session] = {}
         self._pending: dict[Connection, float] = {}  # connected, not joined yet -> deadline
-        self._events: collections.deque[tuple[int, list[Event]]] = collections.deque(
-            maxlen=config.event_history_ticks
-        )
+        # (tick, events) of the last event_history_ticks ticks that had any.
+        self._events: collections.deque[tuple[int, list[Event]]] = collections.deque()
         self.player_count = 0
         self.spectator_count = 0
         self.interest = (
@@ -120,6 +119,9 @@ class Room:
         tick = self.game.tick
         if events:
             self._events.append((tick, events))
+        horizon = tick - self.config.event_history_ticks
+        while self._events and self._events[0][0] <= horizon:
+            self._events.popleft()
         if tick % self.config.snapshot_divisor == 0:
             self._deliver(tick)
 
@@ -127,20 +129,28 @@ class Room:
         if self._pending:
             now = trio.current_time()
             for connection, deadline in list(self._pending.items()):
-                for raw in connection.collect():
+                messages = connection.collect()
+                for i, raw in enumerate(messages):
                     self._handle_pending(connection, raw)
                     if connection not in self._pending:
+                        session = self.sessions.get(connection)
+                        if session is not None:  # joined: what came right behind the join
+                            self._handle_all(session, messages[i + 1 :])
                         break
                 else:
                     if now > deadline and not connection.closing:
                         self.metrics.join_timeouts += 1
+                        log.warning("%s closed: no join message in time", connection.remote)
                         self._pending.pop(connection)
                         connection.close(CloseCode.POLICY_VIOLATION, "no join message in time")
         for connection, session in list(self.sessions.items()):
-            for raw in connection.collect():
-                self._handle(session, raw)
-                if connection.closing:
-                    break
+            self._handle_all(session, connection.collect())
+
+    def _handle_all(self, session: Session, messages: list[bytes | str]) -> None:
+        for raw in messages:
+            self._handle(session, raw)
+            if session.connection.closing:
+                break
 
     def _protocol_error(self, connection: Connection, error: ProtocolError) -> None:
         self.metrics.protocol_errors[error.code] += 1
@@ -166,12 +176,16 @@ class Room:
         config = self.config
         if join.role is Role.PLAYER:
             if self.player_count >= config.max_players_per_room:
+                log.warning("%s refused: room %s is full (players)", connection.remote, self.name)
                 connection.close(CloseCode.ROOM_FULL, "room is full (players)")
                 return
             entity_id = self.game.join(join.name)
             self.player_count += 1
         else:
             if self.spectator_count >= config.max_spectators_per_room:
+                log.warning(
+                    "%s refused: room %s is full (spectators)", connection.remote, self.name
+                )
                 connection.close(CloseCode.ROOM_FULL, "room is full (spectators)")
                 return
             entity_id = 0
@@ -267,11 +281,19 @@ class Room:
         prefixes: dict[int, bytes] = {}  # baseline tick -> the snapshot's first four items
         world_bodies: dict[int, bytes] = {}  # baseline tick -> whole-world body
         spectator_messages: dict[int, bytes] = {}  # baseline tick -> whole message
+        event_bytes: dict[int, bytes] = {}  # baseline tick -> encoded events since then
 
         def prefix(baseline_tick: int) -> bytes:
             found = prefixes.get(baseline_tick)
             if found is None:
                 found = prefixes[baseline_tick] = snapshot_prefix(tick, baseline_tick, time_ms)
+            return found
+
+        def events_since(baseline_tick: int) -> bytes:
+            found = event_bytes.get(baseline_tick)
+            if found is None:
+                found = cbor2.dumps(self._events_since(baseline_tick, tick))
+                event_bytes[baseline_tick] = found
             return found
 
         def world_body(session: Session) -> bytes:
@@ -302,7 +324,7 @@ class Room:
                     body = frame.body(centre, previous)
                     message = prefix(steady_tick) + encode_uint(session.ack_seq) + body
                 else:  # joined or skipped: start the client from its full view
-                    body = frame.full_body(centre)
+                    body = frame.full_body(centre, events_since(session.baseline_tick))
                     message = prefix(0) + encode_uint(session.ack_seq) + body
             if connection.deliver(message):
                 session.baseline_tick = tick
@@ -321,8 +343,7 @@ class Room:
         if interest is None or not self.player_count:
             return None, -1
         steady_tick = interest.prev_tick
-        events = cbor2.dumps(self._events_since(steady_tick, tick))
-        frame = interest.frame(tick, state, events, cbor2.dumps(self._events_since(0, tick)))
+        frame = interest.frame(tick, state, cbor2.dumps(self._events_since(steady_tick, tick)))
         return frame, steady_tick
 
     def _encode_body(self, session: Session, tick: int, state: dict[int, tuple[int, ...]]) -> bytes:

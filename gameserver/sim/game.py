@@ -31,7 +31,7 @@ class EntityKind(enum.IntEnum):
 
 class EventKind(enum.IntEnum):
     HIT = 0  # args: (shooter_id, target_id, damage, target_hp_after)
-    DEATH = 1  # args: (victim_id, killer_id)   killer_id 0 if none
+    DEATH = 1  # args: (victim_id, killer_id)   the shooter's id, even if it has left
     RESPAWN = 2  # args: (player_id, x_q, y_q)
     SCORE = 3  # args: (player_id, new_score)
 

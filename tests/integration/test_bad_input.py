@@ -97,3 +97,11 @@ async def test_client_without_the_subprotocol_is_refused_with_a_reason(
     assert b"gameserver.v1" in (info.value.body or b"")
     assert server.metrics.handshakes_rejected == 1
     assert server.metrics.connections_opened == 0
+
+
+async def test_a_wrong_path_is_refused_with_a_reason(server: GameServer) -> None:
+    with pytest.raises(ConnectionRejected) as info:
+        async with connect(server.url.replace("/ws", "/nowhere")):
+            pass
+    assert info.value.status_code == 404
+    assert b"connect to /ws" in (info.value.body or b"")

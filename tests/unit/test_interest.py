@@ -42,9 +42,11 @@ def step_world(
 ) -> dict[int, tuple[int, ...]]:
     top = int(size * Q) - 1
     new: dict[int, tuple[int, ...]] = {}
-    for eid, (kind, x, y, hp) in state.items():
+    for eid, (kind, x, y, hp, *extra) in state.items():
         if rng.random() < 0.02 and eid > 8:
             continue  # vanished
+        if rng.random() < 0.01:
+            extra = [] if extra else [7]  # its field count changes: removed and added again
         roll = rng.random()
         if roll < 0.05:
             x, y = rng.randrange(top), rng.randrange(top)  # teleport
@@ -53,7 +55,7 @@ def step_world(
             y = min(top, max(0, y + rng.randint(-200, 200)))
         if rng.random() < 0.1:
             hp = rng.randrange(100)
-        new[eid] = (kind, x, y, hp)
+        new[eid] = (kind, x, y, hp, *extra)
     for _ in range(rng.randrange(3)):
         new[next_id[0]] = (1, rng.randrange(top), rng.randrange(top), 100)
         next_id[0] += 1
@@ -78,7 +80,7 @@ def run_world(
         for eid, entity in state.items():
             history.setdefault(eid, set()).add(entity)
         steady_tick = interest.prev_tick
-        frame = interest.frame(tick, state, EMPTY_EVENTS, EMPTY_EVENTS)
+        frame = interest.frame(tick, state, EMPTY_EVENTS)
         for viewer in viewers:
             centre = grid.cell(state[viewer.follows])
             if freeze_after is None and rng.random() < 0.1:
@@ -87,7 +89,7 @@ def run_world(
                 changes, removed, _ = decode_body(frame.body(centre, viewer.centre))
                 viewer.mirror = apply(viewer.mirror, changes, removed)
             else:
-                changes, removed, _ = decode_body(frame.full_body(centre))
+                changes, removed, _ = decode_body(frame.full_body(centre, EMPTY_EVENTS))
                 viewer.mirror = apply({}, changes, removed)
             viewer.tick, viewer.centre = tick, centre
             in_view = {
@@ -124,14 +126,14 @@ def test_far_refreshes_stay_within_the_byte_budget_in_a_crowd() -> None:
     sizes = []
     for tick in range(1, 20):
         state = {e: (k, x, y, (hp + 1) % 100) for e, (k, x, y, hp) in state.items()}  # all change
-        frame = interest.frame(tick, state, EMPTY_EVENTS, EMPTY_EVENTS)
+        frame = interest.frame(tick, state, EMPTY_EVENTS)
         centre = interest.grid.cell(state[1])
         if tick > 1:
             sizes.append(len(frame.body(centre, centre)))
     inner_only = Interest(SIZE, SIZE, cell_size=100.0, view_ring=1, inner_ring=1, budget_bytes=1)
-    inner_only.frame(1, state, EMPTY_EVENTS, EMPTY_EVENTS)
+    inner_only.frame(1, state, EMPTY_EVENTS)
     nudged = {e: (k, x, y, (hp + 1) % 100) for e, (k, x, y, hp) in state.items()}
-    inner_bytes = len(inner_only.frame(2, nudged, EMPTY_EVENTS, EMPTY_EVENTS).body(centre, centre))
+    inner_bytes = len(inner_only.frame(2, nudged, EMPTY_EVENTS).body(centre, centre))
     largest_far_cell = max(len(frame.full_chunk(c)[1]) for c in interest.grid.far[centre])
     # Inner deltas always go; far refreshes fill up to the budget (one cell may overshoot it).
     assert max(sizes) <= max(600, inner_bytes) + largest_far_cell + 16
@@ -153,8 +155,12 @@ def test_a_cell_that_changed_once_is_refreshed_among_busier_ones() -> None:
         if tick == 3:
             k, x, y, _ = state[quiet_id]
             state[quiet_id] = (k, x, y, 77)  # its only change
-        frame = interest.frame(tick, state, EMPTY_EVENTS, EMPTY_EVENTS)
-        body = frame.full_body(centre) if previous is None else frame.body(centre, previous)
+        frame = interest.frame(tick, state, EMPTY_EVENTS)
+        body = (
+            frame.full_body(centre, EMPTY_EVENTS)
+            if previous is None
+            else frame.body(centre, previous)
+        )
         changes, removed, _ = decode_body(body)
         mirror = apply({} if previous is None else mirror, changes, removed)
         previous = centre
@@ -193,14 +199,14 @@ def test_a_viewer_moving_cells_is_refreshed_on_the_new_cells_schedule() -> None:
         if tick == 6:
             state[2] = (0, *at(g), 0)  # B moves into g
         steady = interest.prev_tick
-        frame = interest.frame(tick, state, EMPTY_EVENTS, EMPTY_EVENTS)
+        frame = interest.frame(tick, state, EMPTY_EVENTS)
         for eid, viewer in viewers.items():
             centre = grid.cell(state[eid])
             if viewer.tick == steady and viewer.centre is not None:
                 changes, removed, _ = decode_body(frame.body(centre, viewer.centre))
                 viewer.mirror = apply(viewer.mirror, changes, removed)
             else:
-                changes, removed, _ = decode_body(frame.full_body(centre))
+                changes, removed, _ = decode_body(frame.full_body(centre, EMPTY_EVENTS))
                 viewer.mirror = apply({}, changes, removed)
             viewer.tick, viewer.centre = tick, centre
     assert viewers[1].mirror[3][3] == 99

@@ -171,3 +171,37 @@ async def test_with_interest_a_skipped_connection_restarts_from_a_full_view() ->
     me, other = slow.welcome.entity_id, mover.welcome.entity_id
     assert slow.mirror[me] == room.game.wire_state()[me]
     assert slow.mirror[other] == room.game.wire_state()[other]  # near, so exact
+
+
+async def test_messages_right_behind_the_join_are_not_lost() -> None:
+    room = make_room()
+    player = FakeConnection()
+    room.attach(player)
+    player.inbox += [encode(Join(Role.PLAYER, "quick")), encode(InputFrame(1, Buttons.RIGHT, 0, 0))]
+    room.tick()
+    assert room.sessions[player].ack_seq == 1
+    again = FakeConnection()
+    room.attach(again)
+    again.inbox += [encode(Join(Role.PLAYER, "a")), encode(Join(Role.PLAYER, "b"))]
+    room.tick()
+    assert again.close_code == 4003
+
+
+async def test_a_skipped_player_still_gets_the_events_it_missed() -> None:
+    room = make_room()
+    shooter, target = join(room, name="shooter"), join(room, name="target")
+    room.tick()
+    assert shooter.welcome is not None and target.welcome is not None
+    room.game.place(shooter.welcome.entity_id, 300.0, 300.0)  # type: ignore[attr-defined]
+    room.game.place(target.welcome.entity_id, 400.0, 300.0)  # type: ignore[attr-defined]
+    target.busy = True  # its snapshots are skipped while it is hit
+    hits: list[tuple[int, ...]] = []
+    for seq in range(1, 30):
+        shooter.inbox.append(encode(InputFrame(seq, Buttons.FIRE, 0, 0)))  # aim 0: along +x
+        room.tick()
+    target.busy = False
+    room.tick()
+    last = decode_server_message(target.sent[-1])
+    assert isinstance(last, Snapshot) and last.baseline_tick == 0  # a full view after the gap
+    hits = [e for e in last.events if e[1] == 0 and e[3] == target.welcome.entity_id]
+    assert len(hits) >= 2  # every hit taken while skipped is in it
