@@ -70,6 +70,30 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--stats-file", default=None, help="write a JSON stats document here every second"
     )
     p.add_argument(
+        "--transport",
+        choices=("fast", "tasks"),
+        default=defaults.transport,
+        help="fast: the ticker moves each socket's bytes once per tick; tasks: a reader and "
+        "a writer task per connection (default %(default)s)",
+    )
+    p.add_argument(
+        "--no-interest",
+        action="store_true",
+        help="send every player the whole world (no interest management)",
+    )
+    p.add_argument(
+        "--view-ring",
+        type=int,
+        default=defaults.view_ring,
+        help="cells a player sees around its own (default %(default)s)",
+    )
+    p.add_argument(
+        "--cell-size",
+        type=float,
+        default=defaults.interest_cell_size,
+        help="interest cell side in world units (default %(default)s)",
+    )
+    p.add_argument(
         "--stats-window",
         type=float,
         default=defaults.stats_window_s,
@@ -206,6 +230,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 max_players_per_room=args.max_players,
                 stats_file=args.stats_file,
                 stats_window_s=args.stats_window,
+                transport=args.transport,
+                interest_management=not args.no_interest,
+                view_ring=args.view_ring,
+                inner_ring=min(Config().inner_ring, args.view_ring),
+                interest_cell_size=args.cell_size,
             )
         except ValueError as exc:
             print(f"gameserver: {exc}", file=sys.stderr)
