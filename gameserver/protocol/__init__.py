@@ -12,7 +12,7 @@ from .codec import (
     encode_uint,
     snapshot_prefix,
 )
-from .delta import WireState, apply, diff
+from .delta import WireState, apply, change_entry, diff
 from .errors import CloseCode, DeltaError, ErrorCode, GameServerError, ProtocolError
 from .messages import (
     PROTOCOL_VERSION,
@@ -52,6 +52,7 @@ __all__ = [
     "Welcome",
     "WireState",
     "apply",
+    "change_entry",
     "decode_client_message",
     "decode_server_message",
     "diff",

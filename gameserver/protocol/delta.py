@@ -21,6 +21,26 @@ from .errors import DeltaError
 WireState = Mapping[int, tuple[int, ...]]
 
 
+def change_entry(eid: int, old: tuple[int, ...] | None, cur: tuple[int, ...]) -> list[int] | None:
+    """The change entry turning ``old`` into ``cur``; None when they are equal.
+
+    A full entry (every field) when ``old`` is None or has another field count; the
+    caller must then also list ``eid`` as removed if the receiver has the old shape.
+    """
+    if old is cur or old == cur:
+        return None
+    if old is None or len(old) != len(cur):
+        return [eid, (1 << len(cur)) - 1, *cur]
+    mask = 0
+    entry = [eid, 0]
+    for i, value in enumerate(cur):
+        if value != old[i]:
+            mask |= 1 << i
+            entry.append(value)
+    entry[1] = mask
+    return entry
+
+
 def diff(baseline: WireState, current: WireState) -> tuple[list[list[int]], list[int]]:
     """Return ``(changes, removed)`` turning ``baseline`` into ``current``."""
     changes: list[list[int]] = []
@@ -28,21 +48,11 @@ def diff(baseline: WireState, current: WireState) -> tuple[list[list[int]], list
     get = baseline.get
     for eid, cur in current.items():
         old = get(eid)
-        if old is cur or old == cur:
-            continue
-        if old is None or len(old) != len(cur):
-            if old is not None:
+        entry = change_entry(eid, old, cur)
+        if entry is not None:
+            if old is not None and len(old) != len(cur):
                 removed.append(eid)
-            changes.append([eid, (1 << len(cur)) - 1, *cur])
-            continue
-        mask = 0
-        entry = [eid, 0]
-        for i, value in enumerate(cur):
-            if value != old[i]:
-                mask |= 1 << i
-                entry.append(value)
-        entry[1] = mask
-        changes.append(entry)
+            changes.append(entry)
     return changes, removed
 
 

@@ -36,6 +36,7 @@ from collections.abc import Mapping, Sequence
 
 import cbor2
 
+from gameserver.protocol import change_entry
 from gameserver.sim.game import POSITION_SCALE
 
 WireState = Mapping[int, tuple[int, ...]]
@@ -199,24 +200,9 @@ class InterestFrame:
         """The entity's change since the previous snapshot (None: unchanged)."""
         if eid in self._delta_entries:
             return self._delta_entries[eid]
-        cur = self.state[eid]
-        old = self.prev_state.get(eid)
-        entry: bytes | None
-        if old is None or len(old) != len(cur):
-            entry = self.full_entry(eid)
-        elif old == cur:
-            entry = None
-        else:
-            mask = 0
-            values = [eid, 0]
-            for i, value in enumerate(cur):
-                if value != old[i]:
-                    mask |= 1 << i
-                    values.append(value)
-            values[1] = mask
-            entry = cbor2.dumps(values)
-        self._delta_entries[eid] = entry
-        return entry
+        entry = change_entry(eid, self.prev_state.get(eid), self.state[eid])
+        encoded = self._delta_entries[eid] = None if entry is None else cbor2.dumps(entry)
+        return encoded
 
     def full_chunk(self, c: int) -> Chunk:
         chunk = self._full_chunks.get(c)
