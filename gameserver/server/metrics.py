@@ -30,6 +30,7 @@ class Metrics:
     spectator_inputs: int = 0  # inputs refused because the sender is a spectator
     slow_consumer_closes: int = 0  # closed with 4008 after send_timeout_s
     join_timeouts: int = 0
+    room_full: int = 0  # joins refused with 4009
     internal_errors: int = 0  # closed with 1011 after an unexpected exception
     protocol_errors: collections.Counter[int] = attrs.field(factory=collections.Counter)
 

@@ -176,6 +176,7 @@ class Room:
         config = self.config
         if join.role is Role.PLAYER:
             if self.player_count >= config.max_players_per_room:
+                self.metrics.room_full += 1
                 log.warning("%s refused: room %s is full (players)", connection.remote, self.name)
                 connection.close(CloseCode.ROOM_FULL, "room is full (players)")
                 return
