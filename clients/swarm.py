@@ -8,14 +8,22 @@ duration ends: the run is bounded in time and in connection count. With
 ``procs > 1`` the parent starts worker processes (this same command with
 ``--worker``), each running its share of bots and printing JSON lines
 (progress, then a final total with samples); the parent merges them.
+
+``lean=True`` runs the same bots through ``clients.lean`` instead: one loop
+over raw sockets for every bot of a process, for runs where the swarm's own
+CPU must stay far below the server's. SIGTERM ends a run early but normally
+(bots leave with 1000 and the summary is printed): benchmarks use it to stop
+a swarm when their measuring window is over.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 import trio
@@ -24,8 +32,8 @@ from trio_websocket import ConnectionRejected, HandshakeError
 from gameserver.protocol import Role
 
 from .bots import BEHAVIOURS, Behaviour, make_behaviour
-from .client import NOT_RETRIED, ClientClosed, GameClient, connect
-from .swarm_stats import SwarmTotals
+from .client import ClientClosed, GameClient, connect
+from .swarm_stats import SwarmTotals, close_kind
 
 PROGRESS_INTERVAL_S = 0.5
 LIVE_SAMPLES = 8  # per client, for live percentiles
@@ -44,6 +52,8 @@ class SwarmOptions:
     first_index: int = 0  # bot numbering offset (worker processes)
     ping_interval_s: float = 1.0
     connect_timeout_s: float = 10.0
+    lean: bool = False  # all bots of a process in one loop over raw sockets (clients.lean)
+    decode_sample: float = 0.01  # lean mode: fraction of bots that decode snapshots (>= 1 bot)
 
     def __attrs_post_init__(self) -> None:
         if self.bots < 0 or self.spectators < 0 or self.bots + self.spectators == 0:
@@ -52,8 +62,12 @@ class SwarmOptions:
             raise ValueError("duration must be > 0")
         if self.procs < 1:
             raise ValueError("procs must be >= 1")
+        if self.connect_timeout_s <= 0:
+            raise ValueError("connect timeout must be > 0")
         if self.behaviour not in BEHAVIOURS:
             raise ValueError(f"behaviour must be one of {', '.join(BEHAVIOURS)}")
+        if not 0.0 <= self.decode_sample <= 1.0:
+            raise ValueError("decode sample must be in [0, 1]")
 
 
 @attrs.define(eq=False)
@@ -62,13 +76,15 @@ class BotRecord:
     role: Role
     client: GameClient | None = None
     state: str = "waiting"  # waiting, connected, done, failed, dropped
+    joined_s: float | None = None  # run start -> connected
+    ticks: int = 0  # server ticks spent connected (known once the bot has ended)
 
 
 def _error_kind(exc: BaseException) -> str:
     if isinstance(exc, ConnectionRejected):
         return f"rejected_http_{exc.status_code}"
     if isinstance(exc, ClientClosed):
-        return _close_kind(exc.code)
+        return close_kind(exc.code)
     if isinstance(exc, HandshakeError):
         # trio-websocket reports a refused TCP connection as a HandshakeError caused by OSError.
         return "connect_error" if isinstance(exc.__cause__, OSError) else "handshake_error"
@@ -77,10 +93,24 @@ def _error_kind(exc: BaseException) -> str:
     return "connect_error"
 
 
-def _close_kind(code: int | None) -> str:
-    if code is None:
-        return "closed"
-    return f"protocol_error_{code}" if code in NOT_RETRIED else f"closed_{code}"
+class SwarmRunner(Protocol):
+    """What the command needs from a swarm, normal or lean."""
+
+    async def run(self) -> SwarmTotals: ...
+
+    def totals(self, *, samples: int | None = LIVE_SAMPLES) -> SwarmTotals: ...
+
+    def elapsed_s(self) -> float: ...
+
+    def stop(self) -> None: ...
+
+
+def make_swarm(options: SwarmOptions) -> SwarmRunner:
+    if options.lean:
+        from .lean import LeanSwarm
+
+        return LeanSwarm(options)
+    return Swarm(options)
 
 
 class Swarm:
@@ -95,6 +125,9 @@ class Swarm:
         self.errors: dict[str, int] = {}
         self.started_at = 0.0
         self.finished_at: float | None = None
+        self.deadline = float("inf")
+        self._cpu_started = 0.0
+        self._cpu_s: float | None = None
 
     def totals(self, *, samples: int | None = LIVE_SAMPLES) -> SwarmTotals:
         """Totals so far, with each client's newest ``samples`` samples (None: all)."""
@@ -103,35 +136,49 @@ class Swarm:
         for record in self.records:
             if record.client is not None:
                 totals.add_client(record.client.stats, record.client.tick, samples=samples)
+            if record.joined_s is not None:
+                totals.join_s.append(record.joined_s)
+                totals.decoders += 1  # every normal bot decodes everything
+            totals.bot_ticks += record.ticks
             totals.connected += record.state in ("connected", "done", "dropped")
             totals.active += record.state == "connected"
             totals.failed += record.state == "failed"
             totals.dropped += record.state == "dropped"
+        cpu = self._cpu_s
+        if cpu is None:
+            cpu = time.process_time() - self._cpu_started if self._cpu_started else 0.0
+        totals.client_cpu_s = cpu
         return totals
 
     def elapsed_s(self) -> float:
         end = self.finished_at if self.finished_at is not None else trio.current_time()
         return end - self.started_at if self.started_at else 0.0
 
+    def stop(self) -> None:
+        """End the run now: every bot leaves normally within about a second."""
+        self.deadline = min(self.deadline, trio.current_time())
+
     async def run(self) -> SwarmTotals:
         options = self.options
         self.started_at = trio.current_time()
-        deadline = self.started_at + options.duration_s
+        self._cpu_started = time.process_time()
+        self.deadline = min(self.deadline, self.started_at + options.duration_s)
         count = len(self.records)
         async with trio.open_nursery() as nursery:
             for i, record in enumerate(self.records):
                 start_at = self.started_at + (options.ramp_s * i / count if count > 1 else 0.0)
-                nursery.start_soon(self._bot, record, start_at, deadline)
+                nursery.start_soon(self._bot, record, start_at)
         self.finished_at = trio.current_time()
+        self._cpu_s = time.process_time() - self._cpu_started
         return self.totals(samples=None)
 
     def _count_error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
 
-    async def _bot(self, record: BotRecord, start_at: float, deadline: float) -> None:
+    async def _bot(self, record: BotRecord, start_at: float) -> None:
         options = self.options
         await trio.sleep_until(start_at)
-        if trio.current_time() >= deadline:
+        if trio.current_time() >= self.deadline:
             return
         behaviour = make_behaviour(options.behaviour, record.index, options.seed)
         name = f"{'bot' if record.role is Role.PLAYER else 'spectator'}-{record.index}"
@@ -145,7 +192,8 @@ class Swarm:
                 interpolate=False,  # bots do not render
             ) as client:
                 record.client, record.state = client, "connected"
-                await self._play(record, client, behaviour, deadline)
+                record.joined_s = trio.current_time() - self.started_at
+                await self._play(record, client, behaviour)
         except (OSError, HandshakeError, ClientClosed, trio.TooSlowError) as exc:
             if record.state == "waiting":
                 record.state = "failed"
@@ -153,16 +201,15 @@ class Swarm:
             else:
                 raise
 
-    async def _play(
-        self, record: BotRecord, client: GameClient, behaviour: Behaviour, deadline: float
-    ) -> None:
+    async def _play(self, record: BotRecord, client: GameClient, behaviour: Behaviour) -> None:
         assert client.welcome is not None
         tick_rate = client.welcome.tick_rate
         interval = 1.0 / tick_rate
         is_player = record.role is Role.PLAYER
-        next_input = next_ping = trio.current_time()
+        joined = next_input = next_ping = trio.current_time()
         while client.failure is None:
             now = trio.current_time()
+            deadline = self.deadline  # stop() may move it
             if now >= deadline:
                 break
             if is_player and now >= next_input:
@@ -174,9 +221,10 @@ class Swarm:
                 next_ping += self.options.ping_interval_s
             wake = min(next_ping, deadline, next_input if is_player else deadline)
             await trio.sleep_until(wake)
+        record.ticks = round((trio.current_time() - joined) * tick_rate)
         if client.failure is not None:
             record.state = "dropped"
-            self._count_error(_close_kind(client.failure.code))
+            self._count_error(close_kind(client.failure.code))
         else:
             record.state = "done"
 
@@ -217,15 +265,24 @@ def worker_args(options: SwarmOptions, worker: int) -> tuple[list[str], int, int
         "--first-index",
         str(first_bot + first_spec),
     ]
+    args += ["--connect-timeout", str(options.connect_timeout_s)]
+    if options.lean:
+        args += ["--lean", "--decode-sample", str(options.decode_sample)]
     return args, bots, spectators
 
 
 async def run_workers(
-    options: SwarmOptions, on_progress: Callable[[SwarmTotals], None]
+    options: SwarmOptions,
+    on_progress: Callable[[SwarmTotals], None],
+    stop: trio.Event | None = None,
 ) -> tuple[SwarmTotals, float]:
-    """Run ``options.procs`` worker processes; merge their totals."""
+    """Run ``options.procs`` worker processes; merge their totals.
+
+    Setting ``stop`` asks every worker (SIGTERM) to end its run early, normally.
+    """
     latest: dict[int, SwarmTotals] = {}
     finals: dict[int, SwarmTotals] = {}
+    processes: list[trio.Process] = []
     started = trio.current_time()
 
     def combined(source: dict[int, SwarmTotals]) -> SwarmTotals:
@@ -239,6 +296,7 @@ async def run_workers(
         if bots + spectators == 0:
             return
         process = await trio.lowlevel.open_process(args, stdout=-1)
+        processes.append(process)
         assert process.stdout is not None
         buffer = b""
         try:
@@ -261,15 +319,33 @@ async def run_workers(
             lost.errors["worker_crashed"] = 1
             finals[worker] = lost
 
+    async def forward_stop(event: trio.Event) -> None:
+        await event.wait()
+        for process in processes:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+
     async with trio.open_nursery() as nursery:
-        for worker in range(options.procs):
-            nursery.start_soon(one, worker)
+        if stop is not None:
+            nursery.start_soon(forward_stop, stop)
+        async with trio.open_nursery() as workers:
+            for worker in range(options.procs):
+                workers.start_soon(one, worker)
+        nursery.cancel_scope.cancel()
     return combined(finals), trio.current_time() - started
+
+
+async def stop_on_sigterm(stop: Callable[[], None]) -> None:
+    """Call ``stop`` at the first SIGTERM (run until cancelled)."""
+    with trio.open_signal_receiver(signal.SIGTERM) as signals:
+        async for _ in signals:
+            stop()
+            return
 
 
 async def run_worker(options: SwarmOptions) -> SwarmTotals:
     """Worker mode: run the bots, print JSON lines of progress, then the final totals."""
-    swarm = Swarm(options)
+    swarm = make_swarm(options)
 
     def emit(kind: str, totals: SwarmTotals) -> None:
         print(json.dumps({"type": kind, "totals": totals.to_json()}), flush=True)
@@ -282,6 +358,7 @@ async def run_worker(options: SwarmOptions) -> SwarmTotals:
                 emit("progress", swarm.totals())
 
         nursery.start_soon(progress)
+        nursery.start_soon(stop_on_sigterm, swarm.stop)
         totals = await swarm.run()
         nursery.cancel_scope.cancel()
     emit("final", totals)
@@ -308,6 +385,13 @@ def summary_text(totals: SwarmTotals, duration_s: float) -> str:
         f"  sent {s['bytes_sent']} B",
         f"  rtt p50 {s['rtt_ms_p50']} ms  p99 {s['rtt_ms_p99']} ms"
         f"  snapshot gap p99 {s['snapshot_gap_ms_p99']} ms",
+        f"  client cpu {s['client_cpu_s']} s = {s['client_cpu_us_per_bot_tick']} us per bot-tick"
+        f"  ({s['decoders']} decoding)",
         f"  errors: {s['errors'] or 'none'}",
     ]
+    if s["loop_ticks_skipped"]:
+        lines.append(
+            f"  the bot loop fell behind ({s['loop_ticks_skipped']} ticks skipped): "
+            "use a smaller --decode-sample or more --procs"
+        )
     return "\n".join(lines)

@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from .client import NOT_RETRIED
 from .stats import ClientStats
 
 MAX_SAMPLES = 20_000  # per kind, per process: enough for a stable p99
@@ -19,6 +20,13 @@ def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     index = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
     return ordered[index]
+
+
+def close_kind(code: int | None) -> str:
+    """The error name a swarm counts for a connection that ended with close ``code``."""
+    if code is None:
+        return "closed"
+    return f"protocol_error_{code}" if code in NOT_RETRIED else f"closed_{code}"
 
 
 def _bounded(samples: list[float], rng: random.Random) -> list[float]:
@@ -43,6 +51,14 @@ class SwarmTotals:
     errors: collections.Counter[str] = attrs.field(factory=collections.Counter)
     rtt_s: list[float] = attrs.field(factory=list)
     gaps_s: list[float] = attrs.field(factory=list)
+    # The swarm's own cost: process CPU seconds over the run (summed over worker
+    # processes) and the connection-ticks it served, so that their ratio is the
+    # client's CPU per bot and tick whatever the mode.
+    client_cpu_s: float = 0.0
+    bot_ticks: int = 0
+    loop_ticks_skipped: int = 0  # lean mode: ticks the bot loop skipped after falling behind
+    decoders: int = 0  # connections that fully decoded every snapshot
+    join_s: list[float] = attrs.field(factory=list)  # run start -> welcome, per joined bot
 
     def add_client(self, stats: ClientStats, tick: int, *, samples: int | None) -> None:
         """Add one client's counters and its newest ``samples`` samples (None: all)."""
@@ -78,6 +94,7 @@ class SwarmTotals:
         data["errors"] = dict(self.errors)
         data["rtt_s"] = _bounded(self.rtt_s, rng)
         data["gaps_s"] = _bounded(self.gaps_s, rng)
+        data["join_s"] = _bounded(self.join_s, rng)
         return data
 
     @classmethod
@@ -112,4 +129,13 @@ class SwarmTotals:
             "corrections": self.corrections,
             "reconnects": self.reconnects,
             "errors": dict(sorted(self.errors.items())),
+            "client_cpu_s": round(self.client_cpu_s, 3),
+            "bot_ticks": self.bot_ticks,
+            "client_cpu_us_per_bot_tick": round(
+                self.client_cpu_s * 1e6 / self.bot_ticks if self.bot_ticks else 0.0, 2
+            ),
+            "loop_ticks_skipped": self.loop_ticks_skipped,
+            "decoders": self.decoders,
+            "join_s_p50": round(percentile(self.join_s, 50), 3),
+            "join_s_max": round(max(self.join_s, default=0.0), 3),
         }

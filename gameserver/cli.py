@@ -70,6 +70,12 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--stats-file", default=None, help="write a JSON stats document here every second"
     )
     p.add_argument(
+        "--max-spectators",
+        type=int,
+        default=defaults.max_spectators_per_room,
+        help="spectators per room (default %(default)s)",
+    )
+    p.add_argument(
         "--transport",
         choices=("fast", "tasks"),
         default=defaults.transport,
@@ -107,7 +113,8 @@ def _add_swarm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser(
         "swarm",
         help="run headless bots (and spectators) against a server, with live stats",
-        description="Runs bots that join, play at the tick rate and leave after --duration. "
+        description="Runs bots that join, play at the tick rate and leave after --duration "
+        "(or at SIGTERM, still printing the summary). "
         "Exit status is non-zero if any bot failed to connect or met a protocol error.",
     )
     p.add_argument("--url", required=True, help="server WebSocket URL, e.g. ws://127.0.0.1:8000/ws")
@@ -126,17 +133,38 @@ def _add_swarm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--ramp", type=float, default=0.0, help="spread joins over this many seconds")
     p.add_argument("--seed", type=int, default=0, help="seed of the bots' choices (default 0)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=10.0,
+        help="seconds a bot waits for its connection and welcome (default %(default)s)",
+    )
+    p.add_argument(
+        "--lean",
+        action="store_true",
+        help="all bots of a process in one loop over raw sockets: far less client CPU "
+        "(for benchmarks); non-decoding chase bots wander",
+    )
+    p.add_argument(
+        "--decode-sample",
+        type=float,
+        default=0.01,
+        metavar="F",
+        help="with --lean: fraction of bots that fully decode and verify snapshots "
+        "(at least one; default %(default)s)",
+    )
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--first-index", type=int, default=0, help=argparse.SUPPRESS)
 
 
 async def _swarm(args: argparse.Namespace) -> int:
     from clients.swarm import (
-        Swarm,
         SwarmOptions,
         exit_status,
+        make_swarm,
         run_worker,
         run_workers,
+        stop_on_sigterm,
         summary_json,
         summary_text,
     )
@@ -153,10 +181,16 @@ async def _swarm(args: argparse.Namespace) -> int:
         ramp_s=args.ramp,
         seed=args.seed,
         first_index=args.first_index,
+        lean=args.lean,
+        decode_sample=args.decode_sample,
+        connect_timeout_s=args.connect_timeout,
     )
+    if args.lean and not options.url.startswith("ws://"):
+        raise ValueError("--lean needs a ws:// URL")
     if args.worker:
         return exit_status(await run_worker(options))
-    view = ProgressView(f"swarm {options.bots} bots -> {options.url}")
+    mode = " (lean)" if options.lean else ""
+    view = ProgressView(f"swarm {options.bots} bots{mode} -> {options.url}")
     async with trio.open_nursery() as nursery:
         if options.procs > 1:
             live = SwarmTotals()
@@ -165,11 +199,14 @@ async def _swarm(args: argparse.Namespace) -> int:
                 nonlocal live
                 live = totals
 
+            stop = trio.Event()
             nursery.start_soon(view.run, lambda: live)
-            totals, duration = await run_workers(options, on_progress)
+            nursery.start_soon(stop_on_sigterm, stop.set)
+            totals, duration = await run_workers(options, on_progress, stop)
         else:
-            swarm = Swarm(options)
+            swarm = make_swarm(options)
             nursery.start_soon(view.run, swarm.totals)
+            nursery.start_soon(stop_on_sigterm, swarm.stop)
             totals = await swarm.run()
             duration = swarm.elapsed_s()
         nursery.cancel_scope.cancel()
@@ -228,6 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 snapshot_divisor=args.snapshot_divisor,
                 seed=args.seed,
                 max_players_per_room=args.max_players,
+                max_spectators_per_room=args.max_spectators,
                 stats_file=args.stats_file,
                 stats_window_s=args.stats_window,
                 transport=args.transport,
