@@ -29,6 +29,18 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session
+def bench(session: nox.Session) -> None:
+    """The standard benchmark set (about 5 minutes); arguments after -- replace the defaults.
+
+    For example ``nox -s bench -- --scenario players-500 --window 60`` (tick stability
+    over a minute) or ``-- --repeat 3 --window 20 --out results.json``.
+    """
+    session.install("-e", ".[bench]")
+    args = session.posargs or ["--window", "10", "--settle", "2", "--repeat", "2"]
+    session.run("python", "-m", "benchmarks.run", *args)
+
+
+@nox.session
 def serve(session: nox.Session) -> None:
     """Run a server on 127.0.0.1:8000 (pass other options after --)."""
     session.install("-e", ".")
