@@ -52,11 +52,13 @@ def series(result: dict[str, Any]) -> dict[str, list[float]]:
     }
 
 
-def draw(result: dict[str, Any], path: Path) -> None:
+def draw(result: dict[str, Any], path: Path, compare: dict[str, Any] | None = None) -> None:
     data = series(result)
     if not data["players"]:
         raise SystemExit("no player-only scenario in the results")
     fig, (cpu, wire) = plt.subplots(1, 2, figsize=(11, 4.2))
+    cpu.set_title("server CPU per player-tick")
+    wire.set_title("bytes per player per second")
     x = data["players"]
     cpu.plot(x, data["server_cpu"], "o-", label="game server, per player-tick")
     if any(data["server_cpu_per_snapshot"]):
@@ -67,6 +69,17 @@ def draw(result: dict[str, Any], path: Path) -> None:
         # Below the tick rate the server conflated: it was saturated.
         cpu.annotate(f"{rate:.0f} snapshots/s", (px, py), textcoords="offset points",
                      xytext=(0, -14), ha="center", fontsize=8)  # fmt: skip
+    if compare is not None:
+        # An earlier run beside this one: the same figures, drawn faint.
+        old = series(compare)
+        label = f"server {compare.get('server', '?')}"
+        cpu.plot(
+            old["players"], old["server_cpu"], "o-", alpha=0.4, label=f"{label}, per player-tick"
+        )
+        wire.plot(
+            old["players"], [b / 1000 for b in old["bytes_out"]], "o-", alpha=0.4,
+            label=f"{label}, server → client",
+        )  # fmt: skip
     cpu.set_xlabel("players")
     cpu.set_ylabel("server CPU (µs)")
     cpu.set_ylim(bottom=0)
@@ -93,8 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.chart", description=__doc__)
     parser.add_argument("results", type=Path, help="JSON written by benchmarks.run --out")
     parser.add_argument("png", type=Path, help="image to write")
+    parser.add_argument("--compare", type=Path, help="an earlier results file, drawn faint")
     args = parser.parse_args(argv)
-    draw(json.loads(args.results.read_text()), args.png)
+    compare = json.loads(args.compare.read_text()) if args.compare else None
+    draw(json.loads(args.results.read_text()), args.png, compare)
     print(args.png)
     return 0
 
