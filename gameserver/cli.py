@@ -237,6 +237,41 @@ async def _spectate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    defaults = Config()
+    p = sub.add_parser(
+        "demo",
+        help="a server with bots playing, watched live in the terminal (q quits)",
+        description="Runs a server, a few bots that play on it, and the terminal spectator "
+        "view, in one process. Other clients can join at the URL shown.",
+    )
+    p.add_argument(
+        "--host", default=defaults.host, help="address to listen on (default %(default)s)"
+    )
+    p.add_argument("--port", type=int, default=defaults.port, help="TCP port (default %(default)s)")
+    p.add_argument("--bots", type=int, default=12, help="bots playing (default %(default)s)")
+    p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+
+
+async def _demo(args: argparse.Namespace) -> int:
+    from clients.spectate import spectate_live
+    from clients.swarm import Swarm, SwarmOptions
+    from gameserver.server import GameServer
+
+    config = Config(host=args.host, port=args.port, interest_cell_size=150.0)
+    server = GameServer(config)
+    duration = args.duration if args.duration is not None else 24 * 3600.0
+    async with trio.open_nursery() as nursery:
+        await nursery.start(server.run)
+        print(f"gameserver demo: serving {server.url}; join it, or press q to quit", flush=True)
+        swarm = Swarm(SwarmOptions(url=server.url, bots=args.bots, duration_s=duration))
+        nursery.start_soon(swarm.run)
+        await spectate_live(server.url, duration)
+        await server.shutdown()
+        nursery.cancel_scope.cancel()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gameserver", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -244,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(sub)
     _add_swarm(sub)
     _add_spectate(sub)
+    _add_demo(sub)
     return parser
 
 
@@ -287,6 +323,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         except KeyboardInterrupt:
             return 130
+    if args.command == "demo":
+        logging.getLogger().setLevel(logging.WARNING)  # the live view owns the terminal
+        try:
+            return trio.run(_demo, args)
+        except KeyboardInterrupt:
+            return 0
     if args.command == "spectate":
         from trio_websocket import HandshakeError
 

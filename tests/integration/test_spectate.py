@@ -50,3 +50,16 @@ async def test_unreachable_server_is_a_clear_error() -> None:
     result = await spectate("--url", "ws://127.0.0.1:9/ws", "--once")
     assert result.returncode == 1
     assert b"cannot watch ws://127.0.0.1:9/ws" in result.stderr
+
+
+async def test_demo_runs_a_server_with_bots_and_shows_them() -> None:
+    with trio.fail_after(30):
+        result = await trio.run_process(
+            [sys.executable, "-m", "gameserver", "demo", "--port", "0", "--bots", "4",
+             "--duration", "2"],
+            capture_stdout=True, capture_stderr=True, check=False,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.decode()
+    assert "serving ws://127.0.0.1:" in out and "scoreboard" in out
+    assert out.count("#") > 10  # obstacles and player ids drawn
