@@ -7,6 +7,7 @@ summary and the server closes its connections, then SIGKILL after a bound.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -155,6 +156,17 @@ def next_document(
     return found
 
 
+@functools.cache
+def _unlimited_connections(tree: Path) -> tuple[str, ...]:
+    """All bots come from one address: lift the connection caps where the server has them."""
+    usage = subprocess.run(
+        [sys.executable, "-m", "gameserver", "serve", "--help"],
+        capture_output=True, text=True, cwd=tree, env=python_env(tree), check=False,
+    ).stdout  # fmt: skip
+    flags = ("--max-connections", "--max-connections-per-address")
+    return tuple(arg for flag in flags if f"{flag} " in usage for arg in (flag, "0"))
+
+
 def start_game_server(
     tree: Path,
     workdir: Path,
@@ -186,6 +198,7 @@ def start_game_server(
             str(stats),
             "--stats-window",
             str(stats_window_s),
+            *_unlimited_connections(tree),
             *extra_args,
         ],
         workdir / f"server-{stats.stem}.log",

@@ -60,6 +60,27 @@ class Config:
     max_write_buffer_bytes: int = _positive_field(256 * 1024)
     # A connection that has not sent its join message by then is closed with 1008.
     join_timeout_s: float = _positive_field(10.0)
+    # A peer that has not completed the HTTP upgrade by then is dropped (slowloris).
+    handshake_timeout_s: float = _positive_field(5.0)
+    # Messages per second a connection may send on average (token bucket), and the burst
+    # it may save up; beyond them the connection is closed with 4029.
+    message_rate_per_s: float = _positive_field(60.0)
+    message_burst: int = _positive_field(120)
+    # Input frames accepted from one player per tick; more are dropped and counted.
+    max_inputs_per_tick: int = _positive_field(4)
+    # With nothing received for this long a WebSocket ping is sent; with nothing received
+    # (not even the pong) for idle_timeout_s the connection is closed with 4010.
+    keepalive_interval_s: float = _positive_field(10.0)
+    idle_timeout_s: float = _positive_field(30.0)
+
+    # -- Admission (checked before the WebSocket is accepted)
+    # Connections in total (HTTP 503 beyond) and from one remote address (HTTP 429 beyond);
+    # 0 means no limit.
+    max_connections: int = attrs.field(default=10_000, validator=attrs.validators.ge(0))
+    max_connections_per_address: int = attrs.field(default=64, validator=attrs.validators.ge(0))
+    # Browser Origins allowed to connect (HTTP 403 otherwise); empty allows every origin.
+    # Requests without an Origin header (non-browser clients) are not affected.
+    allowed_origins: tuple[str, ...] = ()
 
     # -- Rooms
     max_players_per_room: int = _positive_field(512)
@@ -97,6 +118,8 @@ class Config:
     def __attrs_post_init__(self) -> None:
         if self.tick_rate % self.snapshot_divisor:
             raise ValueError("snapshot_divisor must divide tick_rate")
+        if self.idle_timeout_s <= self.keepalive_interval_s:
+            raise ValueError("idle_timeout_s must exceed keepalive_interval_s")
         if self.inner_ring > self.view_ring:
             raise ValueError("inner_ring must not exceed view_ring")
         if not 0 <= self.port <= 65535:

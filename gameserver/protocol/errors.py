@@ -25,6 +25,8 @@ class CloseCode(enum.IntEnum):
     UNEXPECTED_MESSAGE = 4003  # valid message at the wrong time (input before join, second join)
     SLOW_CONSUMER = 4008  # could not take a snapshot within ``Config.send_timeout_s``
     ROOM_FULL = 4009  # the room has no free player or spectator slot
+    IDLE_TIMEOUT = 4010  # nothing received (not even a pong) within ``Config.idle_timeout_s``
+    RATE_LIMITED = 4029  # more messages than ``Config.message_rate_per_s`` allows
 
 
 class ErrorCode(enum.IntEnum):

@@ -10,6 +10,7 @@ goes to the log, every other connection carries on.
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import os
@@ -24,7 +25,7 @@ from gameserver.protocol import SUBPROTOCOL, CloseCode
 from gameserver.sim.arena import Arena
 
 from .fastconn import FastConnection
-from .handover import HandoverListener
+from .handover import HandoverListener, HandoverStream
 from .metrics import Metrics
 from .room import Room
 from .transport import WsConnection
@@ -43,6 +44,7 @@ class GameServer:
         self.rooms = {DEFAULT_ROOM: Room(DEFAULT_ROOM, game, config, self.metrics)}
         self.seed = seed
         self.connections: set[FastConnection | WsConnection] = set()
+        self._per_address: collections.Counter[str] = collections.Counter()
         self.port = 0
         self.draining = False
         self._listener: HandoverListener | None = None
@@ -69,7 +71,7 @@ class GameServer:
                 [self._listener],  # type: ignore[list-item]  # any trio Listener works
                 handler_nursery=nursery,
                 max_message_size=config.max_message_bytes,
-                connect_timeout=config.join_timeout_s,
+                connect_timeout=config.handshake_timeout_s,
                 disconnect_timeout=config.shutdown_timeout_s,
             )
             await nursery.start(websocket_server.run)
@@ -124,25 +126,51 @@ class GameServer:
                 self._connections_changed = trio.Event()
                 await self._connections_changed.wait()
 
+    def _refusal(self, request: WebSocketRequest, host: str) -> tuple[int, str] | None:
+        """Why a handshake is refused, as (HTTP status, reason), or None to accept it."""
+        config, metrics = self.config, self.metrics
+        if self.draining:
+            return 503, "server shutting down"
+        if request.path.split("?", 1)[0] != config.path:
+            return 404, f"no game at {request.path}; connect to {config.path}"
+        if SUBPROTOCOL not in request.proposed_subprotocols:
+            offered = ", ".join(request.proposed_subprotocols) or "none"
+            return (
+                400,
+                f"unsupported subprotocol (offered: {offered}); this server speaks {SUBPROTOCOL}",
+            )
+        origin = _header(request, b"origin")
+        if config.allowed_origins and origin is not None and origin not in config.allowed_origins:
+            metrics.refused_origin += 1
+            return 403, f"origin {origin} is not allowed"
+        if config.max_connections and len(self.connections) >= config.max_connections:
+            metrics.refused_capacity += 1
+            return 503, "server full: too many connections"
+        per_address = config.max_connections_per_address
+        if per_address and self._per_address[host] >= per_address:
+            metrics.refused_per_address += 1
+            return 429, f"too many connections from {host}"
+        return None
+
     async def _handle(self, request: WebSocketRequest) -> None:
         assert self._listener is not None
         stream = self._listener.claim(request.remote)
-        if self.draining:
-            await request.reject(503, body=b"server shutting down\n")
-            return
-        if request.path.split("?", 1)[0] != self.config.path:
+        refusal = self._refusal(request, stream.host)
+        if refusal is not None:
+            status, reason = refusal
             self.metrics.handshakes_rejected += 1
-            body = f"no game at {request.path}; connect to {self.config.path}\n"
-            await request.reject(404, body=body.encode())
+            log.info("%s refused with HTTP %d: %s", stream.remote, status, reason)
+            await request.reject(status, body=f"{reason}\n".encode())
             return
-        if SUBPROTOCOL not in request.proposed_subprotocols:
-            self.metrics.handshakes_rejected += 1
-            offered = ", ".join(request.proposed_subprotocols) or "none"
-            body = (
-                f"unsupported subprotocol (offered: {offered}); this server speaks {SUBPROTOCOL}\n"
-            )
-            await request.reject(400, body=body.encode())
-            return
+        self._per_address[stream.host] += 1
+        try:
+            await self._serve_connection(request, stream)
+        finally:
+            self._per_address[stream.host] -= 1
+            if not self._per_address[stream.host]:
+                del self._per_address[stream.host]
+
+    async def _serve_connection(self, request: WebSocketRequest, stream: HandoverStream) -> None:
         ws = await request.accept(subprotocol=SUBPROTOCOL)
         connection: FastConnection | WsConnection
         if self.config.transport == "fast":
@@ -166,3 +194,10 @@ class GameServer:
             self.connections.discard(connection)
             self.metrics.connections_closed += 1
             self._connections_changed.set()
+
+
+def _header(request: WebSocketRequest, name: bytes) -> str | None:
+    for key, value in request.headers:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None

@@ -41,6 +41,7 @@ from .frames import (
     unmask,
 )
 from .handover import HandoverStream
+from .limits import TokenBucket
 from .metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,10 @@ class FastConnection:
         self._fragment_bytes = 0
         self._wake = trio.Event()
         self._flush_scope: trio.CancelScope | None = None
+        self.last_heard_s = trio.current_time()  # when bytes last arrived (pongs count)
+        self._bucket = TokenBucket(
+            config.message_rate_per_s, config.message_burst, self.last_heard_s
+        )
 
     # -- the seam (called by the room's ticker; never blocks) -------------------
 
@@ -104,6 +109,7 @@ class FastConnection:
                     return []
                 self._metrics.wire_bytes_in += len(data)
                 self._rbuf += data
+                self.last_heard_s = trio.current_time()
         if self._rbuf:
             if self._engine is None:
                 self._parse()
@@ -112,6 +118,12 @@ class FastConnection:
         messages, self._messages = self._messages, []
         if messages:
             self._metrics.messages_in += len(messages)
+            if not self._bucket.take(len(messages), self.last_heard_s):
+                self._metrics.rate_limited += 1
+                rate = self._config.message_rate_per_s
+                log.warning("%s closed: over %g messages per second", self.remote, rate)
+                self.close(CloseCode.RATE_LIMITED, f"rate limit: over {rate:g} messages per second")
+                return []
         return messages
 
     def deliver(self, snapshot: bytes) -> bool:
@@ -330,12 +342,29 @@ class FastConnection:
             self._sock.shutdown(socket.SHUT_RDWR)
         self._sock.detach()
 
-    async def run(self) -> None:
-        """Park until there is something to flush or the connection ends."""
+    def _keep_alive(self) -> None:
+        """Ping a quiet peer; close one that has not even answered a ping (dead peer)."""
         config = self._config
+        quiet_s = trio.current_time() - self.last_heard_s
+        if quiet_s >= config.idle_timeout_s:
+            self._metrics.idle_timeouts += 1
+            log.warning("%s closed: nothing received for %.0f s", self.remote, quiet_s)
+            self.close(CloseCode.IDLE_TIMEOUT, f"idle: nothing received for {quiet_s:.0f} s")
+        elif quiet_s >= config.keepalive_interval_s:
+            self._write(frame(b"keepalive", OP_PING))
+
+    async def run(self) -> None:
+        """Park until there is something to flush, a ping is due, or the connection ends."""
+        config = self._config
+        # Waking this often keeps a ping within half an interval of being due.
+        check_every_s = config.keepalive_interval_s / 2
         try:
             while not self.closing:
-                await self._wake.wait()
+                with trio.move_on_after(check_every_s) as quiet:
+                    await self._wake.wait()
+                if quiet.cancelled_caught:
+                    self._keep_alive()
+                    continue
                 self._wake = trio.Event()
                 stalled = (
                     self._wbuf

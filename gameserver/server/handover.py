@@ -30,13 +30,13 @@ END_OF_HEADERS = b"\r\n\r\n"
 MAX_REQUEST_BYTES = 16384  # the HTTP upgrade request; larger ones never finish the handshake
 
 
-def _peer(sock: trio.socket.SocketType) -> str:
-    """host:port of the peer; a client that reset before we asked has none (no crash)."""
+def _peer(sock: trio.socket.SocketType) -> tuple[str, str]:
+    """(host, "host:port") of the peer; a client that reset before we asked has none."""
     try:
         host, port = sock.getpeername()[:2]
     except OSError:
-        return "unknown"
-    return f"{host}:{port}"
+        return "unknown", "unknown"
+    return str(host), f"{host}:{port}"
 
 
 class HandoverStream(trio.abc.HalfCloseableStream):
@@ -53,7 +53,7 @@ class HandoverStream(trio.abc.HalfCloseableStream):
         self._on_close = on_close
         self.socket = stream.socket
         self.key = f"handover-{next(self._ids)}"
-        self.remote = _peer(stream.socket)
+        self.host, self.remote = _peer(stream.socket)
         self.leftover = b""  # bytes that arrived behind the request headers
         self.handed_over = False
         self._park_after_request = park_after_request

@@ -31,6 +31,12 @@ class Metrics:
     slow_consumer_closes: int = 0  # closed with 4008 after send_timeout_s
     join_timeouts: int = 0
     room_full: int = 0  # joins refused with 4009
+    rate_limited: int = 0  # connections closed with 4029
+    idle_timeouts: int = 0  # connections closed with 4010
+    inputs_dropped_per_tick: int = 0  # input frames beyond max_inputs_per_tick
+    refused_origin: int = 0  # handshakes refused with 403 (Origin not allowed)
+    refused_capacity: int = 0  # handshakes refused with 503 (max_connections)
+    refused_per_address: int = 0  # handshakes refused with 429 (max_connections_per_address)
     internal_errors: int = 0  # closed with 1011 after an unexpected exception
     protocol_errors: collections.Counter[int] = attrs.field(factory=collections.Counter)
 

@@ -234,6 +234,13 @@ class Room:
                     encode(Error(ErrorCode.SPECTATOR_INPUT, "spectators cannot send input"))
                 )
                 return
+            tick = self.game.tick
+            if session.inputs_tick != tick:
+                session.inputs_tick, session.inputs_this_tick = tick, 0
+            if session.inputs_this_tick >= self.config.max_inputs_per_tick:
+                self.metrics.inputs_dropped_per_tick += 1
+                return
+            session.inputs_this_tick += 1
             result = session.input_queue.push(message)
             if result is PushResult.STALE:
                 self.metrics.inputs_dropped_stale += 1

@@ -27,6 +27,8 @@ class Session:
     last_frame: InputFrame | None = None  # repeated when no frame arrives
     ack_seq: int = 0  # seq of the newest input frame consumed by the simulation
     last_client_tick: int = 0  # newest snapshot tick the client says it applied
+    inputs_tick: int = -1  # the tick inputs_this_tick counts for
+    inputs_this_tick: int = 0
 
     @property
     def is_player(self) -> bool:

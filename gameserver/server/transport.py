@@ -30,6 +30,7 @@ from trio_websocket import ConnectionClosed, WebSocketConnection
 from gameserver.config import Config
 from gameserver.protocol import CloseCode
 
+from .limits import TokenBucket
 from .metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,10 @@ class WsConnection:
         self._wakeup = trio.Event()
         self._close_request: tuple[int, str] | None = None
         self._send_scope: trio.CancelScope | None = None
+        self.last_heard_s = trio.current_time()  # when a message or a pong last arrived
+        self._bucket = TokenBucket(
+            config.message_rate_per_s, config.message_burst, self.last_heard_s
+        )
 
     # -- the seam (called by the room's ticker; never blocks) ----------------
 
@@ -123,7 +128,30 @@ class WsConnection:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._reader, nursery.cancel_scope)
             nursery.start_soon(self._writer, nursery.cancel_scope)
+            nursery.start_soon(self._keep_alive)
         self.closing = True
+
+    async def _keep_alive(self) -> None:
+        """Ping a quiet peer; close one that has not even answered a ping (dead peer)."""
+        config = self._config
+        while not self.closing:
+            await trio.sleep(config.keepalive_interval_s / 2)
+            quiet_s = trio.current_time() - self.last_heard_s
+            if quiet_s < config.keepalive_interval_s:
+                continue
+            with trio.move_on_after(config.idle_timeout_s - quiet_s):
+                try:
+                    await self._ws.ping()
+                except ConnectionClosed:
+                    return
+                self.last_heard_s = trio.current_time()
+                continue
+            self._metrics.idle_timeouts += 1
+            log.warning(
+                "%s closed: nothing received for %.0f s", self.remote, config.idle_timeout_s
+            )
+            self.close(CloseCode.IDLE_TIMEOUT, "idle: no message and no pong")
+            return
 
     async def _reader(self, done: trio.CancelScope) -> None:
         ws, metrics, limit = self._ws, self._metrics, self._config.inbox_size
@@ -132,6 +160,15 @@ class WsConnection:
                 message = await ws.get_message()
                 metrics.messages_in += 1
                 metrics.bytes_in += len(message)
+                self.last_heard_s = now = trio.current_time()
+                if not self._bucket.take(1, now):
+                    metrics.rate_limited += 1
+                    rate = self._config.message_rate_per_s
+                    log.warning("%s closed: over %g messages per second", self.remote, rate)
+                    self.close(
+                        CloseCode.RATE_LIMITED, f"rate limit: over {rate:g} messages per second"
+                    )
+                    break
                 self._inbox.append(message)
                 if len(self._inbox) >= limit:
                     self._inbox_space = trio.Event()

@@ -11,13 +11,15 @@ import trio
 from gameserver.protocol import SUBPROTOCOL
 
 
-async def handshake(port: int, subprotocol: str = SUBPROTOCOL) -> tuple[trio.SocketStream, bytes]:
+async def handshake(
+    port: int, subprotocol: str = SUBPROTOCOL, extra_headers: str = ""
+) -> tuple[trio.SocketStream, bytes]:
     stream = await trio.open_tcp_stream("127.0.0.1", port)
     key = base64.b64encode(os.urandom(16)).decode()
     request = (
         "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-        f"Sec-WebSocket-Protocol: {subprotocol}\r\n\r\n"
+        f"Sec-WebSocket-Protocol: {subprotocol}\r\n{extra_headers}\r\n"
     )
     await stream.send_all(request.encode())
     response = b""

@@ -205,3 +205,13 @@ async def test_a_skipped_player_still_gets_the_events_it_missed() -> None:
     assert isinstance(last, Snapshot) and last.baseline_tick == 0  # a full view after the gap
     hits = [e for e in last.events if e[1] == 0 and e[3] == target.welcome.entity_id]
     assert len(hits) >= 2  # every hit taken while skipped is in it
+
+
+async def test_input_frames_beyond_the_per_tick_cap_are_dropped_and_counted() -> None:
+    room = make_room(max_inputs_per_tick=4)
+    player = join(room)
+    room.tick()
+    player.inbox += [encode(InputFrame(seq, Buttons.RIGHT, 0, 0)) for seq in range(1, 11)]
+    room.tick()
+    assert room.metrics.inputs_dropped_per_tick == 6
+    assert len(room.sessions[player].input_queue) == 3  # 4 accepted, 1 consumed this tick
