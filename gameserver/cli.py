@@ -76,6 +76,18 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="spectators per room (default %(default)s)",
     )
     p.add_argument(
+        "--max-connections",
+        type=int,
+        default=defaults.max_connections,
+        help="connections in total, 0 = no limit (default %(default)s)",
+    )
+    p.add_argument(
+        "--max-connections-per-address",
+        type=int,
+        default=defaults.max_connections_per_address,
+        help="connections from one remote address, 0 = no limit (default %(default)s)",
+    )
+    p.add_argument(
         "--transport",
         choices=("fast", "tasks"),
         default=defaults.transport,
@@ -237,6 +249,61 @@ async def _spectate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_token(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "token",
+        help="print a signed join token",
+        description="Prints one join token signed with the shared secret (--secret, else the "
+        "GAMESERVER_SECRET environment variable; at least 16 bytes). Exit status 2 without one.",
+    )
+    p.add_argument("--subject", required=True, help="account id the token is for (1..64 chars)")
+    p.add_argument("--name", required=True, help="display name (1..32 printable chars)")
+    p.add_argument(
+        "--role",
+        choices=("player", "spectator"),
+        default="player",
+        help="role the token allows (default %(default)s)",
+    )
+    p.add_argument("--room", default="default", help="room the token is for (default %(default)s)")
+    p.add_argument(
+        "--ttl", type=float, default=3600.0, help="seconds until it expires (default %(default)s)"
+    )
+    p.add_argument(
+        "--secret",
+        default=None,
+        help="signing secret (default: $GAMESERVER_SECRET; other local users can see a secret "
+        "given here)",
+    )
+
+
+def _token(args: argparse.Namespace) -> int:
+    import os
+    import time
+
+    from gameserver.protocol import Role
+    from gameserver.tokens import issue_token, load_secret
+
+    try:
+        secret = load_secret(args.secret, os.environ)
+        if secret is None:
+            raise ValueError("no secret: pass --secret or set GAMESERVER_SECRET")
+        role = Role.SPECTATOR if args.role == "spectator" else Role.PLAYER
+        token = issue_token(
+            secret,
+            subject=args.subject,
+            name=args.name,
+            role=role,
+            room=args.room,
+            ttl_s=args.ttl,
+            now_s=time.time(),
+        )
+    except ValueError as exc:
+        print(f"gameserver token: {exc}", file=sys.stderr)
+        return 2
+    print(token)
+    return 0
+
+
 def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     defaults = Config()
     p = sub.add_parser(
@@ -279,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(sub)
     _add_swarm(sub)
     _add_spectate(sub)
+    _add_token(sub)
     _add_demo(sub)
     return parser
 
@@ -302,6 +370,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 seed=args.seed,
                 max_players_per_room=args.max_players,
                 max_spectators_per_room=args.max_spectators,
+                max_connections=args.max_connections,
+                max_connections_per_address=args.max_connections_per_address,
                 stats_file=args.stats_file,
                 stats_window_s=args.stats_window,
                 transport=args.transport,
@@ -323,6 +393,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         except KeyboardInterrupt:
             return 130
+    if args.command == "token":
+        return _token(args)
     if args.command == "demo":
         logging.getLogger().setLevel(logging.WARNING)  # the live view owns the terminal
         try:
