@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -362,7 +363,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("trio-websocket").setLevel(logging.WARNING)
     if args.command == "serve":
         try:
+            from gameserver.tokens import load_secret
+
+            secret = load_secret(None, os.environ)
             config = Config(
+                join_secret=secret.decode() if secret else None,
                 host=args.host,
                 port=args.port,
                 tick_rate=args.tick_rate,

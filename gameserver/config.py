@@ -78,6 +78,10 @@ class Config:
     # 0 means no limit.
     max_connections: int = attrs.field(default=10_000, validator=attrs.validators.ge(0))
     max_connections_per_address: int = attrs.field(default=64, validator=attrs.validators.ge(0))
+    # Secret (at least 16 bytes) that signs join tokens; every connection must then present a
+    # valid token (?token=...) before the WebSocket is accepted. None: development mode,
+    # anyone may join as anything (logged at start-up). The CLI reads GAMESERVER_SECRET.
+    join_secret: str | None = attrs.field(default=None, repr=False)
     # Browser Origins allowed to connect (HTTP 403 otherwise); empty allows every origin.
     # Requests without an Origin header (non-browser clients) are not affected.
     allowed_origins: tuple[str, ...] = ()
@@ -118,6 +122,8 @@ class Config:
     def __attrs_post_init__(self) -> None:
         if self.tick_rate % self.snapshot_divisor:
             raise ValueError("snapshot_divisor must divide tick_rate")
+        if self.join_secret is not None and len(self.join_secret.encode()) < 16:
+            raise ValueError("join_secret must be at least 16 bytes")
         if self.idle_timeout_s <= self.keepalive_interval_s:
             raise ValueError("idle_timeout_s must exceed keepalive_interval_s")
         if self.inner_ring > self.view_ring:

@@ -15,7 +15,9 @@ import json
 import logging
 import os
 import secrets
+import time
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import trio
 from trio_websocket import WebSocketRequest, WebSocketServer
@@ -23,6 +25,7 @@ from trio_websocket import WebSocketRequest, WebSocketServer
 from gameserver.config import Config
 from gameserver.protocol import SUBPROTOCOL, CloseCode
 from gameserver.sim.arena import Arena
+from gameserver.tokens import JoinClaims, ReplayGuard, TokenError, verify_token
 
 from .fastconn import FastConnection
 from .handover import HandoverListener, HandoverStream
@@ -45,6 +48,8 @@ class GameServer:
         self.seed = seed
         self.connections: set[FastConnection | WsConnection] = set()
         self._per_address: collections.Counter[str] = collections.Counter()
+        self._secret = config.join_secret.encode() if config.join_secret else None
+        self._replay_guard = ReplayGuard()
         self.port = 0
         self.draining = False
         self._listener: HandoverListener | None = None
@@ -78,6 +83,11 @@ class GameServer:
             self.port = self._listener.socket.getsockname()[1]
             if config.stats_file:
                 nursery.start_soon(self._write_stats_forever, config.stats_file)
+            if self._secret is None:
+                log.warning(
+                    "development mode: no join secret (GAMESERVER_SECRET), "
+                    "anyone may join under any name without a token"
+                )
             log.info(
                 "listening on %s (subprotocol %s, %d Hz, seed %d)",
                 self.url,
@@ -162,15 +172,35 @@ class GameServer:
             log.info("%s refused with HTTP %d: %s", stream.remote, status, reason)
             await request.reject(status, body=f"{reason}\n".encode())
             return
+        try:
+            claims = self._check_token(request)
+        except TokenError as error:
+            self.metrics.handshakes_rejected += 1
+            self.metrics.refused_token += 1
+            log.info("%s refused with HTTP %d: %s", stream.remote, error.status, error.reason)
+            await request.reject(error.status, body=f"{error.reason}\n".encode())
+            return
         self._per_address[stream.host] += 1
         try:
-            await self._serve_connection(request, stream)
+            await self._serve_connection(request, stream, claims)
         finally:
             self._per_address[stream.host] -= 1
             if not self._per_address[stream.host]:
                 del self._per_address[stream.host]
 
-    async def _serve_connection(self, request: WebSocketRequest, stream: HandoverStream) -> None:
+    def _check_token(self, request: WebSocketRequest) -> JoinClaims | None:
+        """The claims of the request's join token; None in development mode (no secret)."""
+        if self._secret is None:
+            return None
+        token = parse_qs(urlsplit(request.path).query).get("token", [None])[0]
+        now_s = time.time()
+        claims = verify_token(self._secret, token, now_s=now_s, room=DEFAULT_ROOM)
+        self._replay_guard.check_and_remember(claims, now_s)
+        return claims
+
+    async def _serve_connection(
+        self, request: WebSocketRequest, stream: HandoverStream, claims: JoinClaims | None
+    ) -> None:
         ws = await request.accept(subprotocol=SUBPROTOCOL)
         connection: FastConnection | WsConnection
         if self.config.transport == "fast":
@@ -181,7 +211,7 @@ class GameServer:
         room = self.rooms[DEFAULT_ROOM]
         self.connections.add(connection)
         self.metrics.connections_opened += 1
-        room.attach(connection)
+        room.attach(connection, claims)
         try:
             await connection.run()
         except Exception:

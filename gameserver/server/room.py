@@ -45,6 +45,7 @@ from gameserver.protocol import (
     snapshot_prefix,
 )
 from gameserver.sim.game import Event, Game
+from gameserver.tokens import JoinClaims
 
 from .inputs import InputQueue, PushResult
 from .interest import Interest, InterestFrame
@@ -65,6 +66,7 @@ class Room:
         self.ticker = Ticker(config.tick_rate, self.tick, max_ticks_behind=config.max_ticks_behind)
         self.sessions: dict[Connection, Session] = {}
         self._pending: dict[Connection, float] = {}  # connected, not joined yet -> deadline
+        self._claims: dict[Connection, JoinClaims] = {}  # token claims of pending connections
         # (tick, events) of the last event_history_ticks ticks that had any.
         self._events: collections.deque[tuple[int, list[Event]]] = collections.deque()
         self.player_count = 0
@@ -87,11 +89,15 @@ class Room:
 
     # -- membership (called from connection handlers) -------------------------
 
-    def attach(self, connection: Connection) -> None:
+    def attach(self, connection: Connection, claims: JoinClaims | None = None) -> None:
+        """A new connection; ``claims``: what its join token allows (None: no tokens in use)."""
         self._pending[connection] = trio.current_time() + self.config.join_timeout_s
+        if claims is not None:
+            self._claims[connection] = claims
 
     def detach(self, connection: Connection) -> None:
         self._pending.pop(connection, None)
+        self._claims.pop(connection, None)
         session = self.sessions.pop(connection, None)
         if session is None:
             return
@@ -174,6 +180,16 @@ class Room:
 
     def _join(self, connection: Connection, join: Join) -> None:
         config = self.config
+        claims = self._claims.pop(connection, None)
+        if claims is not None:
+            if join.role is not claims.role:
+                self.metrics.protocol_errors[CloseCode.POLICY_VIOLATION] += 1
+                wanted, allowed = join.role.name.lower(), claims.role.name.lower()
+                reason = f"join as {wanted}: the token is for a {allowed}"
+                log.warning("%s refused: %s", connection.remote, reason)
+                connection.close(CloseCode.POLICY_VIOLATION, reason)
+                return
+            join = Join(join.role, claims.name)  # the token, not the client, names the player
         if join.role is Role.PLAYER:
             if self.player_count >= config.max_players_per_room:
                 self.metrics.room_full += 1
@@ -184,6 +200,7 @@ class Room:
             self.player_count += 1
         else:
             if self.spectator_count >= config.max_spectators_per_room:
+                self.metrics.room_full += 1
                 log.warning(
                     "%s refused: room %s is full (spectators)", connection.remote, self.name
                 )
