@@ -39,6 +39,7 @@ class Metrics:
     refused_capacity: int = 0  # handshakes refused with 503 (max_connections)
     refused_per_address: int = 0  # handshakes refused with 429 (max_connections_per_address)
     internal_errors: int = 0  # closed with 1011 after an unexpected exception
+    rooms_crashed: int = 0  # rooms stopped because a tick raised
     protocol_errors: collections.Counter[int] = attrs.field(factory=collections.Counter)
 
     @property

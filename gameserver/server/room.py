@@ -71,6 +71,7 @@ class Room:
         self._events: collections.deque[tuple[int, list[Event]]] = collections.deque()
         self.player_count = 0
         self.spectator_count = 0
+        self.stopped = False  # a tick raised: the room no longer runs
         self.interest = (
             Interest(
                 game.world_width,
@@ -85,12 +86,27 @@ class Room:
         )
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        await self.ticker.run(task_status=task_status)
+        """Tick until cancelled; a bug in a tick stops this room, not the process."""
+        try:
+            await self.ticker.run(task_status=task_status)
+        except Exception:
+            self.stopped = True
+            self.metrics.rooms_crashed += 1
+            log.exception(
+                "room %s stopped: a tick raised; closing its connections with 1011", self.name
+            )
+            for connection in [*self._pending, *self.sessions]:
+                connection.close(
+                    CloseCode.INTERNAL_ERROR, f"room {self.name} stopped: internal error"
+                )
 
     # -- membership (called from connection handlers) -------------------------
 
     def attach(self, connection: Connection, claims: JoinClaims | None = None) -> None:
         """A new connection; ``claims``: what its join token allows (None: no tokens in use)."""
+        if self.stopped:
+            connection.close(CloseCode.INTERNAL_ERROR, f"room {self.name} stopped: internal error")
+            return
         self._pending[connection] = trio.current_time() + self.config.join_timeout_s
         if claims is not None:
             self._claims[connection] = claims
