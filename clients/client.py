@@ -19,6 +19,7 @@ import contextlib
 import logging
 import math
 import random
+import ssl
 from collections.abc import AsyncIterator, Callable
 
 import attrs
@@ -121,6 +122,7 @@ class GameClient:
         seed: int | None = None,
         predict: bool = True,
         interpolate: bool = True,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.url = url
         self.role = role
@@ -142,6 +144,7 @@ class GameClient:
         self.failure: ClientClosed | None = None  # set once the client is done for good
         self.predict = predict
         self.interpolate = interpolate
+        self.ssl_context = ssl_context  # for wss:// URLs (None: the system's defaults)
         self.clock = ClockEstimator()
         self.predictor: Predictor | None = None  # players of a game we can predict
         self.interpolator: Interpolator | None = None
@@ -349,6 +352,7 @@ class GameClient:
             try:
                 async with open_websocket_url(
                     self.url,
+                    ssl_context=self.ssl_context,
                     subprotocols=self.subprotocols,
                     connect_timeout=self.connect_timeout_s,
                     disconnect_timeout=self.connect_timeout_s,

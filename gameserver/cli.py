@@ -88,6 +88,8 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=defaults.max_connections_per_address,
         help="connections from one remote address, 0 = no limit (default %(default)s)",
     )
+    p.add_argument("--certfile", default=None, help="PEM certificate chain: serve wss://")
+    p.add_argument("--keyfile", default=None, help="PEM private key for --certfile")
     p.add_argument(
         "--transport",
         choices=("fast", "tasks"),
@@ -376,6 +378,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 max_players_per_room=args.max_players,
                 max_spectators_per_room=args.max_spectators,
                 max_connections=args.max_connections,
+                certfile=args.certfile,
+                keyfile=args.keyfile,
                 max_connections_per_address=args.max_connections_per_address,
                 stats_file=args.stats_file,
                 stats_window_s=args.stats_window,

@@ -35,6 +35,11 @@ class Config:
     # once per tick. "tasks": a reader and a writer task per connection over trio-websocket.
     transport: str = attrs.field(default="fast", validator=attrs.validators.in_(("fast", "tasks")))
 
+    # TLS: with both set the server speaks wss:// (PEM files). TLS connections use the
+    # "tasks" transport: the fast path reads and writes plain sockets.
+    certfile: str | None = None
+    keyfile: str | None = None
+
     # -- Ticks
     # Simulation steps per second.
     tick_rate: int = _positive_field(30)
@@ -122,6 +127,8 @@ class Config:
     def __attrs_post_init__(self) -> None:
         if self.tick_rate % self.snapshot_divisor:
             raise ValueError("snapshot_divisor must divide tick_rate")
+        if (self.certfile is None) != (self.keyfile is None):
+            raise ValueError("certfile and keyfile go together")
         if self.join_secret is not None and len(self.join_secret.encode()) < 16:
             raise ValueError("join_secret must be at least 16 bytes")
         if self.idle_timeout_s <= self.keepalive_interval_s:

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import secrets
+import ssl
 import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -49,6 +50,12 @@ class GameServer:
         self.connections: set[FastConnection | WsConnection] = set()
         self._per_address: collections.Counter[str] = collections.Counter()
         self._secret = config.join_secret.encode() if config.join_secret else None
+        self.tls: ssl.SSLContext | None = None
+        if config.certfile and config.keyfile:
+            self.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            self.tls.load_cert_chain(config.certfile, config.keyfile)
+        # The fast path moves plain socket bytes; TLS needs the task-per-connection transport.
+        self.transport = "tasks" if self.tls is not None else config.transport
         self._replay_guard = ReplayGuard()
         self.port = 0
         self.draining = False
@@ -57,7 +64,8 @@ class GameServer:
 
     @property
     def url(self) -> str:
-        return f"ws://{self.config.host}:{self.port}{self.config.path}"
+        scheme = "ws" if self.tls is None else "wss"
+        return f"{scheme}://{self.config.host}:{self.port}{self.config.path}"
 
     async def run(
         self, *, task_status: trio.TaskStatus[GameServer] = trio.TASK_STATUS_IGNORED
@@ -67,10 +75,14 @@ class GameServer:
         async with trio.open_nursery() as nursery:
             for room in self.rooms.values():
                 await nursery.start(room.run)
-            sockets = await trio.open_tcp_listeners(config.port, host=config.host)
-            self._listener = HandoverListener(
-                sockets[0], park_after_request=config.transport == "fast"
-            )
+            listener: trio.SocketListener | trio.SSLListener[trio.SocketStream]
+            if self.tls is None:
+                listener = (await trio.open_tcp_listeners(config.port, host=config.host))[0]
+            else:
+                listener = (
+                    await trio.open_ssl_over_tcp_listeners(config.port, self.tls, host=config.host)
+                )[0]
+            self._listener = HandoverListener(listener, park_after_request=self.transport == "fast")
             websocket_server = WebSocketServer(
                 self._handle,
                 [self._listener],  # type: ignore[list-item]  # any trio Listener works
@@ -203,7 +215,7 @@ class GameServer:
     ) -> None:
         ws = await request.accept(subprotocol=SUBPROTOCOL)
         connection: FastConnection | WsConnection
-        if self.config.transport == "fast":
+        if self.transport == "fast":
             stream.hand_over()
             connection = FastConnection(stream, self.config, self.metrics)
         else:

@@ -44,16 +44,21 @@ class HandoverStream(trio.abc.HalfCloseableStream):
 
     def __init__(
         self,
-        stream: trio.SocketStream,
+        stream: trio.SocketStream | trio.SSLStream[trio.SocketStream],
         *,
         park_after_request: bool,
         on_close: Callable[[HandoverStream], None] | None = None,
     ) -> None:
         self.stream = stream
         self._on_close = on_close
-        self.socket = stream.socket
+        # The TCP socket (under TLS, the one the TLS stream runs over).
+        self.socket = (
+            stream.socket
+            if isinstance(stream, trio.SocketStream)
+            else stream.transport_stream.socket
+        )
         self.key = f"handover-{next(self._ids)}"
-        self.host, self.remote = _peer(stream.socket)
+        self.host, self.remote = _peer(self.socket)
         self.leftover = b""  # bytes that arrived behind the request headers
         self.handed_over = False
         self._park_after_request = park_after_request
@@ -79,7 +84,7 @@ class HandoverStream(trio.abc.HalfCloseableStream):
         if self.leftover and not self._park_after_request:
             data, self.leftover = self.leftover, b""
             return data
-        data = await self.stream.receive_some(max_bytes)
+        data = bytes(await self.stream.receive_some(max_bytes))
         if self._request_done or not data:
             return data
         seen = len(self._request)
@@ -116,9 +121,16 @@ class HandoverStream(trio.abc.HalfCloseableStream):
 class HandoverListener(trio.abc.Listener[HandoverStream]):
     """Wraps a socket listener; remembers each stream until its handler claims it."""
 
-    def __init__(self, inner: trio.SocketListener, *, park_after_request: bool) -> None:
+    def __init__(
+        self,
+        inner: trio.SocketListener | trio.SSLListener[trio.SocketStream],
+        *,
+        park_after_request: bool,
+    ) -> None:
         self.inner = inner
-        self.socket = inner.socket
+        plain = inner if isinstance(inner, trio.SocketListener) else inner.transport_listener
+        assert isinstance(plain, trio.SocketListener)
+        self.socket = plain.socket
         self._park = park_after_request
         self._unclaimed: dict[str, HandoverStream] = {}
 

@@ -35,6 +35,8 @@ from .metrics import Metrics
 
 log = logging.getLogger(__name__)
 
+SEND_GRACE_S = 0.25
+
 
 class Connection(Protocol):
     """What a room needs from a connection. Every method returns immediately."""
@@ -113,7 +115,10 @@ class WsConnection:
             self._close_request = (code, reason)
         self.closing = True
         if self._send_scope is not None:
-            self._send_scope.cancel()  # a send stuck on a stalled peer must not delay the close
+            # A send stuck on a stalled peer must not delay the close, but one in progress
+            # gets a moment to finish: cut mid-record, a TLS stream could send nothing more.
+            deadline = trio.current_time() + SEND_GRACE_S
+            self._send_scope.deadline = min(self._send_scope.deadline, deadline)
         self._wakeup.set()
 
     async def abort(self, code: int, reason: str) -> None:

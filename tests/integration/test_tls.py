@@ -1,0 +1,83 @@
+"""--certfile/--keyfile: the server speaks wss:// (certificate made in the test)."""
+
+from __future__ import annotations
+
+import re
+import ssl
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import trio
+import trustme
+from trio_websocket import HandshakeError
+
+from clients import connect
+from gameserver.protocol import CloseCode, Role
+from gameserver.server import GameServer
+from tests.conftest import make_config
+
+
+@pytest.fixture
+def authority() -> trustme.CA:
+    return trustme.CA()
+
+
+def client_context(authority: trustme.CA) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    authority.configure_trust(context)
+    return context
+
+
+async def test_players_play_over_wss(
+    nursery: trio.Nursery, authority: trustme.CA, tmp_path: Path
+) -> None:
+    cert = authority.issue_cert("127.0.0.1")
+    certfile, keyfile = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.cert_chain_pems[0].write_to_path(str(certfile))
+    cert.private_key_pem.write_to_path(str(keyfile))
+    server = GameServer(make_config(certfile=str(certfile), keyfile=str(keyfile)))
+    await nursery.start(server.run)
+    assert server.url.startswith("wss://127.0.0.1:")
+    context = client_context(authority)
+    async with (
+        connect(server.url, name="a", ssl_context=context) as a,
+        connect(server.url, role=Role.SPECTATOR, ssl_context=context) as s,
+    ):
+        await a.send_input(8)
+        with trio.fail_after(5):
+            await a.wait_for(lambda c: c.ack_seq == 1)
+            await s.wait_for(lambda c: a.entity_id in c.world)
+    # A client that does not trust the certificate does not get in.
+    with pytest.raises(HandshakeError):
+        async with connect(server.url, ssl_context=ssl.create_default_context()):
+            pass
+    async with connect(server.url, name="b", ssl_context=context) as b:
+        await server.shutdown()
+        with trio.fail_after(3):
+            await b.wait_for(lambda c: c.close_code is not None)
+        assert b.close_code == CloseCode.GOING_AWAY
+
+
+async def test_serve_command_logs_a_wss_url(authority: trustme.CA, tmp_path: Path) -> None:
+    cert = authority.issue_cert("127.0.0.1")
+    certfile, keyfile = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.cert_chain_pems[0].write_to_path(str(certfile))
+    cert.private_key_pem.write_to_path(str(keyfile))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gameserver", "serve", "--port", "0",
+         "--certfile", str(certfile), "--keyfile", str(keyfile)],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if match := re.search(r"listening on (\S+)", line):
+                assert match.group(1).startswith("wss://127.0.0.1:")
+                break
+        else:
+            raise AssertionError("no listening line")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
