@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import trio
-from trio_websocket import WebSocketRequest, WebSocketServer
+from trio_websocket import ConnectionClosed, WebSocketRequest, WebSocketServer
 
 from gameserver.config import Config
 from gameserver.protocol import SUBPROTOCOL, CloseCode
@@ -154,7 +154,8 @@ class GameServer:
         if self.draining:
             return 503, "server shutting down"
         if request.path.split("?", 1)[0] != config.path:
-            return 404, f"no game at {request.path}; connect to {config.path}"
+            path = request.path.split("?", 1)[0]  # the query may hold a token: never echo it
+            return 404, f"no game at {path}; connect to {config.path}"
         if SUBPROTOCOL not in request.proposed_subprotocols:
             offered = ", ".join(request.proposed_subprotocols) or "none"
             return (
@@ -177,6 +178,14 @@ class GameServer:
     async def _handle(self, request: WebSocketRequest) -> None:
         assert self._listener is not None
         stream = self._listener.claim(request.remote)
+        try:
+            await self._admit(request, stream)
+        except (ConnectionClosed, trio.BrokenResourceError, trio.ClosedResourceError):
+            # The peer went away during the handshake (accept or reject): nothing to serve,
+            # and nothing may escape a handler, or the whole server stops.
+            log.info("%s went away during the handshake", stream.remote)
+
+    async def _admit(self, request: WebSocketRequest, stream: HandoverStream) -> None:
         refusal = self._refusal(request, stream.host)
         if refusal is not None:
             status, reason = refusal

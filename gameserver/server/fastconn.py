@@ -79,6 +79,7 @@ class FastConnection:
         self._rbuf = bytearray(stream.leftover)
         self._wbuf = bytearray()
         self._queued_controls = 0  # control messages waiting behind unsent bytes
+        self._close_sent = False
         self._messages: list[bytes | str] = []
         self._engine: WsprotoConnection | None = None
         self._fragments: list[bytes | str] = []
@@ -157,6 +158,7 @@ class FastConnection:
         self.closing = True
         self.close_code = code
         self._write(close_frame(code, reason))
+        self._close_sent = True
         if self._flush_scope is not None:
             self._flush_scope.cancel()  # a flush stuck on a stalled peer must not delay the close
         self._wake.set()
@@ -232,6 +234,7 @@ class FastConnection:
         self.closing = True
         reply = code if 1000 <= code <= 4999 and code not in (1005, 1006, 1015) else 1000
         self._write(close_frame(reply, ""))
+        self._close_sent = True
         self._wake.set()
 
     def _parse_with_engine(self) -> None:
@@ -273,8 +276,8 @@ class FastConnection:
     # -- writing ------------------------------------------------------------------
 
     def _write(self, data: bytes) -> None:
-        if self.closed:
-            return
+        if self.closed or self._close_sent:
+            return  # nothing may follow a close frame
         if self._wbuf:
             if (
                 len(self._wbuf) + len(data) > self._config.max_write_buffer_bytes
