@@ -149,6 +149,7 @@ class GameClient:
         self.predictor: Predictor | None = None  # players of a game we can predict
         self.interpolator: Interpolator | None = None
         self._last_render_s = -math.inf
+        self._resume = ""
         self._ws: WebSocketConnection | None = None
         self._seq = 0
         self._closing = False
@@ -255,6 +256,7 @@ class GameClient:
 
     def _on_welcome(self, welcome: Welcome) -> None:
         self.welcome = welcome
+        self._resume = welcome.resume  # offered back when reconnecting after a drop
         self.predictor = None
         if self.predict and self.role is Role.PLAYER and welcome.game == Arena.name:
             known = {field.name for field in attrs.fields(ArenaSettings)}
@@ -315,7 +317,7 @@ class GameClient:
         try:
             with trio.CancelScope(deadline=trio.current_time() + self.connect_timeout_s) as joining:
                 if self.join:
-                    await self._send(encode(Join(self.role, self.name)))
+                    await self._send(encode(Join(self.role, self.name, self._resume)))
                     while self.welcome is None:
                         self.handle(await ws.get_message())
                 joining.deadline = math.inf

@@ -94,6 +94,8 @@ class Config:
     # -- Rooms
     max_players_per_room: int = _positive_field(512)
     max_spectators_per_room: int = _positive_field(1024)
+    # A dropped player's entity (score, state) waits this long for a resume token.
+    resume_grace_s: float = _positive_field(15.0)
     # Ticks of events kept for connections whose snapshots were skipped (they ride in the
     # next one): longer than send_timeout_s, after which a stalled connection is closed.
     event_history_ticks: int = _positive_field(180)

@@ -28,6 +28,7 @@ from .messages import (
     BUTTONS_MAX,
     NAME_MAX_CHARS,
     NONCE_MAX,
+    RESUME_TOKEN_MAX_CHARS,
     UINT32_MAX,
     ClientMessage,
     Error,
@@ -110,7 +111,10 @@ def _check_arity(item: list[Any], n: int, name: str) -> None:
 
 
 def _decode_join(item: list[Any]) -> Join:
-    _check_arity(item, 3, "join")
+    if len(item) not in (3, 4):
+        raise ProtocolError(
+            CloseCode.INVALID_MESSAGE, f"join must be an array of 3 or 4 items, got {len(item)}"
+        )
     role = _int(item[1], 0, max(Role), "join role")
     name = item[2]
     if type(name) is not str or not 1 <= len(name) <= NAME_MAX_CHARS or not name.isprintable():
@@ -118,7 +122,15 @@ def _decode_join(item: list[Any]) -> Join:
             CloseCode.INVALID_MESSAGE,
             f"join name must be 1..{NAME_MAX_CHARS} printable characters",
         )
-    return Join(Role(role), name)
+    resume = item[3] if len(item) == 4 else ""
+    if len(item) == 4 and (
+        type(resume) is not str or not 1 <= len(resume) <= RESUME_TOKEN_MAX_CHARS
+    ):
+        raise ProtocolError(
+            CloseCode.INVALID_MESSAGE,
+            f"join resume token must be 1..{RESUME_TOKEN_MAX_CHARS} characters",
+        )
+    return Join(Role(role), name, resume)
 
 
 def _decode_input(item: list[Any]) -> InputFrame:
@@ -210,8 +222,9 @@ def decode_client_message(
 def encode(message: ClientMessage | ServerMessage) -> bytes:
     """Encode any protocol message (clients and server use the same function)."""
     match message:
-        case Join(role, name):
-            return cbor2.dumps([MessageType.JOIN.value, role.value, name])
+        case Join(role, name, resume):
+            fields = [MessageType.JOIN.value, role.value, name]
+            return cbor2.dumps([*fields, resume] if resume else fields)
         case InputFrame(seq, buttons, aim, ack_tick):
             return cbor2.dumps([MessageType.INPUT.value, seq, buttons, aim, ack_tick])
         case Ping(nonce):
@@ -301,10 +314,11 @@ def decode_server_message(data: bytes | str) -> ServerMessage:
             removed=_int_list(fields[5], "snapshot removed"),
             events=_nested_int_lists(fields[6], "snapshot events"),
         )
-    if kind == MessageType.WELCOME and len(fields) == 9:
-        game, params = fields[7], fields[8]
+    if kind == MessageType.WELCOME and len(fields) == 10:
+        game, params, resume = fields[7], fields[8], fields[9]
         if (
             type(game) is not str
+            or type(resume) is not str
             or type(params) is not dict
             or not all(type(k) is str and type(v) in (int, float) for k, v in params.items())
         ):
@@ -313,7 +327,7 @@ def decode_server_message(data: bytes | str) -> ServerMessage:
             _int(v, 0, 2**64 - 1, "welcome field") for v in fields[:7]
         )
         return Welcome(
-            version, entity_id, tick_rate, snapshot_rate, width, height, tick, game, params
+            version, entity_id, tick_rate, snapshot_rate, width, height, tick, game, params, resume
         )
     if kind == MessageType.PONG and len(fields) == 2:
         return Pong(*(_int(v, 0, 2**64 - 1, "pong field") for v in fields))

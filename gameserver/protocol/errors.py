@@ -33,6 +33,7 @@ class ErrorCode(enum.IntEnum):
     """Codes of the non-fatal ``Error`` message: the connection stays open."""
 
     SPECTATOR_INPUT = 1  # spectators control nothing; the input was dropped
+    RESUME_REFUSED = 2  # the join's resume token is unknown or expired: joined afresh
 
 
 class GameServerError(Exception):

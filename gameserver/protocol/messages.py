@@ -19,6 +19,7 @@ NONCE_MAX = 2**53 - 1  # fits a JavaScript number exactly
 BUTTONS_MAX = 255
 AIM_MAX = 65535
 NAME_MAX_CHARS = 32
+RESUME_TOKEN_MAX_CHARS = 64
 
 
 class MessageType(enum.IntEnum):
@@ -42,6 +43,7 @@ class Role(enum.IntEnum):
 class Join:
     role: Role
     name: str
+    resume: str = ""  # a Welcome's resume token: reclaim that entity (empty: a new one)
 
 
 @attrs.frozen
@@ -68,6 +70,7 @@ class Welcome:
     tick: int  # the room's current tick
     game: str  # name of the rules, e.g. "arena"
     params: dict[str, float] = attrs.field(factory=dict)  # rule parameters for prediction
+    resume: str = ""  # players: present it in a Join after a drop to reclaim this entity
 
 
 @attrs.frozen

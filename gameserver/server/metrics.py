@@ -31,6 +31,8 @@ class Metrics:
     slow_consumer_closes: int = 0  # closed with 4008 after send_timeout_s
     join_timeouts: int = 0
     room_full: int = 0  # joins refused with 4009
+    resumes: int = 0  # players who reclaimed their entity with a resume token
+    resumes_refused: int = 0  # resume tokens unknown or expired (joined afresh)
     rate_limited: int = 0  # connections closed with 4029
     idle_timeouts: int = 0  # connections closed with 4010
     inputs_dropped_per_tick: int = 0  # input frames beyond max_inputs_per_tick

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import collections
 import logging
+import secrets
 
+import attrs
 import cbor2
 import trio
 
@@ -56,6 +58,17 @@ from .transport import Connection
 
 log = logging.getLogger(__name__)
 
+# Close codes after which a player's entity is held for a resume: the connection was lost
+# or stalled, as opposed to the client leaving (1000) or breaking the protocol.
+HELD_AFTER = frozenset({None, 1001, 1006, 1011, CloseCode.SLOW_CONSUMER, CloseCode.IDLE_TIMEOUT})
+
+
+@attrs.frozen
+class _Held:
+    entity_id: int
+    subject: str  # join-token subject of its player ("" without tokens)
+    deadline: float
+
 
 class Room:
     def __init__(self, name: str, game: Game, config: Config, metrics: Metrics) -> None:
@@ -67,6 +80,7 @@ class Room:
         self.sessions: dict[Connection, Session] = {}
         self._pending: dict[Connection, float] = {}  # connected, not joined yet -> deadline
         self._claims: dict[Connection, JoinClaims] = {}  # token claims of pending connections
+        self._held: dict[str, _Held] = {}  # resume token -> a dropped player's entity
         # (tick, events) of the last event_history_ticks ticks that had any.
         self._events: collections.deque[tuple[int, list[Event]]] = collections.deque()
         self.player_count = 0
@@ -117,7 +131,13 @@ class Room:
         session = self.sessions.pop(connection, None)
         if session is None:
             return
-        if session.is_player:
+        if session.is_player and connection.close_code in HELD_AFTER:
+            # Dropped, not left: keep the entity (standing still) for a resume.
+            aim = session.last_frame.aim if session.last_frame else 0
+            self.game.apply_input(session.entity_id, 0, aim)
+            deadline = trio.current_time() + self.config.resume_grace_s
+            self._held[session.resume_token] = _Held(session.entity_id, session.subject, deadline)
+        elif session.is_player:
             self.player_count -= 1
             self.game.leave(session.entity_id)
         else:
@@ -133,6 +153,8 @@ class Room:
     # -- one tick ----------------------------------------------------------------
 
     def tick(self) -> None:
+        if self._held:
+            self._expire_held()
         self._collect()
         for session in self.sessions.values():
             if session.is_player:
@@ -146,6 +168,27 @@ class Room:
             self._events.popleft()
         if tick % self.config.snapshot_divisor == 0:
             self._deliver(tick)
+
+    def _take_over(self, resume_token: str) -> None:
+        """A resume for a session whose connection still looks alive: that one is stale."""
+        for connection, session in self.sessions.items():
+            if session.resume_token == resume_token:
+                connection.close(CloseCode.NORMAL, "replaced by a newer connection")
+                del self.sessions[connection]
+                deadline = trio.current_time() + self.config.resume_grace_s
+                self._held[resume_token] = _Held(session.entity_id, session.subject, deadline)
+                return
+
+    def _expire_held(self) -> None:
+        now = trio.current_time()
+        for token, held in list(self._held.items()):
+            if now > held.deadline:
+                del self._held[token]
+                self.player_count -= 1
+                self.game.leave(held.entity_id)
+                log.info(
+                    "room %s: entity %d not resumed in time, removed", self.name, held.entity_id
+                )
 
     def _collect(self) -> None:
         if self._pending:
@@ -205,8 +248,22 @@ class Room:
                 log.warning("%s refused: %s", connection.remote, reason)
                 connection.close(CloseCode.POLICY_VIOLATION, reason)
                 return
-            join = Join(join.role, claims.name)  # the token, not the client, names the player
-        if join.role is Role.PLAYER:
+            join = Join(join.role, claims.name, join.resume)  # the token names the player
+        subject = claims.subject if claims is not None else ""
+        if join.resume and join.resume not in self._held:
+            self._take_over(join.resume)  # the old connection may not be noticed as lost yet
+        held = self._held.pop(join.resume, None) if join.resume else None
+        if held is not None and (held.subject != subject or join.role is not Role.PLAYER):
+            self._held[join.resume] = held  # not theirs to take
+            held = None
+        if join.resume and held is None:
+            self.metrics.resumes_refused += 1
+            reason = "resume token unknown or expired: joined as a new player"
+            connection.send_control(encode(Error(ErrorCode.RESUME_REFUSED, reason)))
+        if held is not None:
+            entity_id = held.entity_id  # same entity, score and state; slot still counted
+            self.metrics.resumes += 1
+        elif join.role is Role.PLAYER:
             if self.player_count >= config.max_players_per_room:
                 self.metrics.room_full += 1
                 log.warning("%s refused: room %s is full (players)", connection.remote, self.name)
@@ -224,6 +281,7 @@ class Room:
                 return
             entity_id = 0
             self.spectator_count += 1
+        resume_token = secrets.token_urlsafe(18) if join.role is Role.PLAYER else ""
         self.sessions[connection] = Session(
             connection=connection,
             role=join.role,
@@ -231,6 +289,8 @@ class Room:
             entity_id=entity_id,
             input_queue=InputQueue(config.input_queue_size),
             joined_tick=self.game.tick,
+            resume_token=resume_token,
+            subject=subject,
         )
         welcome = Welcome(
             protocol_version=PROTOCOL_VERSION,
@@ -242,6 +302,7 @@ class Room:
             tick=self.game.tick,
             game=self.game.name,
             params=self.game.client_params(),
+            resume=resume_token,
         )
         connection.send_control(encode(welcome))
         log.info(

@@ -20,6 +20,8 @@ class Session:
     entity_id: int  # 0 for spectators
     input_queue: InputQueue
     joined_tick: int
+    resume_token: str = ""  # players: reclaims the entity after a drop
+    subject: str = ""  # join-token subject ("" without tokens)
     # The last snapshot this connection accepted: deltas are computed against it.
     baseline_tick: int = 0
     baseline_state: WireState = EMPTY_STATE

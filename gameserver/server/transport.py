@@ -43,6 +43,7 @@ class Connection(Protocol):
 
     remote: str
     closing: bool  # close() was called or the peer went away
+    close_code: int | None  # the code we sent, or the peer's (1006: lost without one)
 
     def collect(self) -> list[bytes | str]:
         """Messages received since the last call, oldest first."""

@@ -32,6 +32,7 @@ names = st.text(
 
 client_messages = st.one_of(
     st.builds(Join, st.sampled_from(Role), names),
+    st.builds(Join, st.sampled_from(Role), names, st.text(min_size=1, max_size=64)),
     st.builds(
         InputFrame, st.integers(1, 2**32 - 1), st.integers(0, 255), st.integers(0, 65535), uint32
     ),
@@ -44,6 +45,7 @@ server_messages = st.one_of(
         *[uint32] * 7,
         game=st.text(max_size=10),
         params=st.dictionaries(st.text(max_size=8), st.integers(0, 999) | st.floats(0, 1e6)),
+        resume=st.text(max_size=20),
     ),
     st.builds(
         Snapshot,
