@@ -54,8 +54,7 @@ class GameServer:
         if config.certfile and config.keyfile:
             self.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             self.tls.load_cert_chain(config.certfile, config.keyfile)
-        # The fast path moves plain socket bytes; TLS needs the task-per-connection transport.
-        self.transport = "tasks" if self.tls is not None else config.transport
+        self.transport = config.transport
         self._replay_guard = ReplayGuard()
         self.port = 0
         self.draining = False
@@ -75,14 +74,10 @@ class GameServer:
         async with trio.open_nursery() as nursery:
             for room in self.rooms.values():
                 await nursery.start(room.run)
-            listener: trio.SocketListener | trio.SSLListener[trio.SocketStream]
-            if self.tls is None:
-                listener = (await trio.open_tcp_listeners(config.port, host=config.host))[0]
-            else:
-                listener = (
-                    await trio.open_ssl_over_tcp_listeners(config.port, self.tls, host=config.host)
-                )[0]
-            self._listener = HandoverListener(listener, park_after_request=self.transport == "fast")
+            listener = (await trio.open_tcp_listeners(config.port, host=config.host))[0]
+            self._listener = HandoverListener(
+                listener, park_after_request=self.transport == "fast", tls=self.tls
+            )
             websocket_server = WebSocketServer(
                 self._handle,
                 [self._listener],  # type: ignore[list-item]  # any trio Listener works

@@ -77,6 +77,7 @@ class FastConnection:
         self.closed = False  # nothing more will be read or written
         self.close_code: int | None = None
         self._rbuf = bytearray(stream.leftover)
+        self._tls = stream.tls  # the session the handshake ran on, if any
         self._wbuf = bytearray()
         self._queued_controls = 0  # control messages waiting behind unsent bytes
         self._close_sent = False
@@ -109,6 +110,12 @@ class FastConnection:
                     self._lost()
                     return []
                 self._metrics.wire_bytes_in += len(data)
+                if self._tls is not None:
+                    data = self._tls.decrypt(data)
+                    self._send_raw(self._tls.pending_output())
+                    if self._tls.closed:
+                        self._lost()
+                        return []
                 self._rbuf += data
                 self.last_heard_s = trio.current_time()
         if self._rbuf:
@@ -278,16 +285,23 @@ class FastConnection:
     def _write(self, data: bytes) -> None:
         if self.closed or self._close_sent:
             return  # nothing may follow a close frame
+        over = len(self._wbuf) + len(data) > self._config.max_write_buffer_bytes
+        if self._wbuf and over and not self.closing:
+            # Only a peer that sends (pings) without reading gets here. Checked before any
+            # encryption, so that a TLS stream never skips a record.
+            self._metrics.slow_consumer_closes += 1
+            log.warning("%s closed: write buffer full, peer not reading", self.remote)
+            self.close(CloseCode.SLOW_CONSUMER, "write buffer full: not reading")
+            return
+        if self._tls is not None:
+            data = self._tls.encrypt(data)
+        self._send_raw(data)
+
+    def _send_raw(self, data: bytes) -> None:
+        """Bytes for the wire, in order: now if the socket takes them, else buffered."""
+        if not data:
+            return
         if self._wbuf:
-            if (
-                len(self._wbuf) + len(data) > self._config.max_write_buffer_bytes
-                and not self.closing
-            ):
-                # Only a peer that sends (pings) without reading gets here.
-                self._metrics.slow_consumer_closes += 1
-                log.warning("%s closed: write buffer full, peer not reading", self.remote)
-                self.close(CloseCode.SLOW_CONSUMER, "write buffer full: not reading")
-                return
             self._wbuf += data
             return
         try:

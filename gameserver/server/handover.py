@@ -22,9 +22,12 @@ loudly if a trio-websocket release changes either behaviour.
 from __future__ import annotations
 
 import itertools
+import ssl
 from collections.abc import Callable
 
 import trio
+
+from .tls import TlsSession
 
 END_OF_HEADERS = b"\r\n\r\n"
 MAX_REQUEST_BYTES = 16384  # the HTTP upgrade request; larger ones never finish the handshake
@@ -44,19 +47,19 @@ class HandoverStream(trio.abc.HalfCloseableStream):
 
     def __init__(
         self,
-        stream: trio.SocketStream | trio.SSLStream[trio.SocketStream],
+        stream: trio.SocketStream,
         *,
         park_after_request: bool,
         on_close: Callable[[HandoverStream], None] | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.stream = stream
         self._on_close = on_close
-        # The TCP socket (under TLS, the one the TLS stream runs over).
-        self.socket = (
-            stream.socket
-            if isinstance(stream, trio.SocketStream)
-            else stream.transport_stream.socket
-        )
+        self.socket = stream.socket
+        # TLS, when configured, runs in memory over the plain socket, so that the fast
+        # transport can carry on with the same session after the hand-over.
+        self.tls = TlsSession(tls) if tls is not None else None
+        self._handshaken = False
         self.key = f"handover-{next(self._ids)}"
         self.host, self.remote = _peer(self.socket)
         self.leftover = b""  # bytes that arrived behind the request headers
@@ -84,7 +87,7 @@ class HandoverStream(trio.abc.HalfCloseableStream):
         if self.leftover and not self._park_after_request:
             data, self.leftover = self.leftover, b""
             return data
-        data = bytes(await self.stream.receive_some(max_bytes))
+        data = await self._read(max_bytes)
         if self._request_done or not data:
             return data
         seen = len(self._request)
@@ -99,9 +102,29 @@ class HandoverStream(trio.abc.HalfCloseableStream):
             self._request_done = True  # give up looking; the handshake will fail on its own
         return data
 
+    async def _read(self, max_bytes: int | None) -> bytes:
+        tls = self.tls
+        if tls is None:
+            return bytes(await self.stream.receive_some(max_bytes))
+        if not self._handshaken:
+            await tls.handshake(self.stream)
+            self._handshaken = True
+        while True:
+            raw = await self.stream.receive_some()
+            if not raw:
+                return b""
+            plain = tls.decrypt(bytes(raw))
+            extra = tls.pending_output()
+            if extra:
+                await self.stream.send_all(extra)
+            if plain or tls.closed:
+                return plain
+
     async def send_all(self, data: bytes | bytearray | memoryview) -> None:
         if self.handed_over:
             return
+        if self.tls is not None:
+            data = self.tls.encrypt(bytes(data))
         await self.stream.send_all(data)
 
     async def wait_send_all_might_not_block(self) -> None:
@@ -123,20 +146,23 @@ class HandoverListener(trio.abc.Listener[HandoverStream]):
 
     def __init__(
         self,
-        inner: trio.SocketListener | trio.SSLListener[trio.SocketStream],
+        inner: trio.SocketListener,
         *,
         park_after_request: bool,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.inner = inner
-        plain = inner if isinstance(inner, trio.SocketListener) else inner.transport_listener
-        assert isinstance(plain, trio.SocketListener)
-        self.socket = plain.socket
+        self.socket = inner.socket
+        self._tls = tls
         self._park = park_after_request
         self._unclaimed: dict[str, HandoverStream] = {}
 
     async def accept(self) -> HandoverStream:
         stream = HandoverStream(
-            await self.inner.accept(), park_after_request=self._park, on_close=self.forget
+            await self.inner.accept(),
+            park_after_request=self._park,
+            on_close=self.forget,
+            tls=self._tls,
         )
         self._unclaimed[stream.key] = stream
         return stream

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import os
+import ssl
 import struct
+from typing import Any
 
 import trio
 
@@ -12,9 +14,14 @@ from gameserver.protocol import SUBPROTOCOL
 
 
 async def handshake(
-    port: int, subprotocol: str = SUBPROTOCOL, extra_headers: str = ""
+    port: int,
+    subprotocol: str = SUBPROTOCOL,
+    extra_headers: str = "",
+    ssl_context: ssl.SSLContext | None = None,
 ) -> tuple[trio.SocketStream, bytes]:
-    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    stream: Any = await trio.open_tcp_stream("127.0.0.1", port)
+    if ssl_context is not None:
+        stream = trio.SSLStream(stream, ssl_context, server_hostname="127.0.0.1")
     key = base64.b64encode(os.urandom(16)).decode()
     request = (
         "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

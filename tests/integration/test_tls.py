@@ -14,9 +14,11 @@ import trustme
 from trio_websocket import HandshakeError
 
 from clients import connect
-from gameserver.protocol import CloseCode, Role
+from gameserver.protocol import CloseCode, Join, Role, encode
 from gameserver.server import GameServer
 from tests.conftest import make_config
+
+from .rawws import FrameReader, client_frame, handshake
 
 
 @pytest.fixture
@@ -81,3 +83,21 @@ async def test_serve_command_logs_a_wss_url(authority: trustme.CA, tmp_path: Pat
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+async def test_framing_violations_over_tls_get_their_close_code(
+    nursery: trio.Nursery, authority: trustme.CA, tmp_path: Path
+) -> None:
+    cert = authority.issue_cert("127.0.0.1")
+    certfile, keyfile = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.cert_chain_pems[0].write_to_path(str(certfile))
+    cert.private_key_pem.write_to_path(str(keyfile))
+    server = GameServer(make_config(certfile=str(certfile), keyfile=str(keyfile)))
+    await nursery.start(server.run)
+    stream, rest = await handshake(server.port, ssl_context=client_context(authority))
+    reader = FrameReader(stream, rest)
+    await stream.send_all(client_frame(encode(Join(Role.PLAYER, "raw"))))
+    with trio.fail_after(5):
+        assert (await reader.next() or (0,))[0] == 2  # the welcome, decrypted
+        await stream.send_all(client_frame(b"\x00", rsv=0b100))
+        assert await reader.close_code() == CloseCode.PROTOCOL_ERROR
