@@ -48,13 +48,14 @@ import hmac
 import math
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
 import cbor2
 
-from gameserver.protocol.errors import GameServerError
+from gameserver.protocol.codec import loads_strict
+from gameserver.protocol.errors import GameServerError, ProtocolError
 from gameserver.protocol.messages import NAME_MAX_CHARS, Role
 
 __all__ = [
@@ -139,48 +140,11 @@ def _b64decode(text: str, what: str) -> bytes:
 # -- CBOR, strict
 
 
-class _TagRefused(Exception):
-    pass
-
-
-def _refuse_tag(*_args: object) -> Any:
-    raise _TagRefused("CBOR tags are not allowed")
-
-
-class _EveryTag(dict[int, Callable[..., Any]]):
-    """A semantic-decoder table that claims every tag, so none is decoded."""
-
-    def __getitem__(self, key: int) -> Callable[..., Any]:
-        return _refuse_tag
-
-    def __contains__(self, key: object) -> bool:
-        return True
-
-    def get(self, key: int, default: Any = None) -> Callable[..., Any]:
-        return _refuse_tag
-
-
-_EVERY_TAG = _EveryTag()
-
-
 def _loads_payload(data: bytes) -> Any:
     try:
-        item = cbor2.loads(
-            data,
-            max_depth=1,
-            allow_indefinite=False,
-            tag_hook=_refuse_tag,
-            semantic_decoders=_EVERY_TAG,
-        )
-    except Exception:  # cbor2 raises several types; all mean "not a payload we accept"
-        raise TokenError("token payload is not well-formed CBOR", 401) from None
-    try:
-        canonical = cbor2.dumps(item)
-    except Exception:  # decoded flat items re-encode
-        raise TokenError("token payload is not well-formed CBOR", 401) from None
-    if canonical != data:
-        raise TokenError("token payload has trailing bytes or a non-shortest encoding", 401)
-    return item
+        return loads_strict(data, max_depth=1)
+    except ProtocolError as error:
+        raise TokenError(f"token payload: {error.reason}", 401) from None
 
 
 # -- claims

@@ -10,6 +10,7 @@ from .codec import (
     encode_snapshot_body,
     encode_snapshot_head,
     encode_uint,
+    loads_strict,
     snapshot_prefix,
 )
 from .delta import WireState, apply, change_entry, diff
@@ -60,5 +61,6 @@ __all__ = [
     "encode_snapshot_body",
     "encode_snapshot_head",
     "encode_uint",
+    "loads_strict",
     "snapshot_prefix",
 ]

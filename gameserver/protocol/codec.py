@@ -72,7 +72,8 @@ class _EveryTag(dict[int, Callable[..., Any]]):
 _EVERY_TAG = _EveryTag()
 
 
-def _loads_strict(data: bytes, max_depth: int) -> Any:
+def loads_strict(data: bytes, max_depth: int) -> Any:
+    """One strictly decoded CBOR item (gates 2 and 3 above); else ``ProtocolError`` 1007."""
     try:
         item = cbor2.loads(
             data,
@@ -208,7 +209,7 @@ def decode_client_message(
         raise ProtocolError(
             CloseCode.MESSAGE_TOO_BIG, f"message of {len(data)} bytes exceeds {max_bytes}"
         )
-    item = _loads_strict(bytes(data), _CLIENT_MAX_DEPTH)
+    item = loads_strict(bytes(data), _CLIENT_MAX_DEPTH)
     if type(item) is not list or not item or type(item[0]) is not int:
         raise ProtocolError(
             CloseCode.INVALID_MESSAGE, "a message is a non-empty array starting with its type"

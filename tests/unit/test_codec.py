@@ -172,7 +172,7 @@ def test_fast_input_path_agrees_with_the_general_decoder(data: bytes) -> None:
 
     fast = codec._decode_input_fast(data)
     try:
-        general = codec._decode_input(codec._loads_strict(data, 1))
+        general = codec._decode_input(codec.loads_strict(data, 1))
     except ProtocolError:
         general = None
     assert fast == general or (fast is None and general is not None)
