@@ -87,7 +87,7 @@ from .rawws import (
     open_websocket,
 )
 from .stats import ClientStats
-from .swarm import LIVE_SAMPLES, SwarmOptions
+from .swarm import LIVE_SAMPLES, RunClock, SwarmOptions
 from .swarm_stats import SwarmTotals, close_kind
 
 RECV_SIZE: Final = 256 * 1024  # one shared receive buffer for all bots of the process
@@ -411,10 +411,11 @@ def join_frame(bot: LeanBot) -> bytes:
 # -- the swarm -----------------------------------------------------------------------
 
 
-class LeanSwarm:
+class LeanSwarm(RunClock):
     """The lean counterpart of ``Swarm``: same options, same totals, one loop for every bot."""
 
     def __init__(self, options: SwarmOptions) -> None:
+        super().__init__()
         self.options = options
         self.target = Target.from_url(options.url)
         first, fraction = options.first_index, options.decode_sample
@@ -432,12 +433,7 @@ class LeanSwarm:
         self.connecting = 0  # connect tasks in the TCP connect or the handshake
         self.tick_rate = DEFAULT_TICK_RATE
         self.rate_known = False
-        self.deadline = float("inf")
-        self.started_at = 0.0
-        self.finished_at: float | None = None
         self._started_perf = 0.0
-        self._cpu_started = 0.0
-        self._cpu_s: float | None = None
         self.bot_ticks = 0  # one per joined connection per loop tick
         self.loop_ticks = 0
         self.loop_ticks_skipped = 0  # the loop fell behind and skipped ahead
@@ -461,30 +457,17 @@ class LeanSwarm:
             totals.active += bot.state in (CONNECTED, CLOSING)
             totals.failed += bot.state == FAILED
             totals.dropped += bot.state == DROPPED
-        cpu = self._cpu_s
-        if cpu is None:
-            cpu = time.process_time() - self._cpu_started if self._cpu_started else 0.0
-        totals.client_cpu_s = cpu
+        totals.client_cpu_s = self.cpu_s()
         totals.bot_ticks = self.bot_ticks
         totals.loop_ticks_skipped = self.loop_ticks_skipped
         return totals
-
-    def elapsed_s(self) -> float:
-        end = self.finished_at if self.finished_at is not None else trio.current_time()
-        return end - self.started_at if self.started_at else 0.0
-
-    def stop(self) -> None:
-        """End the run now (as if the duration were over): bots leave normally."""
-        self.deadline = min(self.deadline, trio.current_time())
 
     # -- the run -----------------------------------------------------------------------
 
     async def run(self) -> SwarmTotals:
         options = self.options
-        self.started_at = trio.current_time()
+        self.start(options.duration_s)
         self._started_perf = time.perf_counter()
-        self._cpu_started = time.process_time()
-        self.deadline = min(self.deadline, self.started_at + options.duration_s)
         try:
             infos = await trio.socket.getaddrinfo(
                 self.target.host, self.target.port, type=socket.SOCK_STREAM
@@ -505,8 +488,7 @@ class LeanSwarm:
                 await self._loop()
                 await self._leave()
                 nursery.cancel_scope.cancel()  # bots whose start time never came
-        self.finished_at = trio.current_time()
-        self._cpu_s = time.process_time() - self._cpu_started
+        self.finish()
         return self.totals(samples=None)
 
     async def _connect(

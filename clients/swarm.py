@@ -113,8 +113,43 @@ def make_swarm(options: SwarmOptions) -> SwarmRunner:
     return Swarm(options)
 
 
-class Swarm:
+class RunClock:
+    """The span of a swarm run: start, deadline (``stop`` pulls it in), end, and CPU used."""
+
+    def __init__(self) -> None:
+        self.started_at = 0.0
+        self.finished_at: float | None = None
+        self.deadline = float("inf")
+        self._cpu_started = 0.0
+        self._cpu_s: float | None = None
+
+    def start(self, duration_s: float) -> None:
+        self.started_at = trio.current_time()
+        self._cpu_started = time.process_time()
+        self.deadline = min(self.deadline, self.started_at + duration_s)
+
+    def finish(self) -> None:
+        self.finished_at = trio.current_time()
+        self._cpu_s = time.process_time() - self._cpu_started
+
+    def cpu_s(self) -> float:
+        """Process CPU time of the run so far (all of it once finished)."""
+        if self._cpu_s is not None:
+            return self._cpu_s
+        return time.process_time() - self._cpu_started if self._cpu_started else 0.0
+
+    def elapsed_s(self) -> float:
+        end = self.finished_at if self.finished_at is not None else trio.current_time()
+        return end - self.started_at if self.started_at else 0.0
+
+    def stop(self) -> None:
+        """End the run now (as if the duration were over): bots leave normally."""
+        self.deadline = min(self.deadline, trio.current_time())
+
+
+class Swarm(RunClock):
     def __init__(self, options: SwarmOptions) -> None:
+        super().__init__()
         self.options = options
         self.records = [
             BotRecord(options.first_index + i, Role.PLAYER) for i in range(options.bots)
@@ -123,11 +158,6 @@ class Swarm:
             for i in range(options.spectators)
         ]
         self.errors: dict[str, int] = {}
-        self.started_at = 0.0
-        self.finished_at: float | None = None
-        self.deadline = float("inf")
-        self._cpu_started = 0.0
-        self._cpu_s: float | None = None
 
     def totals(self, *, samples: int | None = LIVE_SAMPLES) -> SwarmTotals:
         """Totals so far, with each client's newest ``samples`` samples (None: all)."""
@@ -144,32 +174,18 @@ class Swarm:
             totals.active += record.state == "connected"
             totals.failed += record.state == "failed"
             totals.dropped += record.state == "dropped"
-        cpu = self._cpu_s
-        if cpu is None:
-            cpu = time.process_time() - self._cpu_started if self._cpu_started else 0.0
-        totals.client_cpu_s = cpu
+        totals.client_cpu_s = self.cpu_s()
         return totals
-
-    def elapsed_s(self) -> float:
-        end = self.finished_at if self.finished_at is not None else trio.current_time()
-        return end - self.started_at if self.started_at else 0.0
-
-    def stop(self) -> None:
-        """End the run now: every bot leaves normally within about a second."""
-        self.deadline = min(self.deadline, trio.current_time())
 
     async def run(self) -> SwarmTotals:
         options = self.options
-        self.started_at = trio.current_time()
-        self._cpu_started = time.process_time()
-        self.deadline = min(self.deadline, self.started_at + options.duration_s)
+        self.start(options.duration_s)
         count = len(self.records)
         async with trio.open_nursery() as nursery:
             for i, record in enumerate(self.records):
                 start_at = self.started_at + (options.ramp_s * i / count if count > 1 else 0.0)
                 nursery.start_soon(self._bot, record, start_at)
-        self.finished_at = trio.current_time()
-        self._cpu_s = time.process_time() - self._cpu_started
+        self.finish()
         return self.totals(samples=None)
 
     def _count_error(self, kind: str) -> None:

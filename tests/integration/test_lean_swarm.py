@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import trio
 
 from gameserver.server import GameServer
 
+from .helpers import run_swarm
 
-async def run_swarm(*args: str) -> tuple[int, str, str]:
-    result = await trio.run_process(
-        [sys.executable, "-m", "gameserver", "swarm", "--lean", *args],
-        capture_stdout=True,
-        capture_stderr=True,
-        check=False,
-    )
-    return result.returncode, result.stdout.decode(), result.stderr.decode()
+
+async def run_lean(*args: str) -> tuple[int, str, str]:
+    return await run_swarm("--lean", *args)
 
 
 async def test_forty_lean_bots_report_what_the_server_counted(server: GameServer) -> None:
     with trio.fail_after(60):
-        code, out, err = await run_swarm(
+        code, out, err = await run_lean(
             "--url",
             server.url,
             "--bots",
@@ -56,7 +51,7 @@ async def test_forty_lean_bots_report_what_the_server_counted(server: GameServer
 
 async def test_lean_workers_and_spectators_merge_into_one_report(server: GameServer) -> None:
     with trio.fail_after(60):
-        code, out, err = await run_swarm(
+        code, out, err = await run_lean(
             "--url",
             server.url,
             "--bots",
@@ -86,7 +81,7 @@ async def test_lean_workers_and_spectators_merge_into_one_report(server: GameSer
 
 async def test_unreachable_server_fails_the_lean_swarm() -> None:
     with trio.fail_after(60):
-        code, out, _ = await run_swarm(
+        code, out, _ = await run_lean(
             "--url", "ws://127.0.0.1:9/ws", "--bots", "3", "--duration", "1", "--json"
         )
     summary = json.loads(out)

@@ -10,15 +10,7 @@ import trio
 
 from gameserver.server import GameServer
 
-
-async def run_swarm(*args: str) -> tuple[int, str, str]:
-    result = await trio.run_process(
-        [sys.executable, "-m", "gameserver", "swarm", *args],
-        capture_stdout=True,
-        capture_stderr=True,
-        check=False,
-    )
-    return result.returncode, result.stdout.decode(), result.stderr.decode()
+from .helpers import run_swarm
 
 
 async def test_fifty_bots_report_what_the_server_counted(server: GameServer) -> None:

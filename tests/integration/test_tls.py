@@ -26,6 +26,16 @@ def authority() -> trustme.CA:
     return trustme.CA()
 
 
+@pytest.fixture
+def pem_files(authority: trustme.CA, tmp_path: Path) -> tuple[str, str]:
+    """(certfile, keyfile) for 127.0.0.1, signed by ``authority``."""
+    cert = authority.issue_cert("127.0.0.1")
+    certfile, keyfile = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.cert_chain_pems[0].write_to_path(str(certfile))
+    cert.private_key_pem.write_to_path(str(keyfile))
+    return str(certfile), str(keyfile)
+
+
 def client_context(authority: trustme.CA) -> ssl.SSLContext:
     context = ssl.create_default_context()
     authority.configure_trust(context)
@@ -33,13 +43,10 @@ def client_context(authority: trustme.CA) -> ssl.SSLContext:
 
 
 async def test_players_play_over_wss(
-    nursery: trio.Nursery, authority: trustme.CA, tmp_path: Path
+    nursery: trio.Nursery, authority: trustme.CA, pem_files: tuple[str, str]
 ) -> None:
-    cert = authority.issue_cert("127.0.0.1")
-    certfile, keyfile = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert.cert_chain_pems[0].write_to_path(str(certfile))
-    cert.private_key_pem.write_to_path(str(keyfile))
-    server = GameServer(make_config(certfile=str(certfile), keyfile=str(keyfile)))
+    certfile, keyfile = pem_files
+    server = GameServer(make_config(certfile=certfile, keyfile=keyfile))
     await nursery.start(server.run)
     assert server.url.startswith("wss://127.0.0.1:")
     context = client_context(authority)
@@ -62,14 +69,13 @@ async def test_players_play_over_wss(
         assert b.close_code == CloseCode.GOING_AWAY
 
 
-async def test_serve_command_logs_a_wss_url(authority: trustme.CA, tmp_path: Path) -> None:
-    cert = authority.issue_cert("127.0.0.1")
-    certfile, keyfile = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert.cert_chain_pems[0].write_to_path(str(certfile))
-    cert.private_key_pem.write_to_path(str(keyfile))
+async def test_serve_command_logs_a_wss_url(
+    authority: trustme.CA, pem_files: tuple[str, str]
+) -> None:
+    certfile, keyfile = pem_files
     process = subprocess.Popen(
         [sys.executable, "-m", "gameserver", "serve", "--port", "0",
-         "--certfile", str(certfile), "--keyfile", str(keyfile)],
+         "--certfile", certfile, "--keyfile", keyfile],
         stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -86,13 +92,10 @@ async def test_serve_command_logs_a_wss_url(authority: trustme.CA, tmp_path: Pat
 
 
 async def test_framing_violations_over_tls_get_their_close_code(
-    nursery: trio.Nursery, authority: trustme.CA, tmp_path: Path
+    nursery: trio.Nursery, authority: trustme.CA, pem_files: tuple[str, str]
 ) -> None:
-    cert = authority.issue_cert("127.0.0.1")
-    certfile, keyfile = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert.cert_chain_pems[0].write_to_path(str(certfile))
-    cert.private_key_pem.write_to_path(str(keyfile))
-    server = GameServer(make_config(certfile=str(certfile), keyfile=str(keyfile)))
+    certfile, keyfile = pem_files
+    server = GameServer(make_config(certfile=certfile, keyfile=keyfile))
     await nursery.start(server.run)
     stream, rest = await handshake(server.port, ssl_context=client_context(authority))
     reader = FrameReader(stream, rest)

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gameserver.protocol import apply
-from gameserver.server.interest import Interest, array_header
+from gameserver.server.interest import Interest, InterestFrame, array_header
 
 SIZE = 1000.0
 SMALL = 600.0  # few cells: viewers share and swap centres often
@@ -35,6 +35,16 @@ class Viewer:
         self.mirror: dict[int, tuple[int, ...]] = {}
         self.tick = 0
         self.centre: int | None = None
+
+    def receive(self, frame: InterestFrame, centre: int, steady_tick: int) -> None:
+        """Apply this snapshot's body, as a client would: a delta if steady, else a full view."""
+        if self.tick == steady_tick and self.centre is not None:
+            changes, removed, _ = decode_body(frame.body(centre, self.centre))
+            self.mirror = apply(self.mirror, changes, removed)
+        else:
+            changes, removed, _ = decode_body(frame.full_body(centre, EMPTY_EVENTS))
+            self.mirror = apply({}, changes, removed)
+        self.tick, self.centre = frame.tick, centre
 
 
 def step_world(
@@ -85,13 +95,7 @@ def run_world(
             centre = grid.cell(state[viewer.follows])
             if freeze_after is None and rng.random() < 0.1:
                 continue  # this snapshot was skipped (conflation)
-            if viewer.tick == steady_tick and viewer.centre is not None:
-                changes, removed, _ = decode_body(frame.body(centre, viewer.centre))
-                viewer.mirror = apply(viewer.mirror, changes, removed)
-            else:
-                changes, removed, _ = decode_body(frame.full_body(centre, EMPTY_EVENTS))
-                viewer.mirror = apply({}, changes, removed)
-            viewer.tick, viewer.centre = tick, centre
+            viewer.receive(frame, centre, steady_tick)
             in_view = {
                 e for e, entity in state.items() if grid.cell(entity) in grid.view_set[centre]
             }
@@ -202,12 +206,6 @@ def test_a_viewer_moving_cells_is_refreshed_on_the_new_cells_schedule() -> None:
         frame = interest.frame(tick, state, EMPTY_EVENTS)
         for eid, viewer in viewers.items():
             centre = grid.cell(state[eid])
-            if viewer.tick == steady and viewer.centre is not None:
-                changes, removed, _ = decode_body(frame.body(centre, viewer.centre))
-                viewer.mirror = apply(viewer.mirror, changes, removed)
-            else:
-                changes, removed, _ = decode_body(frame.full_body(centre, EMPTY_EVENTS))
-                viewer.mirror = apply({}, changes, removed)
-            viewer.tick, viewer.centre = tick, centre
+            viewer.receive(frame, centre, steady)
     assert viewers[1].mirror[3][3] == 99
     assert viewers[2].mirror[3][3] == 99
