@@ -100,7 +100,7 @@ def render_grid(client: GameClient, columns: int = GRID_COLUMNS, rows: int = GRI
     return text
 
 
-def render(client: GameClient, url: str) -> Group:
+def render(client: GameClient, url: str, banner: str = "") -> Group:
     rtt = client.clock.rtt_s
     header = Text(
         f"{url}  tick {client.tick}  rtt {rtt * 1000:.0f} ms  "
@@ -117,6 +117,8 @@ def render(client: GameClient, url: str) -> Group:
         board.add_row(f"{glyph(eid)} #{eid}", str(score), str(hp) if alive else "dead")
     layout = Table.grid(padding=(0, 2))
     layout.add_row(render_grid(client), board)
+    if banner:
+        return Group(Text(banner, style="bold green"), header, layout)
     return Group(header, layout)
 
 
@@ -149,7 +151,7 @@ async def _wait_for_q(done: trio.CancelScope) -> None:
             os.set_blocking(fd, True)  # the dup shared our O_NONBLOCK flag with the shell
 
 
-async def spectate_live(url: str, duration_s: float | None = None) -> None:
+async def spectate_live(url: str, duration_s: float | None = None, *, banner: str = "") -> None:
     """Show the room until ``q``, Ctrl-C, the server closing, or ``duration_s``."""
     console = Console()
     async with connect(url, role=Role.SPECTATOR, name="spectate") as client:
@@ -161,7 +163,7 @@ async def spectate_live(url: str, duration_s: float | None = None) -> None:
                     while client.failure is None:
                         if client.stats.snapshots_received % 30 == 0:
                             await client.ping()
-                        live.update(render(client, url), refresh=True)
+                        live.update(render(client, url, banner), refresh=True)
                         await trio.sleep(FRAME_S)
                 nursery.cancel_scope.cancel()
         if client.failure is not None:

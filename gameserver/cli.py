@@ -1,4 +1,4 @@
-"""Command line: ``gameserver serve`` (more commands join as they are built)."""
+"""Command line: ``gameserver serve | swarm | spectate | token | demo``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import trio
 
@@ -113,6 +114,11 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         type=float,
         default=defaults.interest_cell_size,
         help="interest cell side in world units (default %(default)s)",
+    )
+    p.add_argument(
+        "--web-root",
+        default=None,
+        help="directory served at / (default: the bundled browser client; '' serves none)",
     )
     p.add_argument(
         "--stats-window",
@@ -321,6 +327,22 @@ def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--port", type=int, default=defaults.port, help="TCP port (default %(default)s)")
     p.add_argument("--bots", type=int, default=12, help="bots playing (default %(default)s)")
     p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    p.add_argument(
+        "--web-root",
+        default=None,
+        help="directory served at / (default: the bundled browser client)",
+    )
+
+
+def bundled_web_root() -> str:
+    """The browser client shipped with the package (``clients/web``)."""
+    import clients
+
+    return str(Path(clients.__file__).parent / "web")
+
+
+def _web_root(option: str | None) -> str:
+    return bundled_web_root() if option is None else option
 
 
 async def _demo(args: argparse.Namespace) -> int:
@@ -328,17 +350,21 @@ async def _demo(args: argparse.Namespace) -> int:
     from clients.swarm import Swarm, SwarmOptions
     from gameserver.server import GameServer
 
-    config = Config(host=args.host, port=args.port, interest_cell_size=150.0)
+    config = Config(
+        host=args.host, port=args.port, interest_cell_size=150.0, web_root=_web_root(args.web_root)
+    )
     server = GameServer(config)
     duration = args.duration if args.duration is not None else 24 * 3600.0
     async with trio.open_nursery() as nursery:
         await nursery.start(server.run)
-        print(f"gameserver demo: serving {server.url}; join it, or press q to quit", flush=True)
+        banner = f"play in a browser: {server.http_url}   live monitor: {server.http_url}monitor"
+        print(f"gameserver demo: {banner}\n  game WebSocket: {server.url}; q quits", flush=True)
         swarm = Swarm(SwarmOptions(url=server.url, bots=args.bots, duration_s=duration))
         nursery.start_soon(swarm.run)
-        await spectate_live(server.url, duration)
+        await spectate_live(server.url, duration, banner=banner)
         await server.shutdown()
         nursery.cancel_scope.cancel()
+    print(f"gameserver demo: stopped ({banner})")
     return 0
 
 
@@ -388,6 +414,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 view_ring=args.view_ring,
                 inner_ring=min(Config().inner_ring, args.view_ring),
                 interest_cell_size=args.cell_size,
+                web_root=_web_root(args.web_root),
             )
         except ValueError as exc:
             print(f"gameserver: {exc}", file=sys.stderr)

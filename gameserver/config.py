@@ -35,8 +35,8 @@ class Config:
     # once per tick. "tasks": a reader and a writer task per connection over trio-websocket.
     transport: str = attrs.field(default="fast", validator=attrs.validators.in_(("fast", "tasks")))
 
-    # TLS: with both set the server speaks wss:// (PEM files). TLS connections use the
-    # "tasks" transport: the fast path reads and writes plain sockets.
+    # TLS: with both set the server speaks wss:// and https:// (PEM files), on either
+    # transport (the fast path runs TLS in memory).
     certfile: str | None = None
     keyfile: str | None = None
 
@@ -111,6 +111,17 @@ class Config:
     inner_ring: int = attrs.field(default=1, validator=attrs.validators.ge(0))
     # Far cells are refreshed while a snapshot stays under this size (at least one per snapshot).
     snapshot_budget_bytes: int = _positive_field(1200)
+
+    # -- HTTP side (same port: requests without a WebSocket upgrade)
+    # Directory served at / (the browser client); empty serves no files, only the API.
+    web_root: str = ""
+    # Plain HTTP connections open at once (health checks, metrics, pages); beyond: 503.
+    max_http_connections: int = _positive_field(128)
+    # An HTTP connection with no request in progress is closed after this long.
+    http_idle_timeout_s: float = _positive_field(15.0)
+    # Live monitor streams (/monitor/events) open at once, and how often each is updated.
+    max_monitor_streams: int = _positive_field(16)
+    monitor_interval_s: float = _positive_field(1.0)
 
     # -- Shutdown
     # Time allowed for close frames to reach every client.

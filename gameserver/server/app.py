@@ -1,6 +1,8 @@
-"""The game server process: WebSocket front door, rooms, graceful shutdown.
+"""The game server process: front door, rooms, HTTP side, graceful shutdown.
 
-trio-websocket performs the opening handshake. A request that does not offer
+The front door (``frontdoor.py``) takes every connection on the port: plain
+HTTP requests go to the HTTP side (``web.py``), WebSocket upgrades to
+trio-websocket, which performs the opening handshake. A request that does not offer
 our subprotocol is rejected with HTTP 400 and a body that says why. Each
 accepted connection is served by a ``WsConnection`` attached to a room until
 it closes; exceptions are caught at this boundary (one escaping a handler
@@ -20,6 +22,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import h11
 import trio
 from trio_websocket import ConnectionClosed, WebSocketRequest, WebSocketServer
 
@@ -29,10 +32,13 @@ from gameserver.sim.arena import Arena
 from gameserver.tokens import JoinClaims, ReplayGuard, TokenError, verify_token
 
 from .fastconn import FastConnection
-from .handover import HandoverListener, HandoverStream
+from .frontdoor import FrontDoor
+from .handover import HandoverStream
+from .http import serve_http
 from .metrics import Metrics
 from .room import Room
 from .transport import WsConnection
+from .web import WebSide
 
 log = logging.getLogger(__name__)
 
@@ -58,25 +64,49 @@ class GameServer:
         self._replay_guard = ReplayGuard()
         self.port = 0
         self.draining = False
-        self._listener: HandoverListener | None = None
+        self.started_at = 0.0
+        self._listener: FrontDoor | None = None
         self._connections_changed = trio.Event()
+        self.web = WebSide(self)
 
     @property
     def url(self) -> str:
+        """The game WebSocket."""
         scheme = "ws" if self.tls is None else "wss"
         return f"{scheme}://{self.config.host}:{self.port}{self.config.path}"
+
+    @property
+    def http_url(self) -> str:
+        """The HTTP side: the browser client at /, the monitor at /monitor."""
+        scheme = "http" if self.tls is None else "https"
+        return f"{scheme}://{self.config.host}:{self.port}/"
+
+    @property
+    def uptime_s(self) -> float:
+        return trio.current_time() - self.started_at
+
+    @property
+    def http_connections(self) -> int:
+        return self._listener.http_connections if self._listener is not None else 0
 
     async def run(
         self, *, task_status: trio.TaskStatus[GameServer] = trio.TASK_STATUS_IGNORED
     ) -> None:
         """Serve until cancelled. ``await nursery.start(server.run)`` returns once listening."""
         config = self.config
+        self.started_at = trio.current_time()
         async with trio.open_nursery() as nursery:
             for room in self.rooms.values():
                 await nursery.start(room.run)
             listener = (await trio.open_tcp_listeners(config.port, host=config.host))[0]
-            self._listener = HandoverListener(
-                listener, park_after_request=self.transport == "fast", tls=self.tls
+            self._listener = FrontDoor(
+                listener,
+                park_websockets=self.transport == "fast",
+                http=self._serve_http,
+                metrics=self.metrics,
+                head_timeout_s=config.handshake_timeout_s,
+                max_http_connections=config.max_http_connections,
+                tls=self.tls,
             )
             websocket_server = WebSocketServer(
                 self._handle,
@@ -87,6 +117,7 @@ class GameServer:
                 disconnect_timeout=config.shutdown_timeout_s,
             )
             await nursery.start(websocket_server.run)
+            nursery.start_soon(self._listener.serve, nursery)
             self.port = self._listener.socket.getsockname()[1]
             if config.stats_file:
                 nursery.start_soon(self._write_stats_forever, config.stats_file)
@@ -96,13 +127,27 @@ class GameServer:
                     "anyone may join under any name without a token"
                 )
             log.info(
-                "listening on %s (subprotocol %s, %d Hz, seed %d)",
+                "listening on %s (subprotocol %s, %d Hz, seed %d); pages at %s",
                 self.url,
                 SUBPROTOCOL,
                 config.tick_rate,
                 self.seed,
+                self.http_url,
             )
             task_status.started(self)
+
+    async def _serve_http(
+        self, stream: HandoverStream, connection: h11.Connection, request: h11.Request
+    ) -> None:
+        await serve_http(
+            stream,
+            connection,
+            request,
+            self.web.handle,
+            metrics=self.metrics,
+            idle_timeout_s=self.config.http_idle_timeout_s,
+            send_timeout_s=self.config.send_timeout_s,
+        )
 
     def stats(self) -> dict[str, Any]:
         """Counters and per-room tick health, as plain data."""

@@ -1,22 +1,23 @@
 """Handing an established WebSocket from trio-websocket to the fast transport.
 
-Theory of operation: trio-websocket stays the front door (it parses the
-upgrade request, negotiates the subprotocol, accepts or rejects), but it is
-given ``HandoverStream`` objects instead of sockets. A ``HandoverStream``
-forwards reads only until the end of the HTTP request headers; after that it
-never reads again: trio-websocket's reader task parks in ``receive_some``
-until the fast transport is done with the socket and calls ``release()``,
-which makes the parked read return EOF so trio-websocket cleans up. Bytes a
-client sent right behind its request (pipelined frames) are split off into
-``leftover`` for the fast transport. Once ``hand_over()`` is called, writes
-from trio-websocket (its closing frame) are dropped: the socket is no longer
-its to write.
+Theory of operation: the front door (``frontdoor.py``) reads each connection's
+request head through a ``HandoverStream`` (``read_head``), decrypting TLS in
+memory when configured. For a WebSocket upgrade, trio-websocket is then given
+the stream: its first read returns the head again (``replay_head``), so it
+parses, negotiates and accepts or rejects as usual. With ``park=True`` (the
+fast transport) the stream never reads again after that: trio-websocket's
+reader task parks in ``receive_some`` until the fast transport is done with
+the socket and calls ``release()``, which makes the parked read return EOF so
+trio-websocket cleans up. Bytes a client sent right behind its request
+(pipelined frames) stay in ``leftover`` for the fast transport. Once
+``hand_over()`` is called, writes from trio-websocket (its closing frame) are
+dropped: the socket is no longer its to write.
 
 Only public trio-websocket API is used: ``WebSocketServer`` accepts any
 ``trio.abc.Listener``, and ``WebSocketRequest.remote`` is ``repr(stream)``
 for streams that are not sockets, which is how a handler finds its stream
-(``HandoverListener.claim``). ``tests/integration/test_handover.py`` fails
-loudly if a trio-websocket release changes either behaviour.
+(``FrontDoor.claim``). ``tests/integration/test_handover.py`` fails loudly if
+a trio-websocket release changes either behaviour.
 """
 
 from __future__ import annotations
@@ -42,6 +43,14 @@ def _peer(sock: trio.socket.SocketType) -> tuple[str, str]:
     return str(host), f"{host}:{port}"
 
 
+class HeadTooLarge(Exception):
+    """The request head did not end within MAX_REQUEST_BYTES."""
+
+    def __init__(self, partial: bytes) -> None:
+        super().__init__("request head too large")
+        self.partial = partial[: MAX_REQUEST_BYTES + 1]  # what was read (an unfinished head)
+
+
 class HandoverStream(trio.abc.HalfCloseableStream):
     _ids = itertools.count(1)
 
@@ -49,7 +58,6 @@ class HandoverStream(trio.abc.HalfCloseableStream):
         self,
         stream: trio.SocketStream,
         *,
-        park_after_request: bool,
         on_close: Callable[[HandoverStream], None] | None = None,
         tls: ssl.SSLContext | None = None,
     ) -> None:
@@ -62,15 +70,42 @@ class HandoverStream(trio.abc.HalfCloseableStream):
         self._handshaken = False
         self.key = f"handover-{next(self._ids)}"
         self.host, self.remote = _peer(self.socket)
-        self.leftover = b""  # bytes that arrived behind the request headers
+        self.leftover = b""  # bytes that arrived behind the request head
         self.handed_over = False
-        self._park_after_request = park_after_request
-        self._request = bytearray()
-        self._request_done = False
+        self._replay = b""  # the request head, returned by the next read (trio-websocket's)
+        self._park = False
+        self._head_replayed = False
         self._released = trio.Event()
 
     def __repr__(self) -> str:
         return self.key
+
+    async def read_head(self) -> bytes:
+        """Read up to the end of the request head; what follows it stays in ``leftover``.
+
+        Returns b"" when the peer closes first; raises ``HeadTooLarge`` past MAX_REQUEST_BYTES.
+        """
+        head = bytearray()
+        while True:
+            data = await self._read(None)
+            if not data:
+                return b""
+            seen = len(head)
+            head += data
+            end = head.find(END_OF_HEADERS, max(0, seen - 3))
+            if end > MAX_REQUEST_BYTES:
+                raise HeadTooLarge(bytes(head[:end]))
+            if end >= 0:
+                split = end + len(END_OF_HEADERS)
+                self.leftover = bytes(head[split:])
+                return bytes(head[:split])
+            if len(head) > MAX_REQUEST_BYTES:
+                raise HeadTooLarge(bytes(head))
+
+    def replay_head(self, head: bytes, *, park: bool) -> None:
+        """The next read returns ``head``; with ``park`` no read after it touches the socket."""
+        self._replay = head
+        self._park = park
 
     def hand_over(self) -> None:
         """From now on the caller owns the socket; trio-websocket neither reads nor writes."""
@@ -81,26 +116,17 @@ class HandoverStream(trio.abc.HalfCloseableStream):
         self._released.set()
 
     async def receive_some(self, max_bytes: int | None = None) -> bytes:
-        if self._request_done and self._park_after_request:
+        if self._replay:
+            data, self._replay = self._replay, b""
+            self._head_replayed = True
+            return data
+        if self._park and self._head_replayed:
             await self._released.wait()
             return b""
-        if self.leftover and not self._park_after_request:
+        if self.leftover:
             data, self.leftover = self.leftover, b""
             return data
-        data = await self._read(max_bytes)
-        if self._request_done or not data:
-            return data
-        seen = len(self._request)
-        self._request += data
-        end = self._request.find(END_OF_HEADERS, max(0, seen - 3))
-        if end >= 0:
-            self._request_done = True
-            split = end + len(END_OF_HEADERS) - seen
-            self.leftover, data = data[split:], data[:split]
-            self._request = bytearray()
-        elif len(self._request) > MAX_REQUEST_BYTES:
-            self._request_done = True  # give up looking; the handshake will fail on its own
-        return data
+        return await self._read(max_bytes)
 
     async def _read(self, max_bytes: int | None) -> bytes:
         tls = self.tls
@@ -139,43 +165,3 @@ class HandoverStream(trio.abc.HalfCloseableStream):
         if self._on_close is not None:
             self._on_close(self)
         await self.stream.aclose()
-
-
-class HandoverListener(trio.abc.Listener[HandoverStream]):
-    """Wraps a socket listener; remembers each stream until its handler claims it."""
-
-    def __init__(
-        self,
-        inner: trio.SocketListener,
-        *,
-        park_after_request: bool,
-        tls: ssl.SSLContext | None = None,
-    ) -> None:
-        self.inner = inner
-        self.socket = inner.socket
-        self._tls = tls
-        self._park = park_after_request
-        self._unclaimed: dict[str, HandoverStream] = {}
-
-    async def accept(self) -> HandoverStream:
-        stream = HandoverStream(
-            await self.inner.accept(),
-            park_after_request=self._park,
-            on_close=self.forget,
-            tls=self._tls,
-        )
-        self._unclaimed[stream.key] = stream
-        return stream
-
-    def claim(self, remote: object) -> HandoverStream:
-        """The stream behind a request (``request.remote`` is its key)."""
-        stream = self._unclaimed.pop(str(remote), None)
-        if stream is None:
-            raise LookupError(f"no handover stream for {remote!r}: has trio-websocket changed?")
-        return stream
-
-    def forget(self, stream: HandoverStream) -> None:
-        self._unclaimed.pop(stream.key, None)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()

@@ -1,6 +1,7 @@
 """Process-wide counters. Plain integers: incrementing one costs next to nothing.
 
-The HTTP side exports these later; tests and benchmarks read them directly.
+``/metrics`` exports them in Prometheus format (``prometheus.py``); tests and
+benchmarks read them directly.
 """
 
 from __future__ import annotations
@@ -42,7 +43,13 @@ class Metrics:
     refused_per_address: int = 0  # handshakes refused with 429 (max_connections_per_address)
     internal_errors: int = 0  # closed with 1011 after an unexpected exception
     rooms_crashed: int = 0  # rooms stopped because a tick raised
+    handshake_timeouts: int = 0  # no complete request head within handshake_timeout_s
+    http_head_too_large: int = 0  # request heads refused with 431
+    http_bad_requests: int = 0  # malformed HTTP refused with 400
+    http_refused_capacity: int = 0  # HTTP connections refused with 503 (max_http_connections)
+    monitor_streams_refused: int = 0  # /monitor/events refused with 503 (max_monitor_streams)
     protocol_errors: collections.Counter[int] = attrs.field(factory=collections.Counter)
+    http_responses: collections.Counter[int] = attrs.field(factory=collections.Counter)
 
     @property
     def connections_active(self) -> int:
@@ -51,5 +58,6 @@ class Metrics:
     def as_dict(self) -> dict[str, Any]:
         data = attrs.asdict(self)
         data["protocol_errors"] = {str(k): v for k, v in sorted(self.protocol_errors.items())}
+        data["http_responses"] = {str(k): v for k, v in sorted(self.http_responses.items())}
         data["connections_active"] = self.connections_active
         return data

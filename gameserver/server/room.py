@@ -68,6 +68,7 @@ class _Held:
     entity_id: int
     subject: str  # join-token subject of its player ("" without tokens)
     deadline: float
+    name: str
 
 
 class Room:
@@ -136,7 +137,9 @@ class Room:
             aim = session.last_frame.aim if session.last_frame else 0
             self.game.apply_input(session.entity_id, 0, aim)
             deadline = trio.current_time() + self.config.resume_grace_s
-            self._held[session.resume_token] = _Held(session.entity_id, session.subject, deadline)
+            self._held[session.resume_token] = _Held(
+                session.entity_id, session.subject, deadline, session.name
+            )
         elif session.is_player:
             self.player_count -= 1
             self.game.leave(session.entity_id)
@@ -149,6 +152,12 @@ class Room:
             session.role.name.lower(),
             session.name,
         )
+
+    def roster(self) -> list[tuple[int, str, bool]]:
+        """(entity_id, name, connected) of every player, held ones included, by entity id."""
+        players = [(s.entity_id, s.name, True) for s in self.sessions.values() if s.is_player]
+        players += [(held.entity_id, held.name, False) for held in self._held.values()]
+        return sorted(players)
 
     # -- one tick ----------------------------------------------------------------
 
@@ -176,7 +185,9 @@ class Room:
                 connection.close(CloseCode.NORMAL, "replaced by a newer connection")
                 del self.sessions[connection]
                 deadline = trio.current_time() + self.config.resume_grace_s
-                self._held[resume_token] = _Held(session.entity_id, session.subject, deadline)
+                self._held[resume_token] = _Held(
+                    session.entity_id, session.subject, deadline, session.name
+                )
                 return
 
     def _expire_held(self) -> None:

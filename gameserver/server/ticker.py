@@ -15,6 +15,7 @@ even under trio's MockClock); lateness with the trio clock.
 
 from __future__ import annotations
 
+import bisect
 import collections
 import math
 import time
@@ -24,6 +25,8 @@ import attrs
 import trio
 
 SAMPLE_WINDOW = 4096  # recent ticks kept for percentiles (over two minutes at 30 Hz)
+# Upper bounds of the cumulative tick-time histograms exported to Prometheus, in seconds.
+HISTOGRAM_BOUNDS_S = (0.0005, 0.001, 0.002, 0.004, 0.008, 0.0167, 0.0333, 0.0667, 0.125, 0.25)
 
 
 def percentile(samples: collections.abc.Sequence[float], q: float) -> float:
@@ -36,6 +39,27 @@ def percentile(samples: collections.abc.Sequence[float], q: float) -> float:
 
 
 @attrs.define
+class Histogram:
+    """Cumulative counts since start, bucketed by ``HISTOGRAM_BOUNDS_S`` (last bucket: +Inf)."""
+
+    counts: list[int] = attrs.field(factory=lambda: [0] * (len(HISTOGRAM_BOUNDS_S) + 1))
+    sum_s: float = 0.0
+
+    def observe(self, value_s: float) -> None:
+        self.counts[bisect.bisect_left(HISTOGRAM_BOUNDS_S, value_s)] += 1
+        self.sum_s += value_s
+
+    def cumulative(self) -> list[tuple[str, int]]:
+        """(upper bound, count of samples at or below it) pairs, ending with "+Inf"."""
+        total = 0
+        pairs = []
+        for bound, count in zip((*map(str, HISTOGRAM_BOUNDS_S), "+Inf"), self.counts, strict=True):
+            total += count
+            pairs.append((bound, total))
+        return pairs
+
+
+@attrs.define
 class TickStats:
     ticks: int = 0  # ticks run
     skipped_ticks: int = 0  # ticks dropped by skip-ahead
@@ -45,6 +69,8 @@ class TickStats:
     lateness_s: collections.deque[float] = attrs.field(
         factory=lambda: collections.deque(maxlen=SAMPLE_WINDOW)
     )
+    duration_histogram: Histogram = attrs.field(factory=Histogram)
+    lateness_histogram: Histogram = attrs.field(factory=Histogram)
 
     def summary(self, last: int | None = None) -> dict[str, float]:
         """Counts, and percentiles over the ``last`` ticks (default: every kept sample)."""
@@ -91,10 +117,14 @@ class Ticker:
                     deadline = self.start_time + n * self.interval_s
                 # Let other tasks (readers, writers) run even when we are behind.
                 await trio.lowlevel.checkpoint()
-            self.stats.lateness_s.append(max(0.0, trio.current_time() - deadline))
+            stats = self.stats
+            lateness = max(0.0, trio.current_time() - deadline)
+            stats.lateness_s.append(lateness)
+            stats.lateness_histogram.observe(lateness)
             started = time.perf_counter()
             self.on_tick()
             duration = time.perf_counter() - started
-            self.stats.durations_s.append(duration)
-            self.stats.ticks += 1
+            stats.durations_s.append(duration)
+            stats.duration_histogram.observe(duration)
+            stats.ticks += 1
             n += 1

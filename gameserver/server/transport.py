@@ -220,8 +220,11 @@ class WsConnection:
                     if data is self._snapshot:
                         self._snapshot = None
                         metrics.snapshots_sent += 1
-        except ConnectionClosed:
-            pass
+        except ConnectionClosed as exc:
+            # The peer's close frame may reach the writer first: keep its code, so a player
+            # who left (1000) is not held for a resume as if the connection were lost.
+            if self.close_code is None and exc.reason is not None:
+                self.close_code = exc.reason.code
         if self._close_request is not None:
             code, reason = self._close_request
             self.close_code = code

@@ -315,6 +315,10 @@ class Arena:
         p.x, p.y = self._push_out_obstacles(x, y)
         self._player_grid.insert(entity_id, p.x, p.y)
 
+    def score(self, entity_id: int) -> int | None:
+        p = self._players.get(entity_id)
+        return None if p is None else p.score
+
     def entity_position(self, entity_id: int) -> tuple[float, float] | None:
         p = self._players.get(entity_id)
         if p is not None:

@@ -83,3 +83,7 @@ class Game(Protocol):
     def entity_position(self, entity_id: int) -> tuple[float, float] | None:
         """World position of any entity, or None if unknown (for interest management)."""
         ...
+
+    def score(self, entity_id: int) -> int | None:
+        """A player's score, or None if unknown (for scoreboards and the monitor)."""
+        ...

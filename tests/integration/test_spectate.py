@@ -61,5 +61,6 @@ async def test_demo_runs_a_server_with_bots_and_shows_them() -> None:
         )  # fmt: skip
     assert result.returncode == 0, result.stderr
     out = result.stdout.decode()
-    assert "serving ws://127.0.0.1:" in out and "scoreboard" in out
+    assert "play in a browser: http://127.0.0.1:" in out and "scoreboard" in out
+    assert "game WebSocket: ws://127.0.0.1:" in out
     assert out.count("#") > 10  # obstacles and player ids drawn

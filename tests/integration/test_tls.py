@@ -18,6 +18,7 @@ from gameserver.protocol import CloseCode, Join, Role, encode
 from gameserver.server import GameServer
 from tests.conftest import make_config
 
+from .httpclient import http_client
 from .rawws import FrameReader, client_frame, handshake
 
 
@@ -67,6 +68,20 @@ async def test_players_play_over_wss(
         with trio.fail_after(3):
             await b.wait_for(lambda c: c.close_code is not None)
         assert b.close_code == CloseCode.GOING_AWAY
+
+
+async def test_the_http_side_speaks_https_on_the_same_port(
+    nursery: trio.Nursery, authority: trustme.CA, pem_files: tuple[str, str]
+) -> None:
+    certfile, keyfile = pem_files
+    server = GameServer(make_config(certfile=certfile, keyfile=keyfile))
+    await nursery.start(server.run)
+    assert server.http_url.startswith("https://127.0.0.1:")
+    async with http_client(server.port, tls=client_context(authority)) as client:
+        health = await client.request("GET", "/healthz")
+        rooms = await client.request("GET", "/api/rooms")  # the same TLS session, kept alive
+    assert health.status == 200 and health.json()["status"] == "ok"
+    assert rooms.status == 200 and rooms.json()[0]["name"] == "default"
 
 
 async def test_serve_command_logs_a_wss_url(

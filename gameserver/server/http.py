@@ -1,0 +1,256 @@
+"""Plain HTTP/1.1 on the game's port, with h11: requests in, responses out.
+
+Theory of operation: one connection is one loop of request/response cycles
+(keep-alive). A cycle reads events from h11 until the request ends, asks the
+``Handler`` for a response and writes it; h11 decides the framing
+(Content-Length, chunked for streams, close for HTTP/1.0). Only GET and HEAD
+are served, without bodies: anything else is answered with 405 or 413 and
+the connection closed. Waiting for a request is bounded by
+``http_idle_timeout_s``, each write by ``send_timeout_s``. An ``EventStream``
+response (Server-Sent Events) keeps the cycle open, writing each chunk as its
+iterator yields it, until the iterator ends or the peer stops reading.
+"""
+
+from __future__ import annotations
+
+import http
+import logging
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import aclosing
+from urllib.parse import parse_qs, urlsplit
+
+import attrs
+import h11
+import trio
+
+from .handover import HandoverStream
+from .metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+MAX_REQUEST_BODY_BYTES = 0  # no route takes a body
+BASE_HEADERS = (("server", "gameserver"), ("x-content-type-options", "nosniff"))
+
+
+@attrs.frozen
+class Request:
+    method: str
+    path: str  # without the query
+    query: dict[str, list[str]]
+    headers: tuple[tuple[str, str], ...]
+
+
+@attrs.frozen
+class Response:
+    status: int
+    body: bytes
+    content_type: str = "text/plain; charset=utf-8"
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@attrs.frozen
+class EventStream:
+    """A streamed response: every chunk ``chunks`` yields is written as it comes."""
+
+    chunks: AsyncGenerator[bytes, None]
+    content_type: str = "text/event-stream"
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+Handler = Callable[[Request], Awaitable[Response | EventStream]]
+
+
+def text_response(status: int, text: str) -> Response:
+    return Response(status, f"{text}\n".encode())
+
+
+class _Closed(Exception):
+    """The peer went away, went quiet, or stopped reading: end the connection."""
+
+
+async def serve_http(
+    stream: HandoverStream,
+    connection: h11.Connection,
+    first: h11.Request,
+    handler: Handler,
+    *,
+    metrics: Metrics,
+    idle_timeout_s: float,
+    send_timeout_s: float,
+) -> None:
+    """Serve requests on one connection until it closes; h11 has already parsed ``first``."""
+    event: h11.Request | None = first
+    try:
+        while True:
+            request = await _read_request(stream, connection, event, idle_timeout_s, metrics)
+            event = None
+            if request is None:
+                return
+            try:
+                response = await handler(request)
+            except Exception:
+                metrics.internal_errors += 1
+                log.exception(
+                    "%s: error answering %s %s", stream.remote, request.method, request.path
+                )
+                response = text_response(500, "internal server error")
+            await _write(stream, connection, request, response, send_timeout_s, metrics)
+            if connection.our_state is not h11.DONE or connection.their_state is not h11.DONE:
+                return
+            connection.start_next_cycle()
+    except _Closed:
+        return
+
+
+async def _receive(stream: HandoverStream, connection: h11.Connection, timeout_s: float) -> None:
+    with trio.move_on_after(timeout_s):
+        connection.receive_data(await stream.receive_some(16384))
+        return
+    raise _Closed
+
+
+async def _read_request(
+    stream: HandoverStream,
+    connection: h11.Connection,
+    parsed: h11.Request | None,
+    idle_timeout_s: float,
+    metrics: Metrics,
+) -> Request | None:
+    request: Request | None = None
+    body_bytes = 0
+    while True:
+        try:
+            event = parsed or connection.next_event()
+            parsed = None
+        except h11.RemoteProtocolError as error:
+            metrics.http_bad_requests += 1
+            metrics.http_responses[error.error_status_hint] += 1
+            await refuse(stream, connection, error.error_status_hint, "malformed HTTP request")
+            return None
+        if event is h11.NEED_DATA:
+            await _receive(stream, connection, idle_timeout_s)
+        elif isinstance(event, h11.Request):
+            url = urlsplit(event.target.decode("latin-1"))
+            request = Request(
+                method=event.method.decode("ascii", "replace"),
+                path=url.path,
+                query=parse_qs(url.query),
+                headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in event.headers),
+            )
+            if request.method not in ("GET", "HEAD"):
+                metrics.http_responses[405] += 1
+                await refuse(stream, connection, 405, "only GET and HEAD", allow=True)
+                return None
+        elif isinstance(event, h11.Data):
+            body_bytes += len(event.data)
+            if body_bytes > MAX_REQUEST_BODY_BYTES:
+                metrics.http_responses[413] += 1
+                await refuse(stream, connection, 413, "requests take no body")
+                return None
+        elif isinstance(event, h11.EndOfMessage):
+            return request
+        else:  # ConnectionClosed or PAUSED (a request we will not answer further)
+            return None
+
+
+async def refuse(
+    stream: HandoverStream,
+    connection: h11.Connection,
+    status: int,
+    reason: str,
+    *,
+    allow: bool = False,
+) -> None:
+    """Answer with ``status`` and close; also after h11 found the request malformed."""
+    if connection.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
+        return  # a response is already under way: closing is all that is left
+    headers = [
+        *BASE_HEADERS,
+        ("content-type", "text/plain; charset=utf-8"),
+        ("connection", "close"),
+    ]
+    if allow:
+        headers.append(("allow", "GET, HEAD"))
+    body = f"{reason}\n".encode()
+    headers.append(("content-length", str(len(body))))
+    try:
+        data = connection.send(
+            h11.Response(status_code=status, headers=headers, reason=_phrase(status))
+        )
+        data = (data or b"") + (connection.send(h11.Data(data=body)) or b"")
+    except h11.LocalProtocolError:
+        return
+    with trio.move_on_after(1.0):
+        await stream.send_all(data)
+
+
+def _phrase(status: int) -> bytes:
+    try:
+        return http.HTTPStatus(status).phrase.encode()
+    except ValueError:
+        return b""
+
+
+async def _write(
+    stream: HandoverStream,
+    connection: h11.Connection,
+    request: Request,
+    response: Response | EventStream,
+    send_timeout_s: float,
+    metrics: Metrics,
+) -> None:
+    if isinstance(response, Response):
+        await _write_response(stream, connection, request.method, response, send_timeout_s, metrics)
+        return
+    metrics.http_responses[200] += 1
+    head = h11.Response(
+        status_code=200,
+        reason=b"OK",
+        headers=[
+            *BASE_HEADERS,
+            ("content-type", response.content_type),
+            ("cache-control", "no-store"),
+            *response.headers,
+        ],
+    )
+    await _send(stream, connection.send(head), send_timeout_s)
+    async with aclosing(response.chunks) as chunks:
+        if request.method != "HEAD":
+            async for chunk in chunks:
+                await _send(stream, connection.send(h11.Data(data=chunk)), send_timeout_s)
+    await _send(stream, connection.send(h11.EndOfMessage()), send_timeout_s)
+
+
+async def _write_response(
+    stream: HandoverStream,
+    connection: h11.Connection,
+    method: str,
+    response: Response,
+    send_timeout_s: float,
+    metrics: Metrics,
+) -> None:
+    metrics.http_responses[response.status] += 1
+    head = h11.Response(
+        status_code=response.status,
+        reason=_phrase(response.status),
+        headers=[
+            *BASE_HEADERS,
+            ("content-type", response.content_type),
+            ("content-length", str(len(response.body))),
+            *response.headers,
+        ],
+    )
+    data = connection.send(head) or b""
+    if method != "HEAD" and response.body:
+        data += connection.send(h11.Data(data=response.body)) or b""
+    data += connection.send(h11.EndOfMessage()) or b""
+    await _send(stream, data, send_timeout_s)
+
+
+async def _send(stream: HandoverStream, data: bytes | None, timeout_s: float) -> None:
+    if not data:
+        return
+    with trio.move_on_after(timeout_s):
+        await stream.send_all(data)
+        return
+    raise _Closed

@@ -1,0 +1,167 @@
+"""``/metrics``: the server's counters in Prometheus text format, via prometheus_client.
+
+A custom collector reads the plain counters in ``Metrics`` and each room's
+ticker at scrape time, so the tick never touches a Prometheus object. Every
+family is listed in ``docs/operations.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from .app import GameServer
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+# Metrics attribute -> the limit it counts, exported as gameserver_limit_hits_total{limit=...}.
+LIMIT_HITS = {
+    "rate_limited": "message_rate",
+    "idle_timeouts": "idle_timeout",
+    "slow_consumer_closes": "send_timeout",
+    "join_timeouts": "join_timeout",
+    "room_full": "room_full",
+    "refused_origin": "allowed_origins",
+    "refused_token": "join_token",
+    "refused_capacity": "max_connections",
+    "refused_per_address": "max_connections_per_address",
+    "handshake_timeouts": "handshake_timeout",
+    "http_head_too_large": "max_request_bytes",
+    "http_refused_capacity": "max_http_connections",
+    "monitor_streams_refused": "max_monitor_streams",
+    "control_dropped": "control_queue_size",
+}
+# Metrics attribute -> why an input frame was dropped.
+INPUT_DROPS = {
+    "inputs_dropped_stale": "stale",
+    "inputs_dropped_queue_full": "queue_full",
+    "inputs_dropped_per_tick": "per_tick",
+    "spectator_inputs": "spectator",
+}
+
+
+class ServerCollector(Collector):
+    def __init__(self, server: GameServer) -> None:
+        self.server = server
+
+    def collect(self) -> Iterator[Metric]:
+        server, metrics = self.server, self.server.metrics
+
+        def counter(name: str, documentation: str, value: float) -> CounterMetricFamily:
+            return CounterMetricFamily(f"gameserver_{name}", documentation, value=value)
+
+        yield GaugeMetricFamily(
+            "gameserver_uptime_seconds", "Seconds since the server started", server.uptime_s
+        )
+        yield GaugeMetricFamily(
+            "gameserver_connections", "Open game connections", len(server.connections)
+        )
+        yield GaugeMetricFamily(
+            "gameserver_http_connections", "Open plain HTTP connections", server.http_connections
+        )
+        yield counter("connections_opened", "Game connections accepted", metrics.connections_opened)
+        yield counter("connections_closed", "Game connections ended", metrics.connections_closed)
+        yield counter(
+            "handshakes_rejected",
+            "WebSocket handshakes refused with an HTTP status",
+            metrics.handshakes_rejected,
+        )
+        yield counter("messages_in", "WebSocket messages received", metrics.messages_in)
+        yield counter("messages_out", "WebSocket messages sent", metrics.messages_out)
+        yield counter("bytes_in", "WebSocket payload bytes received", metrics.bytes_in)
+        yield counter("bytes_out", "WebSocket payload bytes sent", metrics.bytes_out)
+        yield counter("snapshots_sent", "Snapshots sent", metrics.snapshots_sent)
+        yield counter(
+            "snapshots_skipped",
+            "Snapshots skipped because the connection still had one in flight",
+            metrics.snapshots_skipped,
+        )
+        yield counter(
+            "internal_errors", "Connections closed with 1011 by an error", metrics.internal_errors
+        )
+        yield counter("resumes", "Players who reclaimed their entity", metrics.resumes)
+
+        errors = CounterMetricFamily(
+            "gameserver_protocol_errors",
+            "Connections closed for a protocol violation, by close code",
+            labels=["code"],
+        )
+        for code, count in sorted(metrics.protocol_errors.items()):
+            errors.add_metric([str(code)], count)
+        yield errors
+
+        limits = CounterMetricFamily(
+            "gameserver_limit_hits", "Times a configured limit refused or closed", labels=["limit"]
+        )
+        for attribute, limit in LIMIT_HITS.items():
+            limits.add_metric([limit], getattr(metrics, attribute))
+        yield limits
+
+        drops = CounterMetricFamily(
+            "gameserver_input_drops", "Input frames dropped, by reason", labels=["reason"]
+        )
+        for attribute, reason in INPUT_DROPS.items():
+            drops.add_metric([reason], getattr(metrics, attribute))
+        yield drops
+
+        responses = CounterMetricFamily(
+            "gameserver_http_responses", "Plain HTTP responses, by status", labels=["status"]
+        )
+        for status, count in sorted(metrics.http_responses.items()):
+            responses.add_metric([str(status)], count)
+        yield responses
+
+        yield from self._rooms()
+
+    def _rooms(self) -> Iterator[Metric]:
+        labels = ["room"]
+        players = GaugeMetricFamily("gameserver_room_players", "Players in the room", labels=labels)
+        spectators = GaugeMetricFamily(
+            "gameserver_room_spectators", "Spectators in the room", labels=labels
+        )
+        running = GaugeMetricFamily(
+            "gameserver_room_running", "1 while the room ticks, 0 after it stopped", labels=labels
+        )
+        ticks = CounterMetricFamily("gameserver_room_ticks", "Ticks run", labels=labels)
+        skipped = CounterMetricFamily(
+            "gameserver_room_skipped_ticks", "Ticks skipped to catch up", labels=labels
+        )
+        duration = HistogramMetricFamily(
+            "gameserver_room_tick_duration_seconds", "Time one tick took", labels=labels
+        )
+        lateness = HistogramMetricFamily(
+            "gameserver_room_tick_lateness_seconds",
+            "How late a tick started after its deadline",
+            labels=labels,
+        )
+        for name, room in self.server.rooms.items():
+            stats = room.ticker.stats
+            players.add_metric([name], room.player_count)
+            spectators.add_metric([name], room.spectator_count)
+            running.add_metric([name], 0 if room.stopped else 1)
+            ticks.add_metric([name], stats.ticks)
+            skipped.add_metric([name], stats.skipped_ticks)
+            for family, histogram in (
+                (duration, stats.duration_histogram),
+                (lateness, stats.lateness_histogram),
+            ):
+                family.add_metric(
+                    [name], [(b, float(c)) for b, c in histogram.cumulative()], histogram.sum_s
+                )
+        yield from (players, spectators, running, ticks, skipped, duration, lateness)
+
+
+def render(server: GameServer) -> bytes:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ServerCollector(server))
+    return generate_latest(registry)

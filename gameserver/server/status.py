@@ -1,0 +1,113 @@
+"""The server's state as plain data: what /healthz, /api/rooms and /monitor show.
+
+Every document here is built on request from counters the tick already keeps,
+so observing the server costs nothing while nobody looks.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import trio
+
+from .room import Room
+
+if TYPE_CHECKING:
+    from .app import GameServer
+
+
+def room_status(room: Room, *, window_ticks: int, roster: bool = True) -> dict[str, Any]:
+    """One room; tick percentiles over its last ``window_ticks`` ticks."""
+    config = room.config
+    summary = room.ticker.stats.summary(window_ticks)
+    status: dict[str, Any] = {
+        "name": room.name,
+        "game": room.game.name,
+        "players": room.player_count,
+        "spectators": room.spectator_count,
+        "max_players": config.max_players_per_room,
+        "max_spectators": config.max_spectators_per_room,
+        "tick": room.game.tick,
+        "tick_rate": config.tick_rate,
+        "snapshot_rate": config.tick_rate // config.snapshot_divisor,
+        "running": not room.stopped,
+        "tick_ms": {
+            "p50": round(summary["duration_ms_p50"], 3),
+            "p99": round(summary["duration_ms_p99"], 3),
+            "max": round(summary["duration_ms_max"], 3),
+        },
+        "lateness_ms": {
+            "p50": round(summary["lateness_ms_p50"], 3),
+            "p99": round(summary["lateness_ms_p99"], 3),
+        },
+        "skipped_ticks": room.ticker.stats.skipped_ticks,
+    }
+    if roster:
+        status["roster"] = [
+            {
+                "entity_id": entity_id,
+                "name": name,
+                "score": room.game.score(entity_id) or 0,
+                "connected": connected,
+            }
+            for entity_id, name, connected in room.roster()
+        ]
+    return status
+
+
+def rooms_status(server: GameServer, *, window_s: float | None = None) -> list[dict[str, Any]]:
+    config = server.config
+    window_ticks = max(1, round((window_s or config.stats_window_s) * config.tick_rate))
+    return [room_status(room, window_ticks=window_ticks) for room in server.rooms.values()]
+
+
+def server_status(server: GameServer, *, window_s: float | None = None) -> dict[str, Any]:
+    """The live monitor's document: server counters and every room."""
+    metrics = server.metrics
+    return {
+        "time_s": round(trio.current_time(), 3),
+        "uptime_s": round(server.uptime_s, 3),
+        "draining": server.draining,
+        "server": {
+            "connections": len(server.connections),
+            "http_connections": server.http_connections,
+            "messages_in": metrics.messages_in,
+            "messages_out": metrics.messages_out,
+            "bytes_in": metrics.bytes_in,
+            "bytes_out": metrics.bytes_out,
+            "protocol_errors": {str(k): v for k, v in sorted(metrics.protocol_errors.items())},
+        },
+        "rooms": rooms_status(server, window_s=window_s),
+    }
+
+
+def health(server: GameServer) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, document): 503 while draining for shutdown or when a room has stopped."""
+    config = server.config
+    window_ticks = max(1, round(config.stats_window_s * config.tick_rate))
+    rooms = [room_status(r, window_ticks=window_ticks, roster=False) for r in server.rooms.values()]
+    stopped = [room["name"] for room in rooms if not room["running"]]
+    if server.draining:
+        status = "draining"
+    elif stopped:
+        status = "room stopped: " + ", ".join(stopped)
+    else:
+        status = "ok"
+    document = {
+        "status": status,
+        "uptime_s": round(server.uptime_s, 3),
+        "rooms": len(rooms),
+        "players": sum(room["players"] for room in rooms),
+        "spectators": sum(room["spectators"] for room in rooms),
+        "connections": len(server.connections),
+        "tick": {
+            room["name"]: {
+                "tick_ms_p99": room["tick_ms"]["p99"],
+                "lateness_ms_p99": room["lateness_ms"]["p99"],
+                "skipped_ticks": room["skipped_ticks"],
+                "running": room["running"],
+            }
+            for room in rooms
+        },
+    }
+    return (200 if status == "ok" else 503), document

@@ -1,0 +1,148 @@
+"""What the HTTP side answers: pages, health, metrics, the rooms API, the live monitor.
+
+| Path | Answer |
+|---|---|
+| ``/`` and files | the browser client from ``web_root`` (``/`` is ``index.html``) |
+| ``/monitor`` | the live monitor page (``monitor.html``) |
+| ``/monitor/events`` | Server-Sent Events: the monitor document every ``monitor_interval_s`` |
+| ``/healthz`` | 200 with JSON; 503 while draining or when a room has stopped |
+| ``/metrics`` | Prometheus text format |
+| ``/api/info`` | where the game WebSocket is and what it speaks |
+| ``/api/rooms``, ``/api/rooms/<name>`` | JSON: every room, or one |
+| the WebSocket path | 426: it only speaks WebSocket |
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+import trio
+
+from gameserver.protocol import SUBPROTOCOL
+
+from . import prometheus
+from .http import EventStream, Request, Response, text_response
+from .status import health, room_status, rooms_status, server_status
+
+if TYPE_CHECKING:
+    from .app import GameServer
+
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".txt": "text/plain; charset=utf-8",
+}
+# Pages may load scripts, styles and connections only from this server.
+PAGE_HEADERS = (
+    ("cache-control", "no-cache"),
+    (
+        "content-security-policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+        "connect-src 'self' ws: wss:; frame-ancestors 'none'",
+    ),
+)
+NO_STORE = (("cache-control", "no-store"),)
+
+
+def json_response(status: int, document: Any) -> Response:
+    body = json.dumps(document, separators=(",", ":")).encode()
+    return Response(status, body, "application/json", NO_STORE)
+
+
+class WebSide:
+    def __init__(self, server: GameServer) -> None:
+        self.server = server
+        self.config = server.config
+        root = self.config.web_root
+        self.web_root = Path(root).resolve() if root else None
+        self.monitor_streams = 0
+
+    async def handle(self, request: Request) -> Response | EventStream:
+        path = request.path
+        if path == "/healthz":
+            status, document = health(self.server)
+            return json_response(status, document)
+        if path == "/metrics":
+            return Response(200, prometheus.render(self.server), prometheus.CONTENT_TYPE, NO_STORE)
+        if path == "/api/info":
+            return json_response(200, self._info())
+        if path == "/api/rooms":
+            return json_response(200, rooms_status(self.server))
+        if path.startswith("/api/rooms/"):
+            return self._room(unquote(path.removeprefix("/api/rooms/")))
+        if path == "/monitor/events":
+            return self._monitor_events()
+        if path == self.config.path:
+            return Response(
+                426,
+                f"{path} speaks only WebSocket (subprotocol {SUBPROTOCOL})\n".encode(),
+                headers=(("upgrade", "websocket"),),
+            )
+        if path == "/monitor":
+            path = "/monitor.html"
+        return await self._file(path)
+
+    def _info(self) -> dict[str, Any]:
+        return {
+            "ws_path": self.config.path,
+            "subprotocol": SUBPROTOCOL,
+            "tokens_required": bool(self.config.join_secret),
+            "rooms": list(self.server.rooms),
+        }
+
+    def _room(self, name: str) -> Response:
+        room = self.server.rooms.get(name)
+        if room is None:
+            return json_response(404, {"error": f"no room named {name!r}"})
+        window_ticks = max(1, round(self.config.stats_window_s * self.config.tick_rate))
+        return json_response(200, room_status(room, window_ticks=window_ticks))
+
+    def _monitor_events(self) -> Response | EventStream:
+        if self.monitor_streams >= self.config.max_monitor_streams:
+            self.server.metrics.monitor_streams_refused += 1
+            return text_response(503, "too many monitor streams open; try again later")
+        return EventStream(self._events())
+
+    async def _events(self) -> AsyncGenerator[bytes, None]:
+        self.monitor_streams += 1
+        interval_s = self.config.monitor_interval_s
+        try:
+            yield f"retry: {round(interval_s * 2000)}\n\n".encode()
+            while not self.server.draining:
+                document = server_status(self.server, window_s=interval_s)
+                yield b"data: " + json.dumps(document, separators=(",", ":")).encode() + b"\n\n"
+                await trio.sleep(interval_s)
+            yield b"event: draining\ndata: {}\n\n"
+        finally:
+            self.monitor_streams -= 1
+
+    async def _file(self, path: str) -> Response:
+        if self.web_root is None:
+            return text_response(404, f"no page at {path}: this server serves no web client")
+        relative = unquote(path).lstrip("/") or "index.html"
+        parts = relative.split("/")
+        if any(part in ("", ".", "..") or part.startswith(".") for part in parts):
+            return text_response(404, f"no page at {path}")
+        candidate = self.web_root.joinpath(*parts)
+        content_type = CONTENT_TYPES.get(candidate.suffix.lower())
+        if content_type is None:
+            return text_response(404, f"no page at {path}")
+        try:
+            # A symlink out of web_root is not served.
+            real = await trio.Path(candidate).resolve(strict=True)
+            if not Path(real).is_relative_to(self.web_root):
+                raise FileNotFoundError(path)
+            body = await real.read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+            return text_response(404, f"no page at {path}")
+        return Response(200, body, content_type, PAGE_HEADERS)
