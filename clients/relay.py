@@ -87,19 +87,22 @@ class LatencyRelay:
         send, receive = trio.open_memory_channel[tuple[float, bytes]](self.max_chunks_in_flight)
 
         async def writer() -> None:
-            async for due, chunk in receive:
-                await trio.sleep_until(due)
-                await sink.send_all(chunk)
-            await sink.send_eof()
+            try:
+                async for due, chunk in receive:
+                    await trio.sleep_until(due)
+                    await sink.send_all(chunk)
+                await sink.send_eof()
+            except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+                done.cancel()  # the sink reset: this relayed connection is over
 
-        try:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(writer)
-                async with send:
-                    last = 0.0
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(writer)
+            async with send:
+                last = 0.0
+                try:
                     while chunk := await source.receive_some(MAX_CHUNK_BYTES):
                         last = self._delivery_time(last)
                         await send.send((last, chunk))
-        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
-            pass
+                except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+                    pass  # the source reset: end this direction like an EOF would
         done.cancel()

@@ -1,0 +1,124 @@
+// Keyboard and mouse to the arena's control state (docs/protocol.md sections 5.3 and 7.2).
+//
+// An Input frame is the whole control state (section 8), so this module only keeps what
+// is held: WASD or arrow keys move, the mouse aims, a held mouse button or Space fires.
+// A click shorter than a tick still fires once: it is latched until the next sample.
+
+import { roundHalfEven } from "./movement.js";
+
+export const Buttons = Object.freeze({ UP: 1, DOWN: 2, LEFT: 4, RIGHT: 8, FIRE: 16 });
+export const AIM_STEPS = 65536;
+
+const KEY_BUTTONS = new Map([
+  ["KeyW", Buttons.UP],
+  ["ArrowUp", Buttons.UP],
+  ["KeyS", Buttons.DOWN],
+  ["ArrowDown", Buttons.DOWN],
+  ["KeyA", Buttons.LEFT],
+  ["ArrowLeft", Buttons.LEFT],
+  ["KeyD", Buttons.RIGHT],
+  ["ArrowRight", Buttons.RIGHT],
+  ["Space", Buttons.FIRE],
+]);
+
+/** The button bit of a KeyboardEvent.code, or 0. */
+export function buttonForKey(code) {
+  return KEY_BUTTONS.get(code) ?? 0;
+}
+
+/** Aim (0..65535, 0 = +x, increasing toward +y) of the direction (dx, dy) in world axes. */
+export function aimFromVector(dx, dy) {
+  if (dx === 0 && dy === 0) return 0;
+  const turns = Math.atan2(dy, dx) / (2 * Math.PI);
+  return ((roundHalfEven(turns * AIM_STEPS) % AIM_STEPS) + AIM_STEPS) % AIM_STEPS;
+}
+
+/** Held keys and mouse state; `sample()` is called once per tick by the input loop. */
+export class InputState {
+  constructor() {
+    this.keys = new Set();
+    this.mouseDown = false;
+    this.fireLatched = false;
+    this.aim = 0;
+  }
+
+  keyDown(code) {
+    if (!buttonForKey(code)) return false;
+    this.keys.add(code);
+    if (code === "Space") this.fireLatched = true;
+    return true;
+  }
+
+  keyUp(code) {
+    return this.keys.delete(code);
+  }
+
+  pointerDown() {
+    this.mouseDown = true;
+    this.fireLatched = true;
+  }
+
+  pointerUp() {
+    this.mouseDown = false;
+  }
+
+  /** Everything released (the window lost focus: keyup events will not come). */
+  releaseAll() {
+    this.keys.clear();
+    this.mouseDown = false;
+  }
+
+  buttons() {
+    let buttons = 0;
+    for (const code of this.keys) buttons |= buttonForKey(code);
+    if (this.mouseDown || this.fireLatched) buttons |= Buttons.FIRE;
+    return buttons;
+  }
+
+  /** The control state for the next Input frame; consumes a latched click. */
+  sample() {
+    const state = { buttons: this.buttons(), aim: this.aim };
+    this.fireLatched = false;
+    return state;
+  }
+}
+
+/**
+ * Listen on the page: keys on `window`, the mouse on `canvas`. `toWorld(clientX, clientY)`
+ * maps a mouse position to world coordinates and `origin()` gives the own player's
+ * position (or null); the aim points from the player to the mouse.
+ */
+export function attachInput(state, canvas, { toWorld, origin }) {
+  const typing = (event) => event.target instanceof HTMLInputElement;
+  let mouse = null;
+  const updateAim = () => {
+    const from = origin();
+    if (!mouse || !from) return;
+    const [wx, wy] = toWorld(mouse.x, mouse.y);
+    state.aim = aimFromVector(wx - from[0], wy - from[1]);
+  };
+  window.addEventListener("keydown", (event) => {
+    if (typing(event) || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (state.keyDown(event.code)) event.preventDefault();
+  });
+  window.addEventListener("keyup", (event) => {
+    if (state.keyUp(event.code)) event.preventDefault();
+  });
+  window.addEventListener("blur", () => state.releaseAll());
+  canvas.addEventListener("pointermove", (event) => {
+    mouse = { x: event.clientX, y: event.clientY };
+    updateAim();
+  });
+  canvas.addEventListener("pointerdown", (event) => {
+    if (event.button !== 0) return;
+    mouse = { x: event.clientX, y: event.clientY };
+    updateAim();
+    state.pointerDown();
+    canvas.setPointerCapture?.(event.pointerId);
+  });
+  canvas.addEventListener("pointerup", () => state.pointerUp());
+  canvas.addEventListener("pointercancel", () => state.pointerUp());
+  canvas.addEventListener("contextmenu", (event) => event.preventDefault());
+  // The player moves under a still mouse: re-aim every frame, not only on mouse moves.
+  return updateAim;
+}

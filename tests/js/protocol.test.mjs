@@ -1,0 +1,250 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+
+import { encode, fromHex, toHex } from "../../clients/web/js/cbor.js";
+import {
+  closeCodeLabel,
+  CloseCode,
+  decodeServerMessage,
+  encodeInput,
+  encodeJoin,
+  encodePing,
+  isRetryable,
+  isValidName,
+  MessageType,
+  NOT_RETRIED,
+  ProtocolError,
+  Role,
+  SUBPROTOCOL,
+} from "../../clients/web/js/protocol.js";
+import * as ex from "./dumps.mjs";
+
+describe("client messages: the bytes of section 10", () => {
+  test("10.1 Join", () => {
+    assert.deepEqual(encodeJoin(Role.PLAYER, "ann"), ex.JOIN_ANN);
+    assert.deepEqual(encodeJoin(Role.SPECTATOR, "sam"), ex.JOIN_SAM);
+    assert.deepEqual(encodeJoin(Role.SPECTATOR, "Zoë"), ex.JOIN_ZOE);
+  });
+
+  test("10.4 Input and Ping; 10.7 ann's second Input", () => {
+    assert.deepEqual(encodeInput(1, 24, 8192, 1), ex.INPUT_ANN_1);
+    assert.deepEqual(encodeInput(2, 8, 8192, 2), ex.INPUT_ANN_2);
+    assert.deepEqual(encodePing(12345), ex.PING);
+  });
+
+  test("a Join with a resume token has four items; an empty token is left out", () => {
+    assert.equal(toHex(encodeJoin(Role.PLAYER, "ann", "tok")), "8401006361 6e6e63746f6b".replace(" ", ""));
+    assert.deepEqual(encodeJoin(Role.PLAYER, "ann", ""), ex.JOIN_ANN);
+  });
+
+  test("integers take the shortest head at every boundary", () => {
+    assert.equal(toHex(encodeInput(23, 24, 255, 256)), "850217181818ff190100");
+    assert.equal(toHex(encodeInput(65535, 0, 65535, 65536)), "850219ffff0019ffff1a00010000");
+    assert.equal(toHex(encodeInput(2 ** 32 - 1, 255, 0, 2 ** 32 - 1)), "85021affffffff18ff001affffffff");
+    assert.equal(toHex(encodePing(2 ** 53 - 1)), "82031b001fffffffffffff");
+  });
+
+  test("out-of-range fields are refused before anything is sent", () => {
+    assert.throws(() => encodeInput(0, 0, 0, 0), RangeError); // seq starts at 1
+    assert.throws(() => encodeInput(2 ** 32, 0, 0, 0), RangeError);
+    assert.throws(() => encodeInput(1, 256, 0, 0), RangeError);
+    assert.throws(() => encodeInput(1, 0, 65536, 0), RangeError);
+    assert.throws(() => encodeInput(1, 0, 1.5, 0), RangeError); // never a float on the wire
+    assert.throws(() => encodeInput(1, 0, 0, -1), RangeError);
+    assert.throws(() => encodePing(2 ** 53), RangeError);
+    assert.throws(() => encodeJoin(2, "ann"), RangeError);
+    assert.throws(() => encodeJoin(Role.PLAYER, ""), RangeError);
+    assert.throws(() => encodeJoin(Role.PLAYER, "ann", "x".repeat(65)), RangeError);
+  });
+
+  test("names: 1..32 code points, printable as Python's str.isprintable()", () => {
+    assert.ok(isValidName("ann"));
+    assert.ok(isValidName("a b"));
+    assert.ok(isValidName("Zoë 中文 😀"));
+    assert.ok(isValidName("😀".repeat(32))); // 32 code points, 64 UTF-16 units
+    assert.ok(!isValidName("x".repeat(33)));
+    assert.ok(!isValidName(""));
+    assert.ok(!isValidName("tab\there"));
+    assert.ok(!isValidName("new\nline"));
+    assert.ok(!isValidName("zero\u200dwidth")); // format character
+    assert.ok(!isValidName("no\u00a0break")); // a space other than U+0020
+    assert.ok(!isValidName("\ue000")); // private use
+    assert.ok(!isValidName("line\u2028sep"));
+    assert.ok(!isValidName(null));
+  });
+});
+
+describe("server messages: the bytes of section 10, field by field", () => {
+  test("10.2 Welcome (315 bytes)", () => {
+    assert.equal(ex.WELCOME_ANN.length, 315);
+    const w = decodeServerMessage(ex.WELCOME_ANN.buffer);
+    assert.equal(w.type, MessageType.WELCOME);
+    assert.equal(w.protocolVersion, 1);
+    assert.equal(w.entityId, 2);
+    assert.equal(w.tickRate, 30);
+    assert.equal(w.snapshotRate, 30);
+    assert.equal(w.worldWidth, 1000);
+    assert.equal(w.worldHeight, 1000);
+    assert.equal(w.tick, 0);
+    assert.equal(w.game, "arena");
+    assert.deepEqual(Object.keys(w.params), [
+      "width", "height", "player_radius", "player_speed", "max_hp", "fire_cooldown_s",
+      "projectile_speed", "projectile_radius", "projectile_lifetime_s", "projectile_damage",
+      "respawn_delay_s", "obstacle_count", "kill_score",
+    ]);
+    assert.deepEqual(w.params, {
+      width: 1000, height: 1000, player_radius: 16, player_speed: 200, max_hp: 100,
+      fire_cooldown_s: 0.4, projectile_speed: 600, projectile_radius: 4,
+      projectile_lifetime_s: 1, projectile_damage: 25, respawn_delay_s: 2,
+      obstacle_count: 1, kill_score: 1,
+    });
+    assert.equal(w.resume, "Qx3Vf2mK9pLw7sTz1aB4cD8e");
+  });
+
+  test("10.2 sam's Welcome: entity 0 and an empty resume token", () => {
+    const bytes = ex.WELCOME_ANN.slice();
+    bytes[3] = 0x00;
+    const sam = new Uint8Array([...bytes.subarray(0, 289), 0x60]);
+    const w = decodeServerMessage(sam);
+    assert.equal(w.entityId, 0);
+    assert.equal(w.resume, "");
+  });
+
+  test("10.3 Snapshot, tick 1, full, for the spectator", () => {
+    const s = decodeServerMessage(ex.SNAPSHOT_1_SAM);
+    assert.equal(ex.SNAPSHOT_1_SAM.length, 38);
+    assert.equal(s.type, MessageType.SNAPSHOT);
+    assert.equal(s.tick, 1);
+    assert.equal(s.baselineTick, 0);
+    assert.equal(s.serverTimeMs, 0);
+    assert.equal(s.ackSeq, 0);
+    assert.deepEqual(s.changes, [
+      [1, 15, 2, 3826, 7823, 811],
+      [2, 127, 0, 10920, 1047, 0, 100, 0, 1],
+    ]);
+    assert.equal(3826 / 16, 239.125);
+    assert.equal(7823 / 16, 488.9375);
+    assert.equal(811 / 16, 50.6875);
+    assert.deepEqual(s.removed, []);
+    assert.deepEqual(s.events, []);
+  });
+
+  test("10.3 Snapshot, tick 1, ann's view", () => {
+    const s = decodeServerMessage(ex.SNAPSHOT_1_ANN);
+    assert.equal(ex.SNAPSHOT_1_ANN.length, 25);
+    assert.deepEqual([s.tick, s.baselineTick, s.serverTimeMs, s.ackSeq], [1, 0, 0, 0]);
+    assert.deepEqual(s.changes, [[2, 127, 0, 10920, 1047, 0, 100, 0, 1]]);
+  });
+
+  test("10.5 Pong", () => {
+    assert.deepEqual(decodeServerMessage(ex.PONG), { type: MessageType.PONG, nonce: 12345, serverTimeMs: 33 });
+  });
+
+  test("10.6 Snapshot, tick 2: a delta with a new projectile", () => {
+    const s = decodeServerMessage(ex.SNAPSHOT_2_ANN);
+    assert.equal(ex.SNAPSHOT_2_ANN.length, 34);
+    assert.deepEqual([s.tick, s.baselineTick, s.serverTimeMs, s.ackSeq], [2, 1, 33, 1]);
+    assert.deepEqual(s.changes, [
+      [2, 74, 11026, 32, 3],
+      [3, 31, 1, 11433, 1454, 32, 2],
+    ]);
+    assert.equal(74, 0b1001010);
+  });
+
+  test("10.7 Snapshot, tick 6, for the spectator: removal and a HIT event", () => {
+    const s = decodeServerMessage(ex.SNAPSHOT_6_SAM);
+    assert.equal(ex.SNAPSHOT_6_SAM.length, 42);
+    assert.deepEqual([s.tick, s.baselineTick, s.serverTimeMs, s.ackSeq], [6, 2, 167, 0]);
+    assert.deepEqual(s.changes, [
+      [2, 2, 11450],
+      [4, 127, 0, 12112, 2133, 0, 75, 0, 1],
+    ]);
+    assert.deepEqual(s.removed, [3]);
+    assert.deepEqual(s.events, [[4, 0, 2, 4, 25, 75]]);
+  });
+
+  test("10.7 ann's tick-4 delta and her full tick-6 view", () => {
+    const four = decodeServerMessage(ex.SNAPSHOT_4_ANN);
+    assert.deepEqual([four.tick, four.baselineTick, four.serverTimeMs, four.ackSeq], [4, 3, 100, 2]);
+    assert.deepEqual(four.changes[0], [2, 2, 11238]);
+    const six = decodeServerMessage(ex.SNAPSHOT_6_ANN_FULL);
+    assert.equal(ex.SNAPSHOT_6_ANN_FULL.length, 52);
+    assert.deepEqual([six.tick, six.baselineTick, six.serverTimeMs, six.ackSeq], [6, 0, 167, 2]);
+    assert.deepEqual(six.changes, [
+      [2, 127, 0, 11450, 1047, 32, 100, 0, 3],
+      [4, 127, 0, 12112, 2133, 0, 75, 0, 1],
+    ]);
+    assert.deepEqual(six.removed, []);
+    assert.deepEqual(six.events, [[4, 0, 2, 4, 25, 75]]);
+  });
+
+  test("10.8 Error", () => {
+    assert.deepEqual(decodeServerMessage(ex.ERROR_SPECTATOR_INPUT), {
+      type: MessageType.ERROR,
+      code: 1,
+      reason: "spectators cannot send input",
+    });
+  });
+});
+
+describe("malformed server messages carry the close code to send", () => {
+  const code = (bytes) => {
+    try {
+      decodeServerMessage(bytes);
+    } catch (error) {
+      assert.ok(error instanceof ProtocolError);
+      return error.code;
+    }
+    return null;
+  };
+
+  test("broken CBOR: 1007", () => {
+    assert.equal(code(fromHex("8312")), 1007);
+    assert.equal(code(fromHex("831218300000")), 1007);
+    assert.equal(code(fromHex("c183121830")), 1007);
+    assert.equal(code(fromHex("88110100000081818100 8080".replace(" ", ""))), 1007); // depth 4
+  });
+
+  test("well-formed, wrong shape: 4002", () => {
+    assert.equal(code(encode({ a: 1 })), 4002);
+    assert.equal(code(encode([])), 4002);
+    assert.equal(code(encode(["x"])), 4002);
+    assert.equal(code(encode([42, 1, 2])), 4002);
+    assert.equal(code(encode([18, 1])), 4002);
+    assert.equal(code(encode([18, 1, -1])), 4002);
+    assert.equal(code(encode([18, 1, 2 ** 53])), 4002); // not exact in a Number
+    assert.equal(code(encode([17, 1, 0, 0, 0, [[1, 1, "x"]], [], []])), 4002);
+    assert.equal(code(encode([17, 1, 0, 0, 0, [], [1.5], []])), 4002);
+    assert.equal(code(encode([19, 1, 2])), 4002);
+    const params = new Map([["width", "wide"]]);
+    assert.equal(code(encode([16, 1, 2, 30, 30, 1000, 1000, 0, "arena", params, ""])), 4002);
+  });
+
+  test("a text frame: 1003", () => {
+    assert.equal(code("hello"), 1003);
+  });
+
+  test("entity values are signed", () => {
+    const s = decodeServerMessage(encode([17, 1, 0, 0, 0, [[5, 7, -3, -400, 2]], [], [[1, 9, -1]]]));
+    assert.deepEqual(s.changes, [[5, 7, -3, -400, 2]]);
+    assert.deepEqual(s.events, [[1, 9, -1]]);
+  });
+});
+
+describe("close codes (sections 9.1 and 11)", () => {
+  test("protocol violations are never retried; the rest are", () => {
+    for (const c of [1002, 1003, 1007, 1008, 1009, 4001, 4002, 4003]) {
+      assert.ok(NOT_RETRIED.has(c));
+      assert.equal(isRetryable(c), false, String(c));
+    }
+    for (const c of [1001, 1006, 1011, 4008, 4009, 4010, 4029]) assert.equal(isRetryable(c), true, String(c));
+    assert.equal(isRetryable(CloseCode.NORMAL), false);
+  });
+
+  test("labels", () => {
+    assert.equal(closeCodeLabel(4009), "ROOM_FULL (4009)");
+    assert.equal(closeCodeLabel(1006), "ABNORMAL_CLOSURE (1006)");
+    assert.equal(closeCodeLabel(4321), "4321");
+    assert.equal(SUBPROTOCOL, "gameserver.v1");
+  });
+});
