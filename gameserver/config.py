@@ -23,6 +23,39 @@ def _positive_field(default: float) -> Any:
     return attrs.field(default=default, validator=_positive)
 
 
+MODE_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def _mode_name(instance: object, attribute: attrs.Attribute[Any], value: str) -> None:
+    if not 1 <= len(value) <= 24 or not set(value) <= MODE_NAME_CHARS:
+        raise ValueError(f"mode name must be 1..24 of a-z 0-9 - _, got {value!r}")
+
+
+@attrs.frozen
+class Mode:
+    """A kind of room: rules plus settings. Rooms of a mode are made on demand."""
+
+    name: str = attrs.field(validator=_mode_name)
+    # Simulation steps per second, and a snapshot every Nth tick (must divide it).
+    tick_rate: int = _positive_field(30)
+    snapshot_divisor: int = _positive_field(1)
+    # Seats per room: players beyond get a new room (matchmaking) or 4009 (joining by id).
+    max_players: int = _positive_field(16)
+    max_spectators: int = _positive_field(64)
+    arena: ArenaSettings = attrs.field(factory=ArenaSettings)
+
+    def __attrs_post_init__(self) -> None:
+        if self.tick_rate % self.snapshot_divisor:
+            raise ValueError(f"mode {self.name}: snapshot_divisor must divide tick_rate")
+
+
+def _example_modes() -> tuple[Mode, ...]:
+    return (
+        Mode("duel", max_players=2, arena=ArenaSettings(width=500.0, height=500.0)),
+        Mode("squad", max_players=8),
+    )
+
+
 @attrs.frozen
 class Config:
     # -- Network
@@ -92,6 +125,12 @@ class Config:
     allowed_origins: tuple[str, ...] = ()
 
     # -- Rooms
+    # Modes besides "default" (which the settings of this class make); joinable by name.
+    modes: tuple[Mode, ...] = attrs.field(factory=_example_modes)
+    # Rooms open at once in this process (the permanent "default" room included).
+    max_rooms: int = _positive_field(256)
+    # A room (other than "default") with nobody in it for this long is closed.
+    empty_room_grace_s: float = _positive_field(30.0)
     max_players_per_room: int = _positive_field(512)
     max_spectators_per_room: int = _positive_field(1024)
     # A dropped player's entity (score, state) waits this long for a resume token.
@@ -146,6 +185,9 @@ class Config:
             raise ValueError("join_secret must be at least 16 bytes")
         if self.idle_timeout_s <= self.keepalive_interval_s:
             raise ValueError("idle_timeout_s must exceed keepalive_interval_s")
+        names = [mode.name for mode in self.modes]
+        if "default" in names or len(set(names)) != len(names):
+            raise ValueError("mode names must be unique and not 'default'")
         if self.inner_ring > self.view_ring:
             raise ValueError("inner_ring must not exceed view_ring")
         if not 0 <= self.port <= 65535:

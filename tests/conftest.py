@@ -8,6 +8,7 @@ import trio
 from gameserver.config import Config
 from gameserver.server import GameServer
 from gameserver.sim.arena import ArenaSettings
+from tests.redis_server import redis_server, redis_url  # noqa: F401  (fixtures)
 
 
 def make_config(**overrides: object) -> Config:

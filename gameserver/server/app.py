@@ -28,7 +28,6 @@ from trio_websocket import ConnectionClosed, WebSocketRequest, WebSocketServer
 
 from gameserver.config import Config
 from gameserver.protocol import SUBPROTOCOL, CloseCode
-from gameserver.sim.arena import Arena
 from gameserver.tokens import JoinClaims, ReplayGuard, TokenError, verify_token
 
 from .fastconn import FastConnection
@@ -37,12 +36,11 @@ from .handover import HandoverStream
 from .http import serve_http
 from .metrics import Metrics
 from .room import Room
+from .rooms import DEFAULT_ROOM, RoomError, RoomManager
 from .transport import WsConnection
 from .web import WebSide
 
 log = logging.getLogger(__name__)
-
-DEFAULT_ROOM = "default"
 
 
 class GameServer:
@@ -50,8 +48,8 @@ class GameServer:
         self.config = config
         self.metrics = Metrics()
         seed = config.seed if config.seed is not None else secrets.randbits(32)
-        game = Arena(config.arena, seed=seed, tick_rate=config.tick_rate)
-        self.rooms = {DEFAULT_ROOM: Room(DEFAULT_ROOM, game, config, self.metrics)}
+        self.room_manager = RoomManager(config, self.metrics, seed=seed)
+        self.rooms = self.room_manager.rooms  # the live rooms by id ("default" always)
         self.seed = seed
         self.connections: set[FastConnection | WsConnection] = set()
         self._per_address: collections.Counter[str] = collections.Counter()
@@ -96,8 +94,7 @@ class GameServer:
         config = self.config
         self.started_at = trio.current_time()
         async with trio.open_nursery() as nursery:
-            for room in self.rooms.values():
-                await nursery.start(room.run)
+            await nursery.start(self.room_manager.run)
             listener = (await trio.open_tcp_listeners(config.port, host=config.host))[0]
             self._listener = FrontDoor(
                 listener,
@@ -241,9 +238,18 @@ class GameServer:
             log.info("%s refused with HTTP %d: %s", stream.remote, error.status, error.reason)
             await request.reject(error.status, body=f"{error.reason}\n".encode())
             return
+        try:
+            room = await self._choose_room(request, claims)
+        except RoomError as error:
+            self.metrics.handshakes_rejected += 1
+            if claims is not None:
+                self.metrics.refused_token += 1
+            log.info("%s refused with HTTP %d: %s", stream.remote, error.status, error.reason)
+            await request.reject(error.status, body=f"{error.reason}\n".encode())
+            return
         self._per_address[stream.host] += 1
         try:
-            await self._serve_connection(request, stream, claims)
+            await self._serve_connection(request, stream, claims, room)
         finally:
             self._per_address[stream.host] -= 1
             if not self._per_address[stream.host]:
@@ -255,12 +261,37 @@ class GameServer:
             return None
         token = parse_qs(urlsplit(request.path).query).get("token", [None])[0]
         now_s = time.time()
-        claims = verify_token(self._secret, token, now_s=now_s, room=DEFAULT_ROOM)
+        claims = verify_token(self._secret, token, now_s=now_s)
         self._replay_guard.check_and_remember(claims, now_s)
         return claims
 
+    async def _choose_room(self, request: WebSocketRequest, claims: JoinClaims | None) -> Room:
+        """The room a connection joins: its token's, or as its query asks (docs/protocol.md 1)."""
+        manager = self.room_manager
+        if claims is not None:
+            room_id = claims.room
+        else:
+            query = parse_qs(urlsplit(request.path).query)
+            if "code" in query:
+                return manager.by_code(query["code"][0])
+            if "mode" in query:
+                return await manager.join_or_create(query["mode"][0])
+            room_id = query.get("room", [DEFAULT_ROOM])[0]
+        if room_id == DEFAULT_ROOM:
+            return await manager.default_room()
+        try:
+            return manager.get(room_id)
+        except RoomError:
+            if claims is None:
+                raise
+            raise RoomError(403, f"token is for room {room_id!r}, not on this server") from None
+
     async def _serve_connection(
-        self, request: WebSocketRequest, stream: HandoverStream, claims: JoinClaims | None
+        self,
+        request: WebSocketRequest,
+        stream: HandoverStream,
+        claims: JoinClaims | None,
+        room: Room,
     ) -> None:
         ws = await request.accept(subprotocol=SUBPROTOCOL)
         connection: FastConnection | WsConnection
@@ -269,7 +300,6 @@ class GameServer:
             connection = FastConnection(stream, self.config, self.metrics)
         else:
             connection = WsConnection(ws, self.config, self.metrics, remote=stream.remote)
-        room = self.rooms[DEFAULT_ROOM]
         self.connections.add(connection)
         self.metrics.connections_opened += 1
         room.attach(connection, claims)

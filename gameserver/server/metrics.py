@@ -43,6 +43,9 @@ class Metrics:
     refused_per_address: int = 0  # handshakes refused with 429 (max_connections_per_address)
     internal_errors: int = 0  # closed with 1011 after an unexpected exception
     rooms_crashed: int = 0  # rooms stopped because a tick raised
+    rooms_opened: int = 0
+    rooms_closed: int = 0  # empty past their grace, crashed, or at shutdown
+    rooms_refused: int = 0  # room creations refused at max_rooms
     handshake_timeouts: int = 0  # no complete request head within handshake_timeout_s
     http_head_too_large: int = 0  # request heads refused with 431
     http_bad_requests: int = 0  # malformed HTTP refused with 400

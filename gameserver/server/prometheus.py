@@ -40,6 +40,7 @@ LIMIT_HITS = {
     "http_refused_capacity": "max_http_connections",
     "monitor_streams_refused": "max_monitor_streams",
     "control_dropped": "control_queue_size",
+    "rooms_refused": "max_rooms",
 }
 # Metrics attribute -> why an input frame was dropped.
 INPUT_DROPS = {
@@ -90,6 +91,12 @@ class ServerCollector(Collector):
             "internal_errors", "Connections closed with 1011 by an error", metrics.internal_errors
         )
         yield counter("resumes", "Players who reclaimed their entity", metrics.resumes)
+        yield counter("rooms_opened", "Rooms opened", metrics.rooms_opened)
+        yield counter(
+            "rooms_closed", "Rooms closed (empty, crashed or at shutdown)", metrics.rooms_closed
+        )
+        yield counter("rooms_crashed", "Rooms stopped because a tick raised", metrics.rooms_crashed)
+        yield GaugeMetricFamily("gameserver_rooms", "Rooms open", len(server.rooms))
 
         errors = CounterMetricFamily(
             "gameserver_protocol_errors",

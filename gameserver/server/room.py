@@ -153,6 +153,15 @@ class Room:
             session.name,
         )
 
+    @property
+    def pending_count(self) -> int:
+        """Connections that have not joined yet (they may take a seat)."""
+        return len(self._pending)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.sessions or self._pending or self._held)
+
     def roster(self) -> list[tuple[int, str, bool]]:
         """(entity_id, name, connected) of every player, held ones included, by entity id."""
         players = [(s.entity_id, s.name, True) for s in self.sessions.values() if s.is_player]

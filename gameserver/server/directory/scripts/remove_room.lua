@@ -1,0 +1,3 @@
+-- ARGV: prefix, room_id
+drop_room(ARGV[2])
+return 1

@@ -1,0 +1,199 @@
+"""Many rooms in one process: made on demand by mode, private ones by code, closed when empty.
+
+Theory of operation: the manager owns a nursery; each room runs in a task of
+its own there, with its ticker, so rooms tick independently. A room ends in
+one of three ways, and is then forgotten (``rooms`` no longer lists it):
+
+- it stayed empty (no player, spectator, pending or held connection) for
+  ``empty_room_grace_s``: its task is cancelled. The permanent ``default``
+  room never closes this way;
+- a tick raised: the room closed its connections with 1011 and stopped
+  (``Room.run``); a fresh ``default`` room replaces a crashed one at once;
+- the server stops.
+
+Making a room never blocks a tick: it happens in a connection handler (or
+the HTTP side) and only starts a task.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+
+import trio
+
+from gameserver.config import Config, Mode
+from gameserver.sim.arena import Arena
+
+from .metrics import Metrics
+from .modes import DEFAULT_MODE, all_modes, room_config
+from .room import Room
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ROOM = "default"
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+CODE_LENGTH = 6
+EMPTY_CHECK_INTERVAL_S = 1.0
+
+
+class RoomError(Exception):
+    """A room could not be found or made; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class RoomManager:
+    def __init__(self, config: Config, metrics: Metrics, *, seed: int) -> None:
+        self.config = config
+        self.metrics = metrics
+        self.modes = all_modes(config)
+        self.rooms: dict[str, Room] = {}  # the live ones, by id
+        self.room_modes: dict[str, str] = {}  # room id -> mode name
+        self.private_codes: dict[str, str] = {}  # code -> room id
+        self._seed = seed
+        self._rooms_made = 0
+        self._nursery: trio.Nursery | None = None
+        self.on_closed: list[Callable[[str], None]] = []  # called with a room id
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            await self.create(DEFAULT_MODE, room_id=DEFAULT_ROOM)
+            task_status.started()
+            await trio.sleep_forever()
+
+    # -- finding rooms ------------------------------------------------------------
+
+    def mode(self, name: str) -> Mode:
+        mode = self.modes.get(name)
+        if mode is None:
+            known = ", ".join(sorted(self.modes))
+            raise RoomError(404, f"no mode named {name!r} (modes: {known})")
+        return mode
+
+    def get(self, room_id: str) -> Room:
+        room = self.rooms.get(room_id)
+        if room is None or room.stopped:
+            raise RoomError(404, f"no room {room_id!r} on this server")
+        return room
+
+    async def default_room(self) -> Room:
+        room = self.rooms.get(DEFAULT_ROOM)
+        if room is None or room.stopped:  # the last one crashed: start afresh
+            room = await self.create(DEFAULT_MODE, room_id=DEFAULT_ROOM)
+        return room
+
+    def by_code(self, code: str) -> Room:
+        room_id = self.private_codes.get(code.upper())
+        if room_id is None:
+            raise RoomError(404, "no private room with that code")
+        return self.get(room_id)
+
+    def free_seats(self, room: Room) -> int:
+        return room.config.max_players_per_room - room.player_count - room.pending_count
+
+    async def join_or_create(self, mode_name: str) -> Room:
+        """A public room of the mode with a free seat, the fullest first; else a new one."""
+        self.mode(mode_name)
+        candidates = [
+            room
+            for room_id, room in self.rooms.items()
+            if self.room_modes.get(room_id) == mode_name
+            and room_id not in self.private_codes.values()
+            and not room.stopped
+            and self.free_seats(room) > 0
+        ]
+        if candidates:
+            return min(candidates, key=self.free_seats)
+        return await self.create(mode_name)
+
+    async def create_private(self, mode_name: str) -> tuple[Room, str]:
+        """A new room only reachable by its code."""
+        room = await self.create(mode_name)
+        while True:
+            code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+            if code not in self.private_codes:
+                break
+        self.private_codes[code] = room.name
+        return room, code
+
+    # -- making and closing rooms ----------------------------------------------------
+
+    async def create(self, mode_name: str, *, room_id: str | None = None) -> Room:
+        mode = self.mode(mode_name)
+        if len(self.rooms) >= self.config.max_rooms:
+            self.metrics.rooms_refused += 1
+            raise RoomError(503, f"this server holds its maximum of {self.config.max_rooms} rooms")
+        if room_id is None:
+            room_id = f"{mode_name}-{secrets.token_hex(3)}"
+        if room_id in self.rooms:
+            return self.rooms[room_id]
+        assert self._nursery is not None, "RoomManager.run() first"
+        config = room_config(self.config, mode)
+        self._rooms_made += 1
+        seed = (self._seed + self._rooms_made - 1) % 2**32
+        game = Arena(config.arena, seed=seed, tick_rate=config.tick_rate)
+        room = Room(room_id, game, config, self.metrics)
+        self.rooms[room_id] = room
+        self.room_modes[room_id] = mode_name
+        await self._nursery.start(self._room_task, room, room_id != DEFAULT_ROOM)
+        self.metrics.rooms_opened += 1
+        log.info("room %s opened (mode %s, seed %d)", room_id, mode_name, seed)
+        return room
+
+    async def _room_task(
+        self,
+        room: Room,
+        closes_when_empty: bool,
+        *,
+        task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        try:
+            async with trio.open_nursery() as nursery:
+
+                async def tick_until_stopped(
+                    *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+                ) -> None:
+                    await room.run(task_status=task_status)
+                    nursery.cancel_scope.cancel()  # returns only after a tick raised
+
+                await nursery.start(tick_until_stopped)
+                task_status.started()
+                if closes_when_empty:
+                    nursery.start_soon(self._close_when_empty, room, nursery.cancel_scope)
+        finally:
+            self._forget(room)
+
+    async def _close_when_empty(self, room: Room, scope: trio.CancelScope) -> None:
+        empty_since: float | None = None
+        while True:
+            await trio.sleep(EMPTY_CHECK_INTERVAL_S)
+            now = trio.current_time()
+            if not room.is_empty:
+                empty_since = None
+            elif empty_since is None:
+                empty_since = now
+            elif now - empty_since >= self.config.empty_room_grace_s:
+                log.info("room %s closed: empty for %.0f s", room.name, now - empty_since)
+                scope.cancel()
+                return
+
+    def _forget(self, room: Room) -> None:
+        room_id = room.name
+        if self.rooms.get(room_id) is not room:
+            return  # already replaced (a crashed default room)
+        del self.rooms[room_id]
+        self.room_modes.pop(room_id, None)
+        for code, private_id in list(self.private_codes.items()):
+            if private_id == room_id:
+                del self.private_codes[code]
+        self.metrics.rooms_closed += 1
+        for callback in self.on_closed:
+            callback(room_id)
+        if room_id == DEFAULT_ROOM and room.stopped and self._nursery is not None:
+            self._nursery.start_soon(self.default_room)  # a crashed default room is replaced
