@@ -139,6 +139,25 @@ class Config:
     # next one): longer than send_timeout_s, after which a stalled connection is closed.
     event_history_ticks: int = _positive_field(180)
 
+    # -- Matchmaking and the directory of rooms shared by nodes
+    # Redis URL of the shared directory (redis://host:6379/0); None: in memory, one process.
+    redis_url: str | None = attrs.field(default=None, repr=False)
+    # Keys in Redis start with this, so several clusters can share one Redis.
+    directory_prefix: str = "gs:"
+    # This process's name in the directory; empty: host:port and a random suffix.
+    node_id: str = ""
+    # Addresses clients are sent to for rooms on this node; empty: the listening address.
+    # Behind a reverse proxy or NAT, set these to what clients can reach.
+    public_ws_url: str = ""
+    public_http_url: str = ""
+    # Players this node takes through matchmaking (rooms are placed on the emptiest node).
+    node_capacity: int = _positive_field(5000)
+    # A node that has not renewed its registration for this long is considered dead; it
+    # renews every third of it.
+    node_ttl_s: float = _positive_field(10.0)
+    # A seat booked by matchmaking is held this long for its player to arrive.
+    seat_ttl_s: float = _positive_field(30.0)
+
     # -- Interest management (players receive the cells around them; spectators everything)
     # False: every player receives the whole world.
     interest_management: bool = True

@@ -19,6 +19,7 @@ import os
 import secrets
 import ssl
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -30,10 +31,12 @@ from gameserver.config import Config
 from gameserver.protocol import SUBPROTOCOL, CloseCode
 from gameserver.tokens import JoinClaims, ReplayGuard, TokenError, verify_token
 
+from .directory import DirectoryError, open_directory
 from .fastconn import FastConnection
 from .frontdoor import FrontDoor
 from .handover import HandoverStream
 from .http import serve_http
+from .matchmaking import Matchmaker
 from .metrics import Metrics
 from .room import Room
 from .rooms import DEFAULT_ROOM, RoomError, RoomManager
@@ -66,6 +69,13 @@ class GameServer:
         self._listener: FrontDoor | None = None
         self._connections_changed = trio.Event()
         self.web = WebSide(self)
+        self.matchmaker: Matchmaker | None = None  # set once running
+        self._nursery: trio.Nursery | None = None
+
+    def spawn(self, function: Callable[..., Awaitable[None]], *args: object) -> None:
+        """Run ``function(*args)`` in the server's nursery (work a tick must not wait for)."""
+        if self._nursery is not None:
+            self._nursery.start_soon(function, *args)
 
     @property
     def url(self) -> str:
@@ -93,7 +103,12 @@ class GameServer:
         """Serve until cancelled. ``await nursery.start(server.run)`` returns once listening."""
         config = self.config
         self.started_at = trio.current_time()
-        async with trio.open_nursery() as nursery:
+        async with (
+            open_directory(config.redis_url, prefix=config.directory_prefix) as directory,
+            trio.open_nursery() as nursery,
+        ):
+            self._nursery = nursery
+            self.matchmaker = Matchmaker(self, directory)
             await nursery.start(self.room_manager.run)
             listener = (await trio.open_tcp_listeners(config.port, host=config.host))[0]
             self._listener = FrontDoor(
@@ -116,6 +131,7 @@ class GameServer:
             await nursery.start(websocket_server.run)
             nursery.start_soon(self._listener.serve, nursery)
             self.port = self._listener.socket.getsockname()[1]
+            await nursery.start(self.matchmaker.run)
             if config.stats_file:
                 nursery.start_soon(self._write_stats_forever, config.stats_file)
             if self._secret is None:
@@ -141,6 +157,7 @@ class GameServer:
             connection,
             request,
             self.web.handle,
+            post_paths=self.web.post_paths,
             metrics=self.metrics,
             idle_timeout_s=self.config.http_idle_timeout_s,
             send_timeout_s=self.config.send_timeout_s,
@@ -240,6 +257,7 @@ class GameServer:
             return
         try:
             room = await self._choose_room(request, claims)
+            seated = await self._take_seat(request, claims, room)
         except RoomError as error:
             self.metrics.handshakes_rejected += 1
             if claims is not None:
@@ -251,6 +269,8 @@ class GameServer:
         try:
             await self._serve_connection(request, stream, claims, room)
         finally:
+            if seated and self.matchmaker is not None:
+                self.matchmaker.leave_seat(room.name)
             self._per_address[stream.host] -= 1
             if not self._per_address[stream.host]:
                 del self._per_address[stream.host]
@@ -279,12 +299,38 @@ class GameServer:
             room_id = query.get("room", [DEFAULT_ROOM])[0]
         if room_id == DEFAULT_ROOM:
             return await manager.default_room()
+        room = self.rooms.get(room_id)
+        if room is None and self.matchmaker is not None:
+            try:
+                room = await self.matchmaker.room_here(room_id)  # booked here, made on arrival
+            except DirectoryError as error:
+                raise RoomError(503, f"room directory unavailable: {error}") from None
+        if room is not None and not room.stopped:
+            return room
+        if claims is None:
+            raise RoomError(404, f"no room {room_id!r} on this server")
+        raise RoomError(403, f"token is for room {room_id!r}, not on this server")
+
+    async def _take_seat(
+        self, request: WebSocketRequest, claims: JoinClaims | None, room: Room
+    ) -> bool:
+        """Confirm a matchmaking seat; True when one was taken (and must be released)."""
+        matchmaker = self.matchmaker
+        if matchmaker is None or room.name not in matchmaker.seated_rooms:
+            return False
+        if claims is not None:
+            seat = claims.nonce.hex()
+        else:
+            seat = parse_qs(urlsplit(request.path).query).get("seat", [""])[0]
         try:
-            return manager.get(room_id)
-        except RoomError:
-            if claims is None:
-                raise
-            raise RoomError(403, f"token is for room {room_id!r}, not on this server") from None
+            taken = bool(seat) and await matchmaker.take_seat(room.name, seat)
+        except DirectoryError as error:
+            raise RoomError(503, f"room directory unavailable: {error}") from None
+        if not taken and claims is not None:
+            raise RoomError(403, "seat expired or unknown: ask matchmaking for a new one")
+        # Development mode (no tokens) lets a player in without a seat (a reconnect, a
+        # hand-made URL); the room's own max_players still bounds it.
+        return taken
 
     async def _serve_connection(
         self,

@@ -3,9 +3,10 @@
 Theory of operation: one connection is one loop of request/response cycles
 (keep-alive). A cycle reads events from h11 until the request ends, asks the
 ``Handler`` for a response and writes it; h11 decides the framing
-(Content-Length, chunked for streams, close for HTTP/1.0). Only GET and HEAD
-are served, without bodies: anything else is answered with 405 or 413 and
-the connection closed. Waiting for a request is bounded by
+(Content-Length, chunked for streams, close for HTTP/1.0). GET and HEAD are
+served everywhere; POST only where ``post_paths`` allows it, with a body of
+at most ``MAX_REQUEST_BODY_BYTES``. Anything else is answered with 405 or 413
+and the connection closed. Waiting for a request is bounded by
 ``http_idle_timeout_s``, each write by ``send_timeout_s``. An ``EventStream``
 response (Server-Sent Events) keeps the cycle open, writing each chunk as its
 iterator yields it, until the iterator ends or the peer stops reading.
@@ -28,7 +29,7 @@ from .metrics import Metrics
 
 log = logging.getLogger(__name__)
 
-MAX_REQUEST_BODY_BYTES = 0  # no route takes a body
+MAX_REQUEST_BODY_BYTES = 1024  # a matchmaking request is a few dozen bytes
 BASE_HEADERS = (("server", "gameserver"), ("x-content-type-options", "nosniff"))
 
 
@@ -38,6 +39,8 @@ class Request:
     path: str  # without the query
     query: dict[str, list[str]]
     headers: tuple[tuple[str, str], ...]
+    body: bytes = b""
+    remote: str = ""  # the peer's address
 
 
 @attrs.frozen
@@ -74,6 +77,7 @@ async def serve_http(
     first: h11.Request,
     handler: Handler,
     *,
+    post_paths: frozenset[str] = frozenset(),
     metrics: Metrics,
     idle_timeout_s: float,
     send_timeout_s: float,
@@ -82,7 +86,9 @@ async def serve_http(
     event: h11.Request | None = first
     try:
         while True:
-            request = await _read_request(stream, connection, event, idle_timeout_s, metrics)
+            request = await _read_request(
+                stream, connection, event, idle_timeout_s, metrics, post_paths
+            )
             event = None
             if request is None:
                 return
@@ -115,9 +121,10 @@ async def _read_request(
     parsed: h11.Request | None,
     idle_timeout_s: float,
     metrics: Metrics,
+    post_paths: frozenset[str],
 ) -> Request | None:
     request: Request | None = None
-    body_bytes = 0
+    body = bytearray()
     while True:
         try:
             event = parsed or connection.next_event()
@@ -136,18 +143,27 @@ async def _read_request(
                 path=url.path,
                 query=parse_qs(url.query),
                 headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in event.headers),
+                remote=stream.host,
             )
-            if request.method not in ("GET", "HEAD"):
+            allowed = request.method in ("GET", "HEAD") or (
+                request.method == "POST" and request.path in post_paths
+            )
+            if not allowed:
                 metrics.http_responses[405] += 1
-                await refuse(stream, connection, 405, "only GET and HEAD", allow=True)
+                postable = request.path in post_paths
+                reason = "only GET, HEAD and POST" if postable else "only GET and HEAD"
+                await refuse(stream, connection, 405, reason, allow=True, allow_post=postable)
                 return None
         elif isinstance(event, h11.Data):
-            body_bytes += len(event.data)
-            if body_bytes > MAX_REQUEST_BODY_BYTES:
+            body += event.data
+            if len(body) > MAX_REQUEST_BODY_BYTES:
                 metrics.http_responses[413] += 1
-                await refuse(stream, connection, 413, "requests take no body")
+                limit = MAX_REQUEST_BODY_BYTES
+                await refuse(stream, connection, 413, f"request body over {limit} bytes")
                 return None
         elif isinstance(event, h11.EndOfMessage):
+            if request is not None and body:
+                request = attrs.evolve(request, body=bytes(body))
             return request
         else:  # ConnectionClosed or PAUSED (a request we will not answer further)
             return None
@@ -160,6 +176,7 @@ async def refuse(
     reason: str,
     *,
     allow: bool = False,
+    allow_post: bool = False,
 ) -> None:
     """Answer with ``status`` and close; also after h11 found the request malformed."""
     if connection.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
@@ -170,7 +187,7 @@ async def refuse(
         ("connection", "close"),
     ]
     if allow:
-        headers.append(("allow", "GET, HEAD"))
+        headers.append(("allow", "GET, HEAD, POST" if allow_post else "GET, HEAD"))
     body = f"{reason}\n".encode()
     headers.append(("content-length", str(len(body))))
     try:

@@ -46,6 +46,8 @@ class Metrics:
     rooms_opened: int = 0
     rooms_closed: int = 0  # empty past their grace, crashed, or at shutdown
     rooms_refused: int = 0  # room creations refused at max_rooms
+    matches: int = 0  # seats handed out by matchmaking
+    matches_failed: int = 0  # match requests failed for want of capacity or of the directory
     handshake_timeouts: int = 0  # no complete request head within handshake_timeout_s
     http_head_too_large: int = 0  # request heads refused with 431
     http_bad_requests: int = 0  # malformed HTTP refused with 400

@@ -26,6 +26,7 @@ from gameserver.protocol import SUBPROTOCOL
 
 from . import prometheus
 from .http import EventStream, Request, Response, text_response
+from .matchmaking import MatchError, MatchRequest
 from .status import health, room_status, rooms_status, server_status
 
 if TYPE_CHECKING:
@@ -66,9 +67,12 @@ class WebSide:
         root = self.config.web_root
         self.web_root = Path(root).resolve() if root else None
         self.monitor_streams = 0
+        self.post_paths = frozenset({"/api/match"})
 
     async def handle(self, request: Request) -> Response | EventStream:
         path = request.path
+        if path == "/api/match":
+            return await self._match(request)
         if path == "/healthz":
             status, document = health(self.server)
             return json_response(status, document)
@@ -92,12 +96,30 @@ class WebSide:
             path = "/monitor.html"
         return await self._file(path)
 
+    async def _match(self, request: Request) -> Response:
+        if request.method != "POST":
+            return json_response(405, {"error": 'POST a JSON object: {"mode": NAME}'})
+        matchmaker = self.server.matchmaker
+        if matchmaker is None:
+            return json_response(503, {"error": "the server is starting"})
+        try:
+            try:
+                document = json.loads(request.body or b"null")
+            except ValueError:
+                raise MatchError(400, "the body is not JSON") from None
+            answer = await matchmaker.match(MatchRequest.from_json(document))
+        except MatchError as error:
+            return json_response(error.status, {"error": error.reason})
+        return json_response(200, answer)
+
     def _info(self) -> dict[str, Any]:
         return {
             "ws_path": self.config.path,
             "subprotocol": SUBPROTOCOL,
             "tokens_required": bool(self.config.join_secret),
             "rooms": list(self.server.rooms),
+            "modes": sorted(self.server.room_manager.modes),
+            "node": self.server.matchmaker.node_id if self.server.matchmaker else "",
         }
 
     def _room(self, name: str) -> Response:

@@ -34,13 +34,22 @@ class HttpClient:
         self.stream = stream
         self.connection = h11.Connection(h11.CLIENT)
 
-    async def send_request(self, method: str, path: str, headers: list[tuple[str, str]]) -> None:
+    async def send_request(
+        self, method: str, path: str, headers: list[tuple[str, str]], body: bytes = b""
+    ) -> None:
         if self.connection.our_state is h11.DONE:
             self.connection.start_next_cycle()
+        if body:
+            headers = [*headers, ("content-length", str(len(body)))]
         request = h11.Request(method=method, target=path, headers=[("host", "test"), *headers])
         data = self.connection.send(request) or b""
+        if body:
+            data += self.connection.send(h11.Data(data=body)) or b""
         data += self.connection.send(h11.EndOfMessage()) or b""
         await self.stream.send_all(data)
+
+    async def send_request_body(self, method: str, path: str, body: bytes) -> None:
+        await self.send_request(method, path, [("content-type", "application/json")], body)
 
     async def next_event(self) -> Any:
         while True:
@@ -58,6 +67,9 @@ class HttpClient:
         self, method: str, path: str, headers: list[tuple[str, str]] | None = None
     ) -> HttpResult:
         await self.send_request(method, path, headers or [])
+        return await self.read_result()
+
+    async def read_result(self) -> HttpResult:
         head = await self.response_head()
         body = bytearray()
         while True:

@@ -1,0 +1,140 @@
+"""Many rooms in one process: modes, private codes, closing when empty, matchmaking."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+import trio
+from trio_websocket import ConnectionRejected
+
+from clients import connect
+from gameserver.server import GameServer
+from tests.conftest import make_config
+
+from .httpclient import get, http_client
+
+
+async def post(port: int, path: str, document: object) -> tuple[int, dict[str, object]]:
+    async with http_client(port) as client:
+        body = json.dumps(document).encode()
+        await client.send_request_body("POST", path, body)
+        result = await client.read_result()
+    return result.status, result.json()
+
+
+@pytest.fixture
+async def rooms_server(nursery: trio.Nursery) -> AsyncIterator[GameServer]:
+    server = GameServer(make_config(empty_room_grace_s=0.5, seat_ttl_s=5.0))
+    await nursery.start(server.run)
+    yield server
+
+
+async def refused_status(url: str) -> int:
+    with pytest.raises(ConnectionRejected) as info:
+        async with connect(url, name="x"):
+            pass
+    return int(info.value.status_code)
+
+
+async def test_joining_by_mode_fills_a_room_before_opening_another(
+    rooms_server: GameServer,
+) -> None:
+    url = rooms_server.url + "?mode=duel"
+    async with connect(url, name="a") as a, connect(url, name="b") as b:
+        await a.next_snapshot()
+        await b.next_snapshot()
+        async with connect(url, name="c") as c:
+            await c.next_snapshot()
+            duel_rooms = {n: r for n, r in rooms_server.rooms.items() if n.startswith("duel-")}
+            assert sorted(r.player_count for r in duel_rooms.values()) == [1, 2]
+            assert c.welcome is not None and c.welcome.world_width == 500  # the mode's arena
+    assert rooms_server.rooms["default"].player_count == 0
+
+
+async def test_unknown_modes_and_rooms_are_refused_with_404(rooms_server: GameServer) -> None:
+    assert await refused_status(rooms_server.url + "?mode=chess") == 404
+    assert await refused_status(rooms_server.url + "?room=nowhere") == 404
+    assert await refused_status(rooms_server.url + "?code=ZZZZZZ") == 404
+
+
+async def test_an_empty_room_closes_after_its_grace_period(rooms_server: GameServer) -> None:
+    async with connect(rooms_server.url + "?mode=squad", name="a") as a:
+        await a.next_snapshot()
+        (room_id,) = [n for n in rooms_server.rooms if n.startswith("squad-")]
+    with trio.fail_after(5):
+        while room_id in rooms_server.rooms:
+            await trio.sleep(0.05)
+    rooms = (await get(rooms_server.port, "/api/rooms")).json()
+    assert [room["name"] for room in rooms] == ["default"]  # the default room stays
+    assert rooms_server.metrics.rooms_closed == 1
+
+
+async def test_rooms_beyond_max_rooms_are_refused_with_503(nursery: trio.Nursery) -> None:
+    server = GameServer(make_config(max_rooms=2))
+    await nursery.start(server.run)
+    async with connect(server.url + "?mode=squad", name="a") as a:
+        await a.next_snapshot()
+        assert await refused_status(server.url + "?mode=duel") == 503
+    assert server.metrics.rooms_refused == 1
+
+
+async def test_matchmaking_seats_players_and_fills_rooms(rooms_server: GameServer) -> None:
+    answers = [(await post(rooms_server.port, "/api/match", {"mode": "duel"})) for _ in range(3)]
+    assert [status for status, _ in answers] == [200, 200, 200]
+    rooms = [answer["room"] for _, answer in answers]
+    assert rooms[0] == rooms[1] != rooms[2]  # two seats per duel
+    assert all(str(answer["url"]).startswith(rooms_server.url) for _, answer in answers)
+    async with (
+        connect(str(answers[0][1]["url"]), name="a") as a,
+        connect(str(answers[1][1]["url"]), name="b") as b,
+    ):
+        for client in (a, b):
+            await client.next_snapshot()
+        room = rooms_server.rooms[str(rooms[0])]
+        assert room.player_count == 2
+        directory_room = await rooms_server.matchmaker.directory.room(str(rooms[0]))  # type: ignore[union-attr]
+        assert directory_room is not None and directory_room.players == 2
+    assert rooms_server.metrics.matches == 3
+
+
+async def test_private_rooms_are_joined_by_code(rooms_server: GameServer) -> None:
+    status, made = await post(rooms_server.port, "/api/match", {"mode": "duel", "private": True})
+    assert status == 200 and made["code"]
+    status, friend = await post(rooms_server.port, "/api/match", {"code": made["code"]})
+    assert status == 200 and friend["room"] == made["room"]
+    status, third = await post(rooms_server.port, "/api/match", {"code": made["code"]})
+    assert status == 409 and "full" in str(third["error"])
+    status, public = await post(rooms_server.port, "/api/match", {"mode": "duel"})
+    assert status == 200 and public["room"] != made["room"]  # never matched into it
+    status, unknown = await post(rooms_server.port, "/api/match", {"code": "NOCODE"})
+    assert status == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [None, [], {"mode": 3}, {"mode": "duel", "code": "X"}, {}, {"code": "AB", "private": True}],
+)
+async def test_bad_match_requests_get_400(rooms_server: GameServer, body: object) -> None:
+    status, answer = await post(rooms_server.port, "/api/match", body)
+    assert status == 400 and answer["error"]
+
+
+async def test_match_needs_post(rooms_server: GameServer) -> None:
+    result = await get(rooms_server.port, "/api/match")
+    assert result.status == 405
+    status, answer = await post(rooms_server.port, "/api/match", {"mode": "chess"})
+    assert status == 404 and "chess" in str(answer["error"])
+
+
+async def test_with_join_tokens_a_seat_token_admits_once(nursery: trio.Nursery) -> None:
+    server = GameServer(make_config(join_secret="s" * 32))
+    await nursery.start(server.run)
+    status, answer = await post(server.port, "/api/match", {"mode": "squad", "name": "ann"})
+    assert status == 200 and answer["token"]
+    async with connect(str(answer["url"]), name="ignored") as ann:
+        await ann.next_snapshot()
+        room = server.rooms[str(answer["room"])]
+        assert [name for _, name, _ in room.roster()] == ["ann"]  # the token names her
+    assert await refused_status(str(answer["url"])) == 403  # a seat token works once
