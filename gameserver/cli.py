@@ -121,6 +121,30 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="directory served at / (default: the bundled browser client; '' serves none)",
     )
     p.add_argument(
+        "--redis",
+        default=None,
+        metavar="URL",
+        help="share the room directory with other nodes on this Redis (redis://host:6379/0)",
+    )
+    p.add_argument("--node-id", default="", help="this node's name in the directory")
+    p.add_argument(
+        "--node-capacity",
+        type=int,
+        default=defaults.node_capacity,
+        help="players this node takes through matchmaking (default %(default)s)",
+    )
+    p.add_argument(
+        "--node-ttl",
+        type=float,
+        default=defaults.node_ttl_s,
+        help="seconds after which a silent node leaves the directory (default %(default)s)",
+    )
+    p.add_argument(
+        "--public-url",
+        default="",
+        help="the ws:// URL clients reach this node at (default: the listening address)",
+    )
+    p.add_argument(
         "--stats-window",
         type=float,
         default=defaults.stats_window_s,
@@ -415,6 +439,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 inner_ring=min(Config().inner_ring, args.view_ring),
                 interest_cell_size=args.cell_size,
                 web_root=_web_root(args.web_root),
+                redis_url=args.redis,
+                node_id=args.node_id,
+                node_capacity=args.node_capacity,
+                node_ttl_s=args.node_ttl,
+                public_ws_url=args.public_url,
             )
         except ValueError as exc:
             print(f"gameserver: {exc}", file=sys.stderr)

@@ -109,7 +109,7 @@ async def test_private_rooms_are_joined_by_code(rooms_server: GameServer) -> Non
     status, public = await post(rooms_server.port, "/api/match", {"mode": "duel"})
     assert status == 200 and public["room"] != made["room"]  # never matched into it
     status, unknown = await post(rooms_server.port, "/api/match", {"code": "NOCODE"})
-    assert status == 404
+    assert status == 404 and "code" in str(unknown["error"])
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,142 @@
+"""Three server processes sharing one real Redis: matchmaking across nodes, and a node dying."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import attrs
+import trio
+
+from clients import connect
+
+from .httpclient import get, http_client
+
+NODE_TTL_S = 1.5
+LISTENING = re.compile(r"listening on ws://127\.0\.0\.1:(\d+)/ws")
+
+
+@attrs.define
+class Node:
+    name: str
+    process: trio.Process
+    log: Path
+    port: int = 0
+
+
+async def start_node(name: str, redis_url: str, log: Path) -> Node:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with log.open("wb") as sink:
+        process = await trio.lowlevel.open_process(
+            [sys.executable, "-m", "gameserver", "serve", "--port", "0", "--redis", redis_url,
+             "--node-id", name, "--node-ttl", str(NODE_TTL_S)],
+            stdout=subprocess.DEVNULL, stderr=sink, env=env,
+        )  # fmt: skip
+    node = Node(name, process, log)
+    with trio.fail_after(20):
+        while not (found := LISTENING.search(log.read_text())):
+            assert process.poll() is None, log.read_text()
+            await trio.sleep(0.05)
+    node.port = int(found.group(1))
+    return node
+
+
+@asynccontextmanager
+async def cluster(redis_url: str, tmp_path: Path, size: int = 3) -> AsyncIterator[list[Node]]:
+    nodes = [await start_node(f"n{i}", redis_url, tmp_path / f"n{i}.log") for i in range(size)]
+    try:
+        yield nodes
+    finally:
+        for node in nodes:
+            if node.process.returncode is None:
+                node.process.terminate()
+        for node in nodes:
+            with trio.move_on_after(5):
+                await node.process.wait()
+            if node.process.returncode is None:
+                node.process.kill()
+                await node.process.wait()
+
+
+async def match(port: int, mode: str = "squad") -> tuple[int, dict[str, object]]:
+    async with http_client(port) as client:
+        await client.send_request_body("POST", "/api/match", json.dumps({"mode": mode}).encode())
+        result = await client.read_result()
+    return result.status, result.json()
+
+
+async def test_racing_matches_on_three_nodes_never_overfill_and_survive_a_dead_node(
+    redis_url: str, tmp_path: Path
+) -> None:
+    async with cluster(redis_url, tmp_path) as nodes:
+        # 200 match requests race, spread over the three nodes.
+        answers: list[dict[str, object]] = []
+
+        async def ask(index: int) -> None:
+            status, answer = await match(nodes[index % 3].port)
+            assert status == 200, answer
+            answers.append(answer)
+
+        with trio.fail_after(30):
+            async with trio.open_nursery() as nursery:
+                for index in range(200):
+                    nursery.start_soon(ask, index)
+        seats = [answer["seat"] for answer in answers]
+        assert len(set(seats)) == 200  # no seat handed out twice
+        per_room = Counter(str(answer["room"]) for answer in answers)
+        assert max(per_room.values()) <= 8  # squad rooms hold 8
+        assert len(per_room) == 25  # filled, not spread thin
+        assert {answer["node"] for answer in answers} == {"n0", "n1", "n2"}
+
+        # Players of four rooms arrive at the node each answer named, and play there.
+        chosen = sorted(per_room)[:4]
+        seated = [a for a in answers if a["room"] in chosen]
+        async with trio.open_nursery() as nursery:
+            clients = []
+            for index, answer in enumerate(seated):
+                client = await nursery.start(_play, str(answer["url"]), f"p{index}")
+                clients.append((answer, client))
+            for node in nodes:
+                rooms = (await get(node.port, "/api/rooms")).json()
+                for room in rooms:
+                    assert room["players"] <= 8
+                    if room["name"] in chosen:
+                        assert room["players"] == per_room[room["name"]]
+            # A node dies: its players ask again and play on a live node.
+            victim = next(n for n in nodes if n.name == seated[0]["node"])
+            victim.process.kill()
+            lost = [client for answer, client in clients if answer["node"] == victim.name]
+            assert lost
+            started = trio.current_time()
+            with trio.fail_after(5):
+                for client in lost:
+                    await client.wait_for(lambda c: c.close_code is not None or not c.connected)
+            live = [n for n in nodes if n is not victim]
+            with trio.fail_after(NODE_TTL_S * 4):
+                while True:  # until the directory stops offering the dead node
+                    status, answer = await match(live[0].port)
+                    if status == 200 and answer["node"] != victim.name:
+                        break
+                    await trio.sleep(0.1)
+            for index in range(len(lost)):
+                status, answer = await match(live[index % 2].port)
+                assert status == 200 and answer["node"] != victim.name
+                replacement = await nursery.start(_play, str(answer["url"]), f"again{index}")
+                await replacement.next_snapshot()
+            replayed_s = trio.current_time() - started
+            assert replayed_s < NODE_TTL_S * 4
+            nursery.cancel_scope.cancel()
+
+
+async def _play(url: str, name: str, *, task_status: trio.TaskStatus[object]) -> None:
+    async with connect(url, name=name) as client:
+        await client.next_snapshot()
+        task_status.started(client)
+        await trio.sleep_forever()
