@@ -77,10 +77,11 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> None:
+    def start(self, port: int | None = None) -> None:
+        """Start on ``port`` (a restart), or on a free port."""
         log_path = self.workdir / "redis.log"
         for _ in range(PORT_ATTEMPTS):
-            self.port = _free_port()
+            self.port = port or _free_port()
             with log_path.open("ab") as log:
                 self.process = subprocess.Popen(
                     [

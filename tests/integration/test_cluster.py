@@ -16,6 +16,9 @@ import attrs
 import trio
 
 from clients import connect
+from gameserver.server import GameServer
+from tests.conftest import make_config
+from tests.redis_server import RedisServer
 
 from .httpclient import get, http_client
 
@@ -140,3 +143,28 @@ async def _play(url: str, name: str, *, task_status: trio.TaskStatus[object]) ->
         await client.next_snapshot()
         task_status.started(client)
         await trio.sleep_forever()
+
+
+async def test_without_redis_rooms_play_on_and_matchmaking_says_why_then_recovers(
+    nursery: trio.Nursery, redis_server: RedisServer
+) -> None:
+    server = GameServer(make_config(redis_url=redis_server.url, node_ttl_s=0.6))
+    await nursery.start(server.run)
+    status, answer = await match(server.port)
+    assert status == 200
+    async with connect(str(answer["url"]), name="ann") as ann:
+        await ann.next_snapshot()
+        port = redis_server.port
+        redis_server.stop()
+        status, failure = await match(server.port)
+        assert status == 503 and "matchmaking unavailable" in str(failure["error"])
+        assert "redis://127.0.0.1" in str(failure["error"])
+        tick = ann.tick  # the room in progress plays on
+        with trio.fail_after(5):
+            await ann.wait_for(lambda c: c.tick >= tick + 30)
+        assert ann.close_code is None
+        redis_server.start(port)
+        with trio.fail_after(10):  # the next heartbeat registers the node again
+            while (await match(server.port))[0] != 200:
+                await trio.sleep(0.2)
+    assert server.metrics.matches_failed >= 1
