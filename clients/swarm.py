@@ -33,6 +33,7 @@ from gameserver.protocol import Role
 
 from .bots import BEHAVIOURS, Behaviour, make_behaviour
 from .client import ClientClosed, GameClient, connect
+from .matchmaking import MatchFailed, find_match
 from .swarm_stats import SwarmTotals, close_kind
 
 PROGRESS_INTERVAL_S = 0.5
@@ -54,6 +55,7 @@ class SwarmOptions:
     connect_timeout_s: float = 10.0
     lean: bool = False  # all bots of a process in one loop over raw sockets (clients.lean)
     decode_sample: float = 0.01  # lean mode: fraction of bots that decode snapshots (>= 1 bot)
+    match_mode: str | None = None  # each bot asks url's matchmaking (http://) for a seat
 
     def __attrs_post_init__(self) -> None:
         if self.bots < 0 or self.spectators < 0 or self.bots + self.spectators == 0:
@@ -68,6 +70,8 @@ class SwarmOptions:
             raise ValueError(f"behaviour must be one of {', '.join(BEHAVIOURS)}")
         if not 0.0 <= self.decode_sample <= 1.0:
             raise ValueError("decode sample must be in [0, 1]")
+        if self.match_mode is not None and (self.lean or self.spectators):
+            raise ValueError("--match places player bots only, without --lean")
 
 
 @attrs.define(eq=False)
@@ -78,6 +82,7 @@ class BotRecord:
     state: str = "waiting"  # waiting, connected, done, failed, dropped
     joined_s: float | None = None  # run start -> connected
     ticks: int = 0  # server ticks spent connected (known once the bot has ended)
+    room: str = ""  # the room matchmaking placed it in (--match)
 
 
 def _error_kind(exc: BaseException) -> str:
@@ -90,6 +95,8 @@ def _error_kind(exc: BaseException) -> str:
         return "connect_error" if isinstance(exc.__cause__, OSError) else "handshake_error"
     if isinstance(exc, trio.TooSlowError):
         return "connect_timeout"
+    if isinstance(exc, MatchFailed):
+        return f"match_http_{exc.status}"
     return "connect_error"
 
 
@@ -170,6 +177,8 @@ class Swarm(RunClock):
                 totals.join_s.append(record.joined_s)
                 totals.decoders += 1  # every normal bot decodes everything
             totals.bot_ticks += record.ticks
+            if record.room and record.joined_s is not None:
+                totals.rooms[record.room] += 1
             totals.connected += record.state in ("connected", "done", "dropped")
             totals.active += record.state == "connected"
             totals.failed += record.state == "failed"
@@ -199,8 +208,13 @@ class Swarm(RunClock):
         behaviour = make_behaviour(options.behaviour, record.index, options.seed)
         name = f"{'bot' if record.role is Role.PLAYER else 'spectator'}-{record.index}"
         try:
+            url = options.url
+            if options.match_mode is not None:
+                seat = await find_match(url, mode=options.match_mode, name=name)
+                record.room = seat.room
+                url = seat.url
             async with connect(
-                options.url,
+                url,
                 role=record.role,
                 name=name,
                 connect_timeout_s=options.connect_timeout_s,
@@ -210,7 +224,7 @@ class Swarm(RunClock):
                 record.client, record.state = client, "connected"
                 record.joined_s = trio.current_time() - self.started_at
                 await self._play(record, client, behaviour)
-        except (OSError, HandshakeError, ClientClosed, trio.TooSlowError) as exc:
+        except (OSError, HandshakeError, ClientClosed, trio.TooSlowError, MatchFailed) as exc:
             if record.state == "waiting":
                 record.state = "failed"
                 self._count_error(_error_kind(exc))
@@ -282,6 +296,8 @@ def worker_args(options: SwarmOptions, worker: int) -> tuple[list[str], int, int
         str(first_bot + first_spec),
     ]
     args += ["--connect-timeout", str(options.connect_timeout_s)]
+    if options.match_mode is not None:
+        args += ["--match", options.match_mode]
     if options.lean:
         args += ["--lean", "--decode-sample", str(options.decode_sample)]
     return args, bots, spectators

@@ -59,6 +59,7 @@ class SwarmTotals:
     loop_ticks_skipped: int = 0  # lean mode: ticks the bot loop skipped after falling behind
     decoders: int = 0  # connections that fully decoded every snapshot
     join_s: list[float] = attrs.field(factory=list)  # run start -> welcome, per joined bot
+    rooms: collections.Counter[str] = attrs.field(factory=collections.Counter)  # --match
 
     def add_client(self, stats: ClientStats, tick: int, *, samples: int | None) -> None:
         """Add one client's counters and its newest ``samples`` samples (None: all)."""
@@ -92,6 +93,7 @@ class SwarmTotals:
         rng = rng or random.Random(0)
         data = attrs.asdict(self)
         data["errors"] = dict(self.errors)
+        data["rooms"] = dict(self.rooms)
         data["rtt_s"] = _bounded(self.rtt_s, rng)
         data["gaps_s"] = _bounded(self.gaps_s, rng)
         data["join_s"] = _bounded(self.join_s, rng)
@@ -99,8 +101,9 @@ class SwarmTotals:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SwarmTotals:
-        totals = cls(**{k: v for k, v in data.items() if k != "errors"})
+        totals = cls(**{k: v for k, v in data.items() if k not in ("errors", "rooms")})
         totals.errors = collections.Counter(data.get("errors", {}))
+        totals.rooms = collections.Counter(data.get("rooms", {}))
         return totals
 
     def summary(self, duration_s: float) -> dict[str, Any]:
@@ -138,4 +141,5 @@ class SwarmTotals:
             "decoders": self.decoders,
             "join_s_p50": round(percentile(self.join_s, 50), 3),
             "join_s_max": round(max(self.join_s, default=0.0), 3),
+            "rooms": dict(sorted(self.rooms.items())),  # bots per room, when placed by --match
         }

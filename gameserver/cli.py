@@ -198,6 +198,12 @@ def _add_swarm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="with --lean: fraction of bots that fully decode and verify snapshots "
         "(at least one; default %(default)s)",
     )
+    p.add_argument(
+        "--match",
+        default=None,
+        metavar="MODE",
+        help="place each bot through matchmaking in MODE; --url is then a node's http:// URL",
+    )
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--first-index", type=int, default=0, help=argparse.SUPPRESS)
 
@@ -229,7 +235,10 @@ async def _swarm(args: argparse.Namespace) -> int:
         lean=args.lean,
         decode_sample=args.decode_sample,
         connect_timeout_s=args.connect_timeout,
+        match_mode=args.match,
     )
+    if args.match is not None and not options.url.startswith(("http://", "https://")):
+        raise ValueError("--match needs a node's http:// URL (where POST /api/match is)")
     if args.lean and not options.url.startswith("ws://"):
         raise ValueError("--lean needs a ws:// URL")
     if args.worker:

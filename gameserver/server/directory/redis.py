@@ -43,6 +43,7 @@ from contextlib import AbstractContextManager, asynccontextmanager, contextmanag
 from typing import Any, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
+import anyio
 import coredis
 import coredis.exceptions
 from coredis.commands.script import Script
@@ -92,6 +93,8 @@ _UNREACHABLE = (
     coredis.exceptions.ConnectionError,
     coredis.exceptions.ReadOnlyError,  # a replica, or a primary demoted under us
     TimeoutError,
+    anyio.ClosedResourceError,  # the client's connection was torn down (shutdown, reset)
+    anyio.BrokenResourceError,
 )
 _REFUSED = (coredis.exceptions.AuthenticationError, coredis.exceptions.AuthorizationError)
 
