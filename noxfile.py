@@ -35,7 +35,7 @@ def bench(session: nox.Session) -> None:
     For example ``nox -s bench -- --scenario players-500 --window 60`` (tick stability
     over a minute) or ``-- --repeat 3 --window 20 --out results.json``.
     """
-    session.install("-e", ".[bench]")
+    session.install("-e", ".[bench,test]")  # the matchmaking benchmark reuses test helpers
     args = session.posargs or ["--window", "10", "--settle", "2", "--repeat", "2"]
     session.run("python", "-m", "benchmarks.run", *args)
 
