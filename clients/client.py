@@ -34,6 +34,7 @@ from trio_websocket import (
 
 from gameserver.protocol import (
     SUBPROTOCOL,
+    Chat,
     CloseCode,
     DeltaError,
     Error,
@@ -43,6 +44,7 @@ from gameserver.protocol import (
     Pong,
     ProtocolError,
     Role,
+    Say,
     Snapshot,
     Welcome,
     WireState,
@@ -60,6 +62,7 @@ from .stats import ClientStats
 log = logging.getLogger(__name__)
 
 EVENT_HISTORY = 256
+CHAT_HISTORY = 50  # chat messages kept
 MAX_SERVER_MESSAGE_BYTES = 4 * 1024 * 1024
 ABNORMAL_CLOSURE = 1006
 # The server closed us for something we did: reconnecting would only repeat it.
@@ -139,6 +142,7 @@ class GameClient:
         self.ack_seq = 0  # newest input seq the server says it consumed
         self.events: collections.deque[tuple[int, ...]] = collections.deque(maxlen=EVENT_HISTORY)
         self.errors: list[Error] = []
+        self.chat: collections.deque[Chat] = collections.deque(maxlen=CHAT_HISTORY)
         self.close_code: int | None = None
         self.close_reason: str | None = None
         self.failure: ClientClosed | None = None  # set once the client is done for good
@@ -201,6 +205,10 @@ class GameClient:
             return self._seq
         self.stats.inputs_not_sent += 1
         return 0
+
+    async def say(self, text: str) -> None:
+        """Global chat: every player on every node of the cluster receives it."""
+        await self._send(encode(Say(text)))
 
     async def ping(self) -> None:
         await self._send(encode(Ping(round(trio.current_time() * 1000))))
@@ -308,6 +316,8 @@ class GameClient:
             self._on_welcome(message)
         elif isinstance(message, Error):
             self.errors.append(message)
+        elif isinstance(message, Chat):
+            self.chat.append(message)
 
     async def _session(self, ws: WebSocketConnection, on_ready: Callable[[], None]) -> None:
         """One connection's life: join, wait for the welcome (bounded), read until it closes."""

@@ -429,6 +429,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             secret = load_secret(None, os.environ)
             config = Config(
                 join_secret=secret.decode() if secret else None,
+                admin_token=os.environ.get("GAMESERVER_ADMIN_TOKEN") or None,
                 host=args.host,
                 port=args.port,
                 tick_rate=args.tick_rate,

@@ -104,6 +104,10 @@ class Config:
     # it may save up; beyond them the connection is closed with 4029.
     message_rate_per_s: float = _positive_field(60.0)
     message_burst: int = _positive_field(120)
+    # Chat (Say) messages per second a connection may send on average, and its burst;
+    # beyond them a Say is dropped with a non-fatal Error (they also count as messages).
+    chat_rate_per_s: float = _positive_field(1.0)
+    chat_burst: int = _positive_field(5)
     # Input frames accepted from one player per tick; more are dropped and counted.
     max_inputs_per_tick: int = _positive_field(4)
     # With nothing received for this long a WebSocket ping is sent; with nothing received
@@ -120,6 +124,9 @@ class Config:
     # valid token (?token=...) before the WebSocket is accepted. None: development mode,
     # anyone may join as anything (logged at start-up). The CLI reads GAMESERVER_SECRET.
     join_secret: str | None = attrs.field(default=None, repr=False)
+    # Bearer token for operator endpoints (POST /api/announce); None: they are off.
+    # The CLI reads GAMESERVER_ADMIN_TOKEN.
+    admin_token: str | None = attrs.field(default=None, repr=False)
     # Browser Origins allowed to connect (HTTP 403 otherwise); empty allows every origin.
     # Requests without an Origin header (non-browser clients) are not affected.
     allowed_origins: tuple[str, ...] = ()

@@ -16,8 +16,11 @@ from .codec import (
 from .delta import WireState, apply, change_entry, diff
 from .errors import CloseCode, DeltaError, ErrorCode, GameServerError, ProtocolError
 from .messages import (
+    CHAT_MAX_CHARS,
     PROTOCOL_VERSION,
     SUBPROTOCOL,
+    Chat,
+    ChatChannel,
     ClientMessage,
     Error,
     InputFrame,
@@ -26,15 +29,19 @@ from .messages import (
     Ping,
     Pong,
     Role,
+    Say,
     ServerMessage,
     Snapshot,
     Welcome,
 )
 
 __all__ = [
+    "CHAT_MAX_CHARS",
     "DEFAULT_MAX_CLIENT_MESSAGE_BYTES",
     "PROTOCOL_VERSION",
     "SUBPROTOCOL",
+    "Chat",
+    "ChatChannel",
     "ClientMessage",
     "CloseCode",
     "DeltaError",
@@ -48,6 +55,7 @@ __all__ = [
     "Pong",
     "ProtocolError",
     "Role",
+    "Say",
     "ServerMessage",
     "Snapshot",
     "Welcome",

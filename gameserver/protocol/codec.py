@@ -26,10 +26,12 @@ from .errors import CloseCode, ProtocolError
 from .messages import (
     AIM_MAX,
     BUTTONS_MAX,
+    CHAT_MAX_CHARS,
     NAME_MAX_CHARS,
     NONCE_MAX,
     RESUME_TOKEN_MAX_CHARS,
     UINT32_MAX,
+    Chat,
     ClientMessage,
     Error,
     InputFrame,
@@ -38,6 +40,7 @@ from .messages import (
     Ping,
     Pong,
     Role,
+    Say,
     ServerMessage,
     Snapshot,
     Welcome,
@@ -149,10 +152,24 @@ def _decode_ping(item: list[Any]) -> Ping:
     return Ping(_int(item[1], 0, NONCE_MAX, "ping nonce"))
 
 
+def _chat_text(value: object, what: str) -> str:
+    if type(value) is not str or not 1 <= len(value) <= CHAT_MAX_CHARS or not value.isprintable():
+        raise ProtocolError(
+            CloseCode.INVALID_MESSAGE, f"{what} must be 1..{CHAT_MAX_CHARS} printable characters"
+        )
+    return value
+
+
+def _decode_say(item: list[Any]) -> Say:
+    _check_arity(item, 2, "say")
+    return Say(_chat_text(item[1], "say text"))
+
+
 _CLIENT_DECODERS: dict[int, Callable[[list[Any]], ClientMessage]] = {
     MessageType.JOIN: _decode_join,
     MessageType.INPUT: _decode_input,
     MessageType.PING: _decode_ping,
+    MessageType.SAY: _decode_say,
 }
 
 
@@ -230,6 +247,10 @@ def encode(message: ClientMessage | ServerMessage) -> bytes:
             return cbor2.dumps([MessageType.INPUT.value, seq, buttons, aim, ack_tick])
         case Ping(nonce):
             return cbor2.dumps([MessageType.PING.value, nonce])
+        case Say(text):
+            return cbor2.dumps([MessageType.SAY.value, text])
+        case Chat(channel, sender, text):
+            return cbor2.dumps([MessageType.CHAT.value, channel, sender, text])
         case Welcome():
             return cbor2.dumps([MessageType.WELCOME.value, *attrs.astuple(message)])
         case Snapshot():
@@ -334,4 +355,7 @@ def decode_server_message(data: bytes | str) -> ServerMessage:
         return Pong(*(_int(v, 0, 2**64 - 1, "pong field") for v in fields))
     if kind == MessageType.ERROR and len(fields) == 2 and type(fields[1]) is str:
         return Error(_int(fields[0], 0, 2**32 - 1, "error code"), fields[1])
+    if kind == MessageType.CHAT and len(fields) == 3 and type(fields[1]) is str:
+        channel = _int(fields[0], 0, 2**32 - 1, "chat channel")
+        return Chat(channel, fields[1], _chat_text(fields[2], "chat text"))
     raise ProtocolError(CloseCode.INVALID_MESSAGE, f"unexpected server message type {kind}")

@@ -34,6 +34,7 @@ class ErrorCode(enum.IntEnum):
 
     SPECTATOR_INPUT = 1  # spectators control nothing; the input was dropped
     RESUME_REFUSED = 2  # the join's resume token is unknown or expired: joined afresh
+    CHAT_RATE_LIMITED = 3  # a Say beyond chat_rate_per_s / chat_burst was dropped
 
 
 class GameServerError(Exception):

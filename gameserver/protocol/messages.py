@@ -20,6 +20,7 @@ BUTTONS_MAX = 255
 AIM_MAX = 65535
 NAME_MAX_CHARS = 32
 RESUME_TOKEN_MAX_CHARS = 64
+CHAT_MAX_CHARS = 200
 
 
 class MessageType(enum.IntEnum):
@@ -27,11 +28,18 @@ class MessageType(enum.IntEnum):
     JOIN = 1
     INPUT = 2
     PING = 3
+    SAY = 4
     # server -> client
     WELCOME = 16
     SNAPSHOT = 17
     PONG = 18
     ERROR = 19
+    CHAT = 20
+
+
+class ChatChannel(enum.IntEnum):
+    GLOBAL = 0  # a player on any node of the cluster said it
+    ANNOUNCEMENT = 1  # from the operators (POST /api/announce)
 
 
 class Role(enum.IntEnum):
@@ -57,6 +65,11 @@ class InputFrame:
 @attrs.frozen
 class Ping:
     nonce: int  # echoed in the Pong; clients usually send their clock in ms
+
+
+@attrs.frozen
+class Say:
+    text: str  # 1..CHAT_MAX_CHARS printable characters, to every player on every node
 
 
 @attrs.frozen
@@ -96,5 +109,12 @@ class Error:
     reason: str
 
 
-ClientMessage = Join | InputFrame | Ping
-ServerMessage = Welcome | Snapshot | Pong | Error
+@attrs.frozen
+class Chat:
+    channel: int  # ChatChannel; clients show unknown channels as chat
+    sender: str  # the player's display name, or "server"
+    text: str
+
+
+ClientMessage = Join | InputFrame | Ping | Say
+ServerMessage = Welcome | Snapshot | Pong | Error | Chat

@@ -31,6 +31,7 @@ from gameserver.config import Config
 from gameserver.protocol import SUBPROTOCOL, CloseCode
 from gameserver.tokens import JoinClaims, ReplayGuard, TokenError, verify_token
 
+from .chat import ChatRelay
 from .directory import DirectoryError, open_directory
 from .fastconn import FastConnection
 from .frontdoor import FrontDoor
@@ -70,9 +71,10 @@ class GameServer:
         self._connections_changed = trio.Event()
         self.web = WebSide(self)
         self.matchmaker: Matchmaker | None = None  # set once running
+        self.chat: ChatRelay | None = None
         self._nursery: trio.Nursery | None = None
 
-    def spawn(self, function: Callable[..., Awaitable[None]], *args: object) -> None:
+    def spawn(self, function: Callable[..., Awaitable[object]], *args: object) -> None:
         """Run ``function(*args)`` in the server's nursery (work a tick must not wait for)."""
         if self._nursery is not None:
             self._nursery.start_soon(function, *args)
@@ -109,6 +111,8 @@ class GameServer:
         ):
             self._nursery = nursery
             self.matchmaker = Matchmaker(self, directory)
+            self.chat = ChatRelay(self, directory)
+            self.room_manager.on_chat = self.chat.say
             await nursery.start(self.room_manager.run)
             listener = (await trio.open_tcp_listeners(config.port, host=config.host))[0]
             self._listener = FrontDoor(
@@ -132,6 +136,7 @@ class GameServer:
             nursery.start_soon(self._listener.serve, nursery)
             self.port = self._listener.socket.getsockname()[1]
             await nursery.start(self.matchmaker.run)
+            await nursery.start(self.chat.run)
             if config.stats_file:
                 nursery.start_soon(self._write_stats_forever, config.stats_file)
             if self._secret is None:

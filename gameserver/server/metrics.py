@@ -47,6 +47,11 @@ class Metrics:
     rooms_closed: int = 0  # empty past their grace, crashed, or at shutdown
     rooms_refused: int = 0  # room creations refused at max_rooms
     matches: int = 0  # seats handed out by matchmaking
+    refused_admin: int = 0  # operator requests with a missing or wrong admin token
+    chat_messages: int = 0  # Says accepted from this node's players
+    chat_rate_limited: int = 0  # Says dropped beyond chat_rate_per_s / chat_burst
+    chat_failed: int = 0  # Says or announcements the directory could not publish
+    chat_delivered: int = 0  # Chat messages queued to this node's connections
     matches_failed: int = 0  # match requests failed for want of capacity or of the directory
     handshake_timeouts: int = 0  # no complete request head within handshake_timeout_s
     http_head_too_large: int = 0  # request heads refused with 431

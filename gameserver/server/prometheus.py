@@ -41,6 +41,8 @@ LIMIT_HITS = {
     "monitor_streams_refused": "max_monitor_streams",
     "control_dropped": "control_queue_size",
     "rooms_refused": "max_rooms",
+    "chat_rate_limited": "chat_rate",
+    "refused_admin": "admin_token",
 }
 # Metrics attribute -> why an input frame was dropped.
 INPUT_DROPS = {
@@ -97,6 +99,17 @@ class ServerCollector(Collector):
         )
         yield counter("rooms_crashed", "Rooms stopped because a tick raised", metrics.rooms_crashed)
         yield GaugeMetricFamily("gameserver_rooms", "Rooms open", len(server.rooms))
+        yield counter("matches", "Seats handed out by matchmaking", metrics.matches)
+        yield counter("matches_failed", "Match requests that failed", metrics.matches_failed)
+        yield counter("chat_messages", "Chat messages said on this node", metrics.chat_messages)
+        yield counter(
+            "chat_delivered",
+            "Chat messages queued to this node's connections",
+            metrics.chat_delivered,
+        )
+        yield counter(
+            "chat_failed", "Chat messages the directory could not publish", metrics.chat_failed
+        )
 
         errors = CounterMetricFamily(
             "gameserver_protocol_errors",

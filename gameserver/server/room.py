@@ -21,6 +21,7 @@ from __future__ import annotations
 import collections
 import logging
 import secrets
+from collections.abc import Callable
 
 import attrs
 import cbor2
@@ -38,6 +39,7 @@ from gameserver.protocol import (
     Pong,
     ProtocolError,
     Role,
+    Say,
     Welcome,
     decode_client_message,
     diff,
@@ -51,6 +53,7 @@ from gameserver.tokens import JoinClaims
 
 from .inputs import InputQueue, PushResult
 from .interest import Interest, InterestFrame
+from .limits import TokenBucket
 from .metrics import Metrics
 from .session import EMPTY_STATE, Session
 from .ticker import Ticker
@@ -87,6 +90,7 @@ class Room:
         self.player_count = 0
         self.spectator_count = 0
         self.stopped = False  # a tick raised: the room no longer runs
+        self.on_chat: Callable[[str, str], None] | None = None  # (sender name, text)
         self.interest = (
             Interest(
                 game.world_width,
@@ -362,10 +366,32 @@ class Room:
                 self.metrics.inputs_dropped_queue_full += 1
         elif isinstance(message, Ping):
             self._pong(connection, message)
+        elif isinstance(message, Say):
+            self._say(session, message)
         else:
             self._protocol_error(
                 connection, ProtocolError(CloseCode.UNEXPECTED_MESSAGE, "already joined")
             )
+
+    def _say(self, session: Session, say: Say) -> None:
+        now = trio.current_time()
+        if session.chat_bucket is None:
+            session.chat_bucket = TokenBucket(
+                self.config.chat_rate_per_s, self.config.chat_burst, now
+            )
+        if not session.chat_bucket.take(1, now):
+            self.metrics.chat_rate_limited += 1
+            reason = f"chat: at most {self.config.chat_rate_per_s:g} messages per second"
+            session.connection.send_control(encode(Error(ErrorCode.CHAT_RATE_LIMITED, reason)))
+            return
+        if self.on_chat is not None:
+            self.on_chat(session.name, say.text)
+
+    def broadcast(self, data: bytes) -> int:
+        """Queue ``data`` (an encoded control message) to every joined connection; how many."""
+        for connection in self.sessions:
+            connection.send_control(data)
+        return len(self.sessions)
 
     def _pong(self, connection: Connection, ping: Ping) -> None:
         connection.send_control(encode(Pong(ping.nonce, self.server_time_ms())))

@@ -59,6 +59,7 @@ class RoomManager:
         self._rooms_made = 0
         self._nursery: trio.Nursery | None = None
         self.on_closed: list[Callable[[str], None]] = []  # called with a room id
+        self.on_chat: Callable[[str, str], None] | None = None  # given to every room
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         async with trio.open_nursery() as nursery:
@@ -139,6 +140,7 @@ class RoomManager:
         seed = (self._seed + self._rooms_made - 1) % 2**32
         game = Arena(config.arena, seed=seed, tick_rate=config.tick_rate)
         room = Room(room_id, game, config, self.metrics)
+        room.on_chat = self.on_chat
         self.rooms[room_id] = room
         self.room_modes[room_id] = mode_name
         await self._nursery.start(self._room_task, room, room_id != DEFAULT_ROOM)

@@ -7,6 +7,7 @@ import attrs
 from gameserver.protocol import InputFrame, Role, WireState
 
 from .inputs import InputQueue
+from .limits import TokenBucket
 from .transport import Connection
 
 EMPTY_STATE: WireState = {}
@@ -31,6 +32,7 @@ class Session:
     last_client_tick: int = 0  # newest snapshot tick the client says it applied
     inputs_tick: int = -1  # the tick inputs_this_tick counts for
     inputs_this_tick: int = 0
+    chat_bucket: TokenBucket | None = None  # made at the first Say
 
     @property
     def is_player(self) -> bool:

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 from collections.abc import AsyncGenerator
 from pathlib import Path
@@ -22,7 +23,7 @@ from urllib.parse import unquote
 
 import trio
 
-from gameserver.protocol import SUBPROTOCOL
+from gameserver.protocol import CHAT_MAX_CHARS, SUBPROTOCOL, ChatChannel
 
 from . import prometheus
 from .http import EventStream, Request, Response, text_response
@@ -67,12 +68,14 @@ class WebSide:
         root = self.config.web_root
         self.web_root = Path(root).resolve() if root else None
         self.monitor_streams = 0
-        self.post_paths = frozenset({"/api/match"})
+        self.post_paths = frozenset({"/api/match", "/api/announce"})
 
     async def handle(self, request: Request) -> Response | EventStream:
         path = request.path
         if path == "/api/match":
             return await self._match(request)
+        if path == "/api/announce":
+            return await self._announce(request)
         if path == "/healthz":
             status, document = health(self.server)
             return json_response(status, document)
@@ -111,6 +114,31 @@ class WebSide:
         except MatchError as error:
             return json_response(error.status, {"error": error.reason})
         return json_response(200, answer)
+
+    async def _announce(self, request: Request) -> Response:
+        """An operator's message to every player on every node (``Authorization: Bearer``)."""
+        expected = self.config.admin_token
+        if not expected:
+            return json_response(404, {"error": "announcements are off: no admin token is set"})
+        given = dict((k.lower(), v) for k, v in request.headers).get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+            self.server.metrics.refused_admin += 1
+            return json_response(401, {"error": "missing or wrong admin token"})
+        if request.method != "POST":
+            return json_response(405, {"error": 'POST a JSON object: {"text": ...}'})
+        try:
+            document = json.loads(request.body or b"null")
+            text = document["text"]
+        except (ValueError, TypeError, KeyError):
+            return json_response(400, {"error": 'the body must be {"text": "..."}'})
+        if not isinstance(text, str) or not 1 <= len(text) <= CHAT_MAX_CHARS:
+            return json_response(400, {"error": f"text must be 1..{CHAT_MAX_CHARS} characters"})
+        if not text.isprintable():
+            return json_response(400, {"error": "text must be printable (no control characters)"})
+        chat = self.server.chat
+        if chat is None or not await chat.publish(ChatChannel.ANNOUNCEMENT, "server", text):
+            return json_response(503, {"error": "the room directory is unavailable"})
+        return json_response(200, {"sent": True})
 
     def _info(self) -> dict[str, Any]:
         return {

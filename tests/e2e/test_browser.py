@@ -175,3 +175,22 @@ def test_the_monitor_shows_the_room_and_its_players(
         " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
         " for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return true; return false; }"
     )
+
+
+def test_chat_typed_on_one_page_shows_on_the_other(
+    game_server: ServerThread, new_page: Callable[[str], Page]
+) -> None:
+    alice = new_page(game_server.page_url + "?name=alice")
+    bob = new_page(game_server.page_url + "?name=bob")
+    join(alice)
+    join(bob)
+    x0 = alice.evaluate("() => window.game.me.x")
+    alice.keyboard.press("Enter")  # opens the chat input
+    alice.keyboard.type("good game, wasd")  # typing moves nobody
+    alice.keyboard.press("Enter")
+    wait_until(
+        bob,
+        "() => window.game.chat().some(m => m.sender === 'alice' && m.text === 'good game, wasd')",
+    )
+    assert "alice: good game, wasd" in bob.inner_text("#chat-log")
+    assert alice.evaluate("() => window.game.me.x") == x0

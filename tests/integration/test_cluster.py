@@ -13,9 +13,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import attrs
+import pytest
 import trio
 
 from clients import connect
+from gameserver.protocol import ChatChannel
 from gameserver.server import GameServer
 from tests.conftest import make_config
 from tests.redis_server import RedisServer
@@ -190,3 +192,43 @@ async def test_two_hundred_swarm_bots_are_placed_through_matchmaking_on_three_no
                 if room["name"] in rooms:
                     placed_on[node.name] += 1
         assert sum(placed_on.values()) == 25 and len(placed_on) == 3  # every node took rooms
+
+
+async def test_chat_said_on_one_node_reaches_players_on_every_node(
+    redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin_token = "an-admin-token-for-tests"
+    monkeypatch.setenv("GAMESERVER_ADMIN_TOKEN", admin_token)  # inherited by the nodes
+    async with (
+        cluster(redis_url, tmp_path) as nodes,
+        connect(f"ws://127.0.0.1:{nodes[0].port}/ws", name="ann") as ann,
+        connect(f"ws://127.0.0.1:{nodes[1].port}/ws", name="bob") as bob,
+        connect(f"ws://127.0.0.1:{nodes[2].port}/ws?mode=duel", name="cy") as cy,
+    ):
+        for client in (ann, bob, cy):
+            await client.next_snapshot()
+        await ann.say("hello from node 0")
+        with trio.fail_after(5):
+            for client in (ann, bob, cy):
+                await client.wait_for(lambda c: bool(c.chat))
+        for client in (ann, bob, cy):
+            assert [(m.channel, m.sender, m.text) for m in client.chat] == [
+                (ChatChannel.GLOBAL, "ann", "hello from node 0")
+            ]
+        # An operator's announcement, sent to one node, reaches all three.
+        async with http_client(nodes[2].port) as http:
+            body = json.dumps({"text": "restart in 5 minutes"}).encode()
+            await http.send_request(
+                "POST", "/api/announce", [("authorization", f"Bearer {admin_token}")], body
+            )
+            assert (await http.read_result()).status == 200
+        with trio.fail_after(5):
+            for client in (ann, bob, cy):
+                await client.wait_for(lambda c: len(c.chat) == 2)
+        assert {(c.chat[-1].channel, c.chat[-1].sender) for c in (ann, bob, cy)} == {
+            (ChatChannel.ANNOUNCEMENT, "server")
+        }
+        # Without the token, nobody announces.
+        async with http_client(nodes[0].port) as http:
+            await http.send_request_body("POST", "/api/announce", b'{"text": "x"}')
+            assert (await http.read_result()).status == 401

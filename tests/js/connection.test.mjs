@@ -361,3 +361,105 @@ test("close codes a browser may send", () => {
   assert.equal(browserCloseCode(1007), 1000);
   assert.equal(browserCloseCode(1001), 1000);
 });
+
+describe("chat", () => {
+  test("say() sends Say [4, text] only once joined; players and spectators alike", () => {
+    const { sockets, connection } = setup();
+    assert.equal(connection.say("too early"), false, "no socket open yet");
+    sockets[0].accept();
+    assert.equal(connection.joined, false);
+    assert.equal(connection.say("still too early"), false, "open, but no Welcome yet");
+    assert.equal(sockets[0].messages(4).length, 0);
+    sockets[0].deliver(ex.WELCOME_ANN);
+    assert.equal(connection.joined, true);
+    assert.equal(connection.say("hello all"), true);
+    assert.deepEqual(sockets[0].messages(4), [[4, "hello all"]]);
+
+    const spectator = setup({ role: 1, name: "sam" });
+    const bytes = ex.WELCOME_ANN.slice();
+    bytes[3] = 0;
+    const ws = welcome(spectator.sockets, new Uint8Array([...bytes.subarray(0, 289), 0x60]));
+    assert.equal(spectator.connection.state, "spectating");
+    assert.equal(spectator.connection.say("watching"), true);
+    assert.deepEqual(ws.messages(4), [[4, "watching"]]);
+  });
+
+  test("say() refuses text the server would refuse, and sends nothing", () => {
+    const { sockets, connection } = setup();
+    const ws = welcome(sockets);
+    for (const bad of ["", "x".repeat(201), "tab\there", "é".repeat(127), 42]) {
+      assert.equal(connection.say(bad), false, JSON.stringify(bad));
+    }
+    assert.equal(ws.messages(4).length, 0);
+    assert.equal(connection.say("x".repeat(200)), true);
+    assert.equal(connection.state, "playing");
+  });
+
+  test("no say() while reconnecting, nor after the end, nor after a local protocol error", () => {
+    const { sockets, time, connection } = setup();
+    welcome(sockets);
+    sockets[0].serverClose(1006);
+    assert.equal(connection.state, "reconnecting");
+    assert.equal(connection.say("anyone?"), false);
+    time.advance(0.3);
+    sockets[1].accept();
+    assert.equal(connection.say("anyone?"), false, "the new socket has no Welcome yet");
+    sockets[1].deliver(ex.WELCOME_ANN);
+    assert.equal(connection.say("back"), true);
+    assert.deepEqual(sockets[1].messages(4), [[4, "back"]]);
+    sockets[1].deliver(ex.SNAPSHOT_2_ANN); // wrong baseline: we close with 4002
+    assert.equal(connection.say("after"), false);
+    assert.equal(connection.state, "closed");
+
+    const other = setup();
+    welcome(other.sockets);
+    other.connection.stop("bye");
+    assert.equal(other.connection.say("gone"), false);
+  });
+
+  test("Chat messages are kept, oldest first, the last 50, across reconnections", () => {
+    const { sockets, time, connection } = setup();
+    const ws = welcome(sockets);
+    ws.deliver(encode([20, 0, "bob", "hi ann"]));
+    ws.deliver(encode([20, 1, "server", "restart at noon"]));
+    ws.deliver(encode([20, 9, "eve", "a channel from the future"]));
+    assert.equal(connection.state, "playing");
+    assert.deepEqual(connection.session.chat, [
+      { channel: 0, sender: "bob", text: "hi ann" },
+      { channel: 1, sender: "server", text: "restart at noon" },
+      { channel: 9, sender: "eve", text: "a channel from the future" },
+    ]);
+    ws.serverClose(1006);
+    time.advance(0.3);
+    const again = welcome(sockets);
+    assert.equal(connection.session.chat.length, 3, "a reconnection keeps the history");
+    for (let i = 0; i < 60; i++) again.deliver(encode([20, 0, "bob", `line ${i}`]));
+    const chat = connection.session.chat;
+    assert.equal(chat.length, 50);
+    assert.equal(chat[0].text, "line 10");
+    assert.equal(chat.at(-1).text, "line 59");
+    assert.equal(connection.session.chatReceived, 63);
+  });
+
+  test("a malformed Chat is a protocol failure: close with 4002, no retry", () => {
+    const { sockets, time, connection } = setup();
+    const ws = welcome(sockets);
+    ws.deliver(encode([20, 0, "bob", "line\nbreak"]));
+    assert.equal(ws.closedWith.code, 4002);
+    assert.equal(connection.state, "closed");
+    assert.equal(connection.lastError.code, 4002);
+    assert.deepEqual(connection.session.chat, []);
+    time.advance(30);
+    assert.equal(sockets.length, 1);
+  });
+
+  test("a Say beyond the chat rate: Error 3 is not fatal and is counted", () => {
+    const { sockets, connection } = setup();
+    const ws = welcome(sockets);
+    ws.deliver(encode([19, 3, "chat rate limited"]));
+    assert.equal(connection.state, "playing");
+    assert.deepEqual(connection.lastError, { code: 3, reason: "chat rate limited" });
+    assert.equal(connection.session.chatRateLimited, 1);
+    assert.equal(connection.say("still here"), true);
+  });
+});

@@ -3,18 +3,23 @@ import { describe, test } from "node:test";
 
 import { encode, fromHex, toHex } from "../../clients/web/js/cbor.js";
 import {
+  ChatChannel,
   closeCodeLabel,
   CloseCode,
   decodeServerMessage,
   encodeInput,
   encodeJoin,
   encodePing,
+  encodeSay,
+  ErrorCode,
   isRetryable,
+  isValidChatText,
   isValidName,
   MessageType,
   NOT_RETRIED,
   ProtocolError,
   Role,
+  sayProblem,
   SUBPROTOCOL,
 } from "../../clients/web/js/protocol.js";
 import * as ex from "./dumps.mjs";
@@ -71,6 +76,88 @@ describe("client messages: the bytes of section 10", () => {
     assert.ok(!isValidName("\ue000")); // private use
     assert.ok(!isValidName("line\u2028sep"));
     assert.ok(!isValidName(null));
+  });
+});
+
+describe("Say (4): chat from the client", () => {
+  test("canonical bytes: a 2-item array, the shortest text head", () => {
+    assert.equal(MessageType.SAY, 4);
+    assert.equal(toHex(encodeSay("hi")), "8204626869");
+    assert.equal(toHex(encodeSay("gg wp")), "8204656767207770");
+    assert.equal(toHex(encodeSay("Zoë 😀")), "8204695a6fc3ab20f09f9880"); // length in UTF-8 bytes
+    const x23 = encodeSay("x".repeat(23));
+    assert.equal(toHex(x23.subarray(0, 3)), "820477", "23 bytes: length in the head");
+    const x24 = encodeSay("x".repeat(24));
+    assert.equal(toHex(x24.subarray(0, 4)), "82047818", "24 bytes: a one-byte length");
+    assert.deepEqual(encodeSay("ann says hi"), encode([4, "ann says hi"]));
+  });
+
+  test("1..200 characters: 200 go out, 201 do not", () => {
+    const two = encodeSay("x".repeat(200));
+    assert.equal(two.length, 204);
+    assert.equal(toHex(two.subarray(0, 4)), "820478c8");
+    assert.throws(() => encodeSay("x".repeat(201)), RangeError);
+    assert.throws(() => encodeSay(""), RangeError);
+    assert.ok(isValidChatText("x".repeat(200)));
+    assert.ok(!isValidChatText("x".repeat(201)));
+    assert.ok(isValidChatText(" "), "a lone space is printable");
+  });
+
+  test("characters count as code points, not UTF-16 units", () => {
+    assert.ok(isValidChatText("😀".repeat(200)));
+    assert.ok(!isValidChatText("😀".repeat(201)));
+  });
+
+  test("at most 256 bytes encoded, else refused locally (the server would close with 1009)", () => {
+    // [4, text] with 24..255 text bytes takes 4 bytes besides the text: 252 fit.
+    const fits = encodeSay("é".repeat(126)); // 252 bytes of UTF-8
+    assert.equal(fits.length, 256);
+    assert.throws(() => encodeSay("é".repeat(127)), /258 bytes/);
+    assert.ok(isValidChatText("é".repeat(127)), "valid text, but too long a message");
+    assert.match(sayProblem("é".repeat(127)), /256/);
+    assert.throws(() => encodeSay("😀".repeat(64)), RangeError); // 64 characters, 256 text bytes
+    assert.equal(encodeSay("😀".repeat(63)).length, 256);
+    assert.throws(() => encodeSay("中".repeat(200)), RangeError); // 200 characters, 600 bytes
+    assert.equal(sayProblem("hello"), null);
+  });
+
+  test("only printable text, by the Join name rule", () => {
+    for (const bad of ["tab\there", "new\nline", "bell\u0007", "zero\u200dwidth", "no\u00a0break", "\ue000", "line\u2028sep", "nul\u0000"]) {
+      assert.throws(() => encodeSay(bad), RangeError, JSON.stringify(bad));
+      assert.notEqual(sayProblem(bad), null);
+    }
+    for (const notText of [null, undefined, 42, ["hi"], new Uint8Array([0x68])]) {
+      assert.throws(() => encodeSay(notText), RangeError);
+    }
+    assert.ok(encodeSay("Zoë 中文 😀 <b>&amp;</b>"));
+  });
+});
+
+describe("Chat (20): chat from the server", () => {
+  test("a player's line and an announcement", () => {
+    assert.equal(MessageType.CHAT, 20);
+    assert.deepEqual(decodeServerMessage(fromHex("84140063616e6e626869")), {
+      type: MessageType.CHAT,
+      channel: ChatChannel.GLOBAL,
+      sender: "ann",
+      text: "hi",
+    });
+    assert.deepEqual(decodeServerMessage(encode([20, 1, "server", "restart in 5 minutes"])), {
+      type: MessageType.CHAT,
+      channel: ChatChannel.ANNOUNCEMENT,
+      sender: "server",
+      text: "restart in 5 minutes",
+    });
+  });
+
+  test("an unknown channel is accepted (shown as chat)", () => {
+    assert.equal(decodeServerMessage(encode([20, 7, "bob", "team chat, some day"])).channel, 7);
+    assert.equal(decodeServerMessage(encode([20, 2 ** 32 - 1, "bob", "x"])).channel, 2 ** 32 - 1);
+  });
+
+  test("text at the limits: 200 characters, any printable ones", () => {
+    assert.equal(decodeServerMessage(encode([20, 0, "ann", "😀".repeat(200)])).text, "😀".repeat(200));
+    assert.equal(decodeServerMessage(encode([20, 0, "", "x"])).sender, "", "the sender is any text");
   });
 });
 
@@ -220,6 +307,31 @@ describe("malformed server messages carry the close code to send", () => {
     assert.equal(code(encode([16, 1, 2, 30, 30, 1000, 1000, 0, "arena", params, ""])), 4002);
   });
 
+  test("malformed Chat: 4002, like any other malformed server message", () => {
+    const bad = [
+      [20],
+      [20, 0, "ann"], // too short
+      [20, 0, "ann", "hi", "extra"], // too long
+      [20, -1, "ann", "hi"], // a negative channel
+      [20, 1.5, "ann", "hi"], // a float channel
+      [20, 2 ** 32, "ann", "hi"], // beyond uint32
+      [20, "0", "ann", "hi"],
+      [20, null, "ann", "hi"],
+      [20, 0, 7, "hi"], // the sender is not text
+      [20, 0, null, "hi"],
+      [20, 0, ["ann"], "hi"],
+      [20, 0, "ann", 5], // the text is not text
+      [20, 0, "ann", ""], // empty
+      [20, 0, "ann", "x".repeat(201)], // too long
+      [20, 0, "ann", "new\nline"], // not printable
+      [20, 0, "ann", "zero\u200dwidth"],
+      [20, 0, "ann", new Uint8Array([0x68, 0x69])], // bytes, not text
+    ];
+    for (const fields of bad) assert.equal(code(encode(fields)), 4002, JSON.stringify(fields));
+    assert.equal(code(encode(new Map([[20, 0]]))), 4002);
+    assert.equal(code(fromHex("831400636161")), 1007, "truncated: broken CBOR");
+  });
+
   test("a text frame: 1003", () => {
     assert.equal(code("hello"), 1003);
   });
@@ -239,6 +351,15 @@ describe("close codes (sections 9.1 and 11)", () => {
     }
     for (const c of [1001, 1006, 1011, 4008, 4009, 4010, 4029]) assert.equal(isRetryable(c), true, String(c));
     assert.equal(isRetryable(CloseCode.NORMAL), false);
+  });
+
+  test("Error codes", () => {
+    assert.deepEqual({ ...ErrorCode }, { SPECTATOR_INPUT: 1, RESUME_REFUSED: 2, CHAT_RATE_LIMITED: 3 });
+    assert.deepEqual(decodeServerMessage(encode([19, 3, "chat rate limited"])), {
+      type: MessageType.ERROR,
+      code: ErrorCode.CHAT_RATE_LIMITED,
+      reason: "chat rate limited",
+    });
   });
 
   test("labels", () => {

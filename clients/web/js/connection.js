@@ -11,11 +11,24 @@
 // server can hand back the same entity; a Welcome with the same entity id counts as a
 // resume. Every connection restarts input seqs at 1 and its mirror from a full snapshot.
 // While a socket is open a Ping goes out every second; players also send one Input per
-// tick at the Welcome's tick rate, never a burst to catch up after a stall.
+// tick at the Welcome's tick rate, never a burst to catch up after a stall. Chat (Say)
+// goes out only between the Welcome and the end of that socket, for players and
+// spectators alike; the session keeps the recent Chat messages across reconnections.
 // Timers, the clock, randomness and the WebSocket class are injected, so the machine
 // runs under test without a browser.
 
-import { CloseCode, decodeServerMessage, encodeJoin, isRetryable, MessageType, ProtocolError, Role, SUBPROTOCOL } from "./protocol.js";
+import {
+  CloseCode,
+  decodeServerMessage,
+  encodeJoin,
+  encodeSay,
+  isRetryable,
+  MessageType,
+  ProtocolError,
+  Role,
+  sayProblem,
+  SUBPROTOCOL,
+} from "./protocol.js";
 import { Session } from "./session.js";
 
 export const DEFAULT_RECONNECT = Object.freeze({
@@ -84,6 +97,22 @@ export class Connection {
 
   get entityId() {
     return this.session.entityId;
+  }
+
+  /** Whether the current socket is open and its Welcome has arrived. */
+  get joined() {
+    const ws = this.ws;
+    return Boolean(ws && ws.readyState === OPEN && !this.fault && this.session.welcome);
+  }
+
+  /**
+   * Send a chat line (Say). False, and nothing sent, unless joined, or if the server would
+   * refuse the text (see protocol.sayProblem). Beyond the server's chat rate the line is
+   * dropped there and an Error CHAT_RATE_LIMITED comes back; the connection stays.
+   */
+  say(text) {
+    if (!this.joined || sayProblem(text) !== null) return false;
+    return this.send(encodeSay(text));
   }
 
   start() {

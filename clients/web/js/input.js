@@ -3,6 +3,7 @@
 // An Input frame is the whole control state (section 8), so this module only keeps what
 // is held: WASD or arrow keys move, the mouse aims, a held mouse button or Space fires.
 // A click shorter than a tick still fires once: it is latched until the next sample.
+// Keys typed into a text field (the chat line, the name form) never move or fire.
 
 import { roundHalfEven } from "./movement.js";
 
@@ -20,6 +21,13 @@ const KEY_BUTTONS = new Map([
   ["ArrowRight", Buttons.RIGHT],
   ["Space", Buttons.FIRE],
 ]);
+
+/** Whether keys pressed in `target` are text being typed, not game controls. */
+export function isTypingTarget(target) {
+  if (!target) return false;
+  const tag = typeof target.tagName === "string" ? target.tagName.toUpperCase() : "";
+  return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || target.isContentEditable === true;
+}
 
 /** The button bit of a KeyboardEvent.code, or 0. */
 export function buttonForKey(code) {
@@ -89,7 +97,6 @@ export class InputState {
  * position (or null); the aim points from the player to the mouse.
  */
 export function attachInput(state, canvas, { toWorld, origin }) {
-  const typing = (event) => event.target instanceof HTMLInputElement;
   let mouse = null;
   const updateAim = () => {
     const from = origin();
@@ -98,7 +105,7 @@ export function attachInput(state, canvas, { toWorld, origin }) {
     state.aim = aimFromVector(wx - from[0], wy - from[1]);
   };
   window.addEventListener("keydown", (event) => {
-    if (typing(event) || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (isTypingTarget(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
     if (state.keyDown(event.code)) event.preventDefault();
   });
   window.addEventListener("keyup", (event) => {

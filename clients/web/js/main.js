@@ -1,4 +1,4 @@
-// The game page: name form, connection, input loop, rendering, HUD and window.game.
+// The game page: name form, connection, input loop, rendering, HUD, chat and window.game.
 //
 // window.game is a read-only view for tools and browser tests:
 //   state       "idle" (name form shown) | "connecting" | "playing" | "spectating" |
@@ -10,7 +10,10 @@
 //   resumes     Welcomes after a drop that gave back the same entity
 //   closeCode, closeReason, lastError ({code, reason} of the latest Error message or
 //   local protocol failure), fps, pingMs (median round trip, null before a pong)
+//   chat()      the recent Chat messages as [{channel, sender, text}], oldest first (50 at most)
+//   say(text)   send a chat line; false (nothing sent) unless joined or if the text is invalid
 
+import { ChatPanel } from "./chat.js";
 import { Connection } from "./connection.js";
 import { Hud, scoreRows } from "./hud.js";
 import { attachInput, InputState } from "./input.js";
@@ -29,6 +32,10 @@ const canvas = document.getElementById("arena");
 const renderer = new Renderer(canvas);
 const hud = new Hud(document);
 const input = new InputState();
+const chat = new ChatPanel(document, {
+  say: (text) => window.game.say(text),
+  onOpen: () => input.releaseAll(), // held keys stop moving the player while typing
+});
 const page = {
   state: "idle",
   connection: null,
@@ -93,6 +100,13 @@ window.game = Object.freeze({
   get pingMs() {
     const rtt = page.connection ? page.connection.session.clock.rttS : null;
     return rtt === null ? null : rtt * 1000;
+  },
+  chat() {
+    if (!page.connection) return [];
+    return page.connection.session.chat.map(({ channel, sender, text }) => ({ channel, sender, text }));
+  },
+  say(text) {
+    return page.connection ? page.connection.say(text) : false;
   },
 });
 
@@ -200,6 +214,7 @@ async function start() {
     toWorld: (x, y) => renderer.toWorld(x, y),
     origin: () => connection.session.predictedPosition(0),
   });
+  chat.attach(window);
   window.addEventListener("pagehide", () => connection.stop("page closed"));
   connection.start();
   pollRoster();
@@ -249,6 +264,7 @@ function frame(_timestamp, updateAim) {
     closeReason: connection.closeReason,
     rows,
   });
+  chat.update(session);
   requestAnimationFrame((t) => frame(t, updateAim));
 }
 

@@ -14,15 +14,20 @@ export const MessageType = Object.freeze({
   JOIN: 1,
   INPUT: 2,
   PING: 3,
+  SAY: 4,
   WELCOME: 16,
   SNAPSHOT: 17,
   PONG: 18,
   ERROR: 19,
+  CHAT: 20,
 });
 
 export const Role = Object.freeze({ PLAYER: 0, SPECTATOR: 1 });
 
-export const ErrorCode = Object.freeze({ SPECTATOR_INPUT: 1, RESUME_REFUSED: 2 });
+export const ErrorCode = Object.freeze({ SPECTATOR_INPUT: 1, RESUME_REFUSED: 2, CHAT_RATE_LIMITED: 3 });
+
+/** Chat channels; a client shows any other channel as ordinary chat. */
+export const ChatChannel = Object.freeze({ GLOBAL: 0, ANNOUNCEMENT: 1 });
 
 export const UINT32_MAX = 2 ** 32 - 1;
 export const NONCE_MAX = 2 ** 53 - 1;
@@ -30,6 +35,9 @@ export const BUTTONS_MAX = 255;
 export const AIM_MAX = 65535;
 export const NAME_MAX_CHARS = 32;
 export const RESUME_TOKEN_MAX_CHARS = 64;
+export const CHAT_MAX_CHARS = 200;
+// The server closes with 1009 for a client message longer than this.
+export const CLIENT_MESSAGE_MAX_BYTES = 256;
 
 // Server messages nest at most snapshot -> changes -> one change.
 const SERVER_MAX_DEPTH = 3;
@@ -102,11 +110,39 @@ function checkInt(value, low, high, what) {
 // this engine's Unicode version, which may differ slightly from the server's.
 const NOT_PRINTABLE = /[\p{C}\p{Zl}\p{Zp}]|(?! )\p{Zs}/u;
 
+/** Whether `text` is a string of 1..maxChars code points, all printable. */
+function isPrintableText(text, maxChars) {
+  if (typeof text !== "string") return false;
+  const chars = Array.from(text).length;
+  return chars >= 1 && chars <= maxChars && !NOT_PRINTABLE.test(text);
+}
+
 /** Whether `name` is a valid Join name: 1..32 code points, all printable (section 4.1). */
 export function isValidName(name) {
-  if (typeof name !== "string") return false;
-  const chars = Array.from(name).length;
-  return chars >= 1 && chars <= NAME_MAX_CHARS && !NOT_PRINTABLE.test(name);
+  return isPrintableText(name, NAME_MAX_CHARS);
+}
+
+/** Whether `text` is valid chat text (Say and Chat): 1..200 code points, all printable. */
+export function isValidChatText(text) {
+  return isPrintableText(text, CHAT_MAX_CHARS);
+}
+
+/** Why `text` cannot go out in a Say, or null if it can. */
+export function sayProblem(text) {
+  return sayFrame(text).problem;
+}
+
+function sayFrame(text) {
+  if (!isValidChatText(text)) {
+    return { problem: `chat text must be 1..${CHAT_MAX_CHARS} printable characters` };
+  }
+  const bytes = encode([MessageType.SAY, text]);
+  if (bytes.length > CLIENT_MESSAGE_MAX_BYTES) {
+    return {
+      problem: `chat message is ${bytes.length} bytes encoded, at most ${CLIENT_MESSAGE_MAX_BYTES} are allowed`,
+    };
+  }
+  return { problem: null, bytes };
 }
 
 /** Join [1, role, name] or, to reclaim a dropped entity, [1, role, name, resume]. */
@@ -137,6 +173,16 @@ export function encodeInput(seq, buttons, aim, ackTick) {
 /** Ping [3, nonce]. */
 export function encodePing(nonce) {
   return encode([MessageType.PING, checkInt(nonce, 0, NONCE_MAX, "ping nonce")]);
+}
+
+/**
+ * Say [4, text]: a chat line for every player. Text the server would refuse (invalid, or
+ * a message over 256 bytes, which it closes the connection for) throws RangeError.
+ */
+export function encodeSay(text) {
+  const { problem, bytes } = sayFrame(text);
+  if (problem) throw new RangeError(problem);
+  return bytes;
 }
 
 // ------------------------------------------------------------------ server messages
@@ -181,6 +227,7 @@ function decodeParams(map) {
  *   {type: SNAPSHOT, tick, baselineTick, serverTimeMs, ackSeq, changes, removed, events}
  *   {type: PONG, nonce, serverTimeMs}
  *   {type: ERROR, code, reason}
+ *   {type: CHAT, channel, sender, text}   (any channel number: unknown ones are chat)
  */
 export function decodeServerMessage(bytes) {
   if (typeof bytes === "string") {
@@ -234,6 +281,12 @@ export function decodeServerMessage(bytes) {
     const code = uint(f[0], "error code");
     if (code > UINT32_MAX) throw invalid("error code out of range");
     return { type, code, reason: f[1] };
+  }
+  if (type === MessageType.CHAT && f.length === 3 && typeof f[1] === "string") {
+    const channel = uint(f[0], "chat channel");
+    if (channel > UINT32_MAX) throw invalid("chat channel out of range");
+    if (!isValidChatText(f[2])) throw invalid(`chat text must be 1..${CHAT_MAX_CHARS} printable characters`);
+    return { type, channel, sender: f[1], text: f[2] };
   }
   throw invalid(`unexpected server message type ${type}`);
 }

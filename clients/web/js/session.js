@@ -1,17 +1,19 @@
 // What one client knows about the game, fed by decoded server messages; clients/client.py (GameClient.handle and friends) is the reference.
 //
 // Pure apart from the times passed in (seconds on the page's monotonic clock): the
-// Welcome, the world mirror, the clock estimate, prediction of the own player and
-// interpolation of the others. One Session lives as long as the page; `reset()` starts a
-// new connection (new mirror, seq from 1 again), while the clock estimate carries over.
+// Welcome, the world mirror, the clock estimate, prediction of the own player,
+// interpolation of the others and the recent chat. One Session lives as long as the
+// page; `reset()` starts a new connection (new mirror, seq from 1 again), while the clock
+// estimate and the chat history carry over.
 
 import { ClockEstimator } from "./clock.js";
 import { defaultDelayS, Interpolator } from "./interpolation.js";
 import { Predictor } from "./prediction.js";
-import { encodeInput, encodePing, MessageType, Role } from "./protocol.js";
+import { encodeInput, encodePing, ErrorCode, MessageType, Role } from "./protocol.js";
 import { Mirror } from "./world.js";
 
 const EVENT_HISTORY = 256;
+export const CHAT_HISTORY = 50;
 const ARENA = "arena";
 // Arena params prediction needs; a Welcome without them is not predicted.
 const PREDICTION_PARAMS = ["width", "height", "player_radius", "player_speed"];
@@ -24,6 +26,9 @@ export class Session {
     this.clock = new ClockEstimator();
     this.events = []; // [tick, kind, ...args], newest last, bounded
     this.errors = []; // Error messages ({code, reason}), non-fatal
+    this.chat = []; // Chat messages ({channel, sender, text}), oldest first, bounded
+    this.chatReceived = 0; // every Chat message ever, so a view can tell when to redraw
+    this.chatRateLimited = 0; // Says the server dropped (Error CHAT_RATE_LIMITED)
     this.rttsS = []; // every pong's round trip, newest last, bounded
     this.snapshotsReceived = 0;
     this.reset();
@@ -73,6 +78,12 @@ export class Session {
       case MessageType.ERROR:
         this.errors.push({ code: message.code, reason: message.reason });
         if (this.errors.length > EVENT_HISTORY) this.errors.shift();
+        if (message.code === ErrorCode.CHAT_RATE_LIMITED) this.chatRateLimited += 1;
+        break;
+      case MessageType.CHAT:
+        this.chat.push({ channel: message.channel, sender: message.sender, text: message.text });
+        if (this.chat.length > CHAT_HISTORY) this.chat.splice(0, this.chat.length - CHAT_HISTORY);
+        this.chatReceived += 1;
         break;
       default:
         break;
