@@ -39,6 +39,7 @@ from .handover import HandoverStream
 from .http import serve_http
 from .matchmaking import Matchmaker
 from .metrics import Metrics
+from .relay import RelayRoom, SpectatorRelays
 from .room import Room
 from .rooms import DEFAULT_ROOM, RoomError, RoomManager
 from .transport import WsConnection
@@ -72,6 +73,7 @@ class GameServer:
         self.web = WebSide(self)
         self.matchmaker: Matchmaker | None = None  # set once running
         self.chat: ChatRelay | None = None
+        self.relays: SpectatorRelays | None = None
         self._nursery: trio.Nursery | None = None
 
     def spawn(self, function: Callable[..., Awaitable[object]], *args: object) -> None:
@@ -113,6 +115,8 @@ class GameServer:
             self.matchmaker = Matchmaker(self, directory)
             self.chat = ChatRelay(self, directory)
             self.room_manager.on_chat = self.chat.say
+            self.relays = SpectatorRelays(self, directory)
+            self.room_manager.on_publish = self.relays.publish
             await nursery.start(self.room_manager.run)
             listener = (await trio.open_tcp_listeners(config.port, host=config.host))[0]
             self._listener = FrontDoor(
@@ -137,6 +141,7 @@ class GameServer:
             self.port = self._listener.socket.getsockname()[1]
             await nursery.start(self.matchmaker.run)
             await nursery.start(self.chat.run)
+            await nursery.start(self.relays.run)
             if config.stats_file:
                 nursery.start_soon(self._write_stats_forever, config.stats_file)
             if self._secret is None:
@@ -290,7 +295,9 @@ class GameServer:
         self._replay_guard.check_and_remember(claims, now_s)
         return claims
 
-    async def _choose_room(self, request: WebSocketRequest, claims: JoinClaims | None) -> Room:
+    async def _choose_room(
+        self, request: WebSocketRequest, claims: JoinClaims | None
+    ) -> Room | RelayRoom:
         """The room a connection joins: its token's, or as its query asks (docs/protocol.md 1)."""
         manager = self.room_manager
         if claims is not None:
@@ -308,6 +315,11 @@ class GameServer:
         if room is None and self.matchmaker is not None:
             try:
                 room = await self.matchmaker.room_here(room_id)  # booked here, made on arrival
+                # On another node: spectators watch it through a relay here.
+                relayed = room is None and claims is None and self.relays is not None
+                if relayed and await self.matchmaker.elsewhere(room_id):
+                    assert self.relays is not None
+                    return await self.relays.relay_for(room_id)
             except DirectoryError as error:
                 raise RoomError(503, f"room directory unavailable: {error}") from None
         if room is not None and not room.stopped:
@@ -317,7 +329,7 @@ class GameServer:
         raise RoomError(403, f"token is for room {room_id!r}, not on this server")
 
     async def _take_seat(
-        self, request: WebSocketRequest, claims: JoinClaims | None, room: Room
+        self, request: WebSocketRequest, claims: JoinClaims | None, room: Room | RelayRoom
     ) -> bool:
         """Confirm a matchmaking seat; True when one was taken (and must be released)."""
         matchmaker = self.matchmaker
@@ -342,7 +354,7 @@ class GameServer:
         request: WebSocketRequest,
         stream: HandoverStream,
         claims: JoinClaims | None,
-        room: Room,
+        room: Room | RelayRoom,
     ) -> None:
         ws = await request.accept(subprotocol=SUBPROTOCOL)
         connection: FastConnection | WsConnection

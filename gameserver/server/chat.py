@@ -39,9 +39,7 @@ class ChatRelay:
         self.directory = directory
         self.metrics = server.metrics
         # One publisher drains this in order, so what one player says arrives in order.
-        self._outbox_in, self._outbox_out = trio.open_memory_channel[tuple[str, str]](
-            OUTBOX_SIZE
-        )
+        self._outbox_in, self._outbox_out = trio.open_memory_channel[tuple[str, str]](OUTBOX_SIZE)
 
     def say(self, sender: str, text: str) -> None:
         """A player said ``text`` (already validated): publish it without blocking."""

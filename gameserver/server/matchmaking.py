@@ -257,6 +257,11 @@ class Matchmaker:
         self.seated_rooms.add(room_id)
         return room
 
+    async def elsewhere(self, room_id: str) -> bool:
+        """True when the directory has the room on another live node."""
+        info = await self.directory.room(room_id, now_s=time.time())
+        return info is not None and info.node_id != self.node_id
+
     async def take_seat(self, room_id: str, seat_id: str) -> bool:
         """The player with this seat arrived: True if the seat was still theirs."""
         return await self.directory.confirm_seat(room_id, seat_id, now_s=time.time())

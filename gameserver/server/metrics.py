@@ -47,6 +47,7 @@ class Metrics:
     rooms_closed: int = 0  # empty past their grace, crashed, or at shutdown
     rooms_refused: int = 0  # room creations refused at max_rooms
     matches: int = 0  # seats handed out by matchmaking
+    relay_dropped: int = 0  # spectator-stream messages not published (queue full, no Redis)
     refused_admin: int = 0  # operator requests with a missing or wrong admin token
     chat_messages: int = 0  # Says accepted from this node's players
     chat_rate_limited: int = 0  # Says dropped beyond chat_rate_per_s / chat_burst

@@ -41,6 +41,7 @@ from gameserver.protocol import (
     Role,
     Say,
     Welcome,
+    WireState,
     decode_client_message,
     diff,
     encode,
@@ -91,6 +92,13 @@ class Room:
         self.spectator_count = 0
         self.stopped = False  # a tick raised: the room no longer runs
         self.on_chat: Callable[[str, str], None] | None = None  # (sender name, text)
+        # Spectators on other nodes (relay.py): while watched, each snapshot is published
+        # once as a delta against the previous one, with a keyframe every second.
+        self.on_publish: Callable[[str, bytes, bytes | None], None] | None = None
+        self.remote_watch_until = 0.0  # trio time; renewed by the relays' watch messages
+        self._published_tick = 0
+        self._published_state: WireState = EMPTY_STATE
+        self._published_count = 0
         self.interest = (
             Interest(
                 game.world_width,
@@ -316,19 +324,7 @@ class Room:
             resume_token=resume_token,
             subject=subject,
         )
-        welcome = Welcome(
-            protocol_version=PROTOCOL_VERSION,
-            entity_id=entity_id,
-            tick_rate=config.tick_rate,
-            snapshot_rate=config.snapshot_rate,
-            world_width=round(self.game.world_width),
-            world_height=round(self.game.world_height),
-            tick=self.game.tick,
-            game=self.game.name,
-            params=self.game.client_params(),
-            resume=resume_token,
-        )
-        connection.send_control(encode(welcome))
+        connection.send_control(encode(self._welcome(entity_id, resume_token)))
         log.info(
             "%s joined room %s as %s %r (entity %d)",
             connection.remote,
@@ -336,6 +332,20 @@ class Room:
             join.role.name.lower(),
             join.name,
             entity_id,
+        )
+
+    def _welcome(self, entity_id: int, resume_token: str) -> Welcome:
+        return Welcome(
+            protocol_version=PROTOCOL_VERSION,
+            entity_id=entity_id,
+            tick_rate=self.config.tick_rate,
+            snapshot_rate=self.config.snapshot_rate,
+            world_width=round(self.game.world_width),
+            world_height=round(self.game.world_height),
+            tick=self.game.tick,
+            game=self.game.name,
+            params=self.game.client_params(),
+            resume=resume_token,
         )
 
     def _handle(self, session: Session, raw: bytes | str) -> None:
@@ -482,6 +492,22 @@ class Room:
                     session.interest_centre = centre
             else:
                 self.metrics.snapshots_skipped += 1
+        if self.on_publish is not None and self.remote_watch_until > trio.current_time():
+            self._publish(tick, state, prefix)
+
+    def _publish(self, tick: int, state: WireState, prefix: Callable[[int], bytes]) -> None:
+        """The spectator stream for relays on other nodes: one message per snapshot."""
+        assert self.on_publish is not None
+        previous_tick = self._published_tick
+        keyframe = not previous_tick or self._published_count % self.config.tick_rate == 0
+        baseline_tick = 0 if keyframe else previous_tick
+        changes, removed = diff(EMPTY_STATE if keyframe else self._published_state, state)
+        events = self._events_since(previous_tick, tick) if previous_tick else []
+        message = prefix(baseline_tick) + encode_uint(0)
+        message += encode_snapshot_body(changes, removed, events)
+        self.on_publish(self.name, message, encode(self._welcome(0, "")) if keyframe else None)
+        self._published_tick, self._published_state = tick, state
+        self._published_count += 1
 
     def _interest_frame(
         self, tick: int, state: dict[int, tuple[int, ...]]

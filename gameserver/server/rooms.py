@@ -60,6 +60,7 @@ class RoomManager:
         self._nursery: trio.Nursery | None = None
         self.on_closed: list[Callable[[str], None]] = []  # called with a room id
         self.on_chat: Callable[[str, str], None] | None = None  # given to every room
+        self.on_publish: Callable[[str, bytes, bytes | None], None] | None = None  # likewise
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         async with trio.open_nursery() as nursery:
@@ -141,6 +142,7 @@ class RoomManager:
         game = Arena(config.arena, seed=seed, tick_rate=config.tick_rate)
         room = Room(room_id, game, config, self.metrics)
         room.on_chat = self.on_chat
+        room.on_publish = self.on_publish
         self.rooms[room_id] = room
         self.room_modes[room_id] = mode_name
         await self._nursery.start(self._room_task, room, room_id != DEFAULT_ROOM)

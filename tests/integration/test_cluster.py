@@ -16,9 +16,10 @@ import attrs
 import pytest
 import trio
 
-from clients import connect
-from gameserver.protocol import ChatChannel
+from clients import ClientClosed, connect
+from gameserver.protocol import ChatChannel, CloseCode, Role
 from gameserver.server import GameServer
+from gameserver.sim.game import Buttons
 from tests.conftest import make_config
 from tests.redis_server import RedisServer
 
@@ -70,6 +71,9 @@ async def cluster(redis_url: str, tmp_path: Path, size: int = 3) -> AsyncIterato
             if node.process.returncode is None:
                 node.process.kill()
                 await node.process.wait()
+    for node in nodes:  # a node stopped with SIGTERM shuts down cleanly
+        if node.process.returncode == 0:
+            assert "Traceback" not in node.log.read_text(), node.log.read_text()[-3000:]
 
 
 async def match(port: int, mode: str = "squad") -> tuple[int, dict[str, object]]:
@@ -232,3 +236,40 @@ async def test_chat_said_on_one_node_reaches_players_on_every_node(
         async with http_client(nodes[0].port) as http:
             await http.send_request_body("POST", "/api/announce", b'{"text": "x"}')
             assert (await http.read_result()).status == 401
+
+
+async def test_a_spectator_on_one_node_watches_a_room_on_another(
+    redis_url: str, tmp_path: Path
+) -> None:
+    async with cluster(redis_url, tmp_path, size=2) as nodes:
+        status, seat = await match(nodes[0].port)
+        assert status == 200
+        owner = next(n for n in nodes if n.name == seat["node"])
+        other = next(n for n in nodes if n is not owner)
+        watch_url = f"ws://127.0.0.1:{other.port}/ws?room={seat['room']}"
+        async with (
+            connect(str(seat["url"]), name="runner") as runner,
+            connect(watch_url, role=Role.SPECTATOR, name="far") as far,
+        ):
+            await runner.next_snapshot()
+            with trio.fail_after(10):
+                await far.wait_for(lambda c: runner.entity_id in c.world)
+            assert far.welcome is not None and far.welcome.world_width == 1000
+            start_x = far.world[runner.entity_id][1]
+            direction = Buttons.RIGHT if start_x < 8000 else Buttons.LEFT
+            sign = 1 if direction == Buttons.RIGHT else -1
+            with trio.fail_after(10):
+                while (far.world[runner.entity_id][1] - start_x) * sign < 16 * 50:
+                    await runner.send_input(direction)
+                    await runner.next_snapshot()
+            # The watcher stays in step with the player's own view of the room.
+            with trio.fail_after(5):
+                await far.wait_for(lambda c: c.tick >= runner.tick)
+            rooms = (await get(other.port, "/api/rooms")).json()
+            assert seat["room"] not in [room["name"] for room in rooms]  # a relay, not a room
+            # A player cannot join through the relay: it is told to use matchmaking.
+            with pytest.raises(ClientClosed) as refused:
+                async with connect(watch_url, name="sneaky"):
+                    pass
+            assert refused.value.code == CloseCode.POLICY_VIOLATION
+            assert "matchmaking" in (refused.value.reason or "")

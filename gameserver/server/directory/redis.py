@@ -46,6 +46,7 @@ from urllib.parse import urlsplit, urlunsplit
 import anyio
 import coredis
 import coredis.exceptions
+import trio
 from coredis.commands.script import Script
 from coredis.patterns.pubsub import PubSub
 from coredis.retry import (
@@ -96,6 +97,7 @@ _UNREACHABLE = (
     anyio.ClosedResourceError,  # the client's connection was torn down (shutdown, reset)
     anyio.BrokenResourceError,
 )
+_TORN_DOWN = (anyio.ClosedResourceError, anyio.BrokenResourceError)
 _REFUSED = (coredis.exceptions.AuthenticationError, coredis.exceptions.AuthorizationError)
 
 
@@ -419,6 +421,11 @@ def _raise_sole(
             pending.extend(exc.exceptions)
         else:
             leaves.append(exc)
+    if len(leaves) > 1:
+        # A connection torn down by the same cancellation (shutdown) is its echo, not news.
+        leaves = [e for e in leaves if not isinstance(e, _TORN_DOWN)] or leaves
+    if len(leaves) > 1 and all(isinstance(e, trio.Cancelled) for e in leaves):
+        leaves = leaves[:1]  # one cancellation seen by several tasks
     if len(leaves) != 1:
         raise group
     sole = translate(leaves[0])
