@@ -38,8 +38,10 @@ from gameserver.protocol import (
     CloseCode,
     DeltaError,
     Error,
+    FindMatch,
     InputFrame,
     Join,
+    Matched,
     Ping,
     Pong,
     ProtocolError,
@@ -126,8 +128,12 @@ class GameClient:
         predict: bool = True,
         interpolate: bool = True,
         ssl_context: ssl.SSLContext | None = None,
+        match: str | None = None,
     ) -> None:
         self.url = url
+        self.match = match  # a mode: find a room with FindMatch instead of joining at url
+        self.matched: Matched | None = None  # where matchmaking put us (url is then its url)
+        self._redirected = False
         self.role = role
         self.name = name
         self.join = join
@@ -318,6 +324,9 @@ class GameClient:
             self.errors.append(message)
         elif isinstance(message, Chat):
             self.chat.append(message)
+        elif isinstance(message, Matched):
+            self.matched = message
+            self.url = message.url  # reconnects (and a redirect) go to the room's node
 
     async def _session(self, ws: WebSocketConnection, on_ready: Callable[[], None]) -> None:
         """One connection's life: join, wait for the welcome (bounded), read until it closes."""
@@ -327,7 +336,10 @@ class GameClient:
         try:
             with trio.CancelScope(deadline=trio.current_time() + self.connect_timeout_s) as joining:
                 if self.join:
-                    await self._send(encode(Join(self.role, self.name, self._resume)))
+                    if self.match is not None and self.matched is None:
+                        await self._send(encode(FindMatch(self.match, self.name)))
+                    else:
+                        await self._send(encode(Join(self.role, self.name, self._resume)))
                     while self.welcome is None:
                         self.handle(await ws.get_message())
                 joining.deadline = math.inf
@@ -372,6 +384,9 @@ class GameClient:
                 ) as ws:
                     await self._session(ws, on_ready)
                 error = f"closed: {self.close_code} {self.close_reason or ''}".strip()
+                if self.welcome is None and self.matched is not None and not self._redirected:
+                    self._redirected = True  # matched on another node: go there at once
+                    continue
                 retry = self.close_code not in NOT_RETRIED and self.close_code != CloseCode.NORMAL
             except (OSError, HandshakeError, trio.TooSlowError) as exc:
                 if isinstance(exc, ConnectionRejected):

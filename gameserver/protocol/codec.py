@@ -34,8 +34,10 @@ from .messages import (
     Chat,
     ClientMessage,
     Error,
+    FindMatch,
     InputFrame,
     Join,
+    Matched,
     MessageType,
     Ping,
     Pong,
@@ -165,11 +167,30 @@ def _decode_say(item: list[Any]) -> Say:
     return Say(_chat_text(item[1], "say text"))
 
 
+_MODE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def _decode_find_match(item: list[Any]) -> FindMatch:
+    _check_arity(item, 3, "find-match")
+    mode, name = item[1], item[2]
+    if type(mode) is not str or not 1 <= len(mode) <= 24 or not set(mode) <= _MODE_CHARS:
+        raise ProtocolError(
+            CloseCode.INVALID_MESSAGE, "find-match mode must be 1..24 of a-z 0-9 - _"
+        )
+    if type(name) is not str or not 1 <= len(name) <= NAME_MAX_CHARS or not name.isprintable():
+        raise ProtocolError(
+            CloseCode.INVALID_MESSAGE,
+            f"find-match name must be 1..{NAME_MAX_CHARS} printable characters",
+        )
+    return FindMatch(mode, name)
+
+
 _CLIENT_DECODERS: dict[int, Callable[[list[Any]], ClientMessage]] = {
     MessageType.JOIN: _decode_join,
     MessageType.INPUT: _decode_input,
     MessageType.PING: _decode_ping,
     MessageType.SAY: _decode_say,
+    MessageType.FIND_MATCH: _decode_find_match,
 }
 
 
@@ -251,6 +272,10 @@ def encode(message: ClientMessage | ServerMessage) -> bytes:
             return cbor2.dumps([MessageType.SAY.value, text])
         case Chat(channel, sender, text):
             return cbor2.dumps([MessageType.CHAT.value, channel, sender, text])
+        case FindMatch(mode, name):
+            return cbor2.dumps([MessageType.FIND_MATCH.value, mode, name])
+        case Matched(room, url):
+            return cbor2.dumps([MessageType.MATCHED.value, room, url])
         case Welcome():
             return cbor2.dumps([MessageType.WELCOME.value, *attrs.astuple(message)])
         case Snapshot():
@@ -355,6 +380,8 @@ def decode_server_message(data: bytes | str) -> ServerMessage:
         return Pong(*(_int(v, 0, 2**64 - 1, "pong field") for v in fields))
     if kind == MessageType.ERROR and len(fields) == 2 and type(fields[1]) is str:
         return Error(_int(fields[0], 0, 2**32 - 1, "error code"), fields[1])
+    if kind == MessageType.MATCHED and len(fields) == 2 and all(type(f) is str for f in fields):
+        return Matched(fields[0], fields[1])
     if kind == MessageType.CHAT and len(fields) == 3 and type(fields[1]) is str:
         channel = _int(fields[0], 0, 2**32 - 1, "chat channel")
         return Chat(channel, fields[1], _chat_text(fields[2], "chat text"))

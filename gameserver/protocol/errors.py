@@ -35,6 +35,7 @@ class ErrorCode(enum.IntEnum):
     SPECTATOR_INPUT = 1  # spectators control nothing; the input was dropped
     RESUME_REFUSED = 2  # the join's resume token is unknown or expired: joined afresh
     CHAT_RATE_LIMITED = 3  # a Say beyond chat_rate_per_s / chat_burst was dropped
+    MATCH_FAILED = 4  # FindMatch found no seat; the connection may Join or try again
 
 
 class GameServerError(Exception):

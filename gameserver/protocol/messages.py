@@ -29,12 +29,14 @@ class MessageType(enum.IntEnum):
     INPUT = 2
     PING = 3
     SAY = 4
+    FIND_MATCH = 5
     # server -> client
     WELCOME = 16
     SNAPSHOT = 17
     PONG = 18
     ERROR = 19
     CHAT = 20
+    MATCHED = 21
 
 
 class ChatChannel(enum.IntEnum):
@@ -70,6 +72,14 @@ class Ping:
 @attrs.frozen
 class Say:
     text: str  # 1..CHAT_MAX_CHARS printable characters, to every player on every node
+
+
+@attrs.frozen
+class FindMatch:
+    """Instead of Join: matchmaking in ``mode``, then join the room it finds as a player."""
+
+    mode: str  # 1..24 of a-z 0-9 - _
+    name: str  # as in Join
 
 
 @attrs.frozen
@@ -116,5 +126,11 @@ class Chat:
     text: str
 
 
-ClientMessage = Join | InputFrame | Ping | Say
-ServerMessage = Welcome | Snapshot | Pong | Error | Chat
+@attrs.frozen
+class Matched:
+    room: str  # the room matchmaking found
+    url: str  # where to reconnect to it (the Welcome follows here if it is on this node)
+
+
+ClientMessage = Join | InputFrame | Ping | Say | FindMatch
+ServerMessage = Welcome | Snapshot | Pong | Error | Chat | Matched

@@ -28,7 +28,17 @@ import trio
 from trio_websocket import ConnectionClosed, WebSocketRequest, WebSocketServer
 
 from gameserver.config import Config
-from gameserver.protocol import SUBPROTOCOL, CloseCode
+from gameserver.protocol import (
+    SUBPROTOCOL,
+    CloseCode,
+    Error,
+    ErrorCode,
+    FindMatch,
+    Join,
+    Matched,
+    Role,
+    encode,
+)
 from gameserver.tokens import JoinClaims, ReplayGuard, TokenError, verify_token
 
 from .chat import ChatRelay
@@ -37,12 +47,12 @@ from .fastconn import FastConnection
 from .frontdoor import FrontDoor
 from .handover import HandoverStream
 from .http import serve_http
-from .matchmaking import Matchmaker
+from .matchmaking import MatchError, Matchmaker, MatchRequest
 from .metrics import Metrics
 from .relay import RelayRoom, SpectatorRelays
 from .room import Room
 from .rooms import DEFAULT_ROOM, RoomError, RoomManager
-from .transport import WsConnection
+from .transport import Connection, WsConnection
 from .web import WebSide
 
 log = logging.getLogger(__name__)
@@ -74,6 +84,8 @@ class GameServer:
         self.matchmaker: Matchmaker | None = None  # set once running
         self.chat: ChatRelay | None = None
         self.relays: SpectatorRelays | None = None
+        # Each connection's room, and the room whose matchmaking seat it holds.
+        self._membership: dict[Connection, tuple[Room | RelayRoom, str | None]] = {}
         self._nursery: trio.Nursery | None = None
 
     def spawn(self, function: Callable[..., Awaitable[object]], *args: object) -> None:
@@ -117,6 +129,7 @@ class GameServer:
             self.room_manager.on_chat = self.chat.say
             self.relays = SpectatorRelays(self, directory)
             self.room_manager.on_publish = self.relays.publish
+            self.room_manager.on_find_match = self._find_match
             await nursery.start(self.room_manager.run)
             listener = (await trio.open_tcp_listeners(config.port, host=config.host))[0]
             self._listener = FrontDoor(
@@ -277,13 +290,43 @@ class GameServer:
             return
         self._per_address[stream.host] += 1
         try:
-            await self._serve_connection(request, stream, claims, room)
+            await self._serve_connection(request, stream, claims, room, seated)
         finally:
-            if seated and self.matchmaker is not None:
-                self.matchmaker.leave_seat(room.name)
             self._per_address[stream.host] -= 1
             if not self._per_address[stream.host]:
                 del self._per_address[stream.host]
+
+    def _find_match(self, origin: Room, connection: Connection, request: FindMatch) -> None:
+        self.spawn(self._match_and_move, origin, connection, request)
+
+    async def _match_and_move(
+        self, origin: Room, connection: Connection, request: FindMatch
+    ) -> None:
+        """Matchmaking on the WebSocket: answer Matched, then join here or send it on."""
+        assert self.matchmaker is not None
+        try:
+            answer = await self.matchmaker.match(MatchRequest(mode=request.mode, name=request.name))
+        except MatchError as error:
+            connection.send_control(encode(Error(ErrorCode.MATCH_FAILED, error.reason)))
+            if not connection.closing and connection in self._membership:
+                origin.attach(connection)  # it may Join here, or try again
+            return
+        room_id, url = str(answer["room"]), str(answer["url"])
+        connection.send_control(encode(Matched(room_id, url)))
+        room = self.rooms.get(room_id)
+        if answer["node"] != self.matchmaker.node_id or room is None:
+            connection.close(CloseCode.NORMAL, "matched on another node: connect to its url")
+            return
+        try:
+            taken = await self.matchmaker.take_seat(room_id, str(answer["seat"]))
+        except DirectoryError:
+            taken = False
+        if connection.closing or connection not in self._membership:
+            if taken:
+                self.matchmaker.leave_seat(room_id)
+            return
+        self._membership[connection] = (room, room_id if taken else None)
+        room.attach(connection, join=Join(Role.PLAYER, request.name))
 
     def _check_token(self, request: WebSocketRequest) -> JoinClaims | None:
         """The claims of the request's join token; None in development mode (no secret)."""
@@ -355,6 +398,7 @@ class GameServer:
         stream: HandoverStream,
         claims: JoinClaims | None,
         room: Room | RelayRoom,
+        seated: bool,
     ) -> None:
         ws = await request.accept(subprotocol=SUBPROTOCOL)
         connection: FastConnection | WsConnection
@@ -365,6 +409,7 @@ class GameServer:
             connection = WsConnection(ws, self.config, self.metrics, remote=stream.remote)
         self.connections.add(connection)
         self.metrics.connections_opened += 1
+        self._membership[connection] = (room, room.name if seated else None)
         room.attach(connection, claims)
         try:
             await connection.run()
@@ -374,7 +419,10 @@ class GameServer:
             await connection.abort(CloseCode.INTERNAL_ERROR, "internal server error")
         finally:
             stream.release()
+            room, seat = self._membership.pop(connection)  # it may have moved (FindMatch)
             room.detach(connection)
+            if seat is not None and self.matchmaker is not None:
+                self.matchmaker.leave_seat(seat)
             self.connections.discard(connection)
             self.metrics.connections_closed += 1
             self._connections_changed.set()

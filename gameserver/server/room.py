@@ -33,6 +33,7 @@ from gameserver.protocol import (
     CloseCode,
     Error,
     ErrorCode,
+    FindMatch,
     InputFrame,
     Join,
     Ping,
@@ -85,6 +86,9 @@ class Room:
         self.sessions: dict[Connection, Session] = {}
         self._pending: dict[Connection, float] = {}  # connected, not joined yet -> deadline
         self._claims: dict[Connection, JoinClaims] = {}  # token claims of pending connections
+        self._prejoined: dict[Connection, Join] = {}  # moved here by matchmaking, joined
+        # (room, connection, request): a FindMatch instead of a Join (matchmaking.py).
+        self.on_find_match: Callable[[Room, Connection, FindMatch], None] | None = None
         self._held: dict[str, _Held] = {}  # resume token -> a dropped player's entity
         # (tick, events) of the last event_history_ticks ticks that had any.
         self._events: collections.deque[tuple[int, list[Event]]] = collections.deque()
@@ -129,17 +133,26 @@ class Room:
 
     # -- membership (called from connection handlers) -------------------------
 
-    def attach(self, connection: Connection, claims: JoinClaims | None = None) -> None:
-        """A new connection; ``claims``: what its join token allows (None: no tokens in use)."""
+    def attach(
+        self, connection: Connection, claims: JoinClaims | None = None, join: Join | None = None
+    ) -> None:
+        """A new connection; ``claims``: what its join token allows (None: no tokens in use).
+
+        ``join``: the connection has joined already (matchmaking on the WebSocket moved it
+        here): its Join is handled at the next tick, as if it had just arrived.
+        """
         if self.stopped:
             connection.close(CloseCode.INTERNAL_ERROR, f"room {self.name} stopped: internal error")
             return
         self._pending[connection] = trio.current_time() + self.config.join_timeout_s
         if claims is not None:
             self._claims[connection] = claims
+        if join is not None:
+            self._prejoined[connection] = join
 
     def detach(self, connection: Connection) -> None:
         self._pending.pop(connection, None)
+        self._prejoined.pop(connection, None)
         self._claims.pop(connection, None)
         session = self.sessions.pop(connection, None)
         if session is None:
@@ -223,6 +236,10 @@ class Room:
                 )
 
     def _collect(self) -> None:
+        while self._prejoined:
+            connection, join = self._prejoined.popitem()
+            if self._pending.pop(connection, None) is not None:
+                self._join(connection, join)
         if self._pending:
             now = trio.current_time()
             for connection, deadline in list(self._pending.items()):
@@ -257,6 +274,14 @@ class Room:
     def _handle_pending(self, connection: Connection, raw: bytes | str) -> None:
         try:
             message = decode_client_message(raw, self.config.max_message_bytes)
+            if isinstance(message, FindMatch) and self.on_find_match is not None:
+                if connection in self._claims:
+                    raise ProtocolError(
+                        CloseCode.POLICY_VIOLATION, "with join tokens, match with POST /api/match"
+                    )
+                del self._pending[connection]
+                self.on_find_match(self, connection, message)  # it moves to the room found
+                return
             if not isinstance(message, Join):
                 if isinstance(message, Ping):
                     self._pong(connection, message)

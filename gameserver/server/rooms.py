@@ -24,11 +24,13 @@ from collections.abc import Callable
 import trio
 
 from gameserver.config import Config, Mode
+from gameserver.protocol import FindMatch
 from gameserver.sim.arena import Arena
 
 from .metrics import Metrics
 from .modes import DEFAULT_MODE, all_modes, room_config
 from .room import Room
+from .transport import Connection
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,7 @@ class RoomManager:
         self.on_closed: list[Callable[[str], None]] = []  # called with a room id
         self.on_chat: Callable[[str, str], None] | None = None  # given to every room
         self.on_publish: Callable[[str, bytes, bytes | None], None] | None = None  # likewise
+        self.on_find_match: Callable[[Room, Connection, FindMatch], None] | None = None
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         async with trio.open_nursery() as nursery:
@@ -143,6 +146,7 @@ class RoomManager:
         room = Room(room_id, game, config, self.metrics)
         room.on_chat = self.on_chat
         room.on_publish = self.on_publish
+        room.on_find_match = self.on_find_match
         self.rooms[room_id] = room
         self.room_modes[room_id] = mode_name
         await self._nursery.start(self._room_task, room, room_id != DEFAULT_ROOM)

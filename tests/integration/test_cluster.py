@@ -273,3 +273,24 @@ async def test_a_spectator_on_one_node_watches_a_room_on_another(
                     pass
             assert refused.value.code == CloseCode.POLICY_VIOLATION
             assert "matchmaking" in (refused.value.reason or "")
+
+
+async def test_find_match_on_one_node_sends_the_player_to_the_room_on_another(
+    redis_url: str, tmp_path: Path
+) -> None:
+    async with cluster(redis_url, tmp_path, size=2) as nodes:
+        status, seat = await match(nodes[0].port)  # opens a squad room, on either node
+        assert status == 200
+        owner = next(n for n in nodes if n.name == seat["node"])
+        other = next(n for n in nodes if n is not owner)
+        async with (
+            connect(str(seat["url"]), name="first") as first,
+            connect(f"ws://127.0.0.1:{other.port}/ws", name="second", match="squad") as second,
+        ):
+            await first.next_snapshot()
+            await second.next_snapshot()
+            assert second.matched is not None and second.matched.room == seat["room"]
+            assert second.url.startswith(f"ws://127.0.0.1:{owner.port}/")
+            rooms = (await get(owner.port, f"/api/rooms/{seat['room']}")).json()
+            names = {player["name"] for player in rooms["roster"]}
+            assert names == {"first", "second"}  # both play in the one room on its node

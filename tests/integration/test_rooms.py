@@ -10,6 +10,7 @@ import trio
 from trio_websocket import ConnectionRejected
 
 from clients import connect
+from gameserver.protocol import ErrorCode, FindMatch, Join, Role, encode
 from gameserver.server import GameServer
 from tests.conftest import make_config
 
@@ -138,3 +139,39 @@ async def test_with_join_tokens_a_seat_token_admits_once(nursery: trio.Nursery) 
         room = server.rooms[str(answer["room"])]
         assert [name for _, name, _ in room.roster()] == ["ann"]  # the token names her
     assert await refused_status(str(answer["url"])) == 403  # a seat token works once
+
+
+async def test_find_match_on_the_websocket_joins_the_room_found(
+    rooms_server: GameServer,
+) -> None:
+    async with (
+        connect(rooms_server.url, name="ann", match="duel") as ann,
+        connect(rooms_server.url, name="bob", match="duel") as bob,
+    ):
+        for client in (ann, bob):
+            await client.next_snapshot()
+        assert ann.matched is not None and bob.matched is not None
+        assert ann.matched.room == bob.matched.room  # the second seat of the same duel
+        room = rooms_server.rooms[ann.matched.room]
+        assert room.player_count == 2 and rooms_server.rooms["default"].player_count == 0
+        assert ann.welcome is not None and ann.welcome.world_width == 500
+        directory_room = await rooms_server.matchmaker.directory.room(room.name)  # type: ignore[union-attr]
+        assert directory_room is not None and directory_room.players == 2
+    with trio.fail_after(5):  # leaving frees the seats
+        while (info := await rooms_server.matchmaker.directory.room(room.name)) and info.players:  # type: ignore[union-attr]
+            await trio.sleep(0.05)
+
+
+async def test_find_match_for_an_unknown_mode_is_a_non_fatal_error(
+    rooms_server: GameServer,
+) -> None:
+    async with connect(rooms_server.url, name="x", join=False) as client:
+        await client.send_raw(encode(FindMatch("chess", "x")))
+        with trio.fail_after(5):
+            await client.wait_for(lambda c: bool(c.errors))
+        assert (
+            client.errors[0].code == ErrorCode.MATCH_FAILED and "chess" in client.errors[0].reason
+        )
+        await client.send_raw(encode(Join(Role.PLAYER, "x")))  # still welcome to join here
+        with trio.fail_after(5):
+            await client.wait_for(lambda c: c.welcome is not None)
