@@ -132,6 +132,7 @@ class GameClient:
     ) -> None:
         self.url = url
         self.match = match  # a mode: find a room with FindMatch instead of joining at url
+        self._entry_url = url  # where to ask again if the matched room's node is gone
         self.matched: Matched | None = None  # where matchmaking put us (url is then its url)
         self._redirected = False
         self.role = role
@@ -400,6 +401,10 @@ class GameClient:
                 error = self.close_reason
                 if self.reconnect is None and not started:
                     raise
+                if self.match is not None and self.matched is not None:
+                    # The room's node is unreachable: go back through matchmaking.
+                    self.matched, self.url, self._redirected = None, self._entry_url, False
+                    self._resume = ""
             if self._closing:
                 break
             if self.reconnect is None or not retry:

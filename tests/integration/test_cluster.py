@@ -16,7 +16,7 @@ import attrs
 import pytest
 import trio
 
-from clients import ClientClosed, connect
+from clients import ClientClosed, ReconnectPolicy, connect
 from gameserver.protocol import ChatChannel, CloseCode, Role
 from gameserver.server import GameServer
 from gameserver.sim.game import Buttons
@@ -38,13 +38,14 @@ class Node:
     port: int = 0
 
 
-async def start_node(name: str, redis_url: str, log: Path) -> Node:
+async def start_node(name: str, redis_url: str, log: Path, *extra: str) -> Node:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with log.open("wb") as sink:
         process = await trio.lowlevel.open_process(
             [sys.executable, "-m", "gameserver", "serve", "--port", "0", "--redis", redis_url,
              "--node-id", name, "--node-ttl", str(NODE_TTL_S),
-             "--max-connections-per-address", "0"],  # every bot comes from 127.0.0.1
+             "--max-connections-per-address", "0",  # every bot comes from 127.0.0.1
+             *extra],
             stdout=subprocess.DEVNULL, stderr=sink, env=env,
         )  # fmt: skip
     node = Node(name, process, log)
@@ -57,8 +58,14 @@ async def start_node(name: str, redis_url: str, log: Path) -> Node:
 
 
 @asynccontextmanager
-async def cluster(redis_url: str, tmp_path: Path, size: int = 3) -> AsyncIterator[list[Node]]:
-    nodes = [await start_node(f"n{i}", redis_url, tmp_path / f"n{i}.log") for i in range(size)]
+async def cluster(
+    redis_url: str, tmp_path: Path, size: int = 3, extra: dict[int, list[str]] | None = None
+) -> AsyncIterator[list[Node]]:
+    extra = extra or {}
+    nodes = [
+        await start_node(f"n{i}", redis_url, tmp_path / f"n{i}.log", *extra.get(i, []))
+        for i in range(size)
+    ]
     try:
         yield nodes
     finally:
@@ -294,3 +301,48 @@ async def test_find_match_on_one_node_sends_the_player_to_the_room_on_another(
             rooms = (await get(owner.port, f"/api/rooms/{seat['room']}")).json()
             names = {player["name"] for player in rooms["roster"]}
             assert names == {"first", "second"}  # both play in the one room on its node
+
+
+async def test_players_of_a_dead_node_are_matched_again_by_their_clients(
+    redis_url: str, tmp_path: Path
+) -> None:
+    # n0 is only the entry (it takes no rooms); the players' room lands on n1 or n2.
+    async with cluster(redis_url, tmp_path, extra={0: ["--node-capacity", "1"]}) as nodes:
+        entry = f"ws://127.0.0.1:{nodes[0].port}/ws"
+        policy = ReconnectPolicy(max_attempts=20, base_delay_s=0.2, max_delay_s=0.5)
+        async with trio.open_nursery() as nursery:
+            players = [await nursery.start(_play_matched, entry, f"p{i}", policy) for i in range(4)]
+            rooms = {p.matched.room for p in players if p.matched is not None}
+            assert len(rooms) == 1  # one squad room holds all four
+            owner_port = int(players[0].url.split(":")[2].split("/")[0])
+            victim = next(n for n in nodes if n.port == owner_port)
+            assert victim is not nodes[0]
+            victim.process.kill()
+            killed_at = trio.current_time()
+            with trio.fail_after(NODE_TTL_S + 10):
+                for player in players:
+                    await player.wait_for(
+                        lambda c: (
+                            c.welcome is not None
+                            and c.matched is not None
+                            and c.matched.room not in rooms
+                        )
+                    )
+            replaced_s = trio.current_time() - killed_at
+            print(f"players of the dead node re-placed in {replaced_s:.2f} s")
+            assert all(f":{victim.port}/" not in p.url for p in players)
+            assert replaced_s < NODE_TTL_S + 10
+            for player in players:  # and they play there
+                tick = player.tick
+                with trio.fail_after(5):
+                    await player.wait_for(lambda c, t=tick: c.tick > t)
+            nursery.cancel_scope.cancel()
+
+
+async def _play_matched(
+    url: str, name: str, policy: ReconnectPolicy, *, task_status: trio.TaskStatus[object]
+) -> None:
+    async with connect(url, name=name, match="squad", reconnect=policy) as client:
+        await client.next_snapshot()
+        task_status.started(client)
+        await trio.sleep_forever()
