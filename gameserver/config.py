@@ -43,6 +43,8 @@ class Mode:
     max_players: int = _positive_field(16)
     max_spectators: int = _positive_field(64)
     arena: ArenaSettings = attrs.field(factory=ArenaSettings)
+    # Record every room of this mode to recordings_dir (gameserver replay FILE --verify).
+    record: bool = False
 
     def __attrs_post_init__(self) -> None:
         if self.tick_rate % self.snapshot_divisor:
@@ -187,6 +189,17 @@ class Config:
     # Live monitor streams (/monitor/events) open at once, and how often each is updated.
     max_monitor_streams: int = _positive_field(16)
     monitor_interval_s: float = _positive_field(1.0)
+
+    # -- Match recording (gameserver/recording.py for the format)
+    # Record every room, whatever its mode says (the CLI's --record DIR).
+    record_all: bool = False
+    recordings_dir: str = "recordings"
+    # Unwritten recording kept in memory per room; beyond it ticks are dropped, counted,
+    # and marked in the recording as a gap.
+    recording_buffer_bytes: int = _positive_field(4 * 1024 * 1024)
+    recording_flush_interval_s: float = _positive_field(0.5)
+    # A state hash (and per-entity digests) is recorded every this many ticks.
+    recording_hash_every_ticks: int = _positive_field(1)
 
     # -- Shutdown
     # Time allowed for close frames to reach every client.

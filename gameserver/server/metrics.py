@@ -47,6 +47,8 @@ class Metrics:
     rooms_closed: int = 0  # empty past their grace, crashed, or at shutdown
     rooms_refused: int = 0  # room creations refused at max_rooms
     matches: int = 0  # seats handed out by matchmaking
+    recording_bytes: int = 0  # written to recordings
+    recording_dropped: int = 0  # tick records dropped because a recording's buffer was full
     relay_dropped: int = 0  # spectator-stream messages not published (queue full, no Redis)
     refused_admin: int = 0  # operator requests with a missing or wrong admin token
     chat_messages: int = 0  # Says accepted from this node's players

@@ -19,16 +19,21 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import cast
 
 import trio
 
 from gameserver.config import Config, Mode
 from gameserver.protocol import FindMatch
 from gameserver.sim.arena import Arena
+from gameserver.sim.game import Game
 
 from .metrics import Metrics
 from .modes import DEFAULT_MODE, all_modes, room_config
+from .recorder import Recorder, RecordingGame
 from .room import Room
 from .transport import Connection
 
@@ -142,14 +147,29 @@ class RoomManager:
         config = room_config(self.config, mode)
         self._rooms_made += 1
         seed = (self._seed + self._rooms_made - 1) % 2**32
-        game = Arena(config.arena, seed=seed, tick_rate=config.tick_rate)
+        game: Game = Arena(config.arena, seed=seed, tick_rate=config.tick_rate)
+        recorder = None
+        if mode.record or self.config.record_all:
+            stamp = time.strftime("%Y%m%dT%H%M%S")
+            recorder = Recorder(
+                Path(self.config.recordings_dir) / f"{room_id}-{stamp}.rec",
+                max_buffer_bytes=self.config.recording_buffer_bytes,
+                flush_interval_s=self.config.recording_flush_interval_s,
+                metrics=self.metrics,
+            )
+            game = cast(Game, RecordingGame(
+                cast(Arena, game), recorder,
+                hash_every_ticks=self.config.recording_hash_every_ticks,
+                seed=seed, room=room_id, mode=mode_name,
+            ))  # fmt: skip
+            log.info("room %s is recorded to %s", room_id, recorder.path)
         room = Room(room_id, game, config, self.metrics)
         room.on_chat = self.on_chat
         room.on_publish = self.on_publish
         room.on_find_match = self.on_find_match
         self.rooms[room_id] = room
         self.room_modes[room_id] = mode_name
-        await self._nursery.start(self._room_task, room, room_id != DEFAULT_ROOM)
+        await self._nursery.start(self._room_task, room, room_id != DEFAULT_ROOM, recorder)
         self.metrics.rooms_opened += 1
         log.info("room %s opened (mode %s, seed %d)", room_id, mode_name, seed)
         return room
@@ -158,11 +178,14 @@ class RoomManager:
         self,
         room: Room,
         closes_when_empty: bool,
+        recorder: Recorder | None,
         *,
         task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
     ) -> None:
         try:
             async with trio.open_nursery() as nursery:
+                if recorder is not None:
+                    nursery.start_soon(recorder.run)
 
                 async def tick_until_stopped(
                     *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED

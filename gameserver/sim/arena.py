@@ -63,6 +63,11 @@ _SEPARATION_SLACK = 2.0 / POSITION_SCALE
 _NO_HIT = 2.0  # sweep "time" meaning no contact within this tick's segment [0, 1]
 
 
+# Bumped whenever the rules change how a match plays out: a recording made under other
+# rules would not replay the same (gameserver/recording.py refuses it).
+RULES_VERSION = 1
+
+
 @attrs.frozen
 class ArenaSettings:
     width: float = 1000.0  # world size in units; origin top-left, +y down
