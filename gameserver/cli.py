@@ -9,19 +9,29 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import trio
 
 from gameserver.config import Config
 
+if TYPE_CHECKING:
+    from gameserver.server import GameServer
+
 
 async def _serve(config: Config) -> None:
     from gameserver.server import GameServer
 
-    server = GameServer(config)
+    await _serve_until_signal(GameServer(config))
+
+
+async def _serve_until_signal(server: GameServer, banner: str = "") -> None:
+    """Run ``server`` until SIGINT or SIGTERM, then shut down gracefully (a second: at once)."""
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
             await nursery.start(server.run)
+            if banner:
+                print(banner.format(http_url=server.http_url, url=server.url), flush=True)
             log = logging.getLogger("gameserver")
             async for signum in signals:
                 log.info("received %s", signal.Signals(signum).name)
@@ -417,6 +427,14 @@ def _add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     p.add_argument("file", help="a recording (*.rec)")
     p.add_argument("--verify", action="store_true", help="re-simulate and check (the default)")
+    p.add_argument(
+        "--serve",
+        action="store_true",
+        help="serve the match to spectators (browser: http://HOST:PORT/?spectate)",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="with --serve: address to listen on")
+    p.add_argument("--port", type=int, default=8000, help="with --serve: TCP port")
+    p.add_argument("--speed", type=float, default=1.0, help="with --serve: 1 = real time")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
@@ -424,6 +442,9 @@ def _replay(args: argparse.Namespace) -> int:
     import json
 
     from gameserver.recording import RecordingError, verify
+
+    if args.serve:
+        return _serve_replay(args)
 
     try:
         with open(args.file, "rb") as source:
@@ -453,6 +474,26 @@ def _replay(args: argparse.Namespace) -> int:
     else:
         print(f"OK: replayed {result.ticks} ticks, {result.hashes_checked} state hashes match")
     return 0 if result.ok else 1
+
+
+def _serve_replay(args: argparse.Namespace) -> int:
+    from gameserver.recording import RecordingError
+    from gameserver.server import GameServer
+
+    config = Config(host=args.host, port=args.port, web_root=bundled_web_root())
+    try:
+        server = GameServer(config, replay=Path(args.file), replay_speed=args.speed)
+    except (OSError, RecordingError) as error:
+        print(f"gameserver replay: {error}", file=sys.stderr)
+        return 2
+
+    banner = (
+        f"replaying {args.file} at {args.speed:g}x: watch at {{http_url}}?spectate "
+        "(or gameserver spectate --url {url}); seek with POST {http_url}api/replay "
+        '{{"seek": TICK}}'
+    )
+    trio.run(_serve_until_signal, server, banner)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

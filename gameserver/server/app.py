@@ -20,6 +20,7 @@ import secrets
 import ssl
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -50,6 +51,7 @@ from .http import serve_http
 from .matchmaking import MatchError, Matchmaker, MatchRequest
 from .metrics import Metrics
 from .relay import RelayRoom, SpectatorRelays
+from .replay import ReplayDriver
 from .room import Room
 from .rooms import DEFAULT_ROOM, RoomError, RoomManager
 from .transport import Connection, WsConnection
@@ -59,7 +61,9 @@ log = logging.getLogger(__name__)
 
 
 class GameServer:
-    def __init__(self, config: Config) -> None:
+    def __init__(
+        self, config: Config, *, replay: Path | None = None, replay_speed: float = 1.0
+    ) -> None:
         self.config = config
         self.metrics = Metrics()
         seed = config.seed if config.seed is not None else secrets.randbits(32)
@@ -84,6 +88,13 @@ class GameServer:
         self.matchmaker: Matchmaker | None = None  # set once running
         self.chat: ChatRelay | None = None
         self.relays: SpectatorRelays | None = None
+        # Serving a recording instead of live rooms (gameserver replay FILE --serve).
+        self.replay: ReplayDriver | None = None
+        self.replay_room: RelayRoom | None = None
+        if replay is not None:
+            refusal = "this server replays a recorded match: watch it as a spectator"
+            self.replay_room = RelayRoom("replay", config, self.metrics, player_refusal=refusal)
+            self.replay = ReplayDriver(replay, self.replay_room, speed=replay_speed)
         # Each connection's room, and the room whose matchmaking seat it holds.
         self._membership: dict[Connection, tuple[Room | RelayRoom, str | None]] = {}
         self._nursery: trio.Nursery | None = None
@@ -155,6 +166,9 @@ class GameServer:
             await nursery.start(self.matchmaker.run)
             await nursery.start(self.chat.run)
             await nursery.start(self.relays.run)
+            if self.replay is not None and self.replay_room is not None:
+                await nursery.start(self.replay_room.ticker.run)
+                nursery.start_soon(self.replay.run)
             if config.stats_file:
                 nursery.start_soon(self._write_stats_forever, config.stats_file)
             if self._secret is None:
@@ -342,6 +356,8 @@ class GameServer:
         self, request: WebSocketRequest, claims: JoinClaims | None
     ) -> Room | RelayRoom:
         """The room a connection joins: its token's, or as its query asks (docs/protocol.md 1)."""
+        if self.replay_room is not None:
+            return self.replay_room  # a replay server shows its recording and nothing else
         manager = self.room_manager
         if claims is not None:
             room_id = claims.room

@@ -80,8 +80,13 @@ def stream_channel(room_id: str) -> str:
 class RelayRoom:
     """A read-only copy of a room on another node, for spectators connected here."""
 
-    def __init__(self, room_id: str, config: Config, metrics: Metrics) -> None:
+    def __init__(
+        self, room_id: str, config: Config, metrics: Metrics, *, player_refusal: str = ""
+    ) -> None:
         self.name = room_id
+        self.player_refusal = (
+            player_refusal or f"room {room_id} is on another node: join it through matchmaking"
+        )
         self.config = config
         self.metrics = metrics
         self.ticker = Ticker(config.tick_rate, self.tick, max_ticks_behind=config.max_ticks_behind)
@@ -163,8 +168,7 @@ class RelayRoom:
                 self._refuse(connection, CloseCode.UNEXPECTED_MESSAGE, reason)
                 return
             if message.role is not Role.SPECTATOR:
-                reason = f"room {self.name} is on another node: join it through matchmaking"
-                self._refuse(connection, CloseCode.POLICY_VIOLATION, reason)
+                self._refuse(connection, CloseCode.POLICY_VIOLATION, self.player_refusal)
                 return
             self._joins[connection] = message  # answered once the stream has started
         if connection in self._joins and self.welcome is not None and self.mirror_tick:

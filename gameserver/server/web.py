@@ -68,7 +68,7 @@ class WebSide:
         root = self.config.web_root
         self.web_root = Path(root).resolve() if root else None
         self.monitor_streams = 0
-        self.post_paths = frozenset({"/api/match", "/api/announce"})
+        self.post_paths = frozenset({"/api/match", "/api/announce", "/api/replay"})
 
     async def handle(self, request: Request) -> Response | EventStream:
         path = request.path
@@ -76,6 +76,8 @@ class WebSide:
             return await self._match(request)
         if path == "/api/announce":
             return await self._announce(request)
+        if path == "/api/replay":
+            return self._replay(request)
         if path == "/healthz":
             status, document = health(self.server)
             return json_response(status, document)
@@ -139,6 +141,32 @@ class WebSide:
         if chat is None or not await chat.publish(ChatChannel.ANNOUNCEMENT, "server", text):
             return json_response(503, {"error": "the room directory is unavailable"})
         return json_response(200, {"sent": True})
+
+    def _replay(self, request: Request) -> Response:
+        """GET: where the replay is; POST {"seek": tick} / {"speed": x} / {"paused": bool}."""
+        replay = self.server.replay
+        if replay is None:
+            return json_response(404, {"error": "this server is not replaying a recording"})
+        if request.method == "POST":
+            try:
+                document = json.loads(request.body or b"null")
+                if not isinstance(document, dict) or not document:
+                    raise ValueError
+                if "seek" in document:
+                    replay.seek(int(document["seek"]))
+                if "speed" in document:
+                    speed = float(document["speed"])
+                    if not 0.1 <= speed <= 64:
+                        raise ValueError
+                    replay.set_speed(speed)
+                if "paused" in document:
+                    replay.paused = bool(document["paused"])
+                    replay.set_speed(replay.speed)  # wakes the driver
+            except (ValueError, TypeError):
+                return json_response(
+                    400, {"error": 'POST {"seek": TICK}, {"speed": 0.1..64} or {"paused": BOOL}'}
+                )
+        return json_response(200, replay.status())
 
     def _info(self) -> dict[str, Any]:
         return {

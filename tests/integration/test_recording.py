@@ -12,13 +12,17 @@ import cbor2
 import pytest
 import trio
 
+from clients import ClientClosed, connect
+from gameserver.protocol import CloseCode, Role
 from gameserver.recording import GAP, RecordingError, read_items, verify
 from gameserver.server import GameServer
 from gameserver.server.metrics import Metrics
 from gameserver.server.recorder import Recorder
+from gameserver.sim.game import EntityKind
 from tests.conftest import make_config
 
 from .helpers import run_swarm
+from .httpclient import http_client
 
 MATCH_S = 30
 
@@ -111,3 +115,29 @@ async def test_ticks_dropped_by_a_full_buffer_leave_a_gap_in_the_recording(
     with path.open("rb") as source:
         items = list(read_items(source))
     assert [GAP, 2, 2] in items and metrics.recording_dropped == 1
+
+
+async def test_a_recording_is_served_to_spectators_with_seek(
+    recorded_match: Path, nursery: trio.Nursery
+) -> None:
+    server = GameServer(make_config(), replay=recorded_match, replay_speed=4.0)
+    await nursery.start(server.run)
+    async with connect(server.url, role=Role.SPECTATOR, name="fan") as fan:
+        with trio.fail_after(5):  # the recorded players appear, and move
+            await fan.wait_for(
+                lambda c: sum(1 for e in c.world.values() if e[0] == EntityKind.PLAYER) >= 10
+            )
+            start = fan.tick
+            await fan.wait_for(lambda c: c.tick >= start + 60)  # 4x: 120 ticks a second
+        before = fan.tick
+        async with http_client(server.port) as http:
+            await http.send_request_body("POST", "/api/replay", b'{"seek": 30}')
+            status = (await http.read_result()).json()
+        assert status["tick"] == 30 and status["last_tick"] >= MATCH_S * 30
+        with trio.fail_after(5):  # the watcher is taken back to tick 30
+            await fan.wait_for(lambda c: 30 < c.tick < before - 20)
+    # Players cannot join a replay.
+    with pytest.raises(ClientClosed) as refused:
+        async with connect(server.url, name="intruder"):
+            pass
+    assert refused.value.code == CloseCode.POLICY_VIOLATION

@@ -1,0 +1,141 @@
+"""Serving a recorded match to spectators: ``gameserver replay FILE --serve``.
+
+Theory of operation: the recording is re-simulated (``gameserver/recording.py``) at
+``speed`` times the tick rate, and each tick is turned into the same stream a live room
+publishes for relays (``relay.py``): a snapshot as a delta against the previous tick,
+and a keyframe with the Welcome every second. A ``RelayRoom`` serves that stream to
+spectators exactly as it serves a room on another node, so the browser client
+(``/?spectate``) and ``gameserver spectate`` watch a replay like a live match. Seeking
+re-simulates from the start up to the wanted tick (a match replays far faster than
+real time) and continues with a keyframe; players are refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import cbor2
+import trio
+
+from gameserver.protocol import PROTOCOL_VERSION, Snapshot, Welcome, diff, encode
+from gameserver.recording import GAP, JOIN, check_header, new_game, read_items
+from gameserver.sim.arena import Arena
+
+from .relay import RelayRoom
+
+
+class ReplayDriver:
+    def __init__(self, path: Path, room: RelayRoom, *, speed: float) -> None:
+        self.path = path
+        self.room = room
+        self.speed = speed
+        with path.open("rb") as source:
+            items = list(read_items(source))
+        self.head = check_header(items[0] if items else None)
+        self.ticks = [item for item in items[1:] if item and item[0] != GAP]
+        self.total_ticks = len(self.ticks)
+        self.position = 0  # index of the next tick record to play
+        self.paused = False
+        self._wake = trio.Event()
+        self._tick_rate: int = self.head["tick_rate"]
+        self._game: Arena = new_game(self.head)
+        self._inputs: list[list[int]] = []
+        self._previous: dict[int, tuple[int, ...]] = {}
+        self._since_keyframe = self._tick_rate  # the first snapshot is a keyframe
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "file": self.path.name,
+            "tick": self.ticks[self.position - 1][0] if self.position else 0,
+            "first_tick": self.ticks[0][0] if self.ticks else 0,
+            "last_tick": self.ticks[-1][0] if self.ticks else 0,
+            "speed": self.speed,
+            "paused": self.paused,
+            "finished": self.position >= self.total_ticks,
+        }
+
+    def seek(self, tick: int) -> None:
+        """Jump to ``tick``: re-simulate from the start (fast), then go on with a keyframe."""
+        self._game, self._inputs, self.position = new_game(self.head), [], 0
+        while self.position < self.total_ticks and self.ticks[self.position][0] <= tick:
+            self._inputs = self._step(self._game, self.ticks[self.position], self._inputs)
+            self.position += 1
+        self._previous = {}
+        self._since_keyframe = self._tick_rate  # the next snapshot is a keyframe
+        self._wake.set()
+
+    def set_speed(self, speed: float) -> None:
+        self.speed = speed
+        self._wake.set()
+
+    async def run(self) -> None:
+        deadline = trio.current_time()
+        while True:
+            if self.position >= self.total_ticks or self.paused:
+                self._wake = trio.Event()
+                await self._wake.wait()
+                deadline = trio.current_time()
+                continue
+            game = self._game
+            self._inputs = self._step(game, self.ticks[self.position], self._inputs)
+            self.position += 1
+            state = game.wire_state()
+            keyframe = self._since_keyframe >= self._tick_rate
+            self._since_keyframe = 1 if keyframe else self._since_keyframe + 1
+            self.room.receive(self._stream_message(game, self._previous, state, keyframe))
+            self._previous = state
+            deadline += 1.0 / (self._tick_rate * self.speed)
+            with trio.move_on_at(deadline):
+                await self._wake.wait()  # a seek or a new speed interrupts the wait
+            if self._wake.is_set():
+                self._wake = trio.Event()
+                deadline = trio.current_time()
+
+    @staticmethod
+    def _step(game: Arena, record: list[Any], inputs: list[list[int]]) -> list[list[int]]:
+        _tick, ops, recorded_inputs, _hash, _entities = record
+        for op in ops:
+            if op[0] == JOIN:
+                game.join(op[2])
+            else:
+                game.leave(op[1])
+        if recorded_inputs is not None:
+            inputs = recorded_inputs
+        for entity_id, buttons, aim in inputs:
+            game.apply_input(entity_id, buttons, aim)
+        game.step()
+        return inputs
+
+    def _stream_message(
+        self,
+        game: Arena,
+        previous: dict[int, tuple[int, ...]],
+        state: dict[int, tuple[int, ...]],
+        keyframe: bool,
+    ) -> bytes:
+        changes, removed = diff({} if keyframe else previous, state)
+        tick = game.tick
+        snapshot = Snapshot(
+            tick=tick,
+            baseline_tick=0 if keyframe else tick - 1,
+            server_time_ms=round(tick * 1000 / game.tick_rate),
+            ack_seq=0,
+            changes=tuple(tuple(change) for change in changes),
+            removed=tuple(removed),
+            events=(),
+        )
+        welcome = None
+        if keyframe:
+            welcome = Welcome(
+                protocol_version=PROTOCOL_VERSION,
+                entity_id=0,
+                tick_rate=game.tick_rate,
+                snapshot_rate=game.tick_rate,
+                world_width=round(game.world_width),
+                world_height=round(game.world_height),
+                tick=tick,
+                game=game.name,
+                params=game.client_params(),
+            )
+        return cbor2.dumps([encode(snapshot), encode(welcome) if welcome else b""])
