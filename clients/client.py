@@ -55,6 +55,7 @@ from gameserver.protocol import (
     encode,
 )
 from gameserver.sim.arena import Arena, ArenaSettings
+from gameserver.sim.game import Buttons
 
 from .clock import ClockEstimator
 from .interpolation import EntityView, Interpolator, default_delay_s
@@ -199,13 +200,26 @@ class GameClient:
         """Send arbitrary bytes or text (for tests of the server's defences)."""
         await self._send(data)
 
+    def view_tick(self) -> float:
+        """The (fractional) server tick of what the client renders now, for lag compensation."""
+        welcome = self.welcome
+        if welcome is None or not self.tick:
+            return 0.0
+        behind_s = self.server_time_ms / 1000 - self.render_time_s()
+        return max(0.0, self.tick - behind_s * welcome.tick_rate)
+
     async def send_input(self, buttons: int, aim: int = 0) -> int:
-        """Send the next input frame; returns its sequence number (0 if not connected)."""
+        """Send the next input frame; returns its sequence number (0 if not connected).
+
+        A frame with HITSCAN held says which tick the player was looking at, so that the
+        server judges the shot where the target was on this client's screen.
+        """
         if not self.connected:
             self.stats.inputs_not_sent += 1
             return 0
         self._seq += 1
-        if await self._send(encode(InputFrame(self._seq, buttons, aim, self.tick))):
+        view = round(self.view_tick() * 256) if buttons & Buttons.HITSCAN else 0
+        if await self._send(encode(InputFrame(self._seq, buttons, aim, self.tick, view))):
             self.stats.inputs_sent += 1
             if self.predictor is not None:
                 self.predictor.apply_input(self._seq, buttons)

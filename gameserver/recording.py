@@ -8,8 +8,8 @@ A recording is a sequence of CBOR items (RFC 8742), appended as the match runs:
 2. one array per tick, ``[tick, ops, inputs, state_hash, entities]``:
    - ``ops``: joins and leaves since the previous step, in order:
      ``[0, entity_id, name]`` (join) or ``[1, entity_id]`` (leave);
-   - ``inputs``: ``[[entity_id, buttons, aim], ...]`` applied before the step, in order,
-     or ``null`` for "the same calls as the previous tick";
+   - ``inputs``: ``[[entity_id, buttons, aim(, view_tick)], ...]`` applied before the step,
+     in order, or ``null`` for "the same calls as the previous tick";
    - ``state_hash``: the game's full state hash after the step (16 bytes), or ``null``;
    - ``entities``: ``{entity_id: crc32 of its wire tuple}`` after the step, or ``null``
      (written with the hash, so a divergence can be traced to an entity);
@@ -170,8 +170,8 @@ def verify(source: BinaryIO) -> VerifyResult:
                 game.leave(op[1])
         if recorded_inputs is not None:
             inputs = recorded_inputs
-        for entity_id, buttons, aim in inputs:
-            game.apply_input(entity_id, buttons, aim)
+        for entry in inputs:  # [entity_id, buttons, aim] or [..., view_tick]
+            game.apply_input(*entry)
         game.step()
         ticks += 1
         if game.tick != tick:

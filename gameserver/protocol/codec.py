@@ -140,12 +140,16 @@ def _decode_join(item: list[Any]) -> Join:
 
 
 def _decode_input(item: list[Any]) -> InputFrame:
-    _check_arity(item, 5, "input")
+    if len(item) not in (5, 6):
+        raise ProtocolError(
+            CloseCode.INVALID_MESSAGE, f"input must be an array of 5 or 6 items, got {len(item)}"
+        )
     return InputFrame(
         seq=_int(item[1], 1, UINT32_MAX, "input seq"),
         buttons=_int(item[2], 0, BUTTONS_MAX, "input buttons"),
         aim=_int(item[3], 0, AIM_MAX, "input aim"),
         ack_tick=_int(item[4], 0, UINT32_MAX, "input ack_tick"),
+        view=_int(item[5], 1, VIEW_MAX, "input view") if len(item) == 6 else 0,
     )
 
 
@@ -194,6 +198,7 @@ _CLIENT_DECODERS: dict[int, Callable[[list[Any]], ClientMessage]] = {
 }
 
 
+VIEW_MAX = UINT32_MAX * 256 + 255  # a tick and a fraction of 1/256
 _INPUT_PREFIX = b"\x85\x02"  # a 5-item array starting with MessageType.INPUT
 
 
@@ -264,8 +269,9 @@ def encode(message: ClientMessage | ServerMessage) -> bytes:
         case Join(role, name, resume):
             fields = [MessageType.JOIN.value, role.value, name]
             return cbor2.dumps([*fields, resume] if resume else fields)
-        case InputFrame(seq, buttons, aim, ack_tick):
-            return cbor2.dumps([MessageType.INPUT.value, seq, buttons, aim, ack_tick])
+        case InputFrame(seq, buttons, aim, ack_tick, view):
+            fields = [MessageType.INPUT.value, seq, buttons, aim, ack_tick]
+            return cbor2.dumps([*fields, view] if view else fields)
         case Ping(nonce):
             return cbor2.dumps([MessageType.PING.value, nonce])
         case Say(text):

@@ -62,6 +62,9 @@ class InputFrame:
     buttons: int  # bitmask, meaning defined by the game
     aim: int  # 0..65535 over a full turn
     ack_tick: int  # tick of the newest snapshot the client has applied (0: none)
+    # What the player saw when it sent this: the rendered tick x 256 (fraction in the low
+    # byte), for lag-compensated shots; 0: not given (the frame then has 5 items).
+    view: int = 0
 
 
 @attrs.frozen

@@ -103,8 +103,8 @@ class RecordingGame:
         self._recorder = recorder
         self._hash_every = hash_every_ticks
         self._ops: list[list[Any]] = []
-        self._inputs: list[list[int]] = []
-        self._previous_inputs: list[list[int]] | None = None
+        self._inputs: list[list[Any]] = []
+        self._previous_inputs: list[list[Any]] | None = None
         recorder.append(
             header(rules=game.name, seed=seed, tick_rate=game.tick_rate, settings=game.settings,
                    room=room, mode=mode),
@@ -123,15 +123,18 @@ class RecordingGame:
         self._game.leave(entity_id)
         self._ops.append([LEAVE, entity_id])
 
-    def apply_input(self, entity_id: int, buttons: int, aim: int) -> None:
-        self._game.apply_input(entity_id, buttons, aim)
-        self._inputs.append([entity_id, buttons, aim])
+    def apply_input(
+        self, entity_id: int, buttons: int, aim: int, view_tick: float | None = None
+    ) -> None:
+        self._game.apply_input(entity_id, buttons, aim, view_tick)
+        entry: list[Any] = [entity_id, buttons, aim]
+        self._inputs.append(entry if view_tick is None else [*entry, view_tick])
 
     def step(self) -> list[Event]:
         game = self._game
         events = game.step()
         tick = game.tick
-        inputs: list[list[int]] | None = self._inputs
+        inputs: list[list[Any]] | None = self._inputs
         if inputs == self._previous_inputs:
             inputs = None  # "the same calls as the previous tick"
         else:

@@ -102,8 +102,8 @@ class ReplayDriver:
                 game.leave(op[1])
         if recorded_inputs is not None:
             inputs = recorded_inputs
-        for entity_id, buttons, aim in inputs:
-            game.apply_input(entity_id, buttons, aim)
+        for entry in inputs:
+            game.apply_input(*entry)
         game.step()
         return inputs
 

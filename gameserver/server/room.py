@@ -441,7 +441,8 @@ class Room:
             session.last_frame = frame
             session.ack_seq = frame.seq
             session.last_client_tick = frame.ack_tick
-        self.game.apply_input(session.entity_id, frame.buttons, frame.aim)
+        view_tick = frame.view / 256 if frame.view else None
+        self.game.apply_input(session.entity_id, frame.buttons, frame.aim, view_tick)
 
     def server_time_ms(self) -> int:
         return round((trio.current_time() - self.ticker.start_time) * 1000)

@@ -49,8 +49,11 @@ from gameserver.sim.game import (
 from gameserver.sim.grid import SpatialGrid
 from gameserver.sim.movement import bounds_q, clamp_snap, make_mover, push_out_of_circle
 
+from .hitscan import PositionHistory, first_hit
+
 _SCALE = float(POSITION_SCALE)
 _FIRE = 16  # Buttons.FIRE as a plain int: IntFlag arithmetic is slow in hot loops
+_HITSCAN = 32
 _MOVE_BITS = 15
 _AIM_MASK = AIM_STEPS - 1
 _AIM_TO_RAD = 2.0 * math.pi / AIM_STEPS
@@ -65,7 +68,7 @@ _NO_HIT = 2.0  # sweep "time" meaning no contact within this tick's segment [0, 
 
 # Bumped whenever the rules change how a match plays out: a recording made under other
 # rules would not replay the same (gameserver/recording.py refuses it).
-RULES_VERSION = 1
+RULES_VERSION = 2  # 2: the hitscan weapon
 
 
 @attrs.frozen
@@ -84,6 +87,14 @@ class ArenaSettings:
     obstacle_count: int = 8  # fewer are placed if the world is too crowded to fit them
     obstacle_radius: tuple[float, float] = (30.0, 70.0)  # (min, max)
     kill_score: int = 1
+    # The hitscan weapon (HITSCAN button): instant, along the aim, up to hitscan_range.
+    hitscan_damage: int = 20
+    hitscan_range: float = 700.0
+    hitscan_cooldown_s: float = 0.5
+    # Judge hitscan shots where the shooter saw its targets (gameserver/sim/hitscan.py),
+    # rewinding at most max_rewind_s; False judges them at the current positions.
+    lag_compensation: bool = True
+    max_rewind_s: float = 0.2
 
 
 DEFAULT_SETTINGS = ArenaSettings()
@@ -110,6 +121,8 @@ class _Player:
     aim: int = 0
     cooldown: int = 0  # ticks until the next shot is allowed
     respawn: int = 0  # while dead: ticks until respawn
+    hitscan_cooldown: int = 0
+    view_tick: float | None = None  # what the player saw when it sent its control
 
 
 @attrs.define(eq=False)
@@ -175,6 +188,9 @@ class Arena:
         self._respawn_ticks = _ticks(settings.respawn_delay_s, tick_rate, 1)
         self._lifetime_ticks = _ticks(settings.projectile_lifetime_s, tick_rate, 1)
         self._projectile_step = settings.projectile_speed / tick_rate
+        self._hitscan_cooldown_ticks = _ticks(settings.hitscan_cooldown_s, tick_rate, 1)
+        self._max_rewind_ticks = settings.max_rewind_s * tick_rate
+        self._history = PositionHistory(math.ceil(self._max_rewind_ticks) + 2)
         # Cells at least one player diameter wide, as SpatialGrid.close_pairs requires.
         self._player_grid = SpatialGrid(max(2.0 * r, 1.0))
         self._bounds_q = bounds_q(settings.width, r) + bounds_q(settings.height, r)
@@ -203,7 +219,9 @@ class Arena:
     def client_params(self) -> dict[str, float]:
         """Every scalar setting: ``ArenaSettings(**params)`` rebuilds the rules on a client."""
         fields = attrs.asdict(self.settings)
-        return {k: v for k, v in fields.items() if isinstance(v, int | float)}
+        # Booleans travel as 0/1: the wire's parameters are numbers.
+        return {k: int(v) if isinstance(v, bool) else v for k, v in fields.items()
+                if isinstance(v, int | float)}  # fmt: skip
 
     # ----------------------------------------------------------------- construction
 
@@ -304,11 +322,14 @@ class Arena:
         # Projectiles already fired stay in flight; their kills score for nobody.
         self._players.pop(entity_id, None)
 
-    def apply_input(self, entity_id: int, buttons: int, aim: int) -> None:
+    def apply_input(
+        self, entity_id: int, buttons: int, aim: int, view_tick: float | None = None
+    ) -> None:
         p = self._players.get(entity_id)
         if p is not None and p.alive:
             p.buttons = buttons & ALL_BUTTONS
             p.aim = aim & _AIM_MASK
+            p.view_tick = view_tick
 
     def place(self, entity_id: int, x: float, y: float) -> None:
         """Teleport a player (tests, admin tools): clamped, snapped and kept out of obstacles."""
@@ -341,13 +362,45 @@ class Arena:
         self.tick += 1
         events: list[Event] = []
         alive = self._timers(events)
+        if any(p.buttons & _HITSCAN for p in alive):
+            alive = self._hitscan(alive, events)
         self._move(alive)
         if self._crowd(alive):
             self._index_players(alive)  # else the grid built by _crowd is still exact
         self._fire(alive)
         if self._projectiles:
             self._fly(events)
+        self._history.record(
+            self.tick, {p.id: (p.x, p.y) for p in self._players.values() if p.alive}
+        )
         return events
+
+    def _hitscan(self, alive: list[_Player], events: list[Event]) -> list[_Player]:
+        """Phase 1b: hitscan shots, against the world as each shooter saw it."""
+        s = self.settings
+        now = self.tick - 1  # the world as it stands: the end of the previous tick
+        current: dict[int, tuple[float, float]] = {p.id: (p.x, p.y) for p in alive}
+        for p in alive:
+            if not p.buttons & _HITSCAN or p.hitscan_cooldown > 0 or not p.alive:
+                continue
+            p.hitscan_cooldown = self._hitscan_cooldown_ticks
+            targets = current
+            if s.lag_compensation and p.view_tick is not None and p.view_tick < now:
+                seen = self._history.at(max(p.view_tick, now - self._max_rewind_ticks))
+                targets = {eid: seen.get(eid, pos) for eid, pos in current.items()}
+            targets = {eid: pos for eid, pos in targets.items() if self._players[eid].alive}
+            angle = p.aim * _AIM_TO_RAD
+            hit = first_hit(p.x, p.y, angle, s.hitscan_range, targets, s.player_radius, p.id)
+            reach = hit[1] if hit else s.hitscan_range
+            end_x, end_y = p.x + math.cos(angle) * reach, p.y + math.sin(angle) * reach
+            target_id = hit[0] if hit else 0
+            events.append(
+                Event(self.tick, EventKind.SHOT,
+                      (p.id, target_id, round(end_x * _SCALE), round(end_y * _SCALE)))
+            )  # fmt: skip
+            if hit is not None:
+                self._damage(self.tick, p.id, self._players[target_id], s.hitscan_damage, events)
+        return [p for p in alive if p.alive]
 
     def wire_state(self) -> dict[int, tuple[int, ...]]:
         out: dict[int, tuple[int, ...]] = dict(self._obstacle_wire)
@@ -390,6 +443,7 @@ class Arena:
                 p.aim,
                 p.cooldown,
                 p.respawn,
+                p.hitscan_cooldown,
             )
         ints.append(len(self._projectiles))
         for pr in self._projectiles.values():
@@ -414,6 +468,8 @@ class Arena:
             if p.alive:
                 if p.cooldown:
                     p.cooldown -= 1
+                if p.hitscan_cooldown:
+                    p.hitscan_cooldown -= 1
                 alive.append(p)
                 continue
             p.respawn -= 1

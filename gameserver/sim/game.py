@@ -14,9 +14,10 @@ class Buttons(enum.IntFlag):
     LEFT = 4  # -x
     RIGHT = 8  # +x
     FIRE = 16
+    HITSCAN = 32  # an instant shot along the aim, judged where the shooter saw its target
 
 
-ALL_BUTTONS = 31
+ALL_BUTTONS = 63
 
 AIM_STEPS = 65536  # aim angle on the wire: 0..65535 maps to [0, 2*pi), 0 = +x, increasing toward +y
 POSITION_SCALE = 16  # positions travel as round(value * 16): 1/16 world unit
@@ -34,6 +35,7 @@ class EventKind(enum.IntEnum):
     DEATH = 1  # args: (victim_id, killer_id)   the shooter's id, even if it has left
     RESPAWN = 2  # args: (player_id, x_q, y_q)
     SCORE = 3  # args: (player_id, new_score)
+    SHOT = 4  # args: (shooter_id, target_id or 0, end_x_q, end_y_q)   a hitscan shot's path
 
 
 @attrs.frozen
@@ -60,8 +62,14 @@ class Game(Protocol):
         """Remove the player (no error if unknown)."""
         ...
 
-    def apply_input(self, entity_id: int, buttons: int, aim: int) -> None:
-        """Set the control used by the next step(); unknown ids are ignored."""
+    def apply_input(
+        self, entity_id: int, buttons: int, aim: int, view_tick: float | None = None
+    ) -> None:
+        """Set the control used by the next step(); unknown ids are ignored.
+
+        ``view_tick``: the (fractional) tick the player was looking at when it sent this,
+        for lag-compensated shots; None when the input carries none.
+        """
         ...
 
     def step(self) -> list[Event]:
