@@ -22,6 +22,7 @@ from gameserver.protocol import CHAT_MAX_CHARS, Chat, ChatChannel, encode
 from gameserver.protocol.messages import NAME_MAX_CHARS
 
 from .directory import Directory, DirectoryError
+from .pubsub import listen
 
 if TYPE_CHECKING:
     from .app import GameServer
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHAT_CHANNEL = "chat"
-RESUBSCRIBE_DELAY_S = 1.0
 OUTBOX_SIZE = 1024  # Says waiting to be published; beyond it they are dropped and counted
 
 
@@ -67,28 +67,8 @@ class ChatRelay:
         """Publish what is said here and deliver what any node publishes, until cancelled."""
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._publish_outbox)
-            await nursery.start(self._subscribe)
+            await nursery.start(listen, self.directory, CHAT_CHANNEL, self._deliver)
             task_status.started()
-
-    async def _subscribe(
-        self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
-    ) -> None:
-        """Deliver what any node publishes; re-subscribe after failures."""
-        started = False
-        while True:
-            try:
-                async with self.directory.subscribe(CHAT_CHANNEL) as messages:
-                    if not started:
-                        started = True
-                        task_status.started()
-                    async for payload in messages:
-                        self._deliver(payload)
-            except DirectoryError as error:
-                log.warning("chat subscription lost, retrying: %s", error)
-            if not started:  # the directory is down at start-up: serve anyway
-                started = True
-                task_status.started()
-            await trio.sleep(RESUBSCRIBE_DELAY_S)
 
     def _deliver(self, payload: bytes) -> None:
         try:

@@ -58,6 +58,7 @@ from gameserver.protocol.errors import DeltaError
 from .directory import Directory, DirectoryError
 from .limits import TokenBucket
 from .metrics import Metrics
+from .pubsub import listen
 from .ticker import Ticker
 from .transport import Connection
 
@@ -303,7 +304,7 @@ class SpectatorRelays:
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
             nursery.start_soon(self._publish_outbox)
-            await nursery.start(self._listen_for_watchers)
+            await nursery.start(listen, self.directory, WATCH_CHANNEL, self._watched)
             task_status.started()
 
     async def _publish_outbox(self) -> None:
@@ -313,26 +314,11 @@ class SpectatorRelays:
             except DirectoryError:
                 self.metrics.relay_dropped += 1
 
-    async def _listen_for_watchers(
-        self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
-    ) -> None:
-        started = False
-        while True:
-            try:
-                async with self.directory.subscribe(WATCH_CHANNEL) as messages:
-                    if not started:
-                        started = True
-                        task_status.started()
-                    async for payload in messages:
-                        room = self.server.rooms.get(payload.decode(errors="replace"))
-                        if room is not None:
-                            room.remote_watch_until = trio.current_time() + WATCH_TTL_S
-            except DirectoryError as error:
-                log.warning("watch subscription lost, retrying: %s", error)
-            if not started:
-                started = True
-                task_status.started()
-            await trio.sleep(1.0)
+    def _watched(self, payload: bytes) -> None:
+        """A relay somewhere watches one of our rooms: keep publishing its stream."""
+        room = self.server.rooms.get(payload.decode(errors="replace"))
+        if room is not None:
+            room.remote_watch_until = trio.current_time() + WATCH_TTL_S
 
     async def relay_for(self, room_id: str) -> RelayRoom:
         """The relay of a room on another node, made (and subscribed) on first use."""
