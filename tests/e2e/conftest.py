@@ -47,8 +47,8 @@ def _unavailable(reason: str) -> None:
 class ServerThread:
     """A GameServer (and a relay in front of it) on a trio loop in a background thread."""
 
-    def __init__(self, config: Config) -> None:
-        self.server = GameServer(config)
+    def __init__(self, config: Config, **options: Any) -> None:
+        self.server = GameServer(config, **options)
         self.relay: LatencyRelay | None = None
         self._token: trio.lowlevel.TrioToken | None = None
         self._started = threading.Event()

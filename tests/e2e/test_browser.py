@@ -10,9 +10,15 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from gameserver.cli import bundled_web_root
+from gameserver.config import Config
 from gameserver.protocol import CloseCode
+from gameserver.recording import JOIN, header, tick_record
+from gameserver.sim.arena import Arena, ArenaSettings
+from gameserver.sim.game import Buttons
 
 from .conftest import ServerThread
 
@@ -194,3 +200,41 @@ def test_chat_typed_on_one_page_shows_on_the_other(
     )
     assert "alice: good game, wasd" in bob.inner_text("#chat-log")
     assert alice.evaluate("() => window.game.me.x") == x0
+
+
+def test_a_recorded_match_is_watched_in_the_browser(
+    tmp_path: Path, new_page: Callable[[str], Page]
+) -> None:
+    # A short match, recorded the way a room records one: three players pacing left and right.
+    settings = ArenaSettings(width=480.0, height=360.0, obstacle_count=0)
+    game = Arena(settings, seed=5, tick_rate=30)
+    items = [header(rules="arena", seed=5, tick_rate=30, settings=settings, room="r", mode="m")]
+    ops = [[JOIN, game.join(name), name] for name in ("ann", "bob", "cy")]
+    for index in range(300):
+        pace = Buttons.RIGHT if index % 40 < 20 else Buttons.LEFT
+        inputs = [[entity_id, int(pace), 0] for _, entity_id, _ in ops]
+        for entity_id, buttons, aim in inputs:
+            game.apply_input(entity_id, buttons, aim)
+        game.step()
+        items.append(tick_record(game.tick, ops if index == 0 else [], inputs, None, None))
+    recording = tmp_path / "match.rec"
+    recording.write_bytes(b"".join(items))
+    config = Config(host="127.0.0.1", port=0, web_root=bundled_web_root())
+    replay = ServerThread(config, replay=recording, replay_speed=1.0)
+    replay.start()
+    try:
+        page = new_page(replay.page_url + "?spectate")
+        wait_until(page, "() => window.game.state === 'spectating'")
+        wait_until(
+            page, "() => window.game.entities().filter(e => e.kind === 'player').length === 3"
+        )
+        first = ops[0][1]
+        x0 = entity(page, first)["x"]  # type: ignore[index]
+        wait_until(
+            page,
+            "([id, x0]) => window.game.entities()"
+            ".some(e => e.id === id && Math.abs(e.x - x0) > 20)",
+            [first, x0],
+        )
+    finally:
+        replay.stop()
