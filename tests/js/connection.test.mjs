@@ -3,6 +3,8 @@ import { describe, test } from "node:test";
 
 import { decode, encode } from "../../clients/web/js/cbor.js";
 import { browserCloseCode, Connection, DEFAULT_RECONNECT, reconnectDelayS } from "../../clients/web/js/connection.js";
+import { roundHalfEven } from "../../clients/web/js/movement.js";
+import { viewTick } from "../../clients/web/js/session.js";
 import * as ex from "./dumps.mjs";
 
 /** Timers on a simulated clock: `advance` runs what falls due, in time order. */
@@ -197,6 +199,35 @@ describe("input and ping", () => {
     setButtons(16);
     time.advance(1 / 30);
     assert.deepEqual(ws.messages(2).map((m) => m[2]), [8, 16]);
+  });
+
+  test("frames with HITSCAN held carry the view (6 items); the others do not (5)", () => {
+    const { sockets, time, connection, setButtons } = setup();
+    const ws = welcome(sockets);
+    ws.deliver(ex.SNAPSHOT_1_ANN);
+    // Snapshots keep coming, one per tick, as the inputs go out.
+    for (let tick = 2; tick <= 30; tick++) {
+      time.advance(1 / 30);
+      ws.deliver(encode([17, tick, tick - 1, Math.round(((tick - 1) * 1000) / 30), 0, [], [], []]));
+    }
+    const before = ws.messages(2).length;
+    setButtons(32 | 8);
+    time.advance(1 / 30);
+    const session = connection.session;
+    const renderS = session.renderTimeS(time.nowS);
+    const expected = roundHalfEven(viewTick(session.tick, session.serverTimeMs, renderS, 30) * 256);
+    setButtons(8);
+    time.advance(1 / 30);
+    const inputs = ws.messages(2);
+    assert.ok(inputs.slice(0, before).every((m) => m.length === 5), "no view without HITSCAN");
+    const [shot, after] = inputs.slice(before);
+    assert.equal(shot.length, 6);
+    assert.equal(shot[2], 40);
+    assert.equal(shot[5], expected);
+    const seen = shot[5] / 256;
+    assert.ok(seen > session.tick - 4 && seen < session.tick, `view ${seen}: a few ticks behind ${session.tick}`);
+    assert.equal(after.length, 5);
+    assert.equal(after[2], 8);
   });
 });
 

@@ -68,7 +68,8 @@ const OPS = {
   decode_server: ({ hex }) => decodeServerMessage(fromHex(hex)),
 
   encode_join: ({ role, name, resume }) => toHex(encodeJoin(role, name, resume)),
-  encode_input: ({ seq, buttons, aim, ack_tick }) => toHex(encodeInput(seq, buttons, aim, ack_tick)),
+  encode_input: ({ seq, buttons, aim, ack_tick, view }) =>
+    toHex(encodeInput(seq, buttons, aim, ack_tick, view ?? 0)),
   encode_ping: ({ nonce }) => toHex(encodePing(nonce)),
 
   round: ({ values }) => values.map(roundHalfEven),

@@ -26,6 +26,8 @@ describe("input", () => {
     assert.equal(buttonForKey("KeyA"), Buttons.LEFT);
     assert.equal(buttonForKey("ArrowRight"), Buttons.RIGHT);
     assert.equal(buttonForKey("Space"), Buttons.FIRE);
+    assert.equal(buttonForKey("KeyE"), Buttons.HITSCAN);
+    assert.equal(Buttons.HITSCAN, 32);
     assert.equal(buttonForKey("KeyQ"), 0);
   });
 
@@ -44,6 +46,25 @@ describe("input", () => {
     input.releaseAll();
     assert.equal(input.sample().buttons, 0);
     assert.equal(input.keyDown("KeyQ"), false);
+  });
+
+  test("the right mouse button or E holds HITSCAN; a short right-click still shoots once", () => {
+    const input = new InputState();
+    input.mouseButtons(2); // right button down
+    assert.equal(input.sample().buttons, Buttons.HITSCAN);
+    input.mouseButtons(3); // left added while right held (a chorded pointermove)
+    assert.equal(input.sample().buttons, Buttons.HITSCAN | Buttons.FIRE);
+    input.mouseButtons(0);
+    assert.equal(input.sample().buttons, 0);
+    input.mouseButtons(2);
+    input.mouseButtons(0); // released before the tick
+    assert.equal(input.sample().buttons, Buttons.HITSCAN);
+    assert.equal(input.sample().buttons, 0, "only once");
+    input.keyDown("KeyE");
+    assert.equal(input.sample().buttons, Buttons.HITSCAN);
+    assert.equal(input.sample().buttons, Buttons.HITSCAN, "held: every tick");
+    input.keyUp("KeyE");
+    assert.equal(input.sample().buttons, 0);
   });
 });
 

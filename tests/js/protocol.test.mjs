@@ -21,6 +21,7 @@ import {
   Role,
   sayProblem,
   SUBPROTOCOL,
+  VIEW_MAX,
 } from "../../clients/web/js/protocol.js";
 import * as ex from "./dumps.mjs";
 
@@ -47,6 +48,20 @@ describe("client messages: the bytes of section 10", () => {
     assert.equal(toHex(encodeInput(65535, 0, 65535, 65536)), "850219ffff0019ffff1a00010000");
     assert.equal(toHex(encodeInput(2 ** 32 - 1, 255, 0, 2 ** 32 - 1)), "85021affffffff18ff001affffffff");
     assert.equal(toHex(encodePing(2 ** 53 - 1)), "82031b001fffffffffffff");
+  });
+
+  test("an Input with a view has six items; without one (or 0), five", () => {
+    assert.equal(toHex(encodeInput(1, 32, 0, 100)), "8502011820001864");
+    assert.equal(toHex(encodeInput(1, 32, 0, 100, 0)), "8502011820001864");
+    assert.equal(toHex(encodeInput(1, 32, 0, 100, 25472)), "8602011820001864196380"); // tick 99.5
+    assert.equal(toHex(encodeInput(1, 32, 0, 100, 1)), "860201182000186401");
+    assert.equal(toHex(encodeInput(1, 32, 0, 100, 255)), "860201182000186418ff");
+    assert.equal(toHex(encodeInput(1, 32, 0, 100, 65536)), "86020118200018641a00010000");
+    assert.equal(toHex(encodeInput(1, 32, 0, 100, VIEW_MAX)), "86020118200018641b000000ffffffffff");
+    assert.equal(VIEW_MAX, (2 ** 32 - 1) * 256 + 255);
+    assert.throws(() => encodeInput(1, 32, 0, 100, VIEW_MAX + 1), RangeError);
+    assert.throws(() => encodeInput(1, 32, 0, 100, -1), RangeError);
+    assert.throws(() => encodeInput(1, 32, 0, 100, 2.5), RangeError);
   });
 
   test("out-of-range fields are refused before anything is sent", () => {

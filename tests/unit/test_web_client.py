@@ -361,10 +361,12 @@ def test_js_client_messages_pass_the_strict_decoder() -> None:
         buttons = rng.choice([0, 23, 24, 255, rng.randrange(256)])
         aim = rng.choice([0, 23, 24, 255, 256, 65535, rng.randrange(65536)])
         ack_tick = rng.choice([*boundaries, rng.randrange(2**32)])
-        expected.append(InputFrame(seq, buttons, aim, ack_tick))
+        view = rng.choice([0, 0, 1, 255, 256, 65536, 2**32 * 256 - 1, rng.randrange(2**40)])
+        expected.append(InputFrame(seq, buttons, aim, ack_tick, view))
         cases.append(
-            {"op": "encode_input", "seq": seq, "buttons": buttons, "aim": aim, "ack_tick": ack_tick}
-        )
+            {"op": "encode_input", "seq": seq, "buttons": buttons, "aim": aim,
+             "ack_tick": ack_tick, "view": view}
+        )  # fmt: skip
         nonce = rng.choice([*boundaries, 2**32, SAFE_MAX, rng.randrange(SAFE_MAX)])
         expected.append(Ping(nonce))
         cases.append({"op": "encode_ping", "nonce": nonce})

@@ -287,7 +287,7 @@ export class Connection {
     const tick = () => {
       const { buttons, aim } = this.inputSource();
       if (this.ws && this.ws.readyState === OPEN && !this.fault) {
-        this.send(this.session.nextInput(buttons, aim));
+        this.send(this.session.nextInput(buttons, aim, this.now()));
       }
       const nowS = this.now();
       dueS += intervalS;

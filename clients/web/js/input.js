@@ -1,13 +1,14 @@
 // Keyboard and mouse to the arena's control state (docs/protocol.md sections 5.3 and 7.2).
 //
 // An Input frame is the whole control state (section 8), so this module only keeps what
-// is held: WASD or arrow keys move, the mouse aims, a held mouse button or Space fires.
-// A click shorter than a tick still fires once: it is latched until the next sample.
+// is held: WASD or arrow keys move, the mouse aims, the left mouse button or Space fires,
+// the right mouse button or E shoots hitscan. A click shorter than a tick still shoots
+// once: it is latched until the next sample.
 // Keys typed into a text field (the chat line, the name form) never move or fire.
 
 import { roundHalfEven } from "./movement.js";
 
-export const Buttons = Object.freeze({ UP: 1, DOWN: 2, LEFT: 4, RIGHT: 8, FIRE: 16 });
+export const Buttons = Object.freeze({ UP: 1, DOWN: 2, LEFT: 4, RIGHT: 8, FIRE: 16, HITSCAN: 32 });
 export const AIM_STEPS = 65536;
 
 const KEY_BUTTONS = new Map([
@@ -20,7 +21,12 @@ const KEY_BUTTONS = new Map([
   ["KeyD", Buttons.RIGHT],
   ["ArrowRight", Buttons.RIGHT],
   ["Space", Buttons.FIRE],
+  ["KeyE", Buttons.HITSCAN],
 ]);
+
+// PointerEvent.buttons bits: primary (left) and secondary (right).
+const MOUSE_PRIMARY = 1;
+const MOUSE_SECONDARY = 2;
 
 /** Whether keys pressed in `target` are text being typed, not game controls. */
 export function isTypingTarget(target) {
@@ -46,14 +52,16 @@ export class InputState {
   constructor() {
     this.keys = new Set();
     this.mouseDown = false;
-    this.fireLatched = false;
+    this.hitscanMouseDown = false;
+    this.latched = 0; // buttons pressed since the last sample
     this.aim = 0;
   }
 
   keyDown(code) {
-    if (!buttonForKey(code)) return false;
+    const button = buttonForKey(code);
+    if (!button) return false;
     this.keys.add(code);
-    if (code === "Space") this.fireLatched = true;
+    if (button & (Buttons.FIRE | Buttons.HITSCAN)) this.latched |= button;
     return true;
   }
 
@@ -62,31 +70,46 @@ export class InputState {
   }
 
   pointerDown() {
-    this.mouseDown = true;
-    this.fireLatched = true;
+    this.mouseButtons(this.mouseButtonMask() | MOUSE_PRIMARY);
   }
 
   pointerUp() {
-    this.mouseDown = false;
+    this.mouseButtons(this.mouseButtonMask() & ~MOUSE_PRIMARY);
+  }
+
+  /** The mouse buttons held now (a PointerEvent.buttons mask): left fires, right hitscans. */
+  mouseButtons(mask) {
+    const fire = Boolean(mask & MOUSE_PRIMARY);
+    const hitscan = Boolean(mask & MOUSE_SECONDARY);
+    if (fire && !this.mouseDown) this.latched |= Buttons.FIRE;
+    if (hitscan && !this.hitscanMouseDown) this.latched |= Buttons.HITSCAN;
+    this.mouseDown = fire;
+    this.hitscanMouseDown = hitscan;
+  }
+
+  mouseButtonMask() {
+    return (this.mouseDown ? MOUSE_PRIMARY : 0) | (this.hitscanMouseDown ? MOUSE_SECONDARY : 0);
   }
 
   /** Everything released (the window lost focus: keyup events will not come). */
   releaseAll() {
     this.keys.clear();
     this.mouseDown = false;
+    this.hitscanMouseDown = false;
   }
 
   buttons() {
-    let buttons = 0;
+    let buttons = this.latched;
     for (const code of this.keys) buttons |= buttonForKey(code);
-    if (this.mouseDown || this.fireLatched) buttons |= Buttons.FIRE;
+    if (this.mouseDown) buttons |= Buttons.FIRE;
+    if (this.hitscanMouseDown) buttons |= Buttons.HITSCAN;
     return buttons;
   }
 
-  /** The control state for the next Input frame; consumes a latched click. */
+  /** The control state for the next Input frame; consumes latched clicks. */
   sample() {
     const state = { buttons: this.buttons(), aim: this.aim };
-    this.fireLatched = false;
+    this.latched = 0;
     return state;
   }
 }
@@ -112,19 +135,26 @@ export function attachInput(state, canvas, { toWorld, origin }) {
     if (state.keyUp(event.code)) event.preventDefault();
   });
   window.addEventListener("blur", () => state.releaseAll());
+  // A second button pressed while one is held comes as a pointermove: read the mask.
+  const mouseButtons = (event) => state.mouseButtons(event.buttons & (MOUSE_PRIMARY | MOUSE_SECONDARY));
   canvas.addEventListener("pointermove", (event) => {
     mouse = { x: event.clientX, y: event.clientY };
     updateAim();
+    if (event.pointerType === "mouse") mouseButtons(event);
   });
   canvas.addEventListener("pointerdown", (event) => {
-    if (event.button !== 0) return;
+    if (event.button !== 0 && event.button !== 2) return;
     mouse = { x: event.clientX, y: event.clientY };
     updateAim();
-    state.pointerDown();
+    if (event.pointerType === "mouse") mouseButtons(event);
+    else state.pointerDown(); // touch or pen: fire
     canvas.setPointerCapture?.(event.pointerId);
   });
-  canvas.addEventListener("pointerup", () => state.pointerUp());
-  canvas.addEventListener("pointercancel", () => state.pointerUp());
+  canvas.addEventListener("pointerup", (event) => {
+    if (event.pointerType === "mouse") mouseButtons(event);
+    else state.pointerUp();
+  });
+  canvas.addEventListener("pointercancel", () => state.mouseButtons(0));
   canvas.addEventListener("contextmenu", (event) => event.preventDefault());
   // The player moves under a still mouse: re-aim every frame, not only on mouse moves.
   return updateAim;

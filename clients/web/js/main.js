@@ -250,6 +250,7 @@ function frame(_timestamp, updateAim) {
     remote: session.remoteView(now),
     me,
     names: page.names,
+    nowS: now,
   });
   if (now - lastScoreboardS >= SCOREBOARD_INTERVAL_S) {
     lastScoreboardS = now;

@@ -33,6 +33,8 @@ export const UINT32_MAX = 2 ** 32 - 1;
 export const NONCE_MAX = 2 ** 53 - 1;
 export const BUTTONS_MAX = 255;
 export const AIM_MAX = 65535;
+// Input view: a tick in 1/256 steps (uint32 tick, the fraction in the low byte).
+export const VIEW_MAX = UINT32_MAX * 256 + 255;
 export const NAME_MAX_CHARS = 32;
 export const RESUME_TOKEN_MAX_CHARS = 64;
 export const CHAT_MAX_CHARS = 200;
@@ -159,15 +161,20 @@ export function encodeJoin(role, name, resume = "") {
   return encode(fields);
 }
 
-/** Input [2, seq, buttons, aim, ack_tick]. */
-export function encodeInput(seq, buttons, aim, ackTick) {
-  return encode([
+/**
+ * Input [2, seq, buttons, aim, ack_tick] or, with a view (the tick the player was looking
+ * at, times 256), [2, seq, buttons, aim, ack_tick, view]. A view of 0 is left out.
+ */
+export function encodeInput(seq, buttons, aim, ackTick, view = 0) {
+  const fields = [
     MessageType.INPUT,
     checkInt(seq, 1, UINT32_MAX, "input seq"),
     checkInt(buttons, 0, BUTTONS_MAX, "input buttons"),
     checkInt(aim, 0, AIM_MAX, "input aim"),
     checkInt(ackTick, 0, UINT32_MAX, "input ack_tick"),
-  ]);
+  ];
+  if (checkInt(view, 0, VIEW_MAX, "input view") !== 0) fields.push(view);
+  return encode(fields);
 }
 
 /** Ping [3, nonce]. */

@@ -13,6 +13,7 @@ const GRID_STEP = 100; // the server's interest cell size, a useful sense of sca
 const DEFAULT_PLAYER_RADIUS = 16;
 const DEFAULT_PROJECTILE_RADIUS = 4;
 const TURN = 2 * Math.PI;
+const SHOT_SHOW_S = 0.15; // how long a hitscan shot's line stays
 
 const COLORS = {
   background: "#0e1116",
@@ -25,6 +26,7 @@ const COLORS = {
   other: "#f97066",
   dead: "#667085",
   projectile: "#fde68a",
+  shot: "#fef3c7",
   hpBack: "#111827",
   hp: "#4ade80",
   hpLow: "#f87171",
@@ -83,9 +85,9 @@ export class Renderer {
 
   /**
    * One frame. `view`: {session, remote (Map id -> {x, y, angle}), me ([x, y] or null),
-   * names (Map id -> name)}.
+   * names (Map id -> name), nowS (the page clock, for fading shots)}.
    */
-  draw({ session, remote, me, names }) {
+  draw({ session, remote, me, names, nowS = null }) {
     this.resize();
     const ctx = this.ctx;
     ctx.fillStyle = COLORS.background;
@@ -120,6 +122,32 @@ export class Renderer {
         this.drawPlayer(at, tuple, playerRadius, isSelf, names.get(id) ?? `#${id}`, params.max_hp);
       }
     }
+    if (nowS !== null && session.shots) this.drawShots(session, remote, me, nowS);
+  }
+
+  /** Hitscan shots of the last SHOT_SHOW_S: a fading line from the shooter to the end. */
+  drawShots(session, remote, me, nowS) {
+    const ctx = this.ctx;
+    for (const shot of session.shots) {
+      const age = nowS - shot.receivedS;
+      if (age < 0 || age > SHOT_SHOW_S) continue;
+      let from = shot.shooterId === session.entityId && me ? { x: me[0], y: me[1] } : remote.get(shot.shooterId);
+      if (!from) {
+        const tuple = session.mirror.entities.get(shot.shooterId);
+        if (!tuple) continue;
+        from = { x: tuple[1] / POSITION_SCALE, y: tuple[2] / POSITION_SCALE };
+      }
+      const [x0, y0] = this.screen(from.x, from.y);
+      const [x1, y1] = this.screen(shot.x, shot.y);
+      ctx.globalAlpha = 1 - age / SHOT_SHOW_S;
+      ctx.beginPath();
+      ctx.moveTo(x0, y0);
+      ctx.lineTo(x1, y1);
+      ctx.strokeStyle = COLORS.shot;
+      ctx.lineWidth = 2;
+      ctx.stroke();
+    }
+    ctx.globalAlpha = 1;
   }
 
   screen(x, y) {

@@ -7,16 +7,28 @@
 // estimate and the chat history carry over.
 
 import { ClockEstimator } from "./clock.js";
+import { Buttons } from "./input.js";
 import { defaultDelayS, Interpolator } from "./interpolation.js";
+import { roundHalfEven } from "./movement.js";
 import { Predictor } from "./prediction.js";
 import { encodeInput, encodePing, ErrorCode, MessageType, Role } from "./protocol.js";
-import { Mirror } from "./world.js";
+import { EventKind, Mirror, POSITION_SCALE } from "./world.js";
 
 const EVENT_HISTORY = 256;
+const SHOT_HISTORY = 32;
 export const CHAT_HISTORY = 50;
 const ARENA = "arena";
 // Arena params prediction needs; a Welcome without them is not predicted.
 const PREDICTION_PARAMS = ["width", "height", "player_radius", "player_speed"];
+
+/**
+ * The (fractional) server tick of what is rendered at `renderTimeS` (server seconds), from
+ * the newest snapshot's tick and server time; never below 0. As GameClient.view_tick.
+ */
+export function viewTick(tick, serverTimeMs, renderTimeS, tickRate) {
+  const behindS = serverTimeMs / 1000 - renderTimeS;
+  return Math.max(0, tick - behindS * tickRate);
+}
 
 export class Session {
   constructor({ role = Role.PLAYER, predict = true, interpolate = true } = {}) {
@@ -25,6 +37,7 @@ export class Session {
     this.interpolate = interpolate;
     this.clock = new ClockEstimator();
     this.events = []; // [tick, kind, ...args], newest last, bounded
+    this.shots = []; // SHOT events as {shooterId, targetId, x, y, receivedS}, newest last, bounded
     this.errors = []; // Error messages ({code, reason}), non-fatal
     this.chat = []; // Chat messages ({channel, sender, text}), oldest first, bounded
     this.chatReceived = 0; // every Chat message ever, so a view can tell when to redraw
@@ -108,7 +121,14 @@ export class Session {
     mirror.apply(snapshot);
     this.serverTimeMs = snapshot.serverTimeMs;
     this.ackSeq = snapshot.ackSeq;
-    for (const event of snapshot.events) this.events.push(event);
+    for (const event of snapshot.events) {
+      this.events.push(event);
+      if (event[1] === EventKind.SHOT && event.length >= 6) {
+        const [, , shooterId, targetId, xQ, yQ] = event;
+        this.shots.push({ shooterId, targetId, x: xQ / POSITION_SCALE, y: yQ / POSITION_SCALE, receivedS: nowS });
+      }
+    }
+    if (this.shots.length > SHOT_HISTORY) this.shots.splice(0, this.shots.length - SHOT_HISTORY);
     if (this.events.length > EVENT_HISTORY) this.events.splice(0, this.events.length - EVENT_HISTORY);
     this.snapshotsReceived += 1;
     const serverTimeS = snapshot.serverTimeMs / 1000;
@@ -122,10 +142,20 @@ export class Session {
     }
   }
 
-  /** The next Input frame's bytes (seq advances; the prediction takes the step). */
-  nextInput(buttons, aim) {
+  /** The tick rendered now (see viewTick); 0 before the Welcome or the first snapshot. */
+  viewTick(nowS) {
+    if (!this.welcome || !this.tick) return 0;
+    return viewTick(this.tick, this.serverTimeMs, this.renderTimeS(nowS), this.welcome.tickRate);
+  }
+
+  /**
+   * The next Input frame's bytes (seq advances; the prediction takes the step). A frame
+   * with HITSCAN held carries the view (section 7.7): the tick rendered at `nowS`, × 256.
+   */
+  nextInput(buttons, aim, nowS = 0) {
     this.seq += 1;
-    const bytes = encodeInput(this.seq, buttons, aim, this.mirror.tick);
+    const view = buttons & Buttons.HITSCAN ? roundHalfEven(this.viewTick(nowS) * 256) : 0;
+    const bytes = encodeInput(this.seq, buttons, aim, this.mirror.tick, view);
     if (this.predictor) this.predictor.applyInput(this.seq, buttons);
     return bytes;
   }

@@ -10,7 +10,7 @@ import { DeltaError } from "./protocol.js";
 export const POSITION_SCALE = 16;
 export const ANGLE_WIRE_STEPS = 256;
 export const EntityKind = Object.freeze({ PLAYER: 0, PROJECTILE: 1, OBSTACLE: 2 });
-export const EventKind = Object.freeze({ HIT: 0, DEATH: 1, RESPAWN: 2, SCORE: 3 });
+export const EventKind = Object.freeze({ HIT: 0, DEATH: 1, RESPAWN: 2, SCORE: 3, SHOT: 4 });
 export const ALIVE_FLAG = 1;
 export const COOLDOWN_FLAG = 2;
 
