@@ -147,6 +147,27 @@ def new_game(head: dict[str, Any]) -> Arena:
                  tick_rate=head["tick_rate"])  # fmt: skip
 
 
+def replay_tick(
+    game: Arena, record: list[Any], inputs: list[list[Any]]
+) -> tuple[list[list[Any]], tuple[int, int] | None]:
+    """Replay one tick record; (the inputs now in force, the first join that got another id
+    as (got, recorded), or None). The step is not taken when a join went wrong."""
+    _tick, ops, recorded_inputs, _hash, _entities = record
+    for op in ops:
+        if op[0] == JOIN:
+            got = game.join(op[2])
+            if got != op[1]:
+                return inputs, (got, op[1])
+        else:
+            game.leave(op[1])
+    if recorded_inputs is not None:
+        inputs = recorded_inputs
+    for entry in inputs:  # [entity_id, buttons, aim] or [..., view_tick]
+        game.apply_input(*entry)
+    game.step()
+    return inputs, None
+
+
 def verify(source: BinaryIO) -> VerifyResult:
     """Re-simulate a recording; the first divergence, if any (``RecordingError`` if unreadable)."""
     items = read_items(source)
@@ -154,27 +175,19 @@ def verify(source: BinaryIO) -> VerifyResult:
     game = new_game(head)
     ticks = hashes = 0
     gaps: list[tuple[int, int]] = []
-    inputs: list[list[int]] = []
+    inputs: list[list[Any]] = []
     for item in items:
         if not isinstance(item, list) or not item:
             raise RecordingError(f"damaged record after tick {game.tick}")
         if item[0] == GAP:
             gaps.append((item[1], item[2]))
             return VerifyResult(ticks, hashes, tuple(gaps), None)  # cannot replay past a gap
-        tick, ops, recorded_inputs, state_hash, entities = item
-        for op in ops:
-            if op[0] == JOIN:
-                got = game.join(op[2])
-                if got != op[1]:
-                    reason = f"a join got entity {got}, the recording says {op[1]}"
-                    return VerifyResult(ticks, hashes, (), Divergence(tick, reason, op[1]))
-            else:
-                game.leave(op[1])
-        if recorded_inputs is not None:
-            inputs = recorded_inputs
-        for entry in inputs:  # [entity_id, buttons, aim] or [..., view_tick]
-            game.apply_input(*entry)
-        game.step()
+        tick, _ops, _inputs, state_hash, entities = item
+        inputs, wrong_join = replay_tick(game, item, inputs)
+        if wrong_join is not None:
+            got, recorded = wrong_join
+            reason = f"a join got entity {got}, the recording says {recorded}"
+            return VerifyResult(ticks, hashes, (), Divergence(tick, reason, recorded))
         ticks += 1
         if game.tick != tick:
             reason = f"the replay is at tick {game.tick}, the recording at {tick}"

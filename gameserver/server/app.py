@@ -54,6 +54,7 @@ from .relay import RelayRoom, SpectatorRelays
 from .replay import ReplayDriver
 from .room import Room
 from .rooms import DEFAULT_ROOM, RoomError, RoomManager
+from .status import window_ticks
 from .transport import Connection, WsConnection
 from .web import WebSide
 
@@ -202,7 +203,7 @@ class GameServer:
 
     def stats(self) -> dict[str, Any]:
         """Counters and per-room tick health, as plain data."""
-        window_ticks = max(1, round(self.config.stats_window_s * self.config.tick_rate))
+        ticks = window_ticks(self)
         return {
             "time_s": trio.current_time(),
             "metrics": self.metrics.as_dict(),
@@ -211,7 +212,7 @@ class GameServer:
                     "players": room.player_count,
                     "spectators": room.spectator_count,
                     "tick": room.game.tick,
-                    "ticker": room.ticker.stats.summary(window_ticks),
+                    "ticker": room.ticker.stats.summary(ticks),
                 }
                 for name, room in self.rooms.items()
             },

@@ -184,7 +184,7 @@ class RelayRoom:
     def _refuse(self, connection: Connection, code: int, reason: str) -> None:
         self._pending.pop(connection, None)
         self._joins.pop(connection, None)
-        if code not in (CloseCode.POLICY_VIOLATION,):
+        if code != CloseCode.POLICY_VIOLATION:  # a refusal by policy, not a broken peer
             self.metrics.protocol_errors[code] += 1
         connection.close(code, reason)
 

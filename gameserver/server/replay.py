@@ -19,7 +19,7 @@ import cbor2
 import trio
 
 from gameserver.protocol import PROTOCOL_VERSION, Snapshot, Welcome, diff, encode
-from gameserver.recording import GAP, JOIN, check_header, new_game, read_items
+from gameserver.recording import GAP, check_header, new_game, read_items, replay_tick
 from gameserver.sim.arena import Arena
 
 from .relay import RelayRoom
@@ -40,7 +40,7 @@ class ReplayDriver:
         self._wake = trio.Event()
         self._tick_rate: int = self.head["tick_rate"]
         self._game: Arena = new_game(self.head)
-        self._inputs: list[list[int]] = []
+        self._inputs: list[list[Any]] = []
         self._previous: dict[int, tuple[int, ...]] = {}
         self._since_keyframe = self._tick_rate  # the first snapshot is a keyframe
 
@@ -93,18 +93,8 @@ class ReplayDriver:
                 deadline = trio.current_time()
 
     @staticmethod
-    def _step(game: Arena, record: list[Any], inputs: list[list[int]]) -> list[list[int]]:
-        _tick, ops, recorded_inputs, _hash, _entities = record
-        for op in ops:
-            if op[0] == JOIN:
-                game.join(op[2])
-            else:
-                game.leave(op[1])
-        if recorded_inputs is not None:
-            inputs = recorded_inputs
-        for entry in inputs:
-            game.apply_input(*entry)
-        game.step()
+    def _step(game: Arena, record: list[Any], inputs: list[list[Any]]) -> list[list[Any]]:
+        inputs, _wrong_join = replay_tick(game, record, inputs)  # --verify is for checking
         return inputs
 
     def _stream_message(

@@ -16,6 +16,12 @@ if TYPE_CHECKING:
     from .app import GameServer
 
 
+def window_ticks(server: GameServer, window_s: float | None = None) -> int:
+    """Ticks in the last ``window_s`` seconds (default: ``stats_window_s``), at least one."""
+    config = server.config
+    return max(1, round((window_s or config.stats_window_s) * config.tick_rate))
+
+
 def room_status(room: Room, *, window_ticks: int, roster: bool = True) -> dict[str, Any]:
     """One room; tick percentiles over its last ``window_ticks`` ticks."""
     config = room.config
@@ -56,9 +62,8 @@ def room_status(room: Room, *, window_ticks: int, roster: bool = True) -> dict[s
 
 
 def rooms_status(server: GameServer, *, window_s: float | None = None) -> list[dict[str, Any]]:
-    config = server.config
-    window_ticks = max(1, round((window_s or config.stats_window_s) * config.tick_rate))
-    return [room_status(room, window_ticks=window_ticks) for room in server.rooms.values()]
+    ticks = window_ticks(server, window_s)
+    return [room_status(room, window_ticks=ticks) for room in server.rooms.values()]
 
 
 def server_status(server: GameServer, *, window_s: float | None = None) -> dict[str, Any]:
@@ -87,9 +92,8 @@ def health(server: GameServer) -> tuple[int, dict[str, Any]]:
     A room whose tick raised is closed and forgotten (its players were told with 1011),
     so it does not make the process unhealthy; ``rooms_crashed`` counts such rooms.
     """
-    config = server.config
-    window_ticks = max(1, round(config.stats_window_s * config.tick_rate))
-    rooms = [room_status(r, window_ticks=window_ticks, roster=False) for r in server.rooms.values()]
+    ticks = window_ticks(server)
+    rooms = [room_status(r, window_ticks=ticks, roster=False) for r in server.rooms.values()]
     status = "draining" if server.draining else "ok"
     document = {
         "status": status,

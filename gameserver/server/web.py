@@ -28,7 +28,7 @@ from gameserver.protocol import CHAT_MAX_CHARS, SUBPROTOCOL, ChatChannel
 from . import prometheus
 from .http import EventStream, Request, Response, text_response
 from .matchmaking import MatchError, MatchRequest
-from .status import health, room_status, rooms_status, server_status
+from .status import health, room_status, rooms_status, server_status, window_ticks
 
 if TYPE_CHECKING:
     from .app import GameServer
@@ -182,8 +182,7 @@ class WebSide:
         room = self.server.rooms.get(name)
         if room is None:
             return json_response(404, {"error": f"no room named {name!r}"})
-        window_ticks = max(1, round(self.config.stats_window_s * self.config.tick_rate))
-        return json_response(200, room_status(room, window_ticks=window_ticks))
+        return json_response(200, room_status(room, window_ticks=window_ticks(self.server)))
 
     def _monitor_events(self) -> Response | EventStream:
         if self.monitor_streams >= self.config.max_monitor_streams:
