@@ -18,8 +18,15 @@ async def handshake(
     subprotocol: str = SUBPROTOCOL,
     extra_headers: str = "",
     ssl_context: ssl.SSLContext | None = None,
+    *,
+    local_address: str | None = None,
 ) -> tuple[trio.SocketStream, bytes]:
-    stream: Any = await trio.open_tcp_stream("127.0.0.1", port)
+    """Open a WebSocket; ``local_address`` (say ``127.0.0.2``) makes it come from another host.
+
+    Players in tests connect from 127.0.0.1; attackers from another loopback address, so
+    per-address limits hit the attacker, as they would on a real network.
+    """
+    stream: Any = await trio.open_tcp_stream("127.0.0.1", port, local_address=local_address)
     if ssl_context is not None:
         stream = trio.SSLStream(stream, ssl_context, server_hostname="127.0.0.1")
     key = base64.b64encode(os.urandom(16)).decode()

@@ -1,0 +1,126 @@
+"""Well-behaved players alongside an attack, judged on the attack's own time window.
+
+Usage::
+
+    async with players_alongside(server) as crowd:
+        async with crowd.attack():          # the window starts and ends here
+            ...run the attack...
+    # on leaving: every player kept >= 80 % of the snapshot rate during the window,
+    # nobody was closed, no delta error
+
+``innocent_requests(server)`` makes the requests a real user makes during an
+attack (a WebSocket join, ``/healthz``, ``POST /api/match``) and returns what
+each got, so a test can assert they were answered normally.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+from collections.abc import AsyncIterator
+
+import attrs
+import trio
+
+from clients import GameClient, connect
+from gameserver.server import GameServer
+from gameserver.server.ticker import percentile
+from gameserver.sim.game import Buttons
+
+from .httpclient import get, http_client
+
+GOOD_PLAYERS = 20
+MIN_RATE_FRACTION = 0.8  # of the snapshot rate, over the attack's window
+GAP_P99_BOUND_S = 0.150  # 30 Hz snapshots: nominally 33 ms apart
+
+
+async def play(client: GameClient, stop: trio.Event, rate_hz: float) -> None:
+    due = trio.current_time()
+    rng = random.Random(client.entity_id)
+    while not stop.is_set():
+        await client.send_input(rng.choice([Buttons.LEFT, Buttons.RIGHT, Buttons.UP, 0]))
+        due += 1 / rate_hz
+        await trio.sleep_until(due)
+
+
+@attrs.define
+class Crowd:
+    players: list[GameClient]
+    snapshot_rate: float
+    windows: list[tuple[float, list[int]]] = attrs.field(factory=list)
+
+    @contextlib.asynccontextmanager
+    async def attack(self) -> AsyncIterator[None]:
+        """The attack's window: players are judged on what they received inside it."""
+        before = [p.stats.snapshots_received for p in self.players]
+        for p in self.players:
+            p.stats.gaps_s.clear()
+        started = trio.current_time()
+        yield
+        elapsed = trio.current_time() - started
+        self.judge(before, elapsed)
+
+    def judge(self, before: list[int], elapsed: float) -> None:
+        for player, count in zip(self.players, before, strict=True):
+            assert player.close_code is None and player.failure is None, (
+                f"player {player.entity_id} was closed: {player.close_code} {player.failure}"
+            )
+            received = player.stats.snapshots_received - count
+            expected = self.snapshot_rate * elapsed * MIN_RATE_FRACTION
+            assert received >= expected, (
+                f"player {player.entity_id}: {received} snapshots in {elapsed:.2f} s, "
+                f"wanted >= {expected:.0f}"
+            )
+            assert percentile(list(player.stats.gaps_s), 99) < GAP_P99_BOUND_S
+            assert not player.errors, player.errors
+
+
+@contextlib.asynccontextmanager
+async def players_alongside(
+    server: GameServer, count: int = GOOD_PLAYERS, *, url: str | None = None
+) -> AsyncIterator[Crowd]:
+    """``count`` players in the default room sending inputs at the tick rate."""
+    stop = trio.Event()
+    rate = server.config.snapshot_rate
+    async with contextlib.AsyncExitStack() as stack:
+        players = [
+            await stack.enter_async_context(connect(url or server.url, name=f"p{i}"))
+            for i in range(count)
+        ]
+        async with trio.open_nursery() as playing:
+            for player in players:
+                playing.start_soon(play, player, stop, server.config.tick_rate)
+            await trio.sleep(0.5)  # settle: every player has its first snapshots
+            try:
+                yield Crowd(players, rate)
+            finally:
+                stop.set()
+
+
+@attrs.frozen
+class InnocentAnswers:
+    joined: bool  # a WebSocket join got its Welcome and a snapshot
+    healthz_status: int
+    match_status: int
+
+
+async def innocent_requests(
+    server: GameServer, *, timeout_s: float = 3.0, match_mode: str = "squad"
+) -> InnocentAnswers:
+    """What an ordinary user gets during an attack: a join, a health check, a match."""
+    joined = False
+    with trio.move_on_after(timeout_s):
+        async with connect(server.url, name="innocent") as me:
+            await me.next_snapshot()
+            joined = me.entity_id is not None
+    port = server.port
+    healthz_status = match_status = 0
+    with trio.move_on_after(timeout_s):
+        healthz_status = (await get(port, "/healthz")).status
+    with trio.move_on_after(timeout_s):
+        async with http_client(port) as client:
+            body = json.dumps({"mode": match_mode, "name": "innocent"}).encode()
+            await client.send_request_body("POST", "/api/match", body)
+            match_status = (await client.read_result()).status
+    return InnocentAnswers(joined, healthz_status, match_status)
