@@ -253,6 +253,11 @@ def decode_client_message(
             CloseCode.MESSAGE_TOO_BIG, f"message of {len(data)} bytes exceeds {max_bytes}"
         )
     item = loads_strict(bytes(data), _CLIENT_MAX_DEPTH)
+    # cbor2 counts depth only for containers it descends into: an empty one slips through.
+    if type(item) is list and any(type(value) in (list, dict) for value in item):
+        raise ProtocolError(
+            CloseCode.INVALID_PAYLOAD, "nesting depth 1: no arrays or maps inside the message"
+        )
     if type(item) is not list or not item or type(item[0]) is not int:
         raise ProtocolError(
             CloseCode.INVALID_MESSAGE, "a message is a non-empty array starting with its type"

@@ -124,6 +124,9 @@ def code_of(data: bytes | str, max_bytes: int = 256) -> CloseCode:
             CloseCode.INVALID_PAYLOAD,
         ),  # long int form
         (cbor2.dumps([3, [1]]), CloseCode.INVALID_PAYLOAD),  # nesting
+        (cbor2.dumps([3, []]), CloseCode.INVALID_PAYLOAD),  # nesting, empty array
+        (cbor2.dumps([3, {}]), CloseCode.INVALID_PAYLOAD),  # nesting, empty map
+        (cbor2.dumps([2, 1, 0, 0, {}]), CloseCode.INVALID_PAYLOAD),  # nested in an Input
         (cbor2.dumps({"type": 3}), CloseCode.INVALID_MESSAGE),
         (cbor2.dumps([]), CloseCode.INVALID_MESSAGE),
         (cbor2.dumps(["input"]), CloseCode.INVALID_MESSAGE),
