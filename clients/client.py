@@ -10,6 +10,13 @@ TCP...), the task reconnects with exponential backoff and jitter, joins again
 and starts from a full snapshot; after ``max_attempts`` consecutive failures it
 gives up and ``wait_for`` raises ``ReconnectFailed``. Close codes that say the
 client itself is at fault (protocol errors) are never retried.
+
+Credentials: ``token`` (an identity token) rides as ``?token=`` on every URL that
+has none, so a seat from matchmaking (``?seat=``) goes with the identity it is bound
+to. A player that has been welcomed reconnects with ``?resume=<resume token>``
+instead of its token and seat (which may be single-use or expired): the resume
+token proves the player (docs/protocol.md section 1.1). If the server refuses that
+handshake, the resume is dropped and the next attempt uses the original URL.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import math
 import random
 import ssl
 from collections.abc import AsyncIterator, Callable
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import attrs
 import trio
@@ -130,8 +138,10 @@ class GameClient:
         interpolate: bool = True,
         ssl_context: ssl.SSLContext | None = None,
         match: str | None = None,
+        token: str | None = None,
     ) -> None:
         self.url = url
+        self.token = token  # identity token, added as ?token= where a URL has none
         self.match = match  # a mode: find a room with FindMatch instead of joining at url
         self._entry_url = url  # where to ask again if the matched room's node is gone
         self.matched: Matched | None = None  # where matchmaking put us (url is then its url)
@@ -376,6 +386,14 @@ class GameClient:
         finally:
             self._ws = None
 
+    def connect_url(self) -> str:
+        """The URL of the next attempt: a resume after a drop, else ``url`` with the token."""
+        if self._resume and self.role is Role.PLAYER:
+            return with_query(self.url, drop=("token", "seat", "resume"), resume=self._resume)
+        if self.token:
+            return with_query(self.url, keep_existing=True, token=self.token)
+        return self.url
+
     async def _run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         started = False
         attempt = 0
@@ -388,9 +406,10 @@ class GameClient:
                 task_status.started()
 
         while True:
+            resuming = bool(self._resume) and self.role is Role.PLAYER
             try:
                 async with open_websocket_url(
-                    self.url,
+                    self.connect_url(),
                     ssl_context=self.ssl_context,
                     subprotocols=self.subprotocols,
                     connect_timeout=self.connect_timeout_s,
@@ -408,6 +427,8 @@ class GameClient:
                     body = (exc.body or b"").decode(errors="replace").strip()
                     self.close_code, self.close_reason = None, f"HTTP {exc.status_code}: {body}"
                     retry = exc.status_code >= 500
+                    if resuming:  # the entity is gone: come back as a new player
+                        self._resume, retry = "", True
                 else:
                     cause = exc.__cause__ or exc
                     self.close_code, self.close_reason = None, f"{type(cause).__name__}: {cause}"
@@ -448,12 +469,26 @@ class GameClient:
                 await ws.aclose()
 
 
+def with_query(
+    url: str, *, drop: tuple[str, ...] = (), keep_existing: bool = False, **params: str
+) -> str:
+    """``url`` with the query ``params`` set (``keep_existing``: only where absent)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in drop]
+    present = {k for k, _ in query}
+    for key, value in params.items():
+        if keep_existing and key in present:
+            continue
+        query = [(k, v) for k, v in query if k != key] + [(key, value)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
 @contextlib.asynccontextmanager
 async def connect(url: str, **options: object) -> AsyncIterator[GameClient]:
     """Connect, join and wait for the welcome; leave cleanly on exit.
 
     Options are those of ``GameClient`` (role, name, join, subprotocols,
-    reconnect, connect_timeout_s, seed).
+    reconnect, connect_timeout_s, seed, match, token).
     """
     client = GameClient(url, **options)  # type: ignore[arg-type]
     failed: BaseException | None = None

@@ -1,8 +1,8 @@
 """Asking a server's matchmaking for a seat: ``POST /api/match`` (docs/operations.md).
 
 The answer names the room and the URL to connect to (on whichever node owns the room),
-with a seat token when the servers use join tokens. Connect to it within
-``expires_in_s``.
+with a seat token when authentication is on. Connect to it within ``expires_in_s``,
+with the same identity token: ``connect(match.url, token=identity_token)``.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class Match:
     seat: str
     expires_in_s: float
     code: str | None = None  # a private room's code
-    token: str | None = None
+    token: str | None = None  # the seat token (in url as ?seat=), when authentication is on
 
 
 async def find_match(
@@ -48,8 +48,13 @@ async def find_match(
     name: str = "player",
     timeout_s: float = 10.0,
     ssl_context: ssl.SSLContext | None = None,
+    token: str | None = None,
 ) -> Match:
-    """A seat from the matchmaking of the server at ``server_url`` (http:// or https://)."""
+    """A seat from the matchmaking of the server at ``server_url`` (http:// or https://).
+
+    ``token``: the player's identity token, sent as ``Authorization: Bearer`` (required
+    when the server has authentication on; the seat is then bound to it).
+    """
     request: dict[str, Any] = {"name": name}
     if mode is not None:
         request["mode"] = mode
@@ -58,7 +63,7 @@ async def find_match(
     if private:
         request["private"] = True
     with trio.fail_after(timeout_s):
-        status, answer = await _post_json(server_url, "/api/match", request, ssl_context)
+        status, answer = await _post_json(server_url, "/api/match", request, ssl_context, token)
     if status != 200:
         raise MatchFailed(status, str(answer.get("error", answer)))
     return Match(
@@ -73,7 +78,11 @@ async def find_match(
 
 
 async def _post_json(
-    server_url: str, path: str, document: Any, ssl_context: ssl.SSLContext | None
+    server_url: str,
+    path: str,
+    document: Any,
+    ssl_context: ssl.SSLContext | None,
+    token: str | None = None,
 ) -> tuple[int, dict[str, Any]]:
     url = urlsplit(server_url)
     if url.scheme not in ("http", "https") or not url.hostname:
@@ -84,20 +93,17 @@ async def _post_json(
         context = ssl_context or ssl.create_default_context()
         stream = trio.SSLStream(stream, context, server_hostname=url.hostname)
     body = json.dumps(document).encode()
+    headers = [
+        ("host", url.netloc),
+        ("content-type", "application/json"),
+        ("content-length", str(len(body))),
+        ("connection", "close"),
+    ]
+    if token is not None:
+        headers.append(("authorization", f"Bearer {token}"))
     connection = h11.Connection(h11.CLIENT)
     async with stream:
-        data = connection.send(
-            h11.Request(
-                method="POST",
-                target=path,
-                headers=[
-                    ("host", url.netloc),
-                    ("content-type", "application/json"),
-                    ("content-length", str(len(body))),
-                    ("connection", "close"),
-                ],
-            )
-        )
+        data = connection.send(h11.Request(method="POST", target=path, headers=headers))
         data = (data or b"") + (connection.send(h11.Data(data=body)) or b"")
         data += connection.send(h11.EndOfMessage()) or b""
         await stream.send_all(data)

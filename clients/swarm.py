@@ -56,6 +56,9 @@ class SwarmOptions:
     lean: bool = False  # all bots of a process in one loop over raw sockets (clients.lean)
     decode_sample: float = 0.01  # lean mode: fraction of bots that decode snapshots (>= 1 bot)
     match_mode: str | None = None  # each bot asks url's matchmaking (http://) for a seat
+    # With a server's secret: each bot carries its own development identity token (sub
+    # "bot-N"), for servers with authentication on. Lean bots share the URL's ?token=.
+    token_secret: str | None = attrs.field(default=None, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.bots < 0 or self.spectators < 0 or self.bots + self.spectators == 0:
@@ -209,12 +212,14 @@ class Swarm(RunClock):
         name = f"{'bot' if record.role is Role.PLAYER else 'spectator'}-{record.index}"
         try:
             url = options.url
+            token = self._identity_token(record, name)
             if options.match_mode is not None:
-                seat = await find_match(url, mode=options.match_mode, name=name)
+                seat = await find_match(url, mode=options.match_mode, name=name, token=token)
                 record.room = seat.room
                 url = seat.url
             async with connect(
                 url,
+                token=token,
                 role=record.role,
                 name=name,
                 connect_timeout_s=options.connect_timeout_s,
@@ -230,6 +235,22 @@ class Swarm(RunClock):
                 self._count_error(_error_kind(exc))
             else:
                 raise
+
+    def _identity_token(self, record: BotRecord, name: str) -> str | None:
+        secret = self.options.token_secret
+        if secret is None:
+            return None
+        from gameserver.auth import issue_identity_token
+
+        role = "player" if record.role is Role.PLAYER else "spectator"
+        return issue_identity_token(
+            secret.encode(),
+            subject=f"bot-{record.index}",
+            name=name,
+            role=role,
+            ttl_s=self.options.duration_s + 3600,
+            now_s=time.time(),
+        )
 
     async def _play(self, record: BotRecord, client: GameClient, behaviour: Behaviour) -> None:
         assert client.welcome is not None

@@ -166,6 +166,72 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=defaults.stats_window_s,
         help="seconds of ticks the stats percentiles cover (default %(default)s)",
     )
+    _add_auth_flags(p, defaults)
+
+
+def _add_auth_flags(p: argparse.ArgumentParser, defaults: Config) -> None:
+    auth = p.add_argument_group("authentication (docs/security.md section 4)")
+    auth.add_argument(
+        "--jwt-secret",
+        default=None,
+        metavar="SECRET",
+        help="turns authentication on: signs seat tokens, verifies HS256 identity tokens "
+        "(default: $GAMESERVER_SECRET; other local users can see a secret given here)",
+    )
+    auth.add_argument(
+        "--jwt-public-key", default=None, metavar="FILE", help="identity provider's PEM public key"
+    )
+    auth.add_argument(
+        "--jwks",
+        default=None,
+        metavar="FILE|URL",
+        help="identity provider's JWKS (keys by kid; a URL is refetched every "
+        f"{defaults.jwks_refresh_s:g} s)",
+    )
+    auth.add_argument("--jwt-issuer", default=None, help="the iss identity tokens must carry")
+    auth.add_argument("--jwt-audience", default=None, help="the aud identity tokens must carry")
+    auth.add_argument(
+        "--jwt-leeway",
+        type=float,
+        default=defaults.jwt_leeway_s,
+        metavar="SECONDS",
+        help="clock skew allowed on exp/nbf/iat (default %(default)s)",
+    )
+    auth.add_argument(
+        "--jwt-algorithms",
+        default="",
+        metavar="LIST",
+        help="comma-separated algorithms identity tokens may use (default: by the keys)",
+    )
+    auth.add_argument(
+        "--jwt-name-claim",
+        default=defaults.jwt_name_claim,
+        help="claim with the name shown (default %(default)s)",
+    )
+    auth.add_argument(
+        "--jwt-role-claim",
+        default=defaults.jwt_role_claim,
+        help="claim with the player's role; 'spectator' makes a spectator (default %(default)s)",
+    )
+
+
+def _auth_settings(args: argparse.Namespace) -> dict[str, object]:
+    """The Config fields of the authentication flags (the secret: flag, else environment)."""
+    from gameserver.tokens import load_secret
+
+    secret = load_secret(args.jwt_secret, os.environ)
+    algorithms = tuple(name.strip() for name in args.jwt_algorithms.split(",") if name.strip())
+    return {
+        "join_secret": secret.decode() if secret else None,
+        "jwt_public_key_file": args.jwt_public_key,
+        "jwks": args.jwks,
+        "jwt_issuer": args.jwt_issuer,
+        "jwt_audience": args.jwt_audience,
+        "jwt_leeway_s": args.jwt_leeway,
+        "jwt_algorithms": algorithms,
+        "jwt_name_claim": args.jwt_name_claim,
+        "jwt_role_claim": args.jwt_role_claim,
+    }
 
 
 def _add_swarm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -220,6 +286,13 @@ def _add_swarm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="MODE",
         help="place each bot through matchmaking in MODE; --url is then a node's http:// URL",
     )
+    p.add_argument(
+        "--jwt-secret",
+        default=None,
+        metavar="SECRET",
+        help="the server's secret: each bot carries its own development identity token "
+        "(default: $GAMESERVER_SECRET, which worker processes inherit)",
+    )
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--first-index", type=int, default=0, help=argparse.SUPPRESS)
 
@@ -252,6 +325,7 @@ async def _swarm(args: argparse.Namespace) -> int:
         decode_sample=args.decode_sample,
         connect_timeout_s=args.connect_timeout,
         match_mode=args.match,
+        token_secret=args.jwt_secret or os.environ.get("GAMESERVER_SECRET") or None,
     )
     if args.match is not None and not options.url.startswith(("http://", "https://")):
         raise ValueError("--match needs a node's http:// URL (where POST /api/match is)")
@@ -310,11 +384,14 @@ async def _spectate(args: argparse.Namespace) -> int:
 def _add_token(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "token",
-        help="print a signed join token",
-        description="Prints one join token signed with the shared secret (--secret, else the "
-        "GAMESERVER_SECRET environment variable; at least 16 bytes). Exit status 2 without one.",
+        help="print a development token (a JWT signed with the shared secret)",
+        description="Prints one token signed with the shared secret (--secret, else the "
+        "GAMESERVER_SECRET environment variable; at least 32 bytes), HS256. Without --room: "
+        "an identity token, as the game's identity provider would issue (use it as "
+        "?token= and as Authorization: Bearer for POST /api/match). With --room: a join "
+        "token for that room, good once. Exit status 2 without a secret.",
     )
-    p.add_argument("--subject", required=True, help="account id the token is for (1..64 chars)")
+    p.add_argument("--subject", required=True, help="account id the token is for (sub)")
     p.add_argument("--name", required=True, help="display name (1..32 printable chars)")
     p.add_argument(
         "--role",
@@ -322,12 +399,15 @@ def _add_token(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default="player",
         help="role the token allows (default %(default)s)",
     )
-    p.add_argument("--room", default="default", help="room the token is for (default %(default)s)")
+    p.add_argument("--room", default=None, help="make a join token for this room, good once")
     p.add_argument(
         "--ttl", type=float, default=3600.0, help="seconds until it expires (default %(default)s)"
     )
+    p.add_argument("--issuer", default=None, help="iss of an identity token (the server's)")
+    p.add_argument("--audience", default=None, help="aud of an identity token (the server's)")
     p.add_argument(
         "--secret",
+        "--jwt-secret",
         default=None,
         help="signing secret (default: $GAMESERVER_SECRET; other local users can see a secret "
         "given here)",
@@ -335,9 +415,9 @@ def _add_token(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def _token(args: argparse.Namespace) -> int:
-    import os
     import time
 
+    from gameserver.auth import issue_identity_token
     from gameserver.protocol import Role
     from gameserver.tokens import issue_token, load_secret
 
@@ -345,16 +425,27 @@ def _token(args: argparse.Namespace) -> int:
         secret = load_secret(args.secret, os.environ)
         if secret is None:
             raise ValueError("no secret: pass --secret or set GAMESERVER_SECRET")
-        role = Role.SPECTATOR if args.role == "spectator" else Role.PLAYER
-        token = issue_token(
-            secret,
-            subject=args.subject,
-            name=args.name,
-            role=role,
-            room=args.room,
-            ttl_s=args.ttl,
-            now_s=time.time(),
-        )
+        if args.room is None:
+            token = issue_identity_token(
+                secret,
+                subject=args.subject,
+                name=args.name,
+                role=args.role,
+                ttl_s=args.ttl,
+                now_s=time.time(),
+                issuer=args.issuer,
+                audience=args.audience,
+            )
+        else:
+            token = issue_token(
+                secret,
+                subject=args.subject,
+                name=args.name,
+                role=Role.SPECTATOR if args.role == "spectator" else Role.PLAYER,
+                room=args.room,
+                ttl_s=args.ttl,
+                now_s=time.time(),
+            )
     except ValueError as exc:
         print(f"gameserver token: {exc}", file=sys.stderr)
         return 2
@@ -520,11 +611,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("trio-websocket").setLevel(logging.WARNING)
     if args.command == "serve":
         try:
-            from gameserver.tokens import load_secret
+            from gameserver.auth import Authenticator
 
-            secret = load_secret(None, os.environ)
             config = Config(
-                join_secret=secret.decode() if secret else None,
+                **_auth_settings(args),  # type: ignore[arg-type]
                 admin_token=os.environ.get("GAMESERVER_ADMIN_TOKEN") or None,
                 host=args.host,
                 port=args.port,
@@ -553,6 +643,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 record_all=args.record is not None,
                 recordings_dir=args.record or Config().recordings_dir,
             )
+            Authenticator.from_config(config)  # key files read now: a bad one stops the start
         except ValueError as exc:
             print(f"gameserver: {exc}", file=sys.stderr)
             return 2

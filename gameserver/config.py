@@ -23,6 +23,12 @@ def _positive_field(default: float) -> Any:
     return attrs.field(default=default, validator=_positive)
 
 
+# JWS algorithms an identity token may name (jwt_algorithms); "none" is not one of them.
+JWT_ALGORITHMS = frozenset(
+    {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
+    | {"ES256", "ES384", "ES512", "EdDSA"}
+)
+
 MODE_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
@@ -122,16 +128,46 @@ class Config:
     # 0 means no limit.
     max_connections: int = attrs.field(default=10_000, validator=attrs.validators.ge(0))
     max_connections_per_address: int = attrs.field(default=64, validator=attrs.validators.ge(0))
-    # Secret (at least 16 bytes) that signs join tokens; every connection must then present a
-    # valid token (?token=...) before the WebSocket is accepted. None: development mode,
-    # anyone may join as anything (logged at start-up). The CLI reads GAMESERVER_SECRET.
-    join_secret: str | None = attrs.field(default=None, repr=False)
     # Bearer token for operator endpoints (POST /api/announce); None: they are off.
     # The CLI reads GAMESERVER_ADMIN_TOKEN.
     admin_token: str | None = attrs.field(default=None, repr=False)
     # Browser Origins allowed to connect (HTTP 403 otherwise); empty allows every origin.
     # Requests without an Origin header (non-browser clients) are not affected.
     allowed_origins: tuple[str, ...] = ()
+
+    # -- Authentication (docs/security.md section 4)
+    # Secret (at least 32 bytes): turns authentication on. It signs this server's own tokens
+    # (matchmaking's seat tokens, `gameserver token --room`), which every node of a cluster
+    # checks, and verifies HS256 identity tokens unless a public key is configured. Every
+    # connection must then present a credential before the WebSocket is accepted (?token=,
+    # ?seat= with ?token=, or ?resume=) and POST /api/match an Authorization: Bearer
+    # identity token. None: development mode, anyone may join as anything (logged at
+    # start-up). The CLI reads --jwt-secret, else GAMESERVER_SECRET.
+    join_secret: str | None = attrs.field(default=None, repr=False)
+    # PEM file with the identity provider's public key (RSA, EC P-256/384/521 or Ed25519):
+    # identity tokens signed RS256/ES256/EdDSA (and kin) verify with it.
+    jwt_public_key_file: str | None = None
+    # JWKS document with the provider's public keys by kid (how providers rotate keys): a
+    # file, read at start-up, or an http(s) URL, fetched off the tick at start-up and every
+    # jwks_refresh_s (sooner, at most once a minute, when a token names an unknown kid),
+    # each fetch bounded by jwks_timeout_s.
+    jwks: str | None = None
+    jwks_refresh_s: float = _positive_field(300.0)
+    jwks_timeout_s: float = _positive_field(5.0)
+    # The iss and aud identity tokens must carry; None: not checked.
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    # Clock skew allowed when checking exp, nbf and iat (seconds).
+    jwt_leeway_s: float = attrs.field(default=30.0, validator=attrs.validators.ge(0))
+    # Algorithms identity tokens may use; empty: HS256 when only the secret is configured,
+    # else those the public keys fit. "none" is never accepted.
+    jwt_algorithms: tuple[str, ...] = ()
+    # Claim holding the name shown to other players (cut to 32 characters; sub without it).
+    jwt_name_claim: str = "name"
+    # Claim holding the player's role (text or a list of texts), and the values of it that
+    # make a spectator (who may watch but not play or take a seat).
+    jwt_role_claim: str = "role"
+    jwt_spectator_roles: tuple[str, ...] = ("spectator",)
 
     # -- Rooms
     # Modes besides "default" (which the settings of this class make); joinable by name.
@@ -220,8 +256,7 @@ class Config:
             raise ValueError("snapshot_divisor must divide tick_rate")
         if (self.certfile is None) != (self.keyfile is None):
             raise ValueError("certfile and keyfile go together")
-        if self.join_secret is not None and len(self.join_secret.encode()) < 16:
-            raise ValueError("join_secret must be at least 16 bytes")
+        self._check_authentication()
         if self.idle_timeout_s <= self.keepalive_interval_s:
             raise ValueError("idle_timeout_s must exceed keepalive_interval_s")
         names = [mode.name for mode in self.modes]
@@ -231,6 +266,24 @@ class Config:
             raise ValueError("inner_ring must not exceed view_ring")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be in 0..65535, got {self.port}")
+
+    def _check_authentication(self) -> None:
+        if self.join_secret is not None and len(self.join_secret.encode()) < 32:
+            raise ValueError("join_secret must be at least 32 bytes (RFC 7518, for HS256)")
+        public = self.jwt_public_key_file or self.jwks
+        if public and self.join_secret is None:
+            raise ValueError(
+                "jwt_public_key_file and jwks need join_secret (GAMESERVER_SECRET) too: it "
+                "signs the seat tokens that matchmaking issues and every node checks"
+            )
+        if any(name.lower() == "none" for name in self.jwt_algorithms):
+            raise ValueError('jwt_algorithms: "none" (unsigned tokens) is never accepted')
+        unknown = set(self.jwt_algorithms) - JWT_ALGORITHMS
+        if unknown:
+            known = ", ".join(sorted(JWT_ALGORITHMS))
+            raise ValueError(f"jwt_algorithms: unknown {sorted(unknown)}; known: {known}")
+        if not self.jwt_name_claim or not self.jwt_role_claim:
+            raise ValueError("jwt_name_claim and jwt_role_claim must not be empty")
 
     @property
     def snapshot_rate(self) -> int:

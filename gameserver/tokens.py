@@ -1,70 +1,70 @@
-"""Signed join tokens: who may join, as what, where, until when. Pure: no I/O, no clock.
+"""This server's own tokens (join and seat tokens): JWTs signed with the shared secret.
 
 Theory of operation
 -------------------
-Whoever runs the game site (a lobby, a matchmaker, ``gameserver token``) and the
-server share a secret of at least 16 bytes (``load_secret``: a configured value,
-else the environment variable ``GAMESERVER_SECRET``). The issuer signs a small set
-of claims; the client puts the resulting token in the upgrade URL
-(``/ws?token=...``); the server verifies it before accepting the upgrade and
-refuses with the HTTP status carried by ``TokenError.status``.
+Every token the server reads is a JWT (RFC 7519). Two kinds exist:
 
-Format (version 1)::
+* **Identity tokens** say who a player is. The game's identity provider issues them
+  (its account service, Firebase, Auth0, Cognito, a backend speaking for Steam);
+  ``gameserver token`` mints development ones. ``gameserver/auth.py`` verifies them
+  against the provider's keys. They are not bound to a room and may be presented
+  again until they expire.
+* **Server tokens** are signed by this server with the shared secret (HS256,
+  ``iss`` and ``aud`` both ``"gameserver"``): a *join token* (``kind: "join"``) lets
+  its holder into one room, once; a *seat token* (``kind: "seat"``) is what
+  matchmaking hands out for a booked seat, bound to the ``sub`` of the identity that
+  asked for it, and is accepted only together with that identity. This module
+  issues and verifies server tokens.
 
-    token   = b64url(payload) "." b64url(HMAC-SHA256(secret, payload))
-    payload = CBOR array [1, subject, name, role, room, expires_s, nonce]
+Claims of a server token::
 
-``b64url`` is RFC 4648 section 5 (``A-Z a-z 0-9 - _``) without ``=`` padding, so a
-token goes into a query string unescaped. In the payload, ``subject`` is text of
-1..64 printable characters (the account id), ``name`` 1..32 printable characters
-(shown to other players), ``role`` the protocol's ``Role`` integer (0 player,
-1 spectator, as in the Join message), ``room`` 1..64 printable characters,
-``expires_s`` an integer of Unix seconds (the token is refused from that second
-on), and ``nonce`` a byte string of 16 random bytes that names this one token.
+    iss "gameserver"   aud "gameserver"   kind "join" | "seat"
+    sub   the account id (1..128 printable characters)
+    name  the name shown to other players (1..32 printable characters)
+    role  "player" | "spectator"
+    room  the room id (1..64 printable characters)
+    iat, exp   Unix seconds; refused from ``exp`` on (less the leeway, if any)
+    jti   32 lowercase hex digits naming this one token (a seat token: the seat id)
 
 Untrusted text passes these gates, cheapest first; the first failure raises
-``TokenError``, and nothing else leaves ``verify_token``:
+``TokenError`` (401 unless said otherwise), and nothing else leaves ``verify_token``:
+size (``MAX_TOKEN_CHARS``); JWT shape; the algorithm (HS256 only: a token naming any
+other, ``none`` included, is refused before any key is used); the signature, checked
+by PyJWT in constant time before the claims are read; issuer and audience; the
+claims' types and ranges; expiry and not-before; then the expected room and role
+(403). Times are the caller's (``now_s``): the module reads no clock.
 
-1. size (``MAX_TOKEN_CHARS``) and shape (ASCII, two strict base64url parts) -> 401;
-2. the signature, compared in constant time, *before* any CBOR is parsed, so
-   unauthenticated bytes never reach the decoder -> 401;
-3. strict CBOR (no tags, no indefinite lengths, flat, one item in its shortest
-   encoding) and field types and ranges -> 401;
-4. expiry -> 401; expected role, expected room -> 403.
+A join or seat token verifies until it expires, so ``ReplayGuard`` remembers the
+``jti`` of each accepted one until then and refuses a second use (403). Its memory is
+bounded: holding ``max_entries`` unexpired ids it refuses new tokens with 503 (fail
+closed: accepting would let a replay through unnoticed) until one expires.
 
-A token verifies until it expires, so ``ReplayGuard`` remembers the nonce of each
-accepted token until then and refuses a second use (403). Its memory is bounded:
-when it holds ``max_entries`` unexpired nonces it refuses new tokens with 503
-(fail closed: accepting would let a replay through unnoticed) until one expires.
+Why JWTs rather than a format of our own: identity providers speak JWT, so a server
+that reads JWTs for identities already has every piece a compact signed token needs;
+a second format for the server's own tokens would be a second parser to trust.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import heapq
-import hmac
 import math
 import os
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 import attrs
-import cbor2
+import jwt
 
-from gameserver.protocol.codec import loads_strict
-from gameserver.protocol.errors import GameServerError, ProtocolError
+from gameserver.protocol.errors import GameServerError
 from gameserver.protocol.messages import NAME_MAX_CHARS, Role
 
 __all__ = [
-    "MAX_PAYLOAD_BYTES",
     "MAX_TOKEN_CHARS",
     "MIN_SECRET_BYTES",
-    "NONCE_BYTES",
     "SECRET_ENV_VAR",
-    "TOKEN_VERSION",
+    "SERVER_AUDIENCE",
+    "SERVER_ISSUER",
     "JoinClaims",
     "ReplayGuard",
     "TokenError",
@@ -73,33 +73,40 @@ __all__ = [
     "verify_token",
 ]
 
-TOKEN_VERSION = 1
 SECRET_ENV_VAR = "GAMESERVER_SECRET"
-MIN_SECRET_BYTES = 16
-NONCE_BYTES = 16
-SUBJECT_MAX_CHARS = 64
+MIN_SECRET_BYTES = 32  # RFC 7518 section 3.2: an HS256 key has at least 256 bits
+SERVER_ISSUER = "gameserver"
+SERVER_AUDIENCE = "gameserver"
+SERVER_ALGORITHM = "HS256"
+SUBJECT_MAX_CHARS = 128
 ROOM_MAX_CHARS = 64
+NONCE_HEX_CHARS = 32
 EXPIRES_MAX = 2**53 - 1  # fits a JavaScript number exactly
-MAX_PAYLOAD_BYTES = 1024
-_SIGNATURE_BYTES = hashlib.sha256().digest_size
-_PAYLOAD_MAX_CHARS = -(-MAX_PAYLOAD_BYTES * 4 // 3)  # unpadded base64 of MAX_PAYLOAD_BYTES
-_SIGNATURE_CHARS = -(-_SIGNATURE_BYTES * 4 // 3)
-MAX_TOKEN_CHARS = _PAYLOAD_MAX_CHARS + 1 + _SIGNATURE_CHARS
+# Identity providers' tokens run to one or two KiB with a certificate chain in the header;
+# 4096 bounds what reaches the JSON and signature code, and fits a request line.
+MAX_TOKEN_CHARS = 4096
 DEFAULT_REPLAY_ENTRIES = 100_000
 
-_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+KIND_IDENTITY = "identity"  # from an identity provider (gameserver/auth.py)
+KIND_JOIN = "join"  # a server token for one room
+KIND_SEAT = "seat"  # matchmaking's seat, bound to an identity
+KIND_RESUME = "resume"  # admitted with a resume token at the handshake (no JWT)
+_SERVER_KINDS = (KIND_JOIN, KIND_SEAT)
 _ROLE_NAMES = {Role.PLAYER: "player", Role.SPECTATOR: "spectator"}
+_ROLES_BY_NAME = {name: role for role, name in _ROLE_NAMES.items()}
+_HEX = re.compile(r"[0-9a-f]*")
 
 
 class TokenError(GameServerError):
-    """A token was refused; answer the upgrade request with HTTP ``status``.
+    """A token was refused; answer with HTTP ``status``.
 
-    ``status`` is 401 (missing, malformed, bad signature, expired), 403 (wrong
-    role, wrong room, already used) or 503 (``ReplayGuard`` full). ``reason`` is
-    safe to send to the client: it never contains the secret or a signature.
+    ``status`` is 401 (missing, malformed, bad signature, wrong issuer or audience,
+    expired, not yet valid, unknown key), 403 (wrong role, wrong room, already used,
+    someone else's seat) or 503 (``ReplayGuard`` full, keys not loaded yet).
+    ``reason`` is safe to send to the client: it never contains a key or a signature.
     """
 
-    def __init__(self, reason: str, status: int) -> None:
+    def __init__(self, reason: str, status: int = 401) -> None:
         super().__init__(f"HTTP {status}: {reason}")
         self.reason = reason
         self.status = status
@@ -107,55 +114,40 @@ class TokenError(GameServerError):
 
 @attrs.frozen
 class JoinClaims:
-    """What a valid token says."""
+    """What a verified credential says about the connection that presented it.
+
+    ``room`` None: an identity, not bound to a room (the connection picks one, or asks
+    matchmaking). ``nonce``: the ``jti`` of a single-use token ("" otherwise).
+    ``roles``: the identity provider's role claim as given (text values), for the game.
+    ``resume``: the resume token that admitted the connection (kind ``resume``).
+    """
 
     subject: str
     name: str
     role: Role
-    room: str
-    expires_s: int
-    nonce: bytes
+    room: str | None
+    expires_s: float
+    nonce: str = ""
+    kind: str = KIND_JOIN
+    roles: tuple[str, ...] = ()
+    resume: str = ""
+
+    def allows(self, role: Role) -> bool:
+        """Whether a Join as ``role`` fits: an identity allowed to play may also watch."""
+        if role is self.role:
+            return True
+        return self.kind == KIND_IDENTITY and self.role is Role.PLAYER
 
 
-# -- base64url, strict
+# -- shared checks
 
 
-def _b64encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _b64decode(text: str, what: str) -> bytes:
-    """Decode unpadded base64url; refuse other characters and non-canonical spellings."""
-    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
-        raise TokenError(f"token {what} is not unpadded base64url", 401)
-    try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):  # the regex and length rule it out
-        raise TokenError(f"token {what} is not unpadded base64url", 401) from None
-    if _b64encode(data) != text:  # unused low bits set: a second spelling of the same bytes
-        raise TokenError(f"token {what} is not canonical base64url", 401)
-    return data
-
-
-# -- CBOR, strict
-
-
-def _loads_payload(data: bytes) -> Any:
-    try:
-        return loads_strict(data, max_depth=1)
-    except ProtocolError as error:
-        raise TokenError(f"token payload: {error.reason}", 401) from None
-
-
-# -- claims
-
-
-def _text_ok(value: object, max_chars: int) -> bool:
+def text_ok(value: object, max_chars: int) -> bool:
     return type(value) is str and 1 <= len(value) <= max_chars and value.isprintable()
 
 
 def _check_text(value: str, max_chars: int, what: str) -> None:
-    if not _text_ok(value, max_chars):
+    if not text_ok(value, max_chars):
         raise ValueError(f"{what} must be 1..{max_chars} printable characters, got {value!r}")
 
 
@@ -164,31 +156,58 @@ def _check_secret(secret: bytes) -> None:
         raise ValueError(f"the token secret must be at least {MIN_SECRET_BYTES} bytes")
 
 
-def _sign(secret: bytes, payload: bytes) -> bytes:
-    return hmac.new(secret, payload, hashlib.sha256).digest()
+def check_size(token: str | None) -> str:
+    """The token, if present and small enough to parse; else ``TokenError``."""
+    if token is None or token == "":
+        raise TokenError("no token: connect with ?token=...")
+    if type(token) is not str:
+        raise TokenError("token must be text")
+    if len(token) > MAX_TOKEN_CHARS:
+        raise TokenError(f"token of {len(token)} characters exceeds the limit of {MAX_TOKEN_CHARS}")
+    return token
 
 
-def _claims_from_payload(item: Any) -> JoinClaims:
-    if type(item) is not list or not item or type(item[0]) is not int:
-        raise TokenError("token payload is not a versioned array", 401)
-    if item[0] != TOKEN_VERSION:
-        raise TokenError(f"token version {item[0]} is not supported (expected 1)", 401)
-    if len(item) != 7:
-        raise TokenError(f"token payload must have 7 items, got {len(item)}", 401)
-    _, subject, name, role, room, expires_s, nonce = item
-    if not _text_ok(subject, SUBJECT_MAX_CHARS):
-        raise TokenError(f"token subject must be 1..{SUBJECT_MAX_CHARS} printable characters", 401)
-    if not _text_ok(name, NAME_MAX_CHARS):
-        raise TokenError(f"token name must be 1..{NAME_MAX_CHARS} printable characters", 401)
-    if type(role) is not int or role not in _ROLE_NAMES:
-        raise TokenError("token role must be 0 (player) or 1 (spectator)", 401)
-    if not _text_ok(room, ROOM_MAX_CHARS):
-        raise TokenError(f"token room must be 1..{ROOM_MAX_CHARS} printable characters", 401)
-    if type(expires_s) is not int or not 0 <= expires_s <= EXPIRES_MAX:
-        raise TokenError(f"token expiry must be an integer in [0, {EXPIRES_MAX}]", 401)
-    if type(nonce) is not bytes or len(nonce) != NONCE_BYTES:
-        raise TokenError(f"token nonce must be {NONCE_BYTES} bytes", 401)
-    return JoinClaims(subject, name, Role(role), room, expires_s, nonce)
+def check_times(payload: Mapping[str, Any], now_s: float, leeway_s: float) -> float:
+    """Expiry (required), not-before and issued-at, with ``leeway_s`` of clock skew."""
+    expires_s = payload.get("exp")
+    if not _is_number(expires_s) or not 0 <= expires_s <= EXPIRES_MAX:
+        raise TokenError(f"token expiry 'exp' must be a number in [0, {EXPIRES_MAX}]")
+    if now_s >= expires_s + leeway_s:
+        raise TokenError(f"token expired {now_s - expires_s:.0f} s ago")
+    for claim in ("nbf", "iat"):
+        value = payload.get(claim)
+        if value is None:
+            continue
+        if not _is_number(value):
+            raise TokenError(f"token '{claim}' must be a number")
+        if value > now_s + leeway_s:
+            raise TokenError(f"token is not valid yet ('{claim}' is {value - now_s:.0f} s ahead)")
+    return float(expires_s)
+
+
+def _is_number(value: object) -> TypeGuard[float]:
+    """A JSON number (not a bool), finite."""
+    return type(value) in (int, float) and math.isfinite(value)  # type: ignore[arg-type]
+
+
+def jwt_error(error: jwt.PyJWTError) -> TokenError:
+    """A PyJWT failure as a refusal whose reason names what was wrong, not the key."""
+    if isinstance(error, jwt.InvalidSignatureError):
+        return TokenError("token signature does not match")
+    if isinstance(error, jwt.InvalidAlgorithmError):
+        return TokenError("token algorithm is not accepted")
+    if isinstance(error, jwt.InvalidIssuerError):
+        return TokenError("token issuer is not accepted")
+    if isinstance(error, jwt.InvalidAudienceError):
+        return TokenError("token audience is not accepted")
+    if isinstance(error, jwt.MissingRequiredClaimError):
+        return TokenError(f"token has no '{error.claim}' claim")
+    if isinstance(error, jwt.DecodeError):
+        return TokenError("token is not a well-formed JWT")
+    return TokenError(f"token refused: {type(error).__name__}")
+
+
+# -- server tokens
 
 
 def issue_token(
@@ -200,32 +219,59 @@ def issue_token(
     room: str,
     ttl_s: float,
     now_s: float,
-    nonce: bytes | None = None,
+    nonce: str | None = None,
+    kind: str = KIND_JOIN,
 ) -> str:
-    """Sign a token valid from ``now_s`` until ``ceil(now_s + ttl_s)`` (Unix seconds).
+    """Sign a join (or seat) token valid from ``now_s`` until ``ceil(now_s + ttl_s)``.
 
-    ``nonce`` defaults to 16 bytes from ``os.urandom``; pass one only in tests.
-    Bad arguments (a short secret, a name too long, ``ttl_s <= 0``, ...) raise
-    ``ValueError``: they are the caller's bug, not a refused token.
+    ``nonce`` (the ``jti``) defaults to 16 random bytes in hex; matchmaking passes the
+    seat id. Bad arguments (a short secret, a name too long, ``ttl_s <= 0``, ...)
+    raise ``ValueError``: they are the caller's bug, not a refused token.
     """
     _check_secret(secret)
     _check_text(subject, SUBJECT_MAX_CHARS, "subject")
     _check_text(name, NAME_MAX_CHARS, "name")
     _check_text(room, ROOM_MAX_CHARS, "room")
     role = Role(role)
+    if kind not in _SERVER_KINDS:
+        raise ValueError(f"kind must be one of {_SERVER_KINDS}, got {kind!r}")
     if not math.isfinite(ttl_s) or ttl_s <= 0:
         raise ValueError(f"ttl_s must be a finite number > 0, got {ttl_s!r}")
-    if not math.isfinite(now_s):
-        raise ValueError(f"now_s must be finite, got {now_s!r}")
+    if not math.isfinite(now_s) or now_s < 0:
+        raise ValueError(f"now_s must be finite and >= 0, got {now_s!r}")
     expires_s = math.ceil(now_s + ttl_s)
-    if not 0 <= expires_s <= EXPIRES_MAX:
-        raise ValueError(f"expiry {expires_s} is outside [0, {EXPIRES_MAX}]")
+    if expires_s > EXPIRES_MAX:
+        raise ValueError(f"expiry {expires_s} is beyond {EXPIRES_MAX}")
     if nonce is None:
-        nonce = os.urandom(NONCE_BYTES)
-    elif type(nonce) is not bytes or len(nonce) != NONCE_BYTES:
-        raise ValueError(f"nonce must be {NONCE_BYTES} bytes")
-    payload = cbor2.dumps([TOKEN_VERSION, subject, name, int(role), room, expires_s, nonce])
-    return f"{_b64encode(payload)}.{_b64encode(_sign(secret, payload))}"
+        nonce = os.urandom(NONCE_HEX_CHARS // 2).hex()
+    elif len(nonce) != NONCE_HEX_CHARS or not _HEX.fullmatch(nonce):
+        raise ValueError(f"nonce must be {NONCE_HEX_CHARS} lowercase hex digits")
+    payload = {
+        "iss": SERVER_ISSUER,
+        "aud": SERVER_AUDIENCE,
+        "kind": kind,
+        "sub": subject,
+        "name": name,
+        "role": _ROLE_NAMES[role],
+        "room": room,
+        "iat": math.floor(now_s),
+        "exp": expires_s,
+        "jti": nonce,
+    }
+    return jwt.encode(payload, secret, algorithm=SERVER_ALGORITHM)
+
+
+def is_server_token(token: str) -> bool:
+    """Whether an (unverified) JWT says this server issued it: it then goes to ``verify_token``.
+
+    Reading the issuer before the signature only chooses which keys check it; each
+    path enforces its own algorithms, keys, issuer and audience.
+    """
+    try:
+        payload = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return False
+    return isinstance(payload, dict) and payload.get("iss") == SERVER_ISSUER
 
 
 def verify_token(
@@ -235,35 +281,39 @@ def verify_token(
     now_s: float,
     expected_role: Role | None = None,
     room: str | None = None,
+    kind: str = KIND_JOIN,
+    leeway_s: float = 0.0,
 ) -> JoinClaims:
-    """Check an untrusted token; return its claims or raise ``TokenError``.
+    """Check an untrusted server token of ``kind``; return its claims or raise ``TokenError``.
 
-    ``token`` None or empty means "missing" (401). ``expected_role`` and ``room``,
-    when given, must equal the token's (403 otherwise). The nonce is not checked
-    here: pass the claims to ``ReplayGuard.check_and_remember`` once accepted.
-    A secret shorter than 16 bytes is a configuration error: ``ValueError``.
+    ``expected_role`` and ``room``, when given, must equal the token's (403 otherwise).
+    The ``jti`` is not checked here: pass the claims to ``ReplayGuard.check_and_remember``
+    once accepted. A secret shorter than 32 bytes is a configuration error: ``ValueError``.
     """
     _check_secret(secret)
-    if token is None or token == "":
-        raise TokenError("no token: connect with ?token=...", 401)
-    if type(token) is not str:
-        raise TokenError("token must be text", 401)
-    if len(token) > MAX_TOKEN_CHARS:
-        raise TokenError(
-            f"token of {len(token)} characters exceeds the limit of {MAX_TOKEN_CHARS}", 401
+    token = check_size(token)
+    try:
+        payload = jwt.decode(
+            token,
+            secret,
+            algorithms=[SERVER_ALGORITHM],
+            issuer=SERVER_ISSUER,
+            audience=SERVER_AUDIENCE,
+            # Times are checked below against the caller's clock, with the caller's leeway.
+            options={
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
+                "require": ["iss", "aud", "exp", "sub", "jti"],
+            },
         )
-    parts = token.split(".")
-    if len(parts) != 2:
-        raise TokenError("token must be two base64url parts joined by '.'", 401)
-    payload = _b64decode(parts[0], "payload")
-    signature = _b64decode(parts[1], "signature")
-    if len(payload) > MAX_PAYLOAD_BYTES:  # reachable with a short signature part
-        raise TokenError(f"token payload exceeds {MAX_PAYLOAD_BYTES} bytes", 401)
-    if not hmac.compare_digest(_sign(secret, payload), signature):
-        raise TokenError("token signature does not match", 401)
-    claims = _claims_from_payload(_loads_payload(payload))
-    if now_s >= claims.expires_s:
-        raise TokenError(f"token expired {now_s - claims.expires_s:.0f} s ago", 401)
+    except jwt.PyJWTError as error:
+        raise jwt_error(error) from None
+    claims = _server_claims(payload, now_s, leeway_s)
+    if claims.kind != kind:
+        if claims.kind == KIND_SEAT:
+            raise TokenError("a seat token goes in ?seat=, with your identity token in ?token=")
+        raise TokenError(f"a {claims.kind} token is not a {kind} token")
     if expected_role is not None and claims.role != expected_role:
         raise TokenError(
             f"token is for a {_ROLE_NAMES[claims.role]}, not a {_ROLE_NAMES[Role(expected_role)]}",
@@ -274,38 +324,67 @@ def verify_token(
     return claims
 
 
-class ReplayGuard:
-    """Remembers the nonces of accepted tokens until they expire; refuses a second use.
+def _server_claims(payload: dict[str, Any], now_s: float, leeway_s: float) -> JoinClaims:
+    subject, name, role = payload.get("sub"), payload.get("name"), payload.get("role")
+    room, nonce, kind = payload.get("room"), payload.get("jti"), payload.get("kind")
+    if kind not in _SERVER_KINDS:
+        raise TokenError("token 'kind' must be 'join' or 'seat'")
+    if not text_ok(subject, SUBJECT_MAX_CHARS):
+        raise TokenError(f"token subject must be 1..{SUBJECT_MAX_CHARS} printable characters")
+    if not text_ok(name, NAME_MAX_CHARS):
+        raise TokenError(f"token name must be 1..{NAME_MAX_CHARS} printable characters")
+    if role not in _ROLES_BY_NAME:
+        raise TokenError("token role must be 'player' or 'spectator'")
+    if not text_ok(room, ROOM_MAX_CHARS):
+        raise TokenError(f"token room must be 1..{ROOM_MAX_CHARS} printable characters")
+    if type(nonce) is not str or len(nonce) != NONCE_HEX_CHARS or not _HEX.fullmatch(nonce):
+        raise TokenError(f"token 'jti' must be {NONCE_HEX_CHARS} lowercase hex digits")
+    expires_s = check_times(payload, now_s, leeway_s)
+    return JoinClaims(
+        subject=subject,  # type: ignore[arg-type]  # checked by text_ok
+        name=name,  # type: ignore[arg-type]
+        role=_ROLES_BY_NAME[role],
+        room=room,
+        expires_s=expires_s,
+        nonce=nonce,
+        kind=kind,
+    )
 
-    Memory is bounded by ``max_entries`` nonces. Expired nonces are forgotten
-    first (each check drops them, oldest expiry first, in O(log n) apiece); when
-    ``max_entries`` unexpired nonces remain, new tokens are refused with 503
-    until the earliest one expires. Replays are never let through to make room.
-    Not thread-safe; the server calls it from one trio task at a time.
+
+class ReplayGuard:
+    """Remembers the ``jti`` of accepted tokens until they expire; refuses a second use.
+
+    Memory is bounded by ``max_entries`` ids. Expired ids are forgotten first (each
+    check drops them, oldest expiry first, in O(log n) apiece); when ``max_entries``
+    unexpired ids remain, new tokens are refused with 503 until the earliest one
+    expires. Replays are never let through to make room. Not thread-safe; the server
+    calls it from one trio task at a time.
     """
 
     def __init__(self, max_entries: int = DEFAULT_REPLAY_ENTRIES) -> None:
         if max_entries <= 0:
             raise ValueError(f"max_entries must be > 0, got {max_entries!r}")
         self.max_entries = max_entries
-        self._expiry: dict[bytes, int] = {}
-        self._heap: list[tuple[int, bytes]] = []  # (expires_s, nonce), one per remembered nonce
+        self._expiry: dict[str, float] = {}
+        self._heap: list[tuple[float, str]] = []  # (expires_s, jti), one per remembered id
 
     def __len__(self) -> int:
         return len(self._expiry)
 
     def forget_expired(self, now_s: float) -> None:
-        """Drop every nonce whose token has expired at ``now_s``."""
+        """Drop every id whose token has expired at ``now_s``."""
         heap = self._heap
         while heap and heap[0][0] <= now_s:
             _, nonce = heapq.heappop(heap)
             del self._expiry[nonce]
 
-    def check_and_remember(self, claims: JoinClaims, now_s: float) -> None:
+    def check_and_remember(self, claims: JoinClaims, now_s: float, leeway_s: float = 0.0) -> None:
         """Accept ``claims`` once: raise ``TokenError`` if seen (403) or the guard is full (503)."""
         self.forget_expired(now_s)
-        if now_s >= claims.expires_s:  # verify_token refuses these; remembering them is useless
-            raise TokenError(f"token expired {now_s - claims.expires_s:.0f} s ago", 401)
+        # Remembered as long as verify_token would accept the token (leeway included).
+        expires_s = claims.expires_s + leeway_s
+        if now_s >= expires_s:
+            raise TokenError(f"token expired {now_s - claims.expires_s:.0f} s ago")
         if claims.nonce in self._expiry:
             raise TokenError("token already used", 403)
         if len(self._expiry) >= self.max_entries:
@@ -313,15 +392,15 @@ class ReplayGuard:
             raise TokenError(
                 f"too many live tokens to remember; try again in {math.ceil(wait_s)} s", 503
             )
-        self._expiry[claims.nonce] = claims.expires_s
-        heapq.heappush(self._heap, (claims.expires_s, claims.nonce))
+        self._expiry[claims.nonce] = expires_s
+        heapq.heappush(self._heap, (expires_s, claims.nonce))
 
 
 def load_secret(value: str | None, env: Mapping[str, str]) -> bytes | None:
     """The token secret: ``value`` if not None, else ``env["GAMESERVER_SECRET"]``, else None.
 
     The secret is the UTF-8 encoding of the text, used as is (no trimming, no
-    hex or base64 decoding). A secret shorter than 16 bytes, the empty string
+    hex or base64 decoding). A secret shorter than 32 bytes, the empty string
     included, raises ``ValueError``: a server meant to check tokens must not
     start with a guessable one. None means tokens are not configured.
     """

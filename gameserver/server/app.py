@@ -18,7 +18,6 @@ import logging
 import os
 import secrets
 import ssl
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ import h11
 import trio
 from trio_websocket import ConnectionClosed, WebSocketRequest, WebSocketServer
 
+from gameserver.auth import Authenticator, now_s
 from gameserver.config import Config
 from gameserver.protocol import (
     SUBPROTOCOL,
@@ -40,7 +40,7 @@ from gameserver.protocol import (
     Role,
     encode,
 )
-from gameserver.tokens import JoinClaims, ReplayGuard, TokenError, verify_token
+from gameserver.tokens import KIND_IDENTITY, KIND_RESUME, JoinClaims, ReplayGuard, TokenError
 
 from .chat import ChatRelay
 from .directory import DirectoryError, open_directory
@@ -73,7 +73,8 @@ class GameServer:
         self.seed = seed
         self.connections: set[FastConnection | WsConnection] = set()
         self._per_address: collections.Counter[str] = collections.Counter()
-        self._secret = config.join_secret.encode() if config.join_secret else None
+        # Identity and server tokens (None: development mode); a bad key file fails here.
+        self.auth = Authenticator.from_config(config)
         self.tls: ssl.SSLContext | None = None
         if config.certfile and config.keyfile:
             self.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -98,6 +99,8 @@ class GameServer:
             self.replay = ReplayDriver(replay, self.replay_room, speed=replay_speed)
         # Each connection's room, and the room whose matchmaking seat it holds.
         self._membership: dict[Connection, tuple[Room | RelayRoom, str | None]] = {}
+        # Each connection's verified identity (with authentication on): FindMatch uses it.
+        self._identities: dict[Connection, JoinClaims] = {}
         self._nursery: trio.Nursery | None = None
 
     def spawn(self, function: Callable[..., Awaitable[object]], *args: object) -> None:
@@ -136,6 +139,8 @@ class GameServer:
             trio.open_nursery() as nursery,
         ):
             self._nursery = nursery
+            if self.auth is not None and self.auth.jwks_source is not None:
+                await nursery.start(self.auth.jwks_source.run)
             self.matchmaker = Matchmaker(self, directory)
             self.chat = ChatRelay(self, directory)
             self.room_manager.on_chat = self.chat.say
@@ -172,7 +177,7 @@ class GameServer:
                 nursery.start_soon(self.replay.run)
             if config.stats_file:
                 nursery.start_soon(self._write_stats_forever, config.stats_file)
-            if self._secret is None:
+            if self.auth is None:
                 log.warning(
                     "development mode: no join secret (GAMESERVER_SECRET), "
                     "anyone may join under any name without a token"
@@ -319,8 +324,15 @@ class GameServer:
     ) -> None:
         """Matchmaking on the WebSocket: answer Matched, then join here or send it on."""
         assert self.matchmaker is not None
+        claims = self._identities.get(connection)
+        name = claims.name if claims is not None else request.name  # the credential names it
         try:
-            answer = await self.matchmaker.match(MatchRequest(mode=request.mode, name=request.name))
+            if claims is not None and claims.role is not Role.PLAYER:
+                raise MatchError(403, "a spectator identity cannot take a seat")
+            answer = await self.matchmaker.match(
+                MatchRequest(mode=request.mode, name=name),
+                identity=claims.subject if claims is not None else None,
+            )
         except MatchError as error:
             connection.send_control(encode(Error(ErrorCode.MATCH_FAILED, error.reason)))
             if not connection.closing and connection in self._membership:
@@ -341,17 +353,56 @@ class GameServer:
                 self.matchmaker.leave_seat(room_id)
             return
         self._membership[connection] = (room, room_id if taken else None)
-        room.attach(connection, join=Join(Role.PLAYER, request.name))
+        room.attach(connection, claims, join=Join(Role.PLAYER, name))
 
     def _check_token(self, request: WebSocketRequest) -> JoinClaims | None:
-        """The claims of the request's join token; None in development mode (no secret)."""
-        if self._secret is None:
+        """What the handshake's credential proves; None in development mode without one.
+
+        ``?resume=`` (any mode) names a player whose entity a room holds: the resume token
+        proves the player, so reconnecting needs no new token. With authentication on,
+        ``?token=`` is an identity token or a join token, and ``?seat=`` a seat token that
+        must name the identity's ``sub`` (docs/protocol.md section 1.1).
+        """
+        query = parse_qs(urlsplit(request.path).query)
+        resume = query.get("resume", [None])[0]
+        if resume is not None:
+            claims = self._resume_claims(resume)
+            if claims is not None or self.auth is None:
+                return claims  # development mode: the room refuses it at the Join, as ever
+            self.metrics.resumes_refused += 1
+            raise TokenError("resume token unknown or expired: join again with a new token")
+        if self.auth is None:
             return None
-        token = parse_qs(urlsplit(request.path).query).get("token", [None])[0]
-        now_s = time.time()
-        claims = verify_token(self._secret, token, now_s=now_s)
-        self._replay_guard.check_and_remember(claims, now_s)
+        now = now_s()
+        claims = self.auth.verify(query.get("token", [None])[0], now)
+        seat = query.get("seat", [None])[0]
+        if seat is not None:
+            seat_claims = self.auth.verify_seat(seat, now)
+            if claims.kind != KIND_IDENTITY:
+                raise TokenError("a seat token goes with an identity token in ?token=")
+            if seat_claims.subject != claims.subject:
+                raise TokenError("the seat is another player's", 403)
+            claims = seat_claims
+        if claims.nonce:  # join and seat tokens admit once
+            self._replay_guard.check_and_remember(claims, now, self.auth.settings.leeway_s)
         return claims
+
+    def _resume_claims(self, resume: str) -> JoinClaims | None:
+        """Claims for a reconnecting player: who the room remembers under ``resume``."""
+        for room in self.rooms.values():
+            held = room.resumable(resume)
+            if held is not None:
+                subject, name = held
+                return JoinClaims(
+                    subject=subject,
+                    name=name,
+                    role=Role.PLAYER,
+                    room=room.name,
+                    expires_s=0.0,
+                    kind=KIND_RESUME,
+                    resume=resume,
+                )
+        return None
 
     async def _choose_room(
         self, request: WebSocketRequest, claims: JoinClaims | None
@@ -360,7 +411,7 @@ class GameServer:
         if self.replay_room is not None:
             return self.replay_room  # a replay server shows its recording and nothing else
         manager = self.room_manager
-        if claims is not None:
+        if claims is not None and claims.room is not None:
             room_id = claims.room
         else:
             query = parse_qs(urlsplit(request.path).query)
@@ -376,7 +427,8 @@ class GameServer:
             try:
                 room = await self.matchmaker.room_here(room_id)  # booked here, made on arrival
                 # On another node: spectators watch it through a relay here.
-                relayed = room is None and claims is None and self.relays is not None
+                bound = claims is not None and claims.room is not None
+                relayed = room is None and not bound and self.relays is not None
                 if relayed and await self.matchmaker.elsewhere(room_id):
                     assert self.relays is not None
                     return await self.relays.relay_for(room_id)
@@ -384,7 +436,7 @@ class GameServer:
                 raise RoomError(503, f"room directory unavailable: {error}") from None
         if room is not None and not room.stopped:
             return room
-        if claims is None:
+        if claims is None or claims.room is None:
             raise RoomError(404, f"no room {room_id!r} on this server")
         raise RoomError(403, f"token is for room {room_id!r}, not on this server")
 
@@ -395,15 +447,17 @@ class GameServer:
         matchmaker = self.matchmaker
         if matchmaker is None or room.name not in matchmaker.seated_rooms:
             return False
-        if claims is not None:
-            seat = claims.nonce.hex()
+        if claims is not None and claims.kind == KIND_RESUME:
+            return False  # its entity is still in the room: no new seat
+        if claims is not None and self.auth is not None:
+            seat = claims.nonce  # a seat token's id; an identity or join token has none here
         else:
             seat = parse_qs(urlsplit(request.path).query).get("seat", [""])[0]
         try:
             taken = bool(seat) and await matchmaker.take_seat(room.name, seat)
         except DirectoryError as error:
             raise RoomError(503, f"room directory unavailable: {error}") from None
-        if not taken and claims is not None:
+        if not taken and self.auth is not None:
             raise RoomError(403, "seat expired or unknown: ask matchmaking for a new one")
         # Development mode (no tokens) lets a player in without a seat (a reconnect, a
         # hand-made URL); the room's own max_players still bounds it.
@@ -427,6 +481,8 @@ class GameServer:
         self.connections.add(connection)
         self.metrics.connections_opened += 1
         self._membership[connection] = (room, room.name if seated else None)
+        if claims is not None and self.auth is not None:
+            self._identities[connection] = claims
         room.attach(connection, claims)
         try:
             await connection.run()
@@ -437,6 +493,7 @@ class GameServer:
         finally:
             stream.release()
             room, seat = self._membership.pop(connection)  # it may have moved (FindMatch)
+            self._identities.pop(connection, None)
             room.detach(connection)
             if seat is not None and self.matchmaker is not None:
                 self.matchmaker.leave_seat(seat)

@@ -2,9 +2,10 @@
 
 Theory of operation: ``match()`` asks the directory to hold a seat (atomic
 there: see ``directory/__init__.py``) and answers with where to connect: the
-owning node's WebSocket URL with, when join tokens are in use, a short-lived
-seat token (a join token whose room is the booked room and whose nonce is
-the seat id), else ``?room=ID&seat=SEAT``. The owning node makes the room
+owning node's WebSocket URL with, when authentication is on, ``?seat=`` a
+short-lived seat token (a server JWT whose room is the booked room, whose ``jti``
+is the seat id and whose ``sub`` is the identity that asked: only that identity's
+token opens it), else ``?room=ID&seat=SEAT``. The owning node makes the room
 when the booking made it (at once when it is this node, or when the first
 player arrives otherwise) and confirms the seat when its player joins; a
 seat whose player never comes expires after ``seat_ttl_s`` and frees itself.
@@ -27,7 +28,7 @@ import attrs
 import trio
 
 from gameserver.protocol import Role
-from gameserver.tokens import issue_token
+from gameserver.tokens import KIND_SEAT, issue_token
 
 from .directory import (
     Booking,
@@ -152,9 +153,15 @@ class Matchmaker:
 
     # -- matching -----------------------------------------------------------------------
 
-    async def match(self, request: MatchRequest) -> dict[str, Any]:
+    async def match(self, request: MatchRequest, *, identity: str | None = None) -> dict[str, Any]:
+        """A seat for ``request``; ``identity``: the verified ``sub`` of the player asking.
+
+        With authentication on, an identity is required and the seat token is bound to it.
+        """
+        if self.config.join_secret and identity is None:
+            raise MatchError(401, "matchmaking needs the player's identity token")
         try:
-            return await self._match(request)
+            return await self._match(request, identity)
         except DirectoryUnavailable as error:
             self.server.metrics.matches_failed += 1
             raise MatchError(503, f"matchmaking unavailable: {error}") from None
@@ -168,7 +175,7 @@ class Matchmaker:
         except RoomError as error:
             raise MatchError(error.status, error.reason) from None
 
-    async def _match(self, request: MatchRequest) -> dict[str, Any]:
+    async def _match(self, request: MatchRequest, identity: str | None) -> dict[str, Any]:
         manager, config = self.server.room_manager, self.config
         seat_id = secrets.token_hex(16)
         now_s = time.time()
@@ -198,26 +205,33 @@ class Matchmaker:
             await self.room_here(booking.room_id)  # ready before the player arrives
         ws_url, http_url = await self._node_urls_of(booking.node_id)
         self.server.metrics.matches += 1
-        return self._answer(request, booking, ws_url, http_url, code)
+        return self._answer(request, booking, ws_url, http_url, code, identity)
 
     def _answer(
-        self, request: MatchRequest, booking: Booking, ws_url: str, http_url: str, code: str | None
+        self,
+        request: MatchRequest,
+        booking: Booking,
+        ws_url: str,
+        http_url: str,
+        code: str | None,
+        identity: str | None,
     ) -> dict[str, Any]:
         secret = self.config.join_secret
         ttl_s = max(1.0, booking.expires_at_s - time.time())
         token = None
-        if secret:
+        if secret and identity is not None:
             token = issue_token(
                 secret.encode(),
-                subject=f"seat-{booking.seat_id[:24]}",
+                subject=identity,
                 name=request.name,
                 role=Role.PLAYER,
                 room=booking.room_id,
                 ttl_s=ttl_s,
                 now_s=time.time(),
-                nonce=bytes.fromhex(booking.seat_id),
+                nonce=booking.seat_id,
+                kind=KIND_SEAT,
             )
-            url = f"{ws_url}?token={token}"
+            url = f"{ws_url}?seat={token}"  # the client adds &token=<its identity token>
         else:
             url = f"{ws_url}?room={booking.room_id}&seat={booking.seat_id}"
         return {

@@ -39,6 +39,7 @@ class Metrics:
     inputs_dropped_per_tick: int = 0  # input frames beyond max_inputs_per_tick
     refused_origin: int = 0  # handshakes refused with 403 (Origin not allowed)
     refused_token: int = 0  # handshakes refused for a missing, invalid or replayed join token
+    refused_match_credential: int = 0  # POST /api/match without a valid identity token
     refused_capacity: int = 0  # handshakes refused with 503 (max_connections)
     refused_per_address: int = 0  # handshakes refused with 429 (max_connections_per_address)
     internal_errors: int = 0  # closed with 1011 after an unexpected exception

@@ -33,6 +33,7 @@ LIMIT_HITS = {
     "room_full": "room_full",
     "refused_origin": "allowed_origins",
     "refused_token": "join_token",
+    "refused_match_credential": "match_credential",
     "refused_capacity": "max_connections",
     "refused_per_address": "max_connections_per_address",
     "handshake_timeouts": "handshake_timeout",

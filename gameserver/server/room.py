@@ -90,6 +90,7 @@ class Room:
         # (room, connection, request): a FindMatch instead of a Join (matchmaking.py).
         self.on_find_match: Callable[[Room, Connection, FindMatch], None] | None = None
         self._held: dict[str, _Held] = {}  # resume token -> a dropped player's entity
+        self._live: dict[str, Session] = {}  # resume token -> a connected player's session
         # (tick, events) of the last event_history_ticks ticks that had any.
         self._events: collections.deque[tuple[int, list[Event]]] = collections.deque()
         self.player_count = 0
@@ -157,6 +158,7 @@ class Room:
         session = self.sessions.pop(connection, None)
         if session is None:
             return
+        self._live.pop(session.resume_token, None)
         if session.is_player and connection.close_code in HELD_AFTER:
             # Dropped, not left: keep the entity (standing still) for a resume.
             aim = session.last_frame.aim if session.last_frame else 0
@@ -177,6 +179,14 @@ class Room:
             session.role.name.lower(),
             session.name,
         )
+
+    def resumable(self, resume_token: str) -> tuple[str, str] | None:
+        """(subject, name) of the player this resume token may reclaim, held or still connected."""
+        held = self._held.get(resume_token)
+        if held is not None:
+            return held.subject, held.name
+        session = self._live.get(resume_token)  # its old connection may not look lost yet
+        return (session.subject, session.name) if session is not None else None
 
     @property
     def pending_count(self) -> int:
@@ -218,6 +228,7 @@ class Room:
             if session.resume_token == resume_token:
                 connection.close(CloseCode.NORMAL, "replaced by a newer connection")
                 del self.sessions[connection]
+                del self._live[resume_token]
                 deadline = trio.current_time() + self.config.resume_grace_s
                 self._held[resume_token] = _Held(
                     session.entity_id, session.subject, deadline, session.name
@@ -275,9 +286,10 @@ class Room:
         try:
             message = decode_client_message(raw, self.config.max_message_bytes)
             if isinstance(message, FindMatch) and self.on_find_match is not None:
-                if connection in self._claims:
+                claims = self._claims.get(connection)
+                if claims is not None and claims.room is not None:
                     raise ProtocolError(
-                        CloseCode.POLICY_VIOLATION, "with join tokens, match with POST /api/match"
+                        CloseCode.POLICY_VIOLATION, "a token for one room cannot look for a match"
                     )
                 del self._pending[connection]
                 self.on_find_match(self, connection, message)  # it moves to the room found
@@ -298,14 +310,15 @@ class Room:
         config = self.config
         claims = self._claims.pop(connection, None)
         if claims is not None:
-            if join.role is not claims.role:
+            if not claims.allows(join.role):
                 self.metrics.protocol_errors[CloseCode.POLICY_VIOLATION] += 1
                 wanted, allowed = join.role.name.lower(), claims.role.name.lower()
                 reason = f"join as {wanted}: the token is for a {allowed}"
                 log.warning("%s refused: %s", connection.remote, reason)
                 connection.close(CloseCode.POLICY_VIOLATION, reason)
                 return
-            join = Join(join.role, claims.name, join.resume)  # the token names the player
+            # The token names the player; admitted with ?resume=, the Join resumes that one.
+            join = Join(join.role, claims.name, claims.resume or join.resume)
         subject = claims.subject if claims is not None else ""
         if join.resume and join.resume not in self._held:
             self._take_over(join.resume)  # the old connection may not be noticed as lost yet
@@ -339,7 +352,7 @@ class Room:
             entity_id = 0
             self.spectator_count += 1
         resume_token = secrets.token_urlsafe(18) if join.role is Role.PLAYER else ""
-        self.sessions[connection] = Session(
+        session = self.sessions[connection] = Session(
             connection=connection,
             role=join.role,
             name=join.name,
@@ -349,6 +362,8 @@ class Room:
             resume_token=resume_token,
             subject=subject,
         )
+        if resume_token:
+            self._live[resume_token] = session
         connection.send_control(encode(self._welcome(entity_id, resume_token)))
         log.info(
             "%s joined room %s as %s %r (entity %d)",

@@ -21,9 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+import attrs
 import trio
 
-from gameserver.protocol import CHAT_MAX_CHARS, SUBPROTOCOL, ChatChannel
+from gameserver.auth import now_s
+from gameserver.protocol import CHAT_MAX_CHARS, SUBPROTOCOL, ChatChannel, Role
+from gameserver.tokens import TokenError
 
 from . import prometheus
 from .http import EventStream, Request, Response, text_response
@@ -56,9 +59,11 @@ PAGE_HEADERS = (
 NO_STORE = (("cache-control", "no-store"),)
 
 
-def json_response(status: int, document: Any) -> Response:
+def json_response(
+    status: int, document: Any, headers: tuple[tuple[str, str], ...] = ()
+) -> Response:
     body = json.dumps(document, separators=(",", ":")).encode()
-    return Response(status, body, "application/json", NO_STORE)
+    return Response(status, body, "application/json", NO_STORE + headers)
 
 
 class WebSide:
@@ -112,7 +117,22 @@ class WebSide:
                 document = json.loads(request.body or b"null")
             except ValueError:
                 raise MatchError(400, "the body is not JSON") from None
-            answer = await matchmaker.match(MatchRequest.from_json(document))
+            match_request = MatchRequest.from_json(document)
+            identity = None
+            auth = self.server.auth
+            if auth is not None:  # the seat goes to who the credential says, by its name
+                headers = {key.lower(): value for key, value in request.headers}
+                claims = auth.verify_bearer(headers.get("authorization"), now_s())
+                if claims.role is not Role.PLAYER:
+                    raise TokenError("a spectator identity cannot take a seat", 403)
+                match_request = attrs.evolve(match_request, name=claims.name)
+                identity = claims.subject
+            answer = await matchmaker.match(match_request, identity=identity)
+        except TokenError as error:
+            self.server.metrics.refused_match_credential += 1
+            return json_response(
+                error.status, {"error": error.reason}, (("www-authenticate", "Bearer"),)
+            )
         except MatchError as error:
             return json_response(error.status, {"error": error.reason})
         return json_response(200, answer)

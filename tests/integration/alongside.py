@@ -106,12 +106,20 @@ class InnocentAnswers:
 
 
 async def innocent_requests(
-    server: GameServer, *, timeout_s: float = 3.0, match_mode: str = "squad"
+    server: GameServer,
+    *,
+    timeout_s: float = 3.0,
+    match_mode: str = "squad",
+    token: str | None = None,
 ) -> InnocentAnswers:
-    """What an ordinary user gets during an attack: a join, a health check, a match."""
+    """What an ordinary user gets during an attack: a join, a health check, a match.
+
+    ``token``: the user's identity token, for a server with authentication on (it joins
+    with ``?token=`` and matches with ``Authorization: Bearer``).
+    """
     joined = False
     with trio.move_on_after(timeout_s):
-        async with connect(server.url, name="innocent") as me:
+        async with connect(server.url, name="innocent", token=token) as me:
             await me.next_snapshot()
             joined = me.entity_id is not None
     port = server.port
@@ -121,6 +129,9 @@ async def innocent_requests(
     with trio.move_on_after(timeout_s):
         async with http_client(port) as client:
             body = json.dumps({"mode": match_mode, "name": "innocent"}).encode()
-            await client.send_request_body("POST", "/api/match", body)
+            headers = [("content-type", "application/json")]
+            if token:
+                headers.append(("authorization", f"Bearer {token}"))
+            await client.send_request("POST", "/api/match", headers, body)
             match_status = (await client.read_result()).status
     return InnocentAnswers(joined, healthz_status, match_status)

@@ -17,7 +17,7 @@ from gameserver.server import GameServer
 from gameserver.tokens import issue_token
 from tests.conftest import make_config
 
-SECRET = "correct horse battery staple"
+SECRET = "correct horse battery staple, stapled"
 
 
 @pytest.fixture
@@ -72,6 +72,21 @@ async def test_missing_expired_tampered_replayed_and_foreign_tokens_are_refused(
     assert secured.metrics.refused_token == 5
 
 
+async def test_a_development_identity_token_joins_any_room_under_its_name(
+    secured: GameServer,
+) -> None:
+    env = {**os.environ, "GAMESERVER_SECRET": SECRET}
+    out = subprocess.run(
+        [sys.executable, "-m", "gameserver", "token", "--subject", "u7", "--name", "Cleo"],
+        capture_output=True, text=True, env=env, check=True,
+    ).stdout.strip()  # fmt: skip
+    for _ in range(2):  # an identity, not a single-use ticket
+        async with connect(f"{secured.url}?token={out}", name="Mallory") as client:
+            await client.next_snapshot()
+            (session,) = secured.rooms["default"].sessions.values()
+            assert (session.subject, session.name) == ("u7", "Cleo")
+
+
 async def test_the_join_role_must_be_the_tokens(secured: GameServer) -> None:
     spectator_token = token(Role.SPECTATOR)
     async with connect(
@@ -97,7 +112,8 @@ def encode_join(role: Role) -> bytes:
 def test_the_token_command_issues_tokens_the_server_accepts() -> None:
     env = {**os.environ, "GAMESERVER_SECRET": SECRET}
     out = subprocess.run(
-        [sys.executable, "-m", "gameserver", "token", "--subject", "u9", "--name", "Bo"],
+        [sys.executable, "-m", "gameserver", "token", "--subject", "u9", "--name", "Bo",
+         "--room", "default"],
         capture_output=True, text=True, env=env, check=True,
     ).stdout.strip()  # fmt: skip
     from gameserver.tokens import verify_token

@@ -129,18 +129,6 @@ async def test_match_needs_post(rooms_server: GameServer) -> None:
     assert status == 404 and "chess" in str(answer["error"])
 
 
-async def test_with_join_tokens_a_seat_token_admits_once(nursery: trio.Nursery) -> None:
-    server = GameServer(make_config(join_secret="s" * 32))
-    await nursery.start(server.run)
-    status, answer = await post(server.port, "/api/match", {"mode": "squad", "name": "ann"})
-    assert status == 200 and answer["token"]
-    async with connect(str(answer["url"]), name="ignored") as ann:
-        await ann.next_snapshot()
-        room = server.rooms[str(answer["room"])]
-        assert [name for _, name, _ in room.roster()] == ["ann"]  # the token names her
-    assert await refused_status(str(answer["url"])) == 403  # a seat token works once
-
-
 async def test_find_match_on_the_websocket_joins_the_room_found(
     rooms_server: GameServer,
 ) -> None:

@@ -251,6 +251,29 @@ describe("reconnecting", () => {
     assert.equal(ws.messages(2)[0][1], 1, "seq starts from 1 again");
   });
 
+  test("the reconnect URL carries ?resume= instead of the token and seat", () => {
+    const { sockets, time } = setup({ url: "ws://example.test/ws?seat=S.E.AT&token=I.D.T&mode=duel" });
+    assert.equal(sockets[0].url, "ws://example.test/ws?seat=S.E.AT&token=I.D.T&mode=duel");
+    welcome(sockets);
+    sockets[0].serverClose(1006);
+    time.advance(0.26);
+    assert.equal(sockets[1].url, "ws://example.test/ws?mode=duel&resume=Qx3Vf2mK9pLw7sTz1aB4cD8e");
+  });
+
+  test("a refused resume upgrade is retried with the original URL, as a new player", () => {
+    const { sockets, time, connection } = setup({ url: "ws://example.test/ws?token=I.D.T" });
+    welcome(sockets);
+    sockets[0].serverClose(1006);
+    time.advance(0.26);
+    assert.match(sockets[1].url, /resume=/);
+    sockets[1].serverClose(1006); // the upgrade was refused: the socket never opened
+    assert.equal(connection.state, "reconnecting");
+    time.advance(0.6);
+    assert.equal(sockets[2].url, "ws://example.test/ws?token=I.D.T");
+    const ws = welcome(sockets);
+    assert.deepEqual(ws.sent[0], [1, 0, "ann"]);
+  });
+
   test("a Welcome with another entity id is not a resume", () => {
     const { sockets, time, connection } = setup();
     welcome(sockets);

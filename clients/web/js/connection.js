@@ -9,7 +9,10 @@
 //                 a local protocol error, or too many failed attempts in a row.
 // The Join after a drop carries the last Welcome's resume token (section 4.1), so the
 // server can hand back the same entity; a Welcome with the same entity id counts as a
-// resume. Every connection restarts input seqs at 1 and its mirror from a full snapshot.
+// resume. The reconnecting socket's URL carries it too, as ?resume= instead of ?token=
+// and ?seat= (section 1.1): a server with authentication on admits the player on it,
+// with no new token. If that socket closes without ever opening (the upgrade refused:
+// the entity is gone), the token is dropped and the next attempt uses the original URL. Every connection restarts input seqs at 1 and its mirror from a full snapshot.
 // While a socket is open a Ping goes out every second; players also send one Input per
 // tick at the Welcome's tick rate, never a burst to catch up after a stall. Chat (Say)
 // goes out only between the Welcome and the end of that socket, for players and
@@ -51,6 +54,14 @@ export function browserCloseCode(code) {
 
 const OPEN = 1; // WebSocket.OPEN
 
+/** `url` for a reconnect: ?resume=TOKEN instead of its ?token= and ?seat= (section 1.1). */
+export function resumeUrl(url, resumeToken) {
+  const parsed = new URL(url);
+  for (const name of ["token", "seat", "resume"]) parsed.searchParams.delete(name);
+  parsed.searchParams.set("resume", resumeToken);
+  return parsed.toString();
+}
+
 export class Connection {
   constructor({
     url,
@@ -90,6 +101,8 @@ export class Connection {
     this.resumeToken = "";
     this.lastEntityId = 0;
     this.joinedWithResume = false;
+    this.openedWithResume = false; // the current socket's URL carries ?resume=
+    this.socketOpened = false;
     this.fault = null; // set when we close the socket ourselves: {code, reason, retry}
     this.stopping = false;
     this.timerIds = { deadline: null, ping: null, input: null, retry: null };
@@ -142,7 +155,10 @@ export class Connection {
     this.session.reset();
     this.fault = null;
     this.setState(this.attempt > 0 ? "reconnecting" : "connecting");
-    const ws = new this.WebSocketImpl(this.url, SUBPROTOCOL);
+    this.openedWithResume = Boolean(this.resumeToken) && this.role === Role.PLAYER;
+    this.socketOpened = false;
+    const url = this.openedWithResume ? resumeUrl(this.url, this.resumeToken) : this.url;
+    const ws = new this.WebSocketImpl(url, SUBPROTOCOL);
     ws.binaryType = "arraybuffer";
     this.ws = ws;
     ws.onopen = () => ws === this.ws && this.onOpen();
@@ -155,6 +171,7 @@ export class Connection {
   }
 
   onOpen() {
+    this.socketOpened = true;
     this.joinedWithResume = Boolean(this.resumeToken) && this.role === Role.PLAYER;
     const resume = this.joinedWithResume ? this.resumeToken : "";
     this.send(encodeJoin(this.role, this.name, resume));
@@ -193,6 +210,7 @@ export class Connection {
   onClose(code, reason) {
     this.clearTimers();
     this.ws = null;
+    if (this.openedWithResume && !this.socketOpened) this.resumeToken = ""; // refused: start afresh
     const fault = this.fault;
     if (this.stopping) {
       this.finish(code, reason);
