@@ -16,17 +16,20 @@ from __future__ import annotations
 
 import hmac
 import json
+import math
 from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+import attrs
 import trio
 
 from gameserver.protocol import CHAT_MAX_CHARS, SUBPROTOCOL, ChatChannel
 
 from . import prometheus
 from .http import EventStream, Request, Response, text_response
+from .matchlimits import address_key
 from .matchmaking import MatchError, MatchRequest
 from .status import health, room_status, rooms_status, server_status, window_ticks
 
@@ -112,9 +115,15 @@ class WebSide:
                 document = json.loads(request.body or b"null")
             except ValueError:
                 raise MatchError(400, "the body is not JSON") from None
-            answer = await matchmaker.match(MatchRequest.from_json(document))
+            answer = await matchmaker.match(
+                MatchRequest.from_json(document), address=address_key(request.remote)
+            )
         except MatchError as error:
-            return json_response(error.status, {"error": error.reason})
+            response = json_response(error.status, {"error": error.reason})
+            if error.retry_after_s is not None:
+                retry = ("retry-after", str(math.ceil(error.retry_after_s)))
+                response = attrs.evolve(response, headers=(*response.headers, retry))
+            return response
         return json_response(200, answer)
 
     async def _announce(self, request: Request) -> Response:
