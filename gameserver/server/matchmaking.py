@@ -191,9 +191,15 @@ class Matchmaker:
     ) -> dict[str, Any]:
         """A seat for ``request``; ``address``: the requester's address key (per-address
         limits), ``identity``: the authenticated player (None without authentication)."""
+        seat_id = secrets.token_hex(16)
         self._check_limits(address, identity)
+        # Counted before the booking is awaited, so concurrent requests cannot all pass.
+        self.unconfirmed.add(seat_id, address, time.time() + self.config.seat_ttl_s)
+        booked = False
         try:
-            return await self._match(request, address)
+            answer = await self._match(request, seat_id)
+            booked = True
+            return answer
         except DirectoryUnavailable as error:
             self.server.metrics.matches_failed += 1
             raise MatchError(503, f"matchmaking unavailable: {error}") from None
@@ -206,6 +212,9 @@ class Matchmaker:
             raise MatchError(409, "that private room is full") from None
         except RoomError as error:
             raise MatchError(error.status, error.reason) from None
+        finally:
+            if not booked:
+                self.unconfirmed.taken(seat_id)  # no seat was held after all
 
     def _check_limits(self, address: str | None, identity: str | None) -> None:
         now = trio.current_time()
@@ -233,9 +242,8 @@ class Matchmaker:
         self._refused_once.add(connection)
         return False
 
-    async def _match(self, request: MatchRequest, address: str | None = None) -> dict[str, Any]:
+    async def _match(self, request: MatchRequest, seat_id: str) -> dict[str, Any]:
         manager, config = self.server.room_manager, self.config
-        seat_id = secrets.token_hex(16)
         now_s = time.time()
         code = request.code.upper() if request.code else None
         if request.mode is not None:
@@ -278,7 +286,6 @@ class Matchmaker:
             )
         # The room itself is made when its first player arrives (room_here), so a booking
         # costs a directory entry, never a ticking room.
-        self.unconfirmed.add(seat_id, address, booking.expires_at_s)
         ws_url, http_url = await self._node_urls_of(booking.node_id)
         self.server.metrics.matches += 1
         return self._answer(request, booking, ws_url, http_url, code)
