@@ -150,6 +150,18 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="players this node takes through matchmaking (default %(default)s)",
     )
     p.add_argument(
+        "--match-rate-per-address",
+        type=float,
+        default=defaults.match_rate_per_s,
+        help="match requests per second from one address, 0 = no limit (default %(default)s)",
+    )
+    p.add_argument(
+        "--max-unconfirmed-seats-per-address",
+        type=int,
+        default=defaults.max_unconfirmed_seats_per_address,
+        help="booked seats from one address not taken yet, 0 = no limit (default %(default)s)",
+    )
+    p.add_argument(
         "--node-ttl",
         type=float,
         default=defaults.node_ttl_s,
@@ -638,6 +650,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 redis_url=args.redis,
                 node_id=args.node_id,
                 node_capacity=args.node_capacity,
+                match_rate_per_s=args.match_rate_per_address,
+                max_unconfirmed_seats_per_address=args.max_unconfirmed_seats_per_address,
                 node_ttl_s=args.node_ttl,
                 public_ws_url=args.public_url,
                 record_all=args.record is not None,

@@ -202,6 +202,22 @@ class Config:
     node_ttl_s: float = _positive_field(10.0)
     # A seat booked by matchmaking is held this long for its player to arrive.
     seat_ttl_s: float = _positive_field(30.0)
+    # Match requests (POST /api/match and FindMatch) one address may make per second on
+    # average, and the burst it may save up; beyond them: HTTP 429 with Retry-After
+    # (FindMatch: a non-fatal Error, and 4029 for a connection that asks again).
+    # 0: no per-address limit (a load test from one machine).
+    match_rate_per_s: float = attrs.field(default=2.0, validator=attrs.validators.ge(0))
+    match_burst: int = _positive_field(20)
+    # The same for one authenticated player (the identity matchmaking is told of).
+    match_identity_rate_per_s: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
+    match_identity_burst: int = _positive_field(5)
+    # Seats booked through this node whose player has not arrived yet: from one address
+    # (HTTP 429 beyond; 0: no per-address bound) and in all (HTTP 503 beyond). They
+    # lapse after seat_ttl_s.
+    max_unconfirmed_seats_per_address: int = attrs.field(
+        default=16, validator=attrs.validators.ge(0)
+    )
+    max_unconfirmed_seats: int = _positive_field(1024)
 
     # -- Interest management (players receive the cells around them; spectators everything)
     # False: every player receives the whole world.

@@ -48,6 +48,7 @@ from .fastconn import FastConnection
 from .frontdoor import FrontDoor
 from .handover import HandoverStream
 from .http import serve_http
+from .matchlimits import address_key, host_of
 from .matchmaking import MatchError, Matchmaker, MatchRequest
 from .metrics import Metrics
 from .relay import RelayRoom, SpectatorRelays
@@ -331,17 +332,27 @@ class GameServer:
                 raise MatchError(403, "a spectator identity cannot take a seat")
             answer = await self.matchmaker.match(
                 MatchRequest(mode=request.mode, name=name),
+                address=address_key(host_of(connection.remote)),
                 identity=claims.subject if claims is not None else None,
             )
         except MatchError as error:
+            if error.status == 429 and self.matchmaker.refused_before(connection):
+                self.metrics.rate_limited += 1  # it keeps asking: as for any message flood
+                connection.close(CloseCode.RATE_LIMITED, "too many match requests")
+                return
             connection.send_control(encode(Error(ErrorCode.MATCH_FAILED, error.reason)))
             if not connection.closing and connection in self._membership:
-                origin.attach(connection)  # it may Join here, or try again
+                origin.attach(connection)  # it may Join here, or try again (same deadline)
             return
         room_id, url = str(answer["room"]), str(answer["url"])
         connection.send_control(encode(Matched(room_id, url)))
-        room = self.rooms.get(room_id)
-        if answer["node"] != self.matchmaker.node_id or room is None:
+        room: Room | None = None
+        if answer["node"] == self.matchmaker.node_id:
+            try:
+                room = await self.matchmaker.room_here(room_id)  # made as its player arrives
+            except (DirectoryError, RoomError) as error:
+                log.warning("%s: room %s not made: %s", connection.remote, room_id, error)
+        if room is None:
             connection.close(CloseCode.NORMAL, "matched on another node: connect to its url")
             return
         try:
@@ -352,6 +363,7 @@ class GameServer:
             if taken:
                 self.matchmaker.leave_seat(room_id)
             return
+        origin.detach(connection)  # its join deadline stays behind: it joins at once there
         self._membership[connection] = (room, room_id if taken else None)
         room.attach(connection, claims, join=Join(Role.PLAYER, name))
 
@@ -410,26 +422,40 @@ class GameServer:
         """The room a connection joins: its token's, or as its query asks (docs/protocol.md 1)."""
         if self.replay_room is not None:
             return self.replay_room  # a replay server shows its recording and nothing else
-        manager = self.room_manager
+        manager, matchmaker = self.room_manager, self.matchmaker
         if claims is not None and claims.room is not None:
             room_id = claims.room
         else:
             query = parse_qs(urlsplit(request.path).query)
-            if "code" in query:
-                return manager.by_code(query["code"][0])
-            if "mode" in query:
-                return await manager.join_or_create(query["mode"][0])
-            room_id = query.get("room", [DEFAULT_ROOM])[0]
+            try:
+                if "code" in query:
+                    if matchmaker is None:
+                        return manager.by_code(query["code"][0])
+                    return await matchmaker.room_for_code(query["code"][0])
+                if "mode" in query:
+                    return await manager.join_or_create(query["mode"][0])
+                room_id = query.get("room", [DEFAULT_ROOM])[0]
+                # A private room is reached with its code or a seat held in it, never by
+                # its id alone; the refusal is the unknown room's, so it confirms nothing.
+                seat = query.get("seat", [""])[0]
+                if (
+                    room_id != DEFAULT_ROOM
+                    and matchmaker is not None
+                    and not await matchmaker.admits(room_id, seat)
+                ):
+                    raise RoomError(404, f"no room {room_id!r} on this server")
+            except DirectoryError as error:
+                raise RoomError(503, f"room directory unavailable: {error}") from None
         if room_id == DEFAULT_ROOM:
             return await manager.default_room()
         room = self.rooms.get(room_id)
-        if room is None and self.matchmaker is not None:
+        if room is None and matchmaker is not None:
             try:
-                room = await self.matchmaker.room_here(room_id)  # booked here, made on arrival
+                room = await matchmaker.room_here(room_id)  # booked here, made on arrival
                 # On another node: spectators watch it through a relay here.
                 bound = claims is not None and claims.room is not None
                 relayed = room is None and not bound and self.relays is not None
-                if relayed and await self.matchmaker.elsewhere(room_id):
+                if relayed and await matchmaker.elsewhere(room_id):
                     assert self.relays is not None
                     return await self.relays.relay_for(room_id)
             except DirectoryError as error:

@@ -6,9 +6,16 @@ owning node's WebSocket URL with, when authentication is on, ``?seat=`` a
 short-lived seat token (a server JWT whose room is the booked room, whose ``jti``
 is the seat id and whose ``sub`` is the identity that asked: only that identity's
 token opens it), else ``?room=ID&seat=SEAT``. The owning node makes the room
-when the booking made it (at once when it is this node, or when the first
-player arrives otherwise) and confirms the seat when its player joins; a
-seat whose player never comes expires after ``seat_ttl_s`` and frees itself.
+(its ticking task) only when the first player with a seat arrives, and
+confirms the seat then; a seat whose player never comes expires after
+``seat_ttl_s`` and frees itself, and a room nobody arrived in leaves the
+directory with its last seat. While the room lives this node renews its
+directory entry with every heartbeat.
+
+Before any booking, ``matchlimits.py`` checks the requester: a request rate per
+address and per identity, and a bound on seats booked here whose players have not
+arrived (per address and in all). A private room is reachable only with its code or
+a seat held in it, never by its id alone.
 
 Every node renews its registration (address, capacity, load) every third of
 ``node_ttl_s``; a node that dies drops out of the directory within
@@ -22,6 +29,7 @@ import contextlib
 import logging
 import secrets
 import time
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -40,6 +48,7 @@ from .directory import (
     RoomFull,
     UnknownRoom,
 )
+from .matchlimits import KeyedBuckets, SeatLedger
 from .room import Room
 from .rooms import CODE_ALPHABET, CODE_LENGTH, RoomError
 
@@ -52,10 +61,11 @@ log = logging.getLogger(__name__)
 class MatchError(Exception):
     """A match request that cannot be served; ``status`` is the HTTP status to answer with."""
 
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str, *, retry_after_s: float | None = None) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.retry_after_s = retry_after_s  # for a Retry-After header
 
 
 @attrs.frozen
@@ -89,9 +99,21 @@ class Matchmaker:
         self.config = server.config
         self.directory = directory
         self.node_id = self.config.node_id
-        self.seated_rooms: set[str] = set()  # rooms here made by matchmaking: seats required
+        # Rooms here made by matchmaking (seats required); ``?mode=`` joins stay out of them.
+        self.seated_rooms: set[str] = server.room_manager.matchmade
         self._node_urls: dict[str, tuple[str, str]] = {}  # node id -> (ws_url, http_url)
         self.registered = True  # the last heartbeat reached the directory (or none yet)
+        config = self.config
+        self.address_buckets = KeyedBuckets(config.match_rate_per_s, config.match_burst)
+        self.identity_buckets = KeyedBuckets(
+            config.match_identity_rate_per_s, config.match_identity_burst
+        )
+        self.unconfirmed = SeatLedger(
+            per_address=config.max_unconfirmed_seats_per_address,
+            total=config.max_unconfirmed_seats,
+        )
+        # Connections whose FindMatch was refused for its rate once already.
+        self._refused_once: weakref.WeakSet[object] = weakref.WeakSet()
 
     # -- this node in the directory ----------------------------------------------
 
@@ -118,8 +140,10 @@ class Matchmaker:
             while True:
                 await trio.sleep(self.config.node_ttl_s / 3)
                 was_registered = self.registered
-                if await self._register() and not was_registered:
-                    log.info("node %s is back in the room directory", self.node_id)
+                if await self._register():
+                    if not was_registered:
+                        log.info("node %s is back in the room directory", self.node_id)
+                    await self._renew_rooms(list(self.seated_rooms))
         finally:
             with (
                 trio.CancelScope(shield=True),
@@ -140,6 +164,16 @@ class Matchmaker:
         self.registered = True
         return True
 
+    async def _renew_rooms(self, room_ids: list[str]) -> None:
+        """The directory entries of rooms that live here last another ``node_ttl_s``."""
+        live = [room_id for room_id in room_ids if room_id in self.server.rooms]
+        try:
+            await self.directory.renew_rooms(
+                self.node_id, live, ttl_s=self.config.node_ttl_s, now_s=time.time()
+            )
+        except DirectoryError as error:
+            log.warning("could not renew this node's rooms in the directory: %s", error)
+
     def _room_closed(self, room_id: str) -> None:
         if room_id in self.seated_rooms:
             self.seated_rooms.discard(room_id)
@@ -153,15 +187,24 @@ class Matchmaker:
 
     # -- matching -----------------------------------------------------------------------
 
-    async def match(self, request: MatchRequest, *, identity: str | None = None) -> dict[str, Any]:
-        """A seat for ``request``; ``identity``: the verified ``sub`` of the player asking.
-
-        With authentication on, an identity is required and the seat token is bound to it.
-        """
+    async def match(
+        self, request: MatchRequest, *, address: str | None = None, identity: str | None = None
+    ) -> dict[str, Any]:
+        """A seat for ``request``; ``address``: the requester's address key (per-address
+        limits), ``identity``: the verified ``sub`` of the player asking (None without
+        authentication). With authentication on, an identity is required and the seat
+        token is bound to it."""
         if self.config.join_secret and identity is None:
             raise MatchError(401, "matchmaking needs the player's identity token")
+        seat_id = secrets.token_hex(16)
+        self._check_limits(address, identity)
+        # Counted before the booking is awaited, so concurrent requests cannot all pass.
+        self.unconfirmed.add(seat_id, address, time.time() + self.config.seat_ttl_s)
+        booked = False
         try:
-            return await self._match(request, identity)
+            answer = await self._match(request, seat_id, identity)
+            booked = True
+            return answer
         except DirectoryUnavailable as error:
             self.server.metrics.matches_failed += 1
             raise MatchError(503, f"matchmaking unavailable: {error}") from None
@@ -174,19 +217,64 @@ class Matchmaker:
             raise MatchError(409, "that private room is full") from None
         except RoomError as error:
             raise MatchError(error.status, error.reason) from None
+        finally:
+            if not booked:
+                self.unconfirmed.taken(seat_id)  # no seat was held after all
 
-    async def _match(self, request: MatchRequest, identity: str | None) -> dict[str, Any]:
+    def _check_limits(self, address: str | None, identity: str | None) -> None:
+        now = trio.current_time()
+        metrics = self.server.metrics
+        for buckets, key, who in (
+            (self.address_buckets, address, "this address"),
+            (self.identity_buckets, identity, "this player"),
+        ):
+            wait_s = 0.0 if key is None else buckets.take(key, now)
+            if wait_s:
+                metrics.matches_rate_limited += 1
+                rate = f"{buckets.rate_per_s:g} per second, bursts of {buckets.burst}"
+                reason = f"too many match requests from {who} (at most {rate})"
+                raise MatchError(429, reason, retry_after_s=wait_s)
+        refusal = self.unconfirmed.refusal(address, time.time())
+        if refusal is not None:
+            status, reason, wait_s = refusal
+            metrics.matches_unconfirmed_refused += 1
+            raise MatchError(status, f"{reason}; try again", retry_after_s=wait_s)
+
+    def refused_before(self, connection: object) -> bool:
+        """A FindMatch of ``connection`` was refused for its rate: True if not the first."""
+        if connection in self._refused_once:
+            return True
+        self._refused_once.add(connection)
+        return False
+
+    async def _match(
+        self, request: MatchRequest, seat_id: str, identity: str | None
+    ) -> dict[str, Any]:
         manager, config = self.server.room_manager, self.config
-        seat_id = secrets.token_hex(16)
         now_s = time.time()
         code = request.code.upper() if request.code else None
         if request.mode is not None:
             mode = manager.mode(request.mode)
             room_id = f"{mode.name}-{secrets.token_hex(4)}"
             if request.private:
+                # The room and its host's seat in one step: a refusal leaves nothing behind.
                 code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-                await self.directory.create_private_room(
-                    mode.name, mode.max_players, room_id=room_id, code=code, now_s=now_s
+                info = await self.directory.create_private_room(
+                    mode.name,
+                    mode.max_players,
+                    room_id=room_id,
+                    code=code,
+                    now_s=now_s,
+                    seat_id=seat_id,
+                    seat_ttl_s=config.seat_ttl_s,
+                    room_ttl_s=config.seat_ttl_s,
+                )
+                booking = Booking(
+                    room_id=room_id,
+                    node_id=info.node_id,
+                    seat_id=seat_id,
+                    expires_at_s=now_s + config.seat_ttl_s,
+                    created=True,
                 )
             else:
                 booking = await self.directory.book_seat(
@@ -196,13 +284,15 @@ class Matchmaker:
                     seat_id=seat_id,
                     seat_ttl_s=config.seat_ttl_s,
                     now_s=now_s,
+                    room_ttl_s=config.seat_ttl_s,  # a room nobody comes to goes with its seats
                 )
-        if code is not None:
+        else:
+            assert code is not None
             booking = await self.directory.book_private(
                 code, seat_id=seat_id, seat_ttl_s=config.seat_ttl_s, now_s=now_s
             )
-        if booking.node_id == self.node_id:
-            await self.room_here(booking.room_id)  # ready before the player arrives
+        # The room itself is made when its first player arrives (room_here), so a booking
+        # costs a directory entry, never a ticking room.
         ws_url, http_url = await self._node_urls_of(booking.node_id)
         self.server.metrics.matches += 1
         return self._answer(request, booking, ws_url, http_url, code, identity)
@@ -267,9 +357,41 @@ class Matchmaker:
         info = await self.directory.room(room_id, now_s=time.time())
         if info is None or info.node_id != self.node_id:
             return None
-        room = await self.server.room_manager.create(info.mode, room_id=room_id)
+        manager = self.server.room_manager
+        room = await manager.create(info.mode, room_id=room_id)
         self.seated_rooms.add(room_id)
+        if info.private and info.code:
+            manager.register_private(info.code, room_id)
+        await self._renew_rooms([room_id])  # it lives now: renewed with every heartbeat
         return room
+
+    async def room_for_code(self, code: str) -> Room:
+        """The private room with ``code`` on this node, made now if its host has not come yet."""
+        manager = self.server.room_manager
+        with contextlib.suppress(RoomError):
+            return manager.by_code(code)
+        info = await self.directory.room_by_code(code.upper(), now_s=time.time())
+        room = None
+        if info is not None and info.node_id == self.node_id:
+            room = await self.room_here(info.room_id)
+        if room is None or room.stopped:
+            # On another node it is reached through POST /api/match {"code": ...}.
+            raise RoomError(404, "no private room with that code on this server")
+        return room
+
+    async def admits(self, room_id: str, seat: str) -> bool:
+        """May a connection without a token enter ``room_id`` by its id?
+
+        Not a private room, unless ``seat`` is held in it: its code is the way in.
+        """
+        if room_id in self.server.rooms:
+            if not self.server.room_manager.is_private(room_id):
+                return True
+        else:
+            info = await self.directory.room(room_id, now_s=time.time())
+            if info is None or not info.private:
+                return True  # an unknown room gets its own 404
+        return bool(seat) and await self.directory.seat_held(room_id, seat, now_s=time.time())
 
     async def elsewhere(self, room_id: str) -> bool:
         """True when the directory has the room on another live node."""
@@ -278,6 +400,7 @@ class Matchmaker:
 
     async def take_seat(self, room_id: str, seat_id: str) -> bool:
         """The player with this seat arrived: True if the seat was still theirs."""
+        self.unconfirmed.taken(seat_id)
         return await self.directory.confirm_seat(room_id, seat_id, now_s=time.time())
 
     def leave_seat(self, room_id: str) -> None:

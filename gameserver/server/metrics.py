@@ -57,6 +57,8 @@ class Metrics:
     chat_failed: int = 0  # Says or announcements the directory could not publish
     chat_delivered: int = 0  # Chat messages queued to this node's connections
     matches_failed: int = 0  # match requests failed for want of capacity or of the directory
+    matches_rate_limited: int = 0  # match requests refused with 429 (match_rate_per_s, ...)
+    matches_unconfirmed_refused: int = 0  # refused: too many seats waiting for their players
     handshake_timeouts: int = 0  # no complete request head within handshake_timeout_s
     http_head_too_large: int = 0  # request heads refused with 431
     http_bad_requests: int = 0  # malformed HTTP refused with 400

@@ -102,6 +102,16 @@ class ServerCollector(Collector):
         yield GaugeMetricFamily("gameserver_rooms", "Rooms open", len(server.rooms))
         yield counter("matches", "Seats handed out by matchmaking", metrics.matches)
         yield counter("matches_failed", "Match requests that failed", metrics.matches_failed)
+        yield counter(
+            "matches_rate_limited",
+            "Match requests refused for their rate (429)",
+            metrics.matches_rate_limited,
+        )
+        yield counter(
+            "matches_unconfirmed_refused",
+            "Match requests refused: too many seats waiting for their players",
+            metrics.matches_unconfirmed_refused,
+        )
         yield counter("chat_messages", "Chat messages said on this node", metrics.chat_messages)
         yield counter(
             "chat_delivered",

@@ -87,6 +87,7 @@ class Room:
         self._pending: dict[Connection, float] = {}  # connected, not joined yet -> deadline
         self._claims: dict[Connection, JoinClaims] = {}  # token claims of pending connections
         self._prejoined: dict[Connection, Join] = {}  # moved here by matchmaking, joined
+        self._matching: dict[Connection, float] = {}  # sent FindMatch -> its join deadline
         # (room, connection, request): a FindMatch instead of a Join (matchmaking.py).
         self.on_find_match: Callable[[Room, Connection, FindMatch], None] | None = None
         self._held: dict[str, _Held] = {}  # resume token -> a dropped player's entity
@@ -127,7 +128,7 @@ class Room:
             log.exception(
                 "room %s stopped: a tick raised; closing its connections with 1011", self.name
             )
-            for connection in [*self._pending, *self.sessions]:
+            for connection in [*self._pending, *self._matching, *self.sessions]:
                 connection.close(
                     CloseCode.INTERNAL_ERROR, f"room {self.name} stopped: internal error"
                 )
@@ -145,7 +146,10 @@ class Room:
         if self.stopped:
             connection.close(CloseCode.INTERNAL_ERROR, f"room {self.name} stopped: internal error")
             return
-        self._pending[connection] = trio.current_time() + self.config.join_timeout_s
+        deadline = self._matching.pop(connection, None)  # back from a failed FindMatch
+        if deadline is None:
+            deadline = trio.current_time() + self.config.join_timeout_s
+        self._pending[connection] = deadline
         if claims is not None:
             self._claims[connection] = claims
         if join is not None:
@@ -153,6 +157,7 @@ class Room:
 
     def detach(self, connection: Connection) -> None:
         self._pending.pop(connection, None)
+        self._matching.pop(connection, None)
         self._prejoined.pop(connection, None)
         self._claims.pop(connection, None)
         session = self.sessions.pop(connection, None)
@@ -190,12 +195,12 @@ class Room:
 
     @property
     def pending_count(self) -> int:
-        """Connections that have not joined yet (they may take a seat)."""
-        return len(self._pending)
+        """Connections that have not joined yet (they take no seat until they do)."""
+        return len(self._pending) + len(self._matching)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.sessions or self._pending or self._held)
+        return not (self.sessions or self._pending or self._matching or self._held)
 
     def roster(self) -> list[tuple[int, str, bool]]:
         """(entity_id, name, connected) of every player, held ones included, by entity id."""
@@ -264,12 +269,21 @@ class Room:
                         break
                 else:
                     if now > deadline and not connection.closing:
-                        self.metrics.join_timeouts += 1
-                        log.warning("%s closed: no join message in time", connection.remote)
                         self._pending.pop(connection)
-                        connection.close(CloseCode.POLICY_VIOLATION, "no join message in time")
+                        self._join_timed_out(connection)
+        if self._matching:
+            now = trio.current_time()
+            for connection, deadline in list(self._matching.items()):
+                if now > deadline and not connection.closing:
+                    del self._matching[connection]
+                    self._join_timed_out(connection)
         for connection, session in list(self.sessions.items()):
             self._handle_all(session, connection.collect())
+
+    def _join_timed_out(self, connection: Connection) -> None:
+        self.metrics.join_timeouts += 1
+        log.warning("%s closed: no join message in time", connection.remote)
+        connection.close(CloseCode.POLICY_VIOLATION, "no join message in time")
 
     def _handle_all(self, session: Session, messages: list[bytes | str]) -> None:
         for raw in messages:
@@ -291,7 +305,7 @@ class Room:
                     raise ProtocolError(
                         CloseCode.POLICY_VIOLATION, "a token for one room cannot look for a match"
                     )
-                del self._pending[connection]
+                self._matching[connection] = self._pending.pop(connection)
                 self.on_find_match(self, connection, message)  # it moves to the room found
                 return
             if not isinstance(message, Join):

@@ -13,6 +13,11 @@ one of three ways, and is then forgotten (``rooms`` no longer lists it):
 
 Making a room never blocks a tick: it happens in a connection handler (or
 the HTTP side) and only starts a task.
+
+Who may enter which room: a ``?mode=`` join takes a free seat (a seat is a joined
+player; a connection that has not joined takes none) in a public room of the mode
+that it made itself, never in a room matchmaking made (``matchmade``: its seats are
+promised to the players who booked them) nor in a private room (reached by its code).
 """
 
 from __future__ import annotations
@@ -62,6 +67,8 @@ class RoomManager:
         self.rooms: dict[str, Room] = {}  # the live ones, by id
         self.room_modes: dict[str, str] = {}  # room id -> mode name
         self.private_codes: dict[str, str] = {}  # code -> room id
+        self._private_rooms: set[str] = set()  # ids of the rooms in private_codes
+        self.matchmade: set[str] = set()  # rooms matchmaking made: their seats are booked
         self._seed = seed
         self._rooms_made = 0
         self._nursery: trio.Nursery | None = None
@@ -104,17 +111,29 @@ class RoomManager:
             raise RoomError(404, "no private room with that code")
         return self.get(room_id)
 
+    def is_private(self, room_id: str) -> bool:
+        return room_id in self._private_rooms
+
+    def register_private(self, code: str, room_id: str) -> None:
+        """``room_id`` is reached by ``code`` (and is listed to nobody but operators)."""
+        self.private_codes[code.upper()] = room_id
+        self._private_rooms.add(room_id)
+
     def free_seats(self, room: Room) -> int:
-        return room.config.max_players_per_room - room.player_count - room.pending_count
+        return room.config.max_players_per_room - room.player_count
 
     async def join_or_create(self, mode_name: str) -> Room:
-        """A public room of the mode with a free seat, the fullest first; else a new one."""
+        """A public room of the mode with a free seat, the fullest first; else a new one.
+
+        Rooms made by matchmaking are left out: their free seats are promised.
+        """
         self.mode(mode_name)
         candidates = [
             room
             for room_id, room in self.rooms.items()
             if self.room_modes.get(room_id) == mode_name
-            and room_id not in self.private_codes.values()
+            and room_id not in self._private_rooms
+            and room_id not in self.matchmade
             and not room.stopped
             and self.free_seats(room) > 0
         ]
@@ -129,7 +148,7 @@ class RoomManager:
             code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
             if code not in self.private_codes:
                 break
-        self.private_codes[code] = room.name
+        self.register_private(code, room.name)
         return room, code
 
     # -- making and closing rooms ----------------------------------------------------
@@ -220,11 +239,14 @@ class RoomManager:
             return  # already replaced (a crashed default room)
         del self.rooms[room_id]
         self.room_modes.pop(room_id, None)
-        for code, private_id in list(self.private_codes.items()):
-            if private_id == room_id:
-                del self.private_codes[code]
+        if room_id in self._private_rooms:
+            self._private_rooms.discard(room_id)
+            for code, private_id in list(self.private_codes.items()):
+                if private_id == room_id:
+                    del self.private_codes[code]
         self.metrics.rooms_closed += 1
         for callback in self.on_closed:
             callback(room_id)
+        self.matchmade.discard(room_id)
         if room_id == DEFAULT_ROOM and room.stopped and self._nursery is not None:
             self._nursery.start_soon(self.default_room)  # a crashed default room is replaced

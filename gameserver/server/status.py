@@ -2,6 +2,11 @@
 
 Every document here is built on request from counters the tick already keeps,
 so observing the server costs nothing while nobody looks.
+
+Private rooms (reached by a code) are left out of the public listings: their
+names, rosters and scores are for the players invited. An operator's listing
+asks for them with ``include_private=True``; each room document carries a
+``private`` flag.
 """
 
 from __future__ import annotations
@@ -22,12 +27,15 @@ def window_ticks(server: GameServer, window_s: float | None = None) -> int:
     return max(1, round((window_s or config.stats_window_s) * config.tick_rate))
 
 
-def room_status(room: Room, *, window_ticks: int, roster: bool = True) -> dict[str, Any]:
+def room_status(
+    room: Room, *, window_ticks: int, roster: bool = True, private: bool = False
+) -> dict[str, Any]:
     """One room; tick percentiles over its last ``window_ticks`` ticks."""
     config = room.config
     summary = room.ticker.stats.summary(window_ticks)
     status: dict[str, Any] = {
         "name": room.name,
+        "private": private,
         "game": room.game.name,
         "players": room.player_count,
         "spectators": room.spectator_count,
@@ -61,13 +69,23 @@ def room_status(room: Room, *, window_ticks: int, roster: bool = True) -> dict[s
     return status
 
 
-def rooms_status(server: GameServer, *, window_s: float | None = None) -> list[dict[str, Any]]:
+def rooms_status(
+    server: GameServer, *, window_s: float | None = None, include_private: bool = False
+) -> list[dict[str, Any]]:
+    """Every public room (and the private ones too, for an operator)."""
     ticks = window_ticks(server, window_s)
-    return [room_status(room, window_ticks=ticks) for room in server.rooms.values()]
+    is_private = server.room_manager.is_private
+    return [
+        room_status(room, window_ticks=ticks, private=is_private(name))
+        for name, room in server.rooms.items()
+        if include_private or not is_private(name)
+    ]
 
 
-def server_status(server: GameServer, *, window_s: float | None = None) -> dict[str, Any]:
-    """The live monitor's document: server counters and every room."""
+def server_status(
+    server: GameServer, *, window_s: float | None = None, include_private: bool = False
+) -> dict[str, Any]:
+    """The live monitor's document: server counters and every public room."""
     metrics = server.metrics
     return {
         "time_s": round(trio.current_time(), 3),
@@ -82,7 +100,7 @@ def server_status(server: GameServer, *, window_s: float | None = None) -> dict[
             "bytes_out": metrics.bytes_out,
             "protocol_errors": {str(k): v for k, v in sorted(metrics.protocol_errors.items())},
         },
-        "rooms": rooms_status(server, window_s=window_s),
+        "rooms": rooms_status(server, window_s=window_s, include_private=include_private),
     }
 
 
@@ -93,7 +111,11 @@ def health(server: GameServer) -> tuple[int, dict[str, Any]]:
     so it does not make the process unhealthy; ``rooms_crashed`` counts such rooms.
     """
     ticks = window_ticks(server)
-    rooms = [room_status(r, window_ticks=ticks, roster=False) for r in server.rooms.values()]
+    is_private = server.room_manager.is_private
+    rooms = [
+        room_status(r, window_ticks=ticks, roster=False, private=is_private(name))
+        for name, r in server.rooms.items()
+    ]
     status = "draining" if server.draining else "ok"
     document = {
         "status": status,
@@ -111,6 +133,7 @@ def health(server: GameServer) -> tuple[int, dict[str, Any]]:
                 "running": room["running"],
             }
             for room in rooms
+            if not room["private"]  # counted above, never named
         },
     }
     return (200 if status == "ok" else 503), document

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import math
 from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ from gameserver.tokens import TokenError
 
 from . import prometheus
 from .http import EventStream, Request, Response, text_response
+from .matchlimits import address_key
 from .matchmaking import MatchError, MatchRequest
 from .status import health, room_status, rooms_status, server_status, window_ticks
 
@@ -127,14 +129,20 @@ class WebSide:
                     raise TokenError("a spectator identity cannot take a seat", 403)
                 match_request = attrs.evolve(match_request, name=claims.name)
                 identity = claims.subject
-            answer = await matchmaker.match(match_request, identity=identity)
+            answer = await matchmaker.match(
+                match_request, address=address_key(request.remote), identity=identity
+            )
         except TokenError as error:
             self.server.metrics.refused_match_credential += 1
             return json_response(
                 error.status, {"error": error.reason}, (("www-authenticate", "Bearer"),)
             )
         except MatchError as error:
-            return json_response(error.status, {"error": error.reason})
+            response = json_response(error.status, {"error": error.reason})
+            if error.retry_after_s is not None:
+                retry = ("retry-after", str(math.ceil(error.retry_after_s)))
+                response = attrs.evolve(response, headers=(*response.headers, retry))
+            return response
         return json_response(200, answer)
 
     async def _announce(self, request: Request) -> Response:

@@ -235,6 +235,35 @@ async def test_private_room_needs_a_live_node(directory: Directory) -> None:
         await directory.create_private_room("arena", 4, room_id="room-p", code="C0DE", now_s=NOW)
 
 
+async def test_rooms_that_never_start_expire_and_live_ones_are_renewed(
+    directory: Directory,
+) -> None:
+    await directory.register_node(node("a"), ttl_s=60)
+    short = {"seat_ttl_s": SEAT_TTL_S, "now_s": NOW, "room_ttl_s": SEAT_TTL_S}
+    await directory.book_seat("arena", 8, new_room_id="room-1", seat_id="s1", **short)
+    await directory.book_seat("duel", 2, new_room_id="room-2", seat_id="s2", **short)
+    await directory.create_private_room(
+        "duel", 2, room_id="room-p", code="K7Q2", seat_id="s3", **short
+    )
+    assert await directory.seat_held("room-p", "s3", now_s=NOW)
+    assert not await directory.seat_held("room-p", "s-other", now_s=NOW)
+    found = await directory.room_by_code("K7Q2", now_s=NOW)
+    assert found is not None and (found.room_id, found.held_seats) == ("room-p", 1)
+    assert await directory.confirm_seat("room-2", "s2", now_s=NOW + 1)
+    await directory.renew_rooms("c", ["room-1"], ttl_s=60, now_s=NOW + 5)  # not c's room
+    await directory.renew_rooms("a", ["room-2"], ttl_s=60, now_s=NOW + 5)
+
+    later = NOW + SEAT_TTL_S + 1
+    assert [room.room_id for room in await directory.rooms(now_s=later)] == ["room-2"]
+    assert await directory.room_by_code("K7Q2", now_s=later) is None
+    assert not await directory.seat_held("room-p", "s3", now_s=later)
+    with pytest.raises(UnknownRoom):
+        await directory.book_private("K7Q2", seat_id="s4", seat_ttl_s=SEAT_TTL_S, now_s=later)
+    # The code is free again once its room expired.
+    await directory.create_private_room("duel", 2, room_id="room-q", code="K7Q2", now_s=later)
+    assert await directory.rooms(now_s=NOW + 1000) == []  # nothing renewed lives for ever
+
+
 async def race(directory: Directory, count: int) -> list[Booking]:
     bookings: list[Booking] = []
 

@@ -103,6 +103,10 @@ async def test_keys_are_prefixed_and_nodes_expire_by_redis_ttl(redis_url: str) -
         assert 0 < await raw.pttl("one:node:a") <= 30_000
         assert await raw.zscore("one:seats:room-1", "seat-1") == NOW + 10
 
+        # Every key of a room carries its expiry as a Redis TTL: nothing stays for ever.
+        for key in ("one:room:room-p", "one:code:K7Q2", "one:room:room-1", "one:seats:room-1"):
+            assert 0 < await raw.pttl(key) <= 60_000, key
+
         # Scripts come back by themselves after Redis forgets them (a restart, a flush).
         await raw.script_flush()
         assert (await book(one, "2")).room_id == "room-1"

@@ -17,6 +17,15 @@ costs nothing for long.
    False when the hold expired (the room may since have been given to someone else), and
    the node then refuses the join. ``release_player`` undoes a player when they leave.
 
+A room entry has a ttl of its own, so that nothing a request leaves behind stays for
+ever: a room is made (``book_seat``, ``create_private_room``) with an expiry of
+``now_s + room_ttl_s``, every seat held in it pushes that expiry to the seat's own, and
+the node that runs the room renews it (``renew_rooms``) while the room lives. A room
+whose expiry passed is gone: it is skipped and removed wherever it is seen, with its
+held seats and its code. A room booked but never started therefore disappears once its
+last seat lapses. A private room is made with its first seat in the same step, so a
+refused request leaves neither room nor code.
+
 A node is alive while its registration is fresh: ``register_node`` is also the
 heartbeat. Rooms on a node that stopped heart-beating are skipped and removed the next
 time anyone looks at them, so a crashed node never strands players.
@@ -58,6 +67,9 @@ __all__ = [
     "UnknownRoom",
     "open_directory",
 ]
+
+# A room entry made without a ttl of the caller's lives this long unless renewed.
+DEFAULT_ROOM_TTL_S = 60.0
 
 
 @attrs.frozen
@@ -144,21 +156,33 @@ class Directory(Protocol):
         seat_id: str,
         seat_ttl_s: float,
         now_s: float,
+        room_ttl_s: float = DEFAULT_ROOM_TTL_S,
     ) -> Booking:
         """Hold a seat in the fullest public room of ``mode`` with space, else in a new room.
 
         The new room is ``new_room_id`` with ``capacity`` seats, on the live node with the
-        most free capacity. Raises ``NoCapacity`` when no live node can take it.
+        most free capacity, and expires after ``room_ttl_s`` unless renewed. Raises
+        ``NoCapacity`` when no live node can take it.
         """
         ...
 
     async def create_private_room(
-        self, mode: str, capacity: int, *, room_id: str, code: str, now_s: float
+        self,
+        mode: str,
+        capacity: int,
+        *,
+        room_id: str,
+        code: str,
+        now_s: float,
+        seat_id: str | None = None,
+        seat_ttl_s: float = 0.0,
+        room_ttl_s: float = DEFAULT_ROOM_TTL_S,
     ) -> RoomInfo:
         """Make a room reachable only by ``code``, on the node with the most free capacity.
 
+        With ``seat_id``, that seat is held in it (for ``seat_ttl_s``) in the same step.
         Raises ``NoCapacity`` when no live node can take it, ``DirectoryError`` when the
-        code belongs to another live room.
+        code belongs to another live room; either way nothing is left behind.
         """
         ...
 
@@ -176,6 +200,16 @@ class Directory(Protocol):
         """A player left the room."""
         ...
 
+    async def seat_held(self, room_id: str, seat_id: str, *, now_s: float | None = None) -> bool:
+        """True while ``seat_id`` is held (booked, not confirmed, not expired) in the room."""
+        ...
+
+    async def renew_rooms(
+        self, node_id: str, room_ids: list[str], *, ttl_s: float, now_s: float | None = None
+    ) -> None:
+        """The rooms of ``node_id`` named here still live: each expires ``ttl_s`` from now."""
+        ...
+
     async def remove_room(self, room_id: str) -> None:
         """Forget a room (it closed), its held seats and its code."""
         ...
@@ -185,7 +219,11 @@ class Directory(Protocol):
         ...
 
     async def room(self, room_id: str, *, now_s: float | None = None) -> RoomInfo | None:
-        """One room, or None when it is unknown or its node is dead."""
+        """One room, or None when it is unknown, expired or its node is dead."""
+        ...
+
+    async def room_by_code(self, code: str, *, now_s: float | None = None) -> RoomInfo | None:
+        """The live private room with ``code``, or None."""
         ...
 
     async def publish(self, channel: str, payload: bytes) -> None:

@@ -6,8 +6,9 @@ runs one task at a time, so each booking reads and changes the dicts as a single
 concurrent bookings are atomic without a lock.
 
 Node liveness uses ``trio.current_time()`` (a node is live until its last heartbeat plus
-its ttl), so tests drive it with trio's ``MockClock``. Seat expiry compares the caller's
-``now_s`` values; where ``now_s`` is optional it defaults to ``trio.current_time()``.
+its ttl), so tests drive it with trio's ``MockClock``. Seat and room expiry compare the
+caller's ``now_s`` values; where ``now_s`` is optional it defaults to
+``trio.current_time()``. Every call that takes ``now_s`` first forgets expired rooms.
 
 Pub/sub hands each payload to every subscriber's bounded memory channel. A subscriber
 whose buffer is full is cut off rather than allowed to block the publisher or grow
@@ -23,6 +24,7 @@ import attrs
 import trio
 
 from . import (
+    DEFAULT_ROOM_TTL_S,
     Booking,
     DirectoryError,
     NoCapacity,
@@ -50,6 +52,7 @@ class _Room:
     capacity: int
     private: bool
     code: str | None
+    expires_at_s: float  # caller's clock; pushed on by held seats and renewals
     players: int = 0
     held: dict[str, float] = attrs.Factory(dict)  # seat id -> expires at (caller's clock)
 
@@ -149,9 +152,11 @@ class MemoryDirectory:
         seat_id: str,
         seat_ttl_s: float,
         now_s: float,
+        room_ttl_s: float = DEFAULT_ROOM_TTL_S,
     ) -> Booking:
         await self._checkpoint()
         self._drop_dead_nodes()
+        self._drop_expired_rooms(now_s)
         node_free = {node_id: self._node_free(node, now_s) for node_id, node in self._nodes.items()}
         best: _Room | None = None
         best_free = 0
@@ -166,21 +171,47 @@ class MemoryDirectory:
         created = best is None
         if best is None:
             best = self._new_room(
-                mode, capacity, room_id=new_room_id, private=False, code=None, now_s=now_s
+                mode,
+                capacity,
+                room_id=new_room_id,
+                private=False,
+                code=None,
+                now_s=now_s,
+                expires_at_s=now_s + room_ttl_s,
             )
         return self._hold(best, seat_id, now_s + seat_ttl_s, created=created)
 
     async def create_private_room(
-        self, mode: str, capacity: int, *, room_id: str, code: str, now_s: float
+        self,
+        mode: str,
+        capacity: int,
+        *,
+        room_id: str,
+        code: str,
+        now_s: float,
+        seat_id: str | None = None,
+        seat_ttl_s: float = 0.0,
+        room_ttl_s: float = DEFAULT_ROOM_TTL_S,
     ) -> RoomInfo:
         if not code:
             raise ValueError("a private room needs a non-empty code")
         await self._checkpoint()
         self._drop_dead_nodes()
+        self._drop_expired_rooms(now_s)
         if code in self._codes:
             raise DirectoryError(f"the private code {code!r} is already in use")
-        room = self._new_room(mode, capacity, room_id=room_id, private=True, code=code, now_s=now_s)
+        room = self._new_room(
+            mode,
+            capacity,
+            room_id=room_id,
+            private=True,
+            code=code,
+            now_s=now_s,
+            expires_at_s=now_s + room_ttl_s,
+        )
         self._codes[code] = room_id
+        if seat_id is not None:
+            self._hold(room, seat_id, now_s + seat_ttl_s, created=True)
         return room.info(now_s)
 
     async def book_private(
@@ -188,6 +219,7 @@ class MemoryDirectory:
     ) -> Booking:
         await self._checkpoint()
         self._drop_dead_nodes()
+        self._drop_expired_rooms(now_s)
         room_id = self._codes.get(code)
         if room_id is None:
             raise UnknownRoom(f"no room has the code {code!r}")
@@ -199,7 +231,7 @@ class MemoryDirectory:
     async def confirm_seat(self, room_id: str, seat_id: str, *, now_s: float | None = None) -> bool:
         await self._checkpoint()
         now_s = trio.current_time() if now_s is None else now_s
-        room = self._rooms.get(room_id)
+        room = self._live_room(room_id, now_s)
         if room is None:
             return False
         expires_at_s = room.held.pop(seat_id, None)
@@ -214,6 +246,22 @@ class MemoryDirectory:
         if room is not None:
             room.players = max(0, room.players - 1)
 
+    async def seat_held(self, room_id: str, seat_id: str, *, now_s: float | None = None) -> bool:
+        await self._checkpoint()
+        now_s = trio.current_time() if now_s is None else now_s
+        room = self._live_room(room_id, now_s)
+        return room is not None and room.held.get(seat_id, now_s) > now_s
+
+    async def renew_rooms(
+        self, node_id: str, room_ids: list[str], *, ttl_s: float, now_s: float | None = None
+    ) -> None:
+        await self._checkpoint()
+        now_s = trio.current_time() if now_s is None else now_s
+        for room_id in room_ids:
+            room = self._live_room(room_id, now_s)
+            if room is not None and room.node_id == node_id:
+                room.expires_at_s = max(room.expires_at_s, now_s + ttl_s)
+
     # -- rooms ---------------------------------------------------------------------------
 
     async def remove_room(self, room_id: str) -> None:
@@ -224,14 +272,24 @@ class MemoryDirectory:
         await self._checkpoint()
         self._drop_dead_nodes()
         now_s = trio.current_time() if now_s is None else now_s
+        self._drop_expired_rooms(now_s)
         found = [self._rooms[room_id] for room_id in sorted(self._rooms)]
         return [room.info(now_s) for room in found if mode in (None, room.mode)]
 
     async def room(self, room_id: str, *, now_s: float | None = None) -> RoomInfo | None:
         await self._checkpoint()
         self._drop_dead_nodes()
-        room = self._rooms.get(room_id)
-        return None if room is None else room.info(trio.current_time() if now_s is None else now_s)
+        now_s = trio.current_time() if now_s is None else now_s
+        room = self._live_room(room_id, now_s)
+        return None if room is None else room.info(now_s)
+
+    async def room_by_code(self, code: str, *, now_s: float | None = None) -> RoomInfo | None:
+        await self._checkpoint()
+        self._drop_dead_nodes()
+        now_s = trio.current_time() if now_s is None else now_s
+        room_id = self._codes.get(code)
+        room = None if room_id is None else self._live_room(room_id, now_s)
+        return None if room is None else room.info(now_s)
 
     # -- pub/sub -------------------------------------------------------------------------
 
@@ -280,8 +338,21 @@ class MemoryDirectory:
         for node_id in [node_id for node_id, node in self._nodes.items() if node.expires_at <= now]:
             self._drop_node(node_id)
 
+    def _live_room(self, room_id: str, now_s: float) -> _Room | None:
+        """The room, unless unknown or expired (then it is forgotten)."""
+        room = self._rooms.get(room_id)
+        if room is not None and room.expires_at_s <= now_s:
+            self._drop_room(room_id)
+            return None
+        return room
+
+    def _drop_expired_rooms(self, now_s: float) -> None:
+        for room_id in [r.room_id for r in self._rooms.values() if r.expires_at_s <= now_s]:
+            self._drop_room(room_id)
+
     def _hold(self, room: _Room, seat_id: str, expires_at_s: float, *, created: bool) -> Booking:
         room.held[seat_id] = expires_at_s
+        room.expires_at_s = max(room.expires_at_s, expires_at_s)  # a seat outlives no room
         return Booking(
             room_id=room.room_id,
             node_id=room.node_id,
@@ -305,6 +376,7 @@ class MemoryDirectory:
         private: bool,
         code: str | None,
         now_s: float,
+        expires_at_s: float,
     ) -> _Room:
         chosen: _Node | None = None
         chosen_free = 0
@@ -324,6 +396,7 @@ class MemoryDirectory:
             capacity=capacity,
             private=private,
             code=code,
+            expires_at_s=expires_at_s,
         )
         self._rooms[room_id] = room
         chosen.room_ids.add(room_id)

@@ -6,7 +6,9 @@ Keys (every one starts with the prefix, ``gs:`` by default):
   node's ttl. Its existence is the node's liveness; every heartbeat refreshes it.
 - ``nodes``: set of node ids that have registered (an expired one is pruned on sight).
 - ``node-rooms:{node_id}``: set of the ids of the rooms on that node.
-- ``room:{room_id}``: hash ``node_id, mode, capacity, players, private ('0'/'1'), code``.
+- ``room:{room_id}``: hash ``node_id, mode, capacity, players, private ('0'/'1'), code,
+  expires_at`` (caller's seconds). The room's keys (this hash, its seats, its code) also
+  carry the same expiry as a Redis TTL, so an entry nobody looks at again still goes.
 - ``rooms``: set of every room id.
 - ``public:{mode}``: set of the ids of the public rooms of a mode.
 - ``seats:{room_id}``: sorted set of held seat ids scored by expiry (caller's seconds).
@@ -57,6 +59,7 @@ from coredis.retry import (
 )
 
 from . import (
+    DEFAULT_ROOM_TTL_S,
     Booking,
     DirectoryError,
     DirectoryUnavailable,
@@ -79,7 +82,9 @@ _SCRIPT_NAMES = (
     "release_player",
     "remove_node",
     "remove_room",
+    "renew_rooms",
     "rooms",
+    "seat_held",
 )
 _COMMAND_RETRIES = NoRetryPolicy()  # at most once: see the module docstring
 # A subscriber rides out a Redis restart of a few seconds, then gives up loudly.
@@ -218,10 +223,18 @@ class RedisDirectory:
         seat_id: str,
         seat_ttl_s: float,
         now_s: float,
+        room_ttl_s: float = DEFAULT_ROOM_TTL_S,
     ) -> Booking:
         expires_at_s = now_s + seat_ttl_s
         reply = await self._run(
-            "book_seat", mode, capacity, new_room_id, seat_id, expires_at_s, now_s
+            "book_seat",
+            mode,
+            capacity,
+            new_room_id,
+            seat_id,
+            expires_at_s,
+            now_s,
+            now_s + room_ttl_s,
         )
         status = _text(reply[0])
         if status == "NO_CAPACITY":
@@ -237,11 +250,30 @@ class RedisDirectory:
         )
 
     async def create_private_room(
-        self, mode: str, capacity: int, *, room_id: str, code: str, now_s: float
+        self,
+        mode: str,
+        capacity: int,
+        *,
+        room_id: str,
+        code: str,
+        now_s: float,
+        seat_id: str | None = None,
+        seat_ttl_s: float = 0.0,
+        room_ttl_s: float = DEFAULT_ROOM_TTL_S,
     ) -> RoomInfo:
         if not code:
             raise ValueError("a private room needs a non-empty code")
-        reply = await self._run("create_private_room", mode, capacity, room_id, code, now_s)
+        reply = await self._run(
+            "create_private_room",
+            mode,
+            capacity,
+            room_id,
+            code,
+            now_s,
+            now_s + room_ttl_s,
+            seat_id or "",
+            now_s + seat_ttl_s,
+        )
         status = _text(reply[0])
         if status == "CODE_TAKEN":
             raise DirectoryError(f"the private code {code!r} is already in use")
@@ -255,7 +287,7 @@ class RedisDirectory:
             mode=mode,
             capacity=capacity,
             players=0,
-            held_seats=0,
+            held_seats=0 if seat_id is None else 1,
             private=True,
             code=code,
         )
@@ -284,6 +316,15 @@ class RedisDirectory:
     async def release_player(self, room_id: str) -> None:
         await self._run("release_player", room_id)
 
+    async def seat_held(self, room_id: str, seat_id: str, *, now_s: float | None = None) -> bool:
+        return bool(await self._run("seat_held", room_id, seat_id, _now(now_s)))
+
+    async def renew_rooms(
+        self, node_id: str, room_ids: list[str], *, ttl_s: float, now_s: float | None = None
+    ) -> None:
+        if room_ids:
+            await self._run("renew_rooms", node_id, ttl_s, _now(now_s), *room_ids)
+
     # -- rooms ---------------------------------------------------------------------------
 
     async def remove_room(self, room_id: str) -> None:
@@ -295,6 +336,10 @@ class RedisDirectory:
 
     async def room(self, room_id: str, *, now_s: float | None = None) -> RoomInfo | None:
         rows = await self._run("rooms", _now(now_s), "room", room_id)
+        return _room_info(rows[0]) if rows else None
+
+    async def room_by_code(self, code: str, *, now_s: float | None = None) -> RoomInfo | None:
+        rows = await self._run("rooms", _now(now_s), "code", code)
         return _room_info(rows[0]) if rows else None
 
     # -- pub/sub -------------------------------------------------------------------------

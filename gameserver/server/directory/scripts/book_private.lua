@@ -10,5 +10,5 @@ if not row then
   return {'UNKNOWN_ROOM'}
 end
 if row[4] - row[5] - row[6] <= 0 then return {'ROOM_FULL'} end
-redis.call('ZADD', seats_key(room_id), expires_at, seat_id)
+hold(room_id, seat_id, expires_at, now)
 return {'OK', room_id, row[2]}

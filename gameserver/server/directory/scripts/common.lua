@@ -26,6 +26,12 @@ local function held(room_id, now)
   return redis.call('ZCARD', seats_key(room_id))
 end
 
+-- Forget one id in the indexes when its room hash is gone (its Redis TTL ran out).
+local function forget_index(room_id, index_key)
+  redis.call('SREM', index_key, room_id)
+  redis.call('SREM', ROOMS, room_id)
+end
+
 local function drop_room(room_id)
   local fields = redis.call('HMGET', room_key(room_id), 'node_id', 'mode', 'private', 'code')
   local node_id, mode, private, code = fields[1], fields[2], fields[3], fields[4]
@@ -56,13 +62,44 @@ local function drop_dead_nodes()
   end
 end
 
+-- A room's keys carry its expiry as a Redis TTL too, so that a room nobody looks at
+-- again still goes; the 'expires_at' field (caller's clock) is what scripts compare.
+local function set_room_expiry(room_id, expires_at, now)
+  redis.call('HSET', room_key(room_id), 'expires_at', expires_at)
+  local ms = math.max(1, math.ceil((tonumber(expires_at) - tonumber(now)) * 1000))
+  redis.call('PEXPIRE', room_key(room_id), ms)
+  redis.call('PEXPIRE', seats_key(room_id), ms)
+  local code = redis.call('HGET', room_key(room_id), 'code')
+  if code and code ~= '' then redis.call('PEXPIRE', code_key(code), ms) end
+end
+
+-- True (and the room dropped) when the room's expiry has passed at `now`. A room written
+-- without one (by an older version) never expires this way.
+local function expired(room_id, expires_at, now)
+  if not expires_at or tonumber(expires_at) > tonumber(now) then return false end
+  drop_room(room_id)
+  return true
+end
+
+-- Hold a seat; the room lives at least as long as the seat.
+local function hold(room_id, seat_id, expires_at, now)
+  redis.call('ZADD', seats_key(room_id), expires_at, seat_id)
+  local room_expires = tonumber(redis.call('HGET', room_key(room_id), 'expires_at') or 0)
+  set_room_expiry(room_id, math.max(room_expires, tonumber(expires_at)), now)
+end
+
 -- capacity - max(reported load, players in its rooms) - seats held in its rooms
 local function node_free(node_id, now)
   local fields = redis.call('HMGET', node_key(node_id), 'capacity', 'load')
   local players, held_seats = 0, 0
   for _, room_id in ipairs(redis.call('SMEMBERS', node_rooms_key(node_id))) do
-    players = players + tonumber(redis.call('HGET', room_key(room_id), 'players') or 0)
-    held_seats = held_seats + held(room_id, now)
+    local room = redis.call('HMGET', room_key(room_id), 'players', 'expires_at')
+    if not room[1] then
+      forget_index(room_id, node_rooms_key(node_id))
+    elseif not expired(room_id, room[2], now) then
+      players = players + tonumber(room[1])
+      held_seats = held_seats + held(room_id, now)
+    end
   end
   return tonumber(fields[1]) - math.max(tonumber(fields[2]), players) - held_seats
 end
@@ -77,7 +114,7 @@ local function roomiest_node(now)
   return chosen
 end
 
-local function create_room(room_id, node_id, mode, capacity, code)
+local function create_room(room_id, node_id, mode, capacity, code, expires_at, now)
   local private = '0'
   if code ~= '' then private = '1' end
   redis.call('HSET', room_key(room_id), 'node_id', node_id, 'mode', mode,
@@ -89,13 +126,19 @@ local function create_room(room_id, node_id, mode, capacity, code)
   else
     redis.call('SET', code_key(code), room_id)
   end
+  set_room_expiry(room_id, expires_at, now)
 end
 
--- {room_id, node_id, mode, capacity, players, held, private, code}, or nil
+-- {room_id, node_id, mode, capacity, players, held, private, code}, or nil when the
+-- room is unknown or expired
 local function room_row(room_id, now)
   local fields = redis.call('HMGET', room_key(room_id),
-    'node_id', 'mode', 'capacity', 'players', 'private', 'code')
-  if not fields[1] then return nil end
+    'node_id', 'mode', 'capacity', 'players', 'private', 'code', 'expires_at')
+  if not fields[1] then
+    redis.call('SREM', ROOMS, room_id)
+    return nil
+  end
+  if expired(room_id, fields[7], now) then return nil end
   return {room_id, fields[1], fields[2], tonumber(fields[3]), tonumber(fields[4]),
     held(room_id, now), fields[5], fields[6]}
 end
