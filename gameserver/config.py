@@ -96,7 +96,8 @@ class Config:
     max_message_bytes: int = _positive_field(256)
     # Input frames buffered per player; the oldest is dropped (and counted) beyond it.
     input_queue_size: int = _positive_field(8)
-    # Messages taken from one connection per tick; the rest wait in the socket (TCP pushes back).
+    # Messages taken from one connection per tick (fast transport: data frames, so fragments
+    # count one each); the rest wait in the socket (TCP pushes back).
     inbox_size: int = _positive_field(64)
     # Pongs and errors queued behind unsent bytes; more are dropped and counted.
     control_queue_size: int = _positive_field(16)
@@ -110,8 +111,16 @@ class Config:
     handshake_timeout_s: float = _positive_field(5.0)
     # Messages per second a connection may send on average (token bucket), and the burst
     # it may save up; beyond them the connection is closed with 4029.
+    # Each frame of a fragmented message counts as one message.
     message_rate_per_s: float = _positive_field(60.0)
     message_burst: int = _positive_field(120)
+    # WebSocket pings and pongs a connection may send per second on average, and the burst it
+    # may save up; beyond them the connection is closed with 4029. Only the newest ping of a
+    # tick is answered (RFC 6455 allows it), so a connection gets at most one pong per tick.
+    control_frame_rate_per_s: float = _positive_field(10.0)
+    control_frame_burst: int = _positive_field(30)
+    # Frames one message may be split into; a message in more is closed with 1009.
+    max_fragments_per_message: int = _positive_field(8)
     # Chat (Say) messages per second a connection may send on average, and its burst;
     # beyond them a Say is dropped with a non-fatal Error (they also count as messages).
     chat_rate_per_s: float = _positive_field(1.0)

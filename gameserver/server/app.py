@@ -45,6 +45,7 @@ from gameserver.tokens import KIND_IDENTITY, KIND_RESUME, JoinClaims, ReplayGuar
 from .chat import ChatRelay
 from .directory import DirectoryError, open_directory
 from .fastconn import FastConnection
+from .framemeter import FrameMeter
 from .frontdoor import FrontDoor
 from .handover import HandoverStream
 from .http import serve_http
@@ -504,6 +505,7 @@ class GameServer:
             connection = FastConnection(stream, self.config, self.metrics)
         else:
             connection = WsConnection(ws, self.config, self.metrics, remote=stream.remote)
+            stream.meter_frames(FrameMeter(self.config, trio.current_time()), connection.refuse)
         self.connections.add(connection)
         self.metrics.connections_opened += 1
         self._membership[connection] = (room, room.name if seated else None)

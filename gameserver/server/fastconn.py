@@ -9,11 +9,25 @@ refused (conflation) and the connection's own task, parked the rest of the
 time, waits for writability and flushes, closing with 4008 when the peer has
 not taken the bytes within ``send_timeout_s``.
 
-Frames the fast parser does not take (fragments, unusual lengths, protocol
-violations) go to a wsproto ``Connection``; from that frame on, every byte
-of the connection goes through wsproto (rare: well-behaved clients never get
-there). Closing sends a close frame with the code and reason, flushes for at
-most ``shutdown_timeout_s`` and shuts the socket down.
+The fast parser takes every frame a legal client sends except close frames:
+data frames whole or in fragments (at most ``max_fragments_per_message``),
+pings and pongs, with 7-, 16- or 64-bit lengths (a length over the message
+limit closes with 1009 as soon as the header is read). A close frame or a
+frame it does not take (reserved bits or opcodes, unmasked, a bad control
+frame) goes to a wsproto ``Connection``, which names the RFC close code; that
+frame ends the connection, so wsproto is fed a few KiB per tick at most and
+the read buffer's pushback keeps working.
+
+Work per tick is bounded per connection: at most ``inbox_size`` data frames
+(fragments count one each) and ``control_frame_burst`` pings and pongs are
+parsed; the rest wait in the read buffer, and while it holds
+``MAX_READ_BUFFER_BYTES`` nothing more is read, so TCP pushes back. Data
+frames are charged to the message rate bucket, pings and pongs to a bucket of
+their own (4029 beyond either), and only the newest ping of a tick is
+answered (RFC 6455 5.5.3), so a tick writes at most one pong per connection.
+
+Closing sends a close frame with the code and reason, flushes for at most
+``shutdown_timeout_s`` and shuts the socket down.
 """
 
 from __future__ import annotations
@@ -26,13 +40,14 @@ import struct
 import trio
 from wsproto.connection import Connection as WsprotoConnection
 from wsproto.connection import ConnectionState, ConnectionType
-from wsproto.events import BytesMessage, CloseConnection, Ping, TextMessage
+from wsproto.events import CloseConnection
 
 from gameserver.config import Config
 from gameserver.protocol import CloseCode
 
 from .frames import (
     OP_BINARY,
+    OP_CONTINUATION,
     OP_PING,
     OP_PONG,
     OP_TEXT,
@@ -48,9 +63,12 @@ log = logging.getLogger(__name__)
 
 READ_CHUNK_BYTES = 65536
 MAX_READ_BUFFER_BYTES = 2 * READ_CHUNK_BYTES  # unparsed bytes kept between ticks
+# Bytes handed to wsproto per tick. It only judges a connection's last frame (a close frame,
+# at most 131 bytes, or a violation it names from the header), so this is plenty.
+ENGINE_FEED_BYTES = 4096
 _NO_CLOSE_CODE = 1005
-# Close frames go to wsproto too: their codes and reasons need validating, and they are rare.
-_FAST_OPCODES = frozenset((OP_TEXT, OP_BINARY, OP_PING, OP_PONG))
+# Close frames go to wsproto: their codes and reasons need validating, and they are rare.
+_FAST_OPCODES = frozenset((OP_CONTINUATION, OP_TEXT, OP_BINARY, OP_PING, OP_PONG))
 
 
 class _Framed:
@@ -83,13 +101,18 @@ class FastConnection:
         self._close_sent = False
         self._messages: list[bytes | str] = []
         self._engine: WsprotoConnection | None = None
-        self._fragments: list[bytes | str] = []
+        # A fragmented message in progress: its opcode (0: none), payloads and their size.
+        self._fragment_opcode = 0
+        self._fragments: list[bytes] = []
         self._fragment_bytes = 0
         self._wake = trio.Event()
         self._flush_scope: trio.CancelScope | None = None
         self.last_heard_s = trio.current_time()  # when bytes last arrived (pongs count)
         self._bucket = TokenBucket(
             config.message_rate_per_s, config.message_burst, self.last_heard_s
+        )
+        self._control_bucket = TokenBucket(
+            config.control_frame_rate_per_s, config.control_frame_burst, self.last_heard_s
         )
 
     # -- the seam (called by the room's ticker; never blocks) -------------------
@@ -124,14 +147,9 @@ class FastConnection:
             else:
                 self._parse_with_engine()
         messages, self._messages = self._messages, []
-        if messages:
-            self._metrics.messages_in += len(messages)
-            if not self._bucket.take(len(messages), self.last_heard_s):
-                self._metrics.rate_limited += 1
-                rate = self._config.message_rate_per_s
-                log.warning("%s closed: over %g messages per second", self.remote, rate)
-                self.close(CloseCode.RATE_LIMITED, f"rate limit: over {rate:g} messages per second")
-                return []
+        if self.closing:
+            return []
+        self._metrics.messages_in += len(messages)
         return messages
 
     def deliver(self, snapshot: bytes) -> bool:
@@ -181,58 +199,143 @@ class FastConnection:
     def _parse(self) -> None:
         buf = self._rbuf
         out = self._messages
-        limit = self._config.inbox_size
+        max_data_frames = self._config.inbox_size
+        max_controls = self._config.control_frame_burst
+        max_message = self._max_message
+        fragmenting = self._fragment_opcode
+        data_frames = controls = 0
+        ping: bytes | None = None
         end = len(buf)
         pos = 0
-        while end - pos >= 2 and len(out) < limit:
+        while end - pos >= 2 and data_frames < max_data_frames:
             b0 = buf[pos]
             b1 = buf[pos + 1]
             length = b1 & 0x7F
             header = 2
-            if length == 126:
-                if end - pos < 4:
-                    break
-                length = (buf[pos + 2] << 8) | buf[pos + 3]
-                header = 4
+            if length >= 126:
+                if length == 126:
+                    if end - pos < 4:
+                        break
+                    length = (buf[pos + 2] << 8) | buf[pos + 3]
+                    header = 4
+                else:
+                    if end - pos < 10:
+                        break
+                    length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
+                    header = 10
             opcode = b0 & 0x0F
             if (
-                b0 & 0xF0 != 0x80  # FIN must be set, RSV bits clear
+                b0 & 0x70  # RSV bits set
                 or not b1 & 0x80  # client frames must be masked
-                or length == 127
                 or opcode not in _FAST_OPCODES
-                or (opcode >= OP_PING and length > 125)
+                or (opcode >= OP_PING and (length > 125 or not b0 & 0x80))
             ):
-                # Not a frame the fast path takes: wsproto judges it and all that follows.
+                # Not a frame the fast path takes: wsproto judges it (and ends the connection).
                 del buf[:pos]
                 self._parse_with_engine()
                 return
-            if opcode <= OP_BINARY and length > self._max_message:
-                del buf[:pos]
-                self._fail(
-                    CloseCode.MESSAGE_TOO_BIG,
-                    f"message of {length} bytes exceeds {self._max_message}",
+            frame_end = pos + header + 4 + length
+            if opcode < OP_PING:  # a data frame
+                whole = b0 & 0x80 and opcode and not fragmenting
+                if whole:
+                    if length > max_message:
+                        del buf[:pos]
+                        self._fail(
+                            CloseCode.MESSAGE_TOO_BIG,
+                            f"message of {length} bytes exceeds {max_message}",
+                        )
+                        return
+                elif not self._fragment_allowed(opcode, length):
+                    return
+                if frame_end > end:
+                    break
+                payload = unmask(
+                    buf[pos + header + 4 : frame_end], buf[pos + header : pos + header + 4]
+                )
+                pos = frame_end
+                data_frames += 1
+                if not whole:
+                    message = self._add_fragment(opcode, b0 & 0x80, payload)
+                    fragmenting = self._fragment_opcode
+                    if message is None:
+                        continue
+                    opcode, payload = message
+                if opcode == OP_BINARY:
+                    out.append(payload)
+                    self._metrics.bytes_in += len(payload)
+                else:
+                    try:
+                        out.append(payload.decode())
+                    except UnicodeDecodeError:
+                        del buf[:pos]
+                        self._fail(CloseCode.INVALID_PAYLOAD, "text frame is not valid UTF-8")
+                        return
+            else:  # ping or pong
+                if frame_end > end:
+                    break
+                controls += 1
+                if controls > max_controls:
+                    break  # more than the bucket can ever hold: closed below
+                if opcode == OP_PING:
+                    ping = unmask(
+                        buf[pos + header + 4 : frame_end], buf[pos + header : pos + header + 4]
+                    )
+                pos = frame_end
+        del buf[:pos]
+        self._charge(data_frames, controls, ping)
+
+    def _fragment_allowed(self, opcode: int, length: int) -> bool:
+        """Judge a fragment from its header; False (and the connection closed) if it may not be."""
+        if opcode and self._fragment_opcode:
+            self._fail(CloseCode.PROTOCOL_ERROR, "a new message before the fragmented one ended")
+            return False
+        if not opcode and not self._fragment_opcode:
+            self._fail(CloseCode.PROTOCOL_ERROR, "continuation frame without a message to continue")
+            return False
+        if self._fragment_bytes + length > self._max_message:
+            self._fail(CloseCode.MESSAGE_TOO_BIG, f"message exceeds {self._max_message} bytes")
+            return False
+        limit = self._config.max_fragments_per_message
+        if len(self._fragments) >= limit:
+            self._metrics.fragment_limited += 1
+            self._fail(CloseCode.MESSAGE_TOO_BIG, f"message in more than {limit} fragments")
+            return False
+        return True
+
+    def _add_fragment(self, opcode: int, fin: int, payload: bytes) -> tuple[int, bytes] | None:
+        """Keep one fragment; with ``fin`` set, the whole message and its opcode."""
+        if opcode:
+            self._fragment_opcode = opcode
+        self._fragments.append(payload)
+        self._fragment_bytes += len(payload)
+        if not fin:
+            return None
+        message = (self._fragment_opcode, b"".join(self._fragments))
+        self._fragment_opcode = 0
+        self._fragments = []
+        self._fragment_bytes = 0
+        return message
+
+    def _charge(self, data_frames: int, controls: int, ping: bytes | None) -> None:
+        """Charge a tick's frames to the rate buckets, and answer its newest ping."""
+        now = self.last_heard_s
+        if controls:
+            if not self._control_bucket.take(controls, now):
+                self._metrics.control_rate_limited += 1
+                rate = self._config.control_frame_rate_per_s
+                log.warning("%s closed: over %g WebSocket pings per second", self.remote, rate)
+                self.close(
+                    CloseCode.RATE_LIMITED,
+                    f"rate limit: over {rate:g} WebSocket pings and pongs per second",
                 )
                 return
-            frame_end = pos + header + 4 + length
-            if frame_end > end:
-                break
-            payload = unmask(
-                buf[pos + header + 4 : frame_end], buf[pos + header : pos + header + 4]
-            )
-            pos = frame_end
-            if opcode == OP_BINARY:
-                out.append(payload)
-                self._metrics.bytes_in += length
-            elif opcode == OP_TEXT:
-                try:
-                    out.append(payload.decode())
-                except UnicodeDecodeError:
-                    del buf[:pos]
-                    self._fail(CloseCode.INVALID_PAYLOAD, "text frame is not valid UTF-8")
-                    return
-            elif opcode == OP_PING:
-                self._write(frame(payload, OP_PONG))
-        del buf[:pos]
+            if ping is not None:
+                self._write(frame(ping, OP_PONG))
+        if data_frames and not self._bucket.take(data_frames, now):
+            self._metrics.rate_limited += 1
+            rate = self._config.message_rate_per_s
+            log.warning("%s closed: over %g messages per second", self.remote, rate)
+            self.close(CloseCode.RATE_LIMITED, f"rate limit: over {rate:g} messages per second")
 
     def _peer_closed(self, payload: bytes) -> None:
         code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else _NO_CLOSE_CODE
@@ -245,40 +348,28 @@ class FastConnection:
         self._wake.set()
 
     def _parse_with_engine(self) -> None:
-        """Feed the read buffer to wsproto (created on first use) and act on its events."""
+        """Let wsproto judge the frame at the start of the read buffer: a close or a violation.
+
+        Frames reach wsproto only when the fast parser does not take them, and each of those
+        ends the connection; it is fed at most ENGINE_FEED_BYTES per tick, the rest waits in
+        the read buffer (and the socket), so its own buffer stays small.
+        """
         engine = self._engine
         if engine is None:
             engine = self._engine = WsprotoConnection(ConnectionType.SERVER)
-        engine.receive_data(bytes(self._rbuf))
-        self._rbuf.clear()
+        feed = bytes(self._rbuf[:ENGINE_FEED_BYTES])
+        del self._rbuf[: len(feed)]
+        engine.receive_data(feed)
         for event in engine.events():
-            if isinstance(event, BytesMessage | TextMessage):
-                self._fragments.append(
-                    bytes(event.data) if isinstance(event, BytesMessage) else event.data
-                )
-                self._fragment_bytes += len(event.data)
-                if self._fragment_bytes > self._max_message:
-                    self._fail(
-                        CloseCode.MESSAGE_TOO_BIG, f"message exceeds {self._max_message} bytes"
-                    )
-                    return
-                if event.message_finished:
-                    self._metrics.bytes_in += self._fragment_bytes
-                    parts, self._fragments, self._fragment_bytes = self._fragments, [], 0
-                    joined: bytes | str = (
-                        b"".join(parts)  # type: ignore[arg-type]
-                        if isinstance(event, BytesMessage)
-                        else "".join(parts)  # type: ignore[arg-type]
-                    )
-                    self._messages.append(joined)
-            elif isinstance(event, Ping):
-                self._write(engine.send(event.response()))
-            elif isinstance(event, CloseConnection):
+            if isinstance(event, CloseConnection):
                 if engine.state is ConnectionState.REMOTE_CLOSING:
                     self._peer_closed(struct.pack("!H", event.code) if event.code else b"")
                 else:  # wsproto found a violation and names its code
                     self._fail(event.code, event.reason or "WebSocket protocol violation")
                 return
+            # The fast parser takes every other legal frame, so none should come this way.
+            self._fail(CloseCode.PROTOCOL_ERROR, "unexpected frame")
+            return
 
     # -- writing ------------------------------------------------------------------
 

@@ -1,16 +1,17 @@
 """WebSocket frame helpers for the fast transport (RFC 6455, server side).
 
-The fast path parses only the frames a game client normally sends: one
-masked frame with FIN set, no RSV bits, a 7- or 16-bit length, opcode binary,
-text, close, ping or pong. Everything else (fragments, continuations, 64-bit
-lengths, unmasked frames, reserved opcodes or bits) is left to wsproto, which
-fails the connection with the right RFC close code.
+The fast path (``fastconn.py``) parses every masked frame a client may send
+except close frames: binary and text data, whole or in fragments, pings and
+pongs. Close frames and violations (unmasked frames, reserved opcodes or
+bits, bad control frames) are left to wsproto, which fails the connection
+with the right RFC close code.
 """
 
 from __future__ import annotations
 
 import struct
 
+OP_CONTINUATION = 0x0
 OP_TEXT = 0x1
 OP_BINARY = 0x2
 OP_CLOSE = 0x8

@@ -28,10 +28,12 @@ from collections.abc import Callable
 
 import trio
 
+from .framemeter import FrameMeter, Refusal
 from .tls import TlsSession
 
 END_OF_HEADERS = b"\r\n\r\n"
 MAX_REQUEST_BYTES = 16384  # the HTTP upgrade request; larger ones never finish the handshake
+_REFUSED_CLOSE_WAIT_S = 5.0  # after a refusal, the longest the parked reader waits for the close
 
 
 def _peer(sock: trio.socket.SocketType) -> tuple[str, str]:
@@ -76,6 +78,11 @@ class HandoverStream(trio.abc.HalfCloseableStream):
         self._park = False
         self._head_replayed = False
         self._released = trio.Event()
+        # Tasks transport: frame headers are judged on their way to trio-websocket.
+        self._meter: FrameMeter | None = None
+        self._on_refusal: Callable[[Refusal], None] | None = None
+        self._refused = False
+        self._close_sent = trio.Event()
 
     def __repr__(self) -> str:
         return self.key
@@ -111,6 +118,15 @@ class HandoverStream(trio.abc.HalfCloseableStream):
         """From now on the caller owns the socket; trio-websocket neither reads nor writes."""
         self.handed_over = True
 
+    def meter_frames(self, meter: FrameMeter, on_refusal: Callable[[Refusal], None]) -> None:
+        """Judge the frames read from now on; on a refusal stop reading and tell ``on_refusal``.
+
+        After a refusal nothing more reaches trio-websocket: its reader parks until its close
+        frame has been written (then it sees EOF), so TCP pushes back on the peer.
+        """
+        self._meter = meter
+        self._on_refusal = on_refusal
+
     def release(self) -> None:
         """The fast transport is done: the parked trio-websocket reader sees EOF."""
         self._released.set()
@@ -123,10 +139,23 @@ class HandoverStream(trio.abc.HalfCloseableStream):
         if self._park and self._head_replayed:
             await self._released.wait()
             return b""
+        if self._refused:
+            with trio.move_on_after(_REFUSED_CLOSE_WAIT_S):
+                await self._close_sent.wait()
+            return b""
         if self.leftover:
             data, self.leftover = self.leftover, b""
-            return data
-        return await self._read(max_bytes)
+        else:
+            data = await self._read(max_bytes)
+        meter = self._meter
+        if meter is not None and data:
+            refusal = meter.feed(data, trio.current_time())
+            if refusal is not None:
+                self._refused = True
+                assert self._on_refusal is not None
+                self._on_refusal(refusal)
+                return await self.receive_some(max_bytes)
+        return data
 
     async def _read(self, max_bytes: int | None) -> bytes:
         tls = self.tls
@@ -149,9 +178,12 @@ class HandoverStream(trio.abc.HalfCloseableStream):
     async def send_all(self, data: bytes | bytearray | memoryview) -> None:
         if self.handed_over:
             return
+        closing = self._refused and data[:1] == b"\x88"  # trio-websocket's close frame
         if self.tls is not None:
             data = self.tls.encrypt(bytes(data))
         await self.stream.send_all(data)
+        if closing:
+            self._close_sent.set()
 
     async def wait_send_all_might_not_block(self) -> None:
         await self.stream.wait_send_all_might_not_block()

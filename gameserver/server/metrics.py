@@ -35,6 +35,8 @@ class Metrics:
     resumes: int = 0  # players who reclaimed their entity with a resume token
     resumes_refused: int = 0  # resume tokens unknown or expired (joined afresh)
     rate_limited: int = 0  # connections closed with 4029
+    control_rate_limited: int = 0  # closed with 4029 for WebSocket pings/pongs beyond their rate
+    fragment_limited: int = 0  # closed with 1009 for a message in too many fragments
     idle_timeouts: int = 0  # connections closed with 4010
     inputs_dropped_per_tick: int = 0  # input frames beyond max_inputs_per_tick
     refused_origin: int = 0  # handshakes refused with 403 (Origin not allowed)

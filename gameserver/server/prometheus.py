@@ -27,6 +27,8 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Metrics attribute -> the limit it counts, exported as gameserver_limit_hits_total{limit=...}.
 LIMIT_HITS = {
     "rate_limited": "message_rate",
+    "control_rate_limited": "control_frame_rate",
+    "fragment_limited": "max_fragments_per_message",
     "idle_timeouts": "idle_timeout",
     "slow_consumer_closes": "send_timeout",
     "join_timeouts": "join_timeout",

@@ -30,6 +30,7 @@ from trio_websocket import ConnectionClosed, WebSocketConnection
 from gameserver.config import Config
 from gameserver.protocol import CloseCode
 
+from .framemeter import Refusal
 from .limits import TokenBucket
 from .metrics import Metrics
 
@@ -121,6 +122,17 @@ class WsConnection:
             deadline = trio.current_time() + SEND_GRACE_S
             self._send_scope.deadline = min(self._send_scope.deadline, deadline)
         self._wakeup.set()
+
+    def refuse(self, refusal: Refusal) -> None:
+        """The frame meter refused the peer's frames: count it and close with its code."""
+        if refusal.limit == "control_frame_rate":
+            self._metrics.control_rate_limited += 1
+        elif refusal.limit == "max_fragments_per_message":
+            self._metrics.fragment_limited += 1
+        if refusal.code != CloseCode.RATE_LIMITED:
+            self._metrics.protocol_errors[refusal.code] += 1
+        log.warning("%s closed: %s", self.remote, refusal.reason)
+        self.close(refusal.code, refusal.reason)
 
     async def abort(self, code: int, reason: str) -> None:
         """After an unexpected error: send a close frame (bounded in time) and give up."""
