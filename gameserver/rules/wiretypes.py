@@ -1,0 +1,518 @@
+"""Wire types: how one field of the rules' state travels, and how it is checked on arrival.
+
+Theory of operation
+-------------------
+A wire type maps a value as the rules hold it (a float position, an enum member, radians)
+to a CBOR-simple wire value (an integer, or a short text string for ``Text``) and back:
+
+- ``to_wire`` quantizes the rules' own value. A value outside the declared range is a bug
+  in the rules and raises ``EncodeError`` (a ``ValueError``): the declaration is the
+  promise clients' strict decoders rely on, so nothing outside it is ever sent. Angles are
+  the exception: they wrap, as angles do.
+- ``from_wire`` is strict, because its input is untrusted (a client's input frame): the
+  exact Python type (``bool`` is not an integer, ``1.0`` is not ``1``), the range, printable
+  text. Anything else raises ``SchemaError`` (close code 4002), and nothing else escapes.
+- ``describe`` is a CBOR-able dict from which ``wire_type_from_description`` rebuilds an
+  equivalent type (so a client in any language can decode the field), with the hints:
+  ``interpolate`` (clients interpolate the field between snapshots instead of snapping it;
+  numeric types only) and ``position`` (``"x"``, ``"y"`` or ``"z"``: the field is that
+  coordinate of the entity in world units, so interest management finds it generically).
+
+Each type builds its two converters once, as closures over precomputed constants, because
+they run for every field of every entity every tick.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Generic, TypeVar
+
+import attrs
+
+from .errors import EncodeError, SchemaError
+
+T = TypeVar("T")
+E = TypeVar("E", bound=enum.IntEnum)
+F = TypeVar("F", bound=enum.IntFlag)
+
+WireValue = int | str
+Encoder = Callable[[Any], WireValue]
+Decoder = Callable[[object], Any]
+
+SAFE_INT_MAX = 2**53 - 1  # what a JavaScript number holds exactly: every wire int stays within
+POSITION_ROLES = ("x", "y", "z")
+TEXT_MAX_CHARS = 1024  # a short string: longer text does not belong in every snapshot
+_FLAG_TABLE_BITS = 10  # flag sets up to this many bits decode through a precomputed table
+_TWO_PI = 2.0 * math.pi
+_FINITE = 1e300  # radians beyond this are not an angle anyone meant
+
+
+def _check_int_bound(value: object, what: str) -> int:
+    if type(value) is not int or not -SAFE_INT_MAX <= value <= SAFE_INT_MAX:
+        raise ValueError(f"{what} must be an integer within +-(2**53 - 1), got {value!r}")
+    return value
+
+
+@attrs.frozen
+class WireType(Generic[T]):
+    """Base of every wire type: the hints, and converters built once at construction."""
+
+    kind: ClassVar[str] = ""
+    numeric: ClassVar[bool] = False  # may be interpolated
+    spatial: ClassVar[bool] = False  # may be a position
+
+    interpolate: bool = attrs.field(default=False, kw_only=True)
+    position: str | None = attrs.field(default=None, kw_only=True)
+    _encode: Encoder = attrs.field(init=False, eq=False, repr=False)
+    _decode: Decoder = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if type(self.interpolate) is not bool:
+            raise TypeError("interpolate must be True or False")
+        if self.interpolate and not self.numeric:
+            raise ValueError(f"a {self.kind} field cannot be interpolated")
+        if self.position is not None and (self.position not in POSITION_ROLES or not self.spatial):
+            raise ValueError(f"position must be one of {POSITION_ROLES}, on an int or fixed field")
+        encode, decode = self._converters()
+        object.__setattr__(self, "_encode", encode)
+        object.__setattr__(self, "_decode", decode)
+
+    def _converters(self) -> tuple[Encoder, Decoder]:
+        raise NotImplementedError
+
+    def _params(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @property
+    def encoder(self) -> Encoder:
+        """``to_wire`` as a plain function, for callers that convert many values."""
+        return self._encode
+
+    @property
+    def decoder(self) -> Decoder:
+        """``from_wire`` as a plain function."""
+        return self._decode
+
+    def to_wire(self, value: T) -> WireValue:
+        """The wire value of the rules' ``value``; ``EncodeError`` if it is out of range."""
+        return self._encode(value)
+
+    def from_wire(self, raw: object) -> T:
+        """The rules' value of an untrusted wire value; ``SchemaError`` if it does not fit."""
+        value: T = self._decode(raw)
+        return value
+
+    def describe(self) -> dict[str, Any]:
+        """A CBOR-able description: ``wire_type_from_description`` rebuilds this type."""
+        doc: dict[str, Any] = {"type": self.kind, **self._params()}
+        doc["interpolate"] = self.interpolate
+        if self.position is not None:
+            doc["position"] = self.position
+        return doc
+
+
+@attrs.frozen
+class Int(WireType[int]):
+    """An integer in ``[lo, hi]``, sent as itself."""
+
+    kind: ClassVar[str] = "int"
+    numeric: ClassVar[bool] = True
+    spatial: ClassVar[bool] = True
+
+    lo: int
+    hi: int
+
+    def _converters(self) -> tuple[Encoder, Decoder]:
+        lo = _check_int_bound(self.lo, "Int lo")
+        hi = _check_int_bound(self.hi, "Int hi")
+        if lo > hi:
+            raise ValueError(f"Int needs lo <= hi, got [{lo}, {hi}]")
+        reason = f"must be an integer in [{lo}, {hi}]"
+
+        def encode(value: Any) -> int:
+            if type(value) is int and lo <= value <= hi:
+                return value
+            if isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi:
+                return int(value)  # an IntEnum member or another int subclass
+            raise EncodeError(f"{reason}, got {value!r}")
+
+        def decode(raw: object) -> int:
+            if type(raw) is int and lo <= raw <= hi:
+                return raw
+            raise SchemaError(reason)
+
+        return encode, decode
+
+    def _params(self) -> dict[str, Any]:
+        return {"min": self.lo, "max": self.hi}
+
+
+def _fixed_wire_bound(value: object, scale: float, what: str) -> int:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        raise ValueError(f"Fixed {what} must be a finite number, got {value!r}")
+    scaled = value * scale
+    if not abs(scaled) <= SAFE_INT_MAX:
+        raise ValueError(f"Fixed {what} * scale must be within +-(2**53 - 1)")
+    return round(scaled)
+
+
+@attrs.frozen
+class Fixed(WireType[float]):
+    """A number in ``[lo, hi]`` held as a float, sent as the integer ``round(value * scale)``.
+
+    The wire range is ``[round(lo * scale), round(hi * scale)]``; decoding gives
+    ``wire / scale``, within ``0.5 / scale`` of what was encoded. ``round`` is Python's
+    (half to even), as ``docs/protocol.md`` states for positions.
+    """
+
+    kind: ClassVar[str] = "fixed"
+    numeric: ClassVar[bool] = True
+    spatial: ClassVar[bool] = True
+
+    scale: float
+    lo: float
+    hi: float
+
+    @property
+    def wire_lo(self) -> int:
+        return round(self.lo * self.scale)
+
+    @property
+    def wire_hi(self) -> int:
+        return round(self.hi * self.scale)
+
+    def _converters(self) -> tuple[Encoder, Decoder]:
+        scale = self.scale
+        if type(scale) not in (int, float) or not 0 < scale <= SAFE_INT_MAX:
+            raise ValueError(f"Fixed scale must be a positive number, got {scale!r}")
+        wlo = _fixed_wire_bound(self.lo, scale, "lo")
+        whi = _fixed_wire_bound(self.hi, scale, "hi")
+        if wlo > whi:
+            raise ValueError(f"Fixed needs lo <= hi, got [{self.lo}, {self.hi}]")
+        # Compared before rounding, so NaN and infinities fail here and round() never sees them.
+        slo, shi = wlo - 1.0, whi + 1.0
+        reason = f"must be a number in [{self.lo}, {self.hi}] (x{scale} on the wire)"
+        wire_reason = f"must be an integer in [{wlo}, {whi}] (a number x{scale})"
+
+        def encode(value: Any) -> int:
+            if type(value) is float or type(value) is int:
+                scaled = value * scale
+                if slo <= scaled <= shi:
+                    q: int = round(scaled)
+                    if wlo <= q <= whi:
+                        return q
+            raise EncodeError(f"{reason}, got {value!r}")
+
+        def decode(raw: object) -> float:
+            if type(raw) is int and wlo <= raw <= whi:
+                return raw / scale
+            raise SchemaError(wire_reason)
+
+        return encode, decode
+
+    def _params(self) -> dict[str, Any]:
+        return {"scale": self.scale, "min": self.wire_lo, "max": self.wire_hi}
+
+
+def _check_steps(steps: object, what: str) -> int:
+    if type(steps) is not int or not 2 <= steps <= SAFE_INT_MAX:
+        raise ValueError(f"{what} must be an integer >= 2, got {steps!r}")
+    return steps
+
+
+@attrs.frozen
+class Angle(WireType[float]):
+    """An angle held in radians, sent as ``round(radians / 2pi * steps) mod steps``.
+
+    Decoding gives ``wire * 2pi / steps`` in ``[0, 2pi)``. Clients interpolating it go the
+    short way round.
+    """
+
+    kind: ClassVar[str] = "angle"
+    numeric: ClassVar[bool] = True
+
+    steps: int
+
+    def _converters(self) -> tuple[Encoder, Decoder]:
+        steps = _check_steps(self.steps, "Angle steps")
+        to_steps = steps / _TWO_PI
+        to_radians = _TWO_PI / steps
+        reason = f"must be an integer in [0, {steps - 1}] (1/{steps} turn)"
+
+        def encode(value: Any) -> int:
+            if (type(value) is float or type(value) is int) and -_FINITE < value < _FINITE:
+                q: int = round(value * to_steps) % steps
+                return q
+            raise EncodeError(f"must be a finite number of radians, got {value!r}")
+
+        def decode(raw: object) -> float:
+            if type(raw) is int and 0 <= raw < steps:
+                return raw * to_radians
+            raise SchemaError(reason)
+
+        return encode, decode
+
+    def _params(self) -> dict[str, Any]:
+        return {"steps": self.steps}
+
+
+@attrs.frozen
+class BinaryAngle(WireType[int]):
+    """An angle the rules hold as an integer of ``rules_steps`` per turn (exact, deterministic).
+
+    The wire carries ``steps`` per turn: ``(value mod rules_steps) * steps // rules_steps``,
+    the top bits when both are powers of two (``aim >> 8`` for 65536 and 256). Decoding
+    gives the smallest rules value that encodes to the wire value. It describes itself as
+    an ``Angle(steps)``: how the rules hold it is nobody else's business.
+    """
+
+    kind: ClassVar[str] = "angle"
+    numeric: ClassVar[bool] = True
+
+    steps: int
+    rules_steps: int = 65536
+
+    def _converters(self) -> tuple[Encoder, Decoder]:
+        steps = _check_steps(self.steps, "BinaryAngle steps")
+        rules_steps = _check_steps(self.rules_steps, "BinaryAngle rules_steps")
+        if steps > rules_steps:
+            raise ValueError("BinaryAngle cannot send more steps than the rules hold")
+        reason = f"must be an integer in [0, {steps - 1}] (1/{steps} turn)"
+
+        def encode(value: Any) -> int:
+            if type(value) is int or (isinstance(value, int) and not isinstance(value, bool)):
+                return (int(value) % rules_steps) * steps // rules_steps
+            raise EncodeError(f"must be an integer (1/{rules_steps} turn), got {value!r}")
+
+        def decode(raw: object) -> int:
+            if type(raw) is int and 0 <= raw < steps:
+                return -(-raw * rules_steps // steps)
+            raise SchemaError(reason)
+
+        return encode, decode
+
+    def _params(self) -> dict[str, Any]:
+        return {"steps": self.steps}
+
+
+def _check_members(cls: object, base: type[enum.Enum], what: str) -> dict[str, int]:
+    if not isinstance(cls, type) or not issubclass(cls, base):
+        raise TypeError(f"{what} needs an {base.__name__} class, got {cls!r}")
+    # Iterating the class skips aliases (and, for flags, composite and zero members).
+    members = {m.name: int(m.value) for m in cls}
+    if not members:
+        raise ValueError(f"{what} of {cls.__name__} needs at least one member")
+    for name, value in members.items():
+        _check_int_bound(value, f"{cls.__name__}.{name}")
+    return members
+
+
+@attrs.frozen
+class Enum(WireType[E]):
+    """One member of an ``IntEnum``, sent as its integer value."""
+
+    kind: ClassVar[str] = "enum"
+
+    enum_class: type[E]
+
+    def _converters(self) -> tuple[Encoder, Decoder]:
+        cls = self.enum_class
+        _check_members(cls, enum.IntEnum, "Enum")
+        by_value: dict[int, E] = {int(m): m for m in cls}
+        # Keyed by ints; members hash and compare as their ints, so both look up.
+        to_wire: dict[object, int] = {int(m): int(m) for m in cls}
+        reason = f"must be one of {sorted(by_value)} ({cls.__name__})"
+
+        def encode(value: Any) -> int:
+            if type(value) is not bool:
+                try:
+                    return to_wire[value]
+                except (KeyError, TypeError):
+                    pass
+            raise EncodeError(f"{reason}, got {value!r}")
+
+        def decode(raw: object) -> E:
+            if type(raw) is int:
+                member = by_value.get(raw)
+                if member is not None:
+                    return member
+            raise SchemaError(reason)
+
+        return encode, decode
+
+    def _params(self) -> dict[str, Any]:
+        return {"name": self.enum_class.__name__, "members": _check_members(
+            self.enum_class, enum.IntEnum, "Enum")}  # fmt: skip
+
+
+@attrs.frozen
+class Flags(WireType[F]):
+    """A set of ``IntFlag`` bits, sent as their integer; undeclared bits are refused."""
+
+    kind: ClassVar[str] = "flags"
+
+    flag_class: type[F]
+
+    def _converters(self) -> tuple[Encoder, Decoder]:
+        cls = self.flag_class
+        members = _check_members(cls, enum.IntFlag, "Flags")
+        mask = 0
+        for name, value in members.items():
+            if value <= 0:
+                raise ValueError(f"Flags member {cls.__name__}.{name} must be positive")
+            mask |= value
+        reason = f"must be an integer of the bits {mask:#x} ({cls.__name__})"
+        table: tuple[F, ...] | None = None
+        if mask.bit_length() <= _FLAG_TABLE_BITS:
+            table = tuple(cls(v) if v & ~mask == 0 else cls(0) for v in range(mask + 1))
+
+        def encode(value: Any) -> int:
+            if isinstance(value, int) and not isinstance(value, bool):
+                v = int(value)
+                if v >= 0 and not v & ~mask:
+                    return v
+            raise EncodeError(f"{reason}, got {value!r}")
+
+        def decode(raw: object) -> F:
+            if type(raw) is int and raw >= 0 and not raw & ~mask:
+                return table[raw] if table is not None else cls(raw)
+            raise SchemaError(reason)
+
+        return encode, decode
+
+    def _params(self) -> dict[str, Any]:
+        return {"name": self.flag_class.__name__, "members": _check_members(
+            self.flag_class, enum.IntFlag, "Flags")}  # fmt: skip
+
+
+@attrs.frozen
+class Bool(WireType[bool]):
+    """``True`` or ``False``, sent as 1 or 0."""
+
+    kind: ClassVar[str] = "bool"
+
+    def _converters(self) -> tuple[Encoder, Decoder]:
+        def encode(value: Any) -> int:
+            if value is True:
+                return 1
+            if value is False:
+                return 0
+            raise EncodeError(f"must be True or False, got {value!r}")
+
+        def decode(raw: object) -> bool:
+            if type(raw) is int and (raw == 0 or raw == 1):
+                return raw == 1
+            raise SchemaError("must be 0 or 1")
+
+        return encode, decode
+
+    def _params(self) -> dict[str, Any]:
+        return {}
+
+
+@attrs.frozen
+class Text(WireType[str]):
+    """A string of at most ``max_chars`` printable characters, sent as CBOR text."""
+
+    kind: ClassVar[str] = "text"
+
+    max_chars: int
+
+    def _converters(self) -> tuple[Encoder, Decoder]:
+        n = self.max_chars
+        if type(n) is not int or not 1 <= n <= TEXT_MAX_CHARS:
+            raise ValueError(f"Text max_chars must be an integer in [1, {TEXT_MAX_CHARS}]")
+        reason = f"must be text of at most {n} printable characters"
+
+        def encode(value: Any) -> str:
+            if type(value) is str and len(value) <= n and value.isprintable():
+                return value
+            raise EncodeError(f"{reason}, got {value!r}")
+
+        def decode(raw: object) -> str:
+            if type(raw) is str and len(raw) <= n and raw.isprintable():
+                return raw
+            raise SchemaError(reason)
+
+        return encode, decode
+
+    def _params(self) -> dict[str, Any]:
+        return {"max_chars": self.max_chars}
+
+
+# ---------------------------------------------------------------- descriptions
+
+_HINT_KEYS = frozenset({"type", "interpolate", "position"})
+
+
+def _is_identifier(name: object) -> bool:
+    return type(name) is str and name.isidentifier() and not name.startswith("_")
+
+
+def _members(doc: Mapping[str, Any], base: type[enum.IntEnum] | type[enum.IntFlag]) -> Any:
+    name, members = doc.get("name"), doc.get("members")
+    if not _is_identifier(name) or type(members) is not dict or not members:
+        raise ValueError("needs a class name and a non-empty map of members")
+    for key, value in members.items():
+        if not _is_identifier(key) or type(value) is not int:
+            raise ValueError("members map identifiers to integers")
+    if len(set(members.values())) != len(members):
+        raise ValueError("member values must be distinct")
+    functional_api: Callable[..., Any] = base  # the class-building call mypy cannot follow
+    return functional_api(name, members)
+
+
+_PARAMS: dict[str, tuple[frozenset[str], Callable[[Mapping[str, Any]], WireType[Any]]]] = {}
+
+
+def _register(kind: str, keys: set[str], build: Callable[[Mapping[str, Any]], Any]) -> None:
+    _PARAMS[kind] = (frozenset(keys) | _HINT_KEYS, build)
+
+
+def _build_fixed(doc: Mapping[str, Any]) -> WireType[Any]:
+    scale, wlo, whi = doc["scale"], doc["min"], doc["max"]
+    if type(wlo) is not int or type(whi) is not int:
+        raise ValueError("fixed min and max are wire integers")
+    if type(scale) not in (int, float) or not 0 < scale <= SAFE_INT_MAX:
+        raise ValueError("fixed scale must be a positive number")
+    hints = _hints(doc)
+    wire_type = Fixed(scale, wlo / scale, whi / scale, **hints)
+    if (wire_type.wire_lo, wire_type.wire_hi) != (wlo, whi):
+        raise ValueError("fixed bounds do not survive the scale")
+    return wire_type
+
+
+def _hints(doc: Mapping[str, Any]) -> dict[str, Any]:
+    return {"interpolate": doc.get("interpolate", False), "position": doc.get("position")}
+
+
+_register("int", {"min", "max"}, lambda d: Int(d["min"], d["max"], **_hints(d)))
+_register("fixed", {"scale", "min", "max"}, _build_fixed)
+_register("angle", {"steps"}, lambda d: Angle(d["steps"], **_hints(d)))
+_register("enum", {"name", "members"}, lambda d: Enum(_members(d, enum.IntEnum), **_hints(d)))
+_register("flags", {"name", "members"}, lambda d: Flags(_members(d, enum.IntFlag), **_hints(d)))
+_register("bool", set(), lambda d: Bool(**_hints(d)))
+_register("text", {"max_chars"}, lambda d: Text(d["max_chars"], **_hints(d)))
+
+
+def wire_type_from_description(doc: object) -> WireType[Any]:
+    """Rebuild a wire type from ``describe()``'s output; ``SchemaError`` if it is malformed.
+
+    Enums and flag sets come back as new ``IntEnum`` / ``IntFlag`` classes with the same
+    names and members; ``BinaryAngle`` comes back as ``Angle`` (radians).
+    """
+    if type(doc) is not dict or not all(type(k) is str for k in doc):
+        raise SchemaError("a field description must be a map with text keys")
+    kind = doc.get("type")
+    entry = _PARAMS.get(kind) if type(kind) is str else None
+    if entry is None:
+        raise SchemaError(f"unknown field type {doc.get('type')!r}")
+    keys, build = entry
+    if not keys >= doc.keys() or not (keys - _HINT_KEYS) <= doc.keys():
+        raise SchemaError(f"a {doc['type']} field has exactly the keys {sorted(keys)}")
+    try:
+        return build(doc)
+    except (TypeError, ValueError) as exc:
+        raise SchemaError(f"bad {doc['type']} field: {exc}") from None
