@@ -12,11 +12,14 @@ back into an instance:
 - a command or an event is the list ``[kind, *fields]``, ``kind`` its index among the
   game's commands (or events).
 
-Encoding runs for every entity every tick, so each schema compiles its two converters
-into one straight-line function (``return (kind, e0(obj.x), e1(obj.y), ...)``) over the
-wire types' precomputed closures: no loop, no per-field lookups. Errors stay precise at no
-cost on the good path: only when a converter raises does a slow pass find the field and
-re-raise naming it (``Player.hp: must be an integer in [0, 100]``).
+Encoding runs for every entity every tick, so each schema compiles it into one
+straight-line function: each wire type contributes its conversion inline
+(``v0 = round(obj.x * 16)``) and a validity condition (``0 <= v0 <= 16000``); one combined
+check guards the ``return (kind, v0, ...)``. Constants are literals, and no per-field call
+is made. On any doubt (a condition fails, or a conversion raises) the encoder falls back
+to the wire types' own ``to_wire``, field by field, which returns the same result for a
+valid value and otherwise raises naming the field (``Player.hp: must be an integer in
+[0, 100]``). Decoding is compiled the same way over the wire types' strict decoders.
 """
 
 from __future__ import annotations
@@ -76,21 +79,29 @@ class _Record(Generic[T]):
         self.decode: Callable[[Sequence[Any]], T] = self._compile_decoder()
 
     def _compile_encoder(self, as_tuple: bool) -> Callable[[T], Any]:
-        namespace: dict[str, Any] = {"EncodeError": EncodeError, "_fail": self._encode_failed}
+        namespace: dict[str, Any] = {"_slow": self._encode_slowly}
+        statements: list[str] = []
+        conditions: list[str] = []
         items = [] if self.prefix is None else [str(self.prefix)]
         for i, (name, wire_type) in enumerate(zip(self.field_names, self.wire_types, strict=True)):
-            namespace[f"_e{i}"] = wire_type.encoder
-            items.append(f"_e{i}(obj.{name})")
+            statement, condition = wire_type.inline_encoder(
+                f"obj.{name}", f"v{i}", f"_f{i}_", namespace
+            )
+            statements.append(f"        {statement}\n")
+            if condition:
+                conditions.append(f"({condition})")
+            items.append(f"v{i}")
+        self._as_tuple = as_tuple
         body = f"({', '.join(items)},)" if as_tuple else f"[{', '.join(items)}]"
         if as_tuple and not items:
             body = "()"
+        check = f"    if not ({' and '.join(conditions)}):\n        return _slow(obj)\n"
         source = (
             "def encode(obj):\n"
             "    try:\n"
-            f"        return {body}\n"
-            "    except EncodeError:\n"
-            "        _fail(obj)\n"
-            "        raise\n"
+            + "".join(statements or ["        pass\n"])
+            + "    except (TypeError, ValueError, OverflowError, KeyError):\n"
+            "        return _slow(obj)\n" + (check if conditions else "") + f"    return {body}\n"
         )
         encode: Callable[[T], Any] = _compile(source, namespace, "encode")
         return encode
@@ -116,12 +127,15 @@ class _Record(Generic[T]):
         decode: Callable[[Sequence[Any]], T] = _compile(source, namespace, "decode")
         return decode
 
-    def _encode_failed(self, obj: object) -> None:
+    def _encode_slowly(self, obj: object) -> Any:
+        """The compiled encoder's fallback: field by field, naming the first bad field."""
+        values: list[Any] = [] if self.prefix is None else [self.prefix]
         for name, wire_type in zip(self.field_names, self.wire_types, strict=True):
             try:
-                wire_type.to_wire(getattr(obj, name))
+                values.append(wire_type.to_wire(getattr(obj, name)))
             except EncodeError as exc:
                 raise EncodeError(exc.detail, f"{self.name}.{name}") from None
+        return tuple(values) if self._as_tuple else values
 
     def _decode_failed(self, wire: Sequence[Any]) -> None:
         for i, (name, wire_type) in enumerate(zip(self.field_names, self.wire_types, strict=True)):

@@ -85,6 +85,17 @@ class WireType(Generic[T]):
     def _params(self) -> dict[str, Any]:
         raise NotImplementedError
 
+    def inline_encoder(self, value: str, out: str, tag: str, ns: dict[str, Any]) -> tuple[str, str]:
+        """Source for a compiled encoder: a statement setting ``out`` from the expression
+        ``value``, and a condition (or "") that holds when the result is a valid wire value.
+
+        The statement may raise TypeError, ValueError, OverflowError or KeyError on a bad
+        value; the caller then falls back to ``to_wire`` for the precise error. ``tag``
+        prefixes any name this puts into the namespace ``ns``. This default calls ``to_wire``.
+        """
+        ns[f"{tag}enc"] = self._encode
+        return f"{out} = {tag}enc({value})", ""
+
     @property
     def encoder(self) -> Encoder:
         """``to_wire`` as a plain function, for callers that convert many values."""
@@ -147,6 +158,9 @@ class Int(WireType[int]):
 
     def _params(self) -> dict[str, Any]:
         return {"min": self.lo, "max": self.hi}
+
+    def inline_encoder(self, value: str, out: str, tag: str, ns: dict[str, Any]) -> tuple[str, str]:
+        return f"{out} = {value}", f"type({out}) is int and {self.lo!r} <= {out} <= {self.hi!r}"
 
 
 def _fixed_wire_bound(value: object, scale: float, what: str) -> int:
@@ -215,6 +229,14 @@ class Fixed(WireType[float]):
     def _params(self) -> dict[str, Any]:
         return {"scale": self.scale, "min": self.wire_lo, "max": self.wire_hi}
 
+    def inline_encoder(self, value: str, out: str, tag: str, ns: dict[str, Any]) -> tuple[str, str]:
+        raw = f"{tag}raw"
+        return (
+            f"{raw} = {value}; {out} = round({raw} * {self.scale!r})",
+            f"(type({raw}) is float or type({raw}) is int) "
+            f"and {self.wire_lo!r} <= {out} <= {self.wire_hi!r}",
+        )
+
 
 def _check_steps(steps: object, what: str) -> int:
     if type(steps) is not int or not 2 <= steps <= SAFE_INT_MAX:
@@ -257,6 +279,14 @@ class Angle(WireType[float]):
     def _params(self) -> dict[str, Any]:
         return {"steps": self.steps}
 
+    def inline_encoder(self, value: str, out: str, tag: str, ns: dict[str, Any]) -> tuple[str, str]:
+        raw = f"{tag}raw"
+        to_steps = self.steps / _TWO_PI
+        return (
+            f"{raw} = {value}; {out} = round({raw} * {to_steps!r}) % {self.steps!r}",
+            f"(type({raw}) is float or type({raw}) is int)",
+        )
+
 
 @attrs.frozen
 class BinaryAngle(WireType[int]):
@@ -295,6 +325,16 @@ class BinaryAngle(WireType[int]):
 
     def _params(self) -> dict[str, Any]:
         return {"steps": self.steps}
+
+    def inline_encoder(self, value: str, out: str, tag: str, ns: dict[str, Any]) -> tuple[str, str]:
+        n, rules_n = self.steps, self.rules_steps
+        raw = f"{tag}raw"
+        if n & (n - 1) == 0 and rules_n & (rules_n - 1) == 0:  # powers of two: the top bits
+            shift = rules_n.bit_length() - n.bit_length()
+            expr = f"({raw} & {rules_n - 1}) >> {shift}"
+        else:
+            expr = f"({raw} % {rules_n}) * {n} // {rules_n}"
+        return f"{raw} = {value}; {out} = {expr}", f"type({raw}) is int"
 
 
 def _check_members(cls: object, base: type[enum.Enum], what: str) -> dict[str, int]:
@@ -342,8 +382,13 @@ class Enum(WireType[E]):
 
         return encode, decode
 
+    def inline_encoder(self, value: str, out: str, tag: str, ns: dict[str, Any]) -> tuple[str, str]:
+        ns[f"{tag}table"] = {int(m): int(m) for m in self.enum_class}
+        raw = f"{tag}raw"
+        return f"{raw} = {value}; {out} = {tag}table[{raw}]", f"type({raw}) is not bool"
+
     def _params(self) -> dict[str, Any]:
-        return {"name": self.enum_class.__name__, "members": _check_members(
+        return {"class": self.enum_class.__name__, "members": _check_members(
             self.enum_class, enum.IntEnum, "Enum")}  # fmt: skip
 
 
@@ -382,8 +427,18 @@ class Flags(WireType[F]):
 
         return encode, decode
 
+    def inline_encoder(self, value: str, out: str, tag: str, ns: dict[str, Any]) -> tuple[str, str]:
+        ns[f"{tag}cls"] = self.flag_class
+        unknown_bits = ~sum(_check_members(self.flag_class, enum.IntFlag, "Flags").values())
+        raw = f"{tag}raw"
+        return (
+            f"{raw} = {value}; {out} = int({raw})",
+            f"(type({raw}) is {tag}cls or type({raw}) is int) "
+            f"and {out} >= 0 and not {out} & {unknown_bits}",
+        )
+
     def _params(self) -> dict[str, Any]:
-        return {"name": self.flag_class.__name__, "members": _check_members(
+        return {"class": self.flag_class.__name__, "members": _check_members(
             self.flag_class, enum.IntFlag, "Flags")}  # fmt: skip
 
 
@@ -410,6 +465,10 @@ class Bool(WireType[bool]):
 
     def _params(self) -> dict[str, Any]:
         return {}
+
+    def inline_encoder(self, value: str, out: str, tag: str, ns: dict[str, Any]) -> tuple[str, str]:
+        raw = f"{tag}raw"
+        return f"{raw} = {value}; {out} = 1 if {raw} is True else 0", f"type({raw}) is bool"
 
 
 @attrs.frozen
@@ -441,6 +500,12 @@ class Text(WireType[str]):
     def _params(self) -> dict[str, Any]:
         return {"max_chars": self.max_chars}
 
+    def inline_encoder(self, value: str, out: str, tag: str, ns: dict[str, Any]) -> tuple[str, str]:
+        return (
+            f"{out} = {value}",
+            f"type({out}) is str and len({out}) <= {self.max_chars} and {out}.isprintable()",
+        )
+
 
 # ---------------------------------------------------------------- descriptions
 
@@ -452,7 +517,7 @@ def _is_identifier(name: object) -> bool:
 
 
 def _members(doc: Mapping[str, Any], base: type[enum.IntEnum] | type[enum.IntFlag]) -> Any:
-    name, members = doc.get("name"), doc.get("members")
+    name, members = doc.get("class"), doc.get("members")
     if not _is_identifier(name) or type(members) is not dict or not members:
         raise ValueError("needs a class name and a non-empty map of members")
     for key, value in members.items():
@@ -491,8 +556,8 @@ def _hints(doc: Mapping[str, Any]) -> dict[str, Any]:
 _register("int", {"min", "max"}, lambda d: Int(d["min"], d["max"], **_hints(d)))
 _register("fixed", {"scale", "min", "max"}, _build_fixed)
 _register("angle", {"steps"}, lambda d: Angle(d["steps"], **_hints(d)))
-_register("enum", {"name", "members"}, lambda d: Enum(_members(d, enum.IntEnum), **_hints(d)))
-_register("flags", {"name", "members"}, lambda d: Flags(_members(d, enum.IntFlag), **_hints(d)))
+_register("enum", {"class", "members"}, lambda d: Enum(_members(d, enum.IntEnum), **_hints(d)))
+_register("flags", {"class", "members"}, lambda d: Flags(_members(d, enum.IntFlag), **_hints(d)))
 _register("bool", set(), lambda d: Bool(**_hints(d)))
 _register("text", {"max_chars"}, lambda d: Text(d["max_chars"], **_hints(d)))
 
