@@ -25,6 +25,7 @@ they run for every field of every entity every tick.
 from __future__ import annotations
 
 import enum
+import keyword
 import math
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
@@ -513,7 +514,8 @@ _HINT_KEYS = frozenset({"type", "interpolate", "position"})
 
 
 def _is_identifier(name: object) -> bool:
-    return type(name) is str and name.isidentifier() and not name.startswith("_")
+    # Any identifier: a private class name (``_Flags``) describes and rebuilds as well.
+    return type(name) is str and name.isidentifier() and not keyword.iskeyword(name)
 
 
 def _members(doc: Mapping[str, Any], base: type[enum.IntEnum] | type[enum.IntFlag]) -> Any:

@@ -590,6 +590,21 @@ def test_a_damaged_description_raises_only_schema_error(path: tuple[Any, ...], v
         )
 
 
+def test_private_enum_classes_describe_and_rebuild() -> None:
+    class _Mood(enum.IntEnum):
+        CALM = 0
+        ANGRY = 1
+
+    @rules.entity
+    class Creature:
+        mood: _Mood = rules.enum(_Mood)
+
+    game = rules.GameSchema(entities=[Creature])
+    client = rules.GameSchema.from_description(game.describe())
+    assert client.describe() == game.describe()
+    assert client.entity_from_wire((0, 1)).mood.name == "ANGRY"
+
+
 @pytest.mark.parametrize(
     "name", ["self", "class", "_private", "not an identifier", "x", 3]
 )  # fmt: skip
