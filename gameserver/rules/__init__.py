@@ -26,6 +26,7 @@ from .declare import (
     text,
     wire_fields,
 )
+from .descriptions import wire_type_from_description
 from .errors import EncodeError, SchemaError
 from .game import GameSchema
 from .records import (
@@ -48,7 +49,6 @@ from .wiretypes import (
     Text,
     WireType,
     WireValue,
-    wire_type_from_description,
 )
 
 __all__ = [

@@ -25,6 +25,7 @@ from typing import Any
 import attrs
 
 from .declare import field
+from .descriptions import wire_type_from_description
 from .errors import SchemaError
 from .records import (
     CommandSchema,
@@ -34,7 +35,7 @@ from .records import (
     PositionLayout,
     check_unique_names,
 )
-from .wiretypes import WireValue, wire_type_from_description
+from .wiretypes import WireValue
 
 
 class GameSchema:
