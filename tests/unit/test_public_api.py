@@ -46,3 +46,52 @@ def test_clients_and_pure_layers_do_not_import_the_server() -> None:
     code = "import sys, gameserver.protocol, gameserver.sim.arena; print('trio' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"  # the pure layers need no trio
+
+
+def test_rules_schema_public_names_and_purity() -> None:
+    import gameserver.rules
+
+    assert set(gameserver.rules.__all__) == {
+        "Angle",
+        "BinaryAngle",
+        "Bool",
+        "CommandSchema",
+        "EncodeError",
+        "EntitySchema",
+        "Enum",
+        "EventSchema",
+        "Fixed",
+        "Flags",
+        "GameSchema",
+        "InputSchema",
+        "Int",
+        "MessageCatalog",
+        "MessageSchema",
+        "PositionLayout",
+        "SchemaError",
+        "Text",
+        "WireType",
+        "WireValue",
+        "angle",
+        "binary_angle",
+        "boolean",
+        "entity",
+        "enum",
+        "field",
+        "fixed",
+        "flags",
+        "integer",
+        "message",
+        "text",
+        "wire_fields",
+        "wire_type_from_description",
+    }
+    for name in gameserver.rules.__all__:
+        assert hasattr(gameserver.rules, name), f"gameserver.rules.{name}"
+    code = (
+        "import sys, gameserver.rules; "
+        "print(sorted(m for m in sys.modules if m.startswith(('gameserver.', 'trio'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = eval(out.stdout)
+    assert not [m for m in loaded if m.startswith(("gameserver.server", "trio"))]

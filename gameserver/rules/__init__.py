@@ -1,0 +1,88 @@
+"""The rules API's schema layer: what a game declares about its state, input and messages.
+
+A game declares each entity type, its input, and its commands and events as classes of
+typed fields (``entity``, ``message`` and the field helpers). ``GameSchema`` turns those
+declarations into wire tuples and lists of CBOR-simple values (integers, short text) that
+``protocol.delta`` diffs as it does today, decodes untrusted input strictly
+(``SchemaError``, close code 4002, naming the field), and describes the whole game in one
+document from which a client rebuilds the same decoding (``GameSchema.from_description``).
+
+Pure: no I/O, no clock, no randomness.
+"""
+
+from __future__ import annotations
+
+from .declare import (
+    angle,
+    binary_angle,
+    boolean,
+    entity,
+    enum,
+    field,
+    fixed,
+    flags,
+    integer,
+    message,
+    text,
+    wire_fields,
+)
+from .descriptions import wire_type_from_description
+from .errors import EncodeError, SchemaError
+from .game import GameSchema
+from .records import (
+    CommandSchema,
+    EntitySchema,
+    EventSchema,
+    InputSchema,
+    MessageCatalog,
+    MessageSchema,
+    PositionLayout,
+)
+from .wiretypes import (
+    Angle,
+    BinaryAngle,
+    Bool,
+    Enum,
+    Fixed,
+    Flags,
+    Int,
+    Text,
+    WireType,
+    WireValue,
+)
+
+__all__ = [
+    "Angle",
+    "BinaryAngle",
+    "Bool",
+    "CommandSchema",
+    "EncodeError",
+    "EntitySchema",
+    "Enum",
+    "EventSchema",
+    "Fixed",
+    "Flags",
+    "GameSchema",
+    "InputSchema",
+    "Int",
+    "MessageCatalog",
+    "MessageSchema",
+    "PositionLayout",
+    "SchemaError",
+    "Text",
+    "WireType",
+    "WireValue",
+    "angle",
+    "binary_angle",
+    "boolean",
+    "entity",
+    "enum",
+    "field",
+    "fixed",
+    "flags",
+    "integer",
+    "message",
+    "text",
+    "wire_fields",
+    "wire_type_from_description",
+]
