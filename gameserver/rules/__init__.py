@@ -12,6 +12,19 @@ Pure: no I/O, no clock, no randomness.
 
 from __future__ import annotations
 
+from .api import (
+    SPECTATOR,
+    MatchResult,
+    NoSettings,
+    Player,
+    Private,
+    Rules,
+    TickCommand,
+    TickInput,
+    Viewer,
+    WireTuple,
+    rules_class_problems,
+)
 from .declare import (
     angle,
     binary_angle,
@@ -52,6 +65,7 @@ from .wiretypes import (
 )
 
 __all__ = [
+    "SPECTATOR",
     "Angle",
     "BinaryAngle",
     "Bool",
@@ -65,11 +79,20 @@ __all__ = [
     "GameSchema",
     "InputSchema",
     "Int",
+    "MatchResult",
     "MessageCatalog",
     "MessageSchema",
+    "NoSettings",
+    "Player",
     "PositionLayout",
+    "Private",
+    "Rules",
     "SchemaError",
     "Text",
+    "TickCommand",
+    "TickInput",
+    "Viewer",
+    "WireTuple",
     "WireType",
     "WireValue",
     "angle",
@@ -82,6 +105,7 @@ __all__ = [
     "flags",
     "integer",
     "message",
+    "rules_class_problems",
     "text",
     "wire_fields",
     "wire_type_from_description",
