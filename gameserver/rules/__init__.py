@@ -25,6 +25,7 @@ from .api import (
     WireTuple,
     rules_class_problems,
 )
+from .bots import Act, Bot, BotView
 from .declare import (
     angle,
     binary_angle,
@@ -66,9 +67,12 @@ from .wiretypes import (
 
 __all__ = [
     "SPECTATOR",
+    "Act",
     "Angle",
     "BinaryAngle",
     "Bool",
+    "Bot",
+    "BotView",
     "CommandSchema",
     "EncodeError",
     "EntitySchema",

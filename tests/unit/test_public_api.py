@@ -86,6 +86,9 @@ def test_rules_schema_public_names_and_purity() -> None:
         "wire_fields",
         "wire_type_from_description",
         # the rules API itself
+        "Act",
+        "Bot",
+        "BotView",
         "SPECTATOR",
         "MatchResult",
         "NoSettings",
