@@ -102,6 +102,18 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--certfile", default=None, help="PEM certificate chain: serve wss://")
     p.add_argument("--keyfile", default=None, help="PEM private key for --certfile")
     p.add_argument(
+        "--admin-host",
+        default=defaults.admin_host,
+        help="address of the admin listener (default %(default)s)",
+    )
+    p.add_argument(
+        "--admin-port",
+        type=int,
+        default=None,
+        help="serve the operator routes (/metrics, /monitor, /api/rooms) only on this port "
+        "(plain HTTP), not on the game's port (default: no admin listener)",
+    )
+    p.add_argument(
         "--transport",
         choices=("fast", "tasks"),
         default=defaults.transport,
@@ -526,6 +538,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             config = Config(
                 join_secret=secret.decode() if secret else None,
                 admin_token=os.environ.get("GAMESERVER_ADMIN_TOKEN") or None,
+                admin_host=args.admin_host,
+                admin_port=args.admin_port,
                 host=args.host,
                 port=args.port,
                 tick_rate=args.tick_rate,

@@ -106,8 +106,13 @@ class HttpClient:
 
 
 @asynccontextmanager
-async def http_client(port: int, *, tls: ssl.SSLContext | None = None) -> AsyncIterator[HttpClient]:
-    stream: trio.abc.Stream = await trio.open_tcp_stream("127.0.0.1", port)
+async def http_client(
+    port: int, *, tls: ssl.SSLContext | None = None, local_address: str | None = None
+) -> AsyncIterator[HttpClient]:
+    """``local_address`` (say ``127.0.0.2``) makes the connection come from another host."""
+    stream: trio.abc.Stream = await trio.open_tcp_stream(
+        "127.0.0.1", port, local_address=local_address
+    )
     if tls is not None:
         stream = trio.SSLStream(stream, tls, server_hostname="127.0.0.1")
     async with stream:

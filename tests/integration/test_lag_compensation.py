@@ -43,8 +43,10 @@ async def shots_that_hit(settings: ArenaSettings, nursery: trio.Nursery) -> tupl
             inner.start_soon(running_target, target)
             with trio.fail_after(10):  # the shooter sees the target running
                 await shooter.wait_for(
-                    lambda c: target.entity_id in c.remote_view()
-                    and c.remote_view()[target.entity_id].x > 160
+                    lambda c: (
+                        target.entity_id in c.remote_view()
+                        and c.remote_view()[target.entity_id].x > 160
+                    )
                 )
             fired = 0
             while fired < SHOTS:
