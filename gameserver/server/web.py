@@ -194,7 +194,7 @@ class WebSide:
             "ws_path": self.config.path,
             "subprotocol": SUBPROTOCOL,
             "tokens_required": bool(self.config.join_secret),
-            "rooms": list(self.server.rooms),
+            "rooms": [name for name in self.server.rooms if not is_private(self.server, name)],
             "modes": sorted(self.server.room_manager.modes),
             "node": self.server.matchmaker.node_id if self.server.matchmaker else "",
         }

@@ -331,3 +331,4 @@ async def test_private_rooms_have_no_public_roster(nursery: trio.Nursery) -> Non
     assert missing.status == 404
     health = (await get(server.port, "/healthz")).json()
     assert room.name not in health["tick"] and health["rooms"] == 2
+    assert (await get(server.port, "/api/info")).json()["rooms"] == ["default"]
