@@ -9,6 +9,9 @@ from __future__ import annotations
 import base64
 import json
 import os
+import signal
+import subprocess
+import sys
 from collections import Counter
 
 import pytest
@@ -21,6 +24,7 @@ from tests.conftest import make_config
 
 from .alongside import innocent_requests, players_alongside
 from .httpclient import get, http_client
+from .test_shutdown import read_until
 
 ATTACKER = "127.0.0.2"
 ADMIN_TOKEN = "operator-token-for-tests"
@@ -332,3 +336,41 @@ async def test_private_rooms_have_no_public_roster(nursery: trio.Nursery) -> Non
     health = (await get(server.port, "/healthz")).json()
     assert room.name not in health["tick"] and health["rooms"] == 2
     assert (await get(server.port, "/api/info")).json()["rooms"] == ["default"]
+
+
+async def test_the_server_warns_while_the_operator_routes_are_public(
+    nursery: trio.Nursery, caplog: pytest.LogCaptureFixture
+) -> None:
+    for config, public in (
+        (make_config(), True),
+        (make_config(admin_token=ADMIN_TOKEN), False),
+        (make_config(admin_port=0), False),
+    ):
+        caplog.clear()
+        await nursery.start(GameServer(config).run)
+        messages = [record.getMessage() for record in caplog.records]
+        assert any("are public" in message for message in messages) == public, config
+
+
+async def test_the_serve_command_takes_an_admin_port() -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "gameserver", "serve", "--port", "0", "--admin-port", "0"]
+    process = await trio.lowlevel.open_process(command, stderr=subprocess.PIPE, env=env)
+    lines: list[str] = []
+    try:
+        assert process.stderr is not None
+        with trio.fail_after(20):
+            stderr = process.stderr
+            admin = await read_until(stderr, r"operator routes at http://[\d.]+:(\d+)/", lines)
+            game = await read_until(stderr, r"listening on ws://[\d.]+:(\d+)/", lines)
+        game_port, admin_port = int(game.group(1)), int(admin.group(1))
+        assert (await get(game_port, "/metrics")).status == 404
+        assert (await get(admin_port, "/metrics")).status == 200
+        assert (await get(game_port, "/healthz")).status == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        with trio.move_on_after(10):
+            await process.wait()
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
