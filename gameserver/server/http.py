@@ -165,8 +165,11 @@ async def _read_request(
     except _RequestTimeout:
         metrics.http_request_timeouts += 1
         metrics.http_responses[408] += 1
-        limit = timing.request_timeout_s
-        await refuse(stream, connection, 408, f"request not complete within {limit:g} s")
+        reason = f"request not complete within {timing.request_timeout_s:g} s"
+        if connection.our_state is h11.IDLE:  # no head yet, so h11 will not answer it
+            await _send_raw_refusal(stream, 408, reason)
+        else:
+            await refuse(stream, connection, 408, reason)
         return None
 
 
@@ -262,6 +265,20 @@ async def refuse(
         return
     with trio.move_on_after(1.0):
         await stream.send_all(data)
+
+
+async def _send_raw_refusal(stream: HandoverStream, status: int, reason: str) -> None:
+    """A refusal before any request head arrived (which h11 cannot frame); then close."""
+    body = f"{reason}\n".encode()
+    head = [
+        f"HTTP/1.1 {status} {_phrase(status).decode()}",
+        *(f"{name}: {value}" for name, value in BASE_HEADERS),
+        "content-type: text/plain; charset=utf-8",
+        "connection: close",
+        f"content-length: {len(body)}",
+    ]
+    with trio.move_on_after(1.0):
+        await stream.send_all("\r\n".join(head).encode() + b"\r\n\r\n" + body)
 
 
 def _phrase(status: int) -> bytes:
