@@ -99,6 +99,13 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=defaults.max_connections_per_address,
         help="connections from one remote address, 0 = no limit (default %(default)s)",
     )
+    p.add_argument(
+        "--max-http-connections-per-address",
+        type=int,
+        default=defaults.max_http_connections_per_address,
+        help="plain HTTP connections open at once from one address, 0 = no limit "
+        "(default %(default)s)",
+    )
     p.add_argument("--certfile", default=None, help="PEM certificate chain: serve wss://")
     p.add_argument("--keyfile", default=None, help="PEM private key for --certfile")
     p.add_argument(
@@ -551,6 +558,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 certfile=args.certfile,
                 keyfile=args.keyfile,
                 max_connections_per_address=args.max_connections_per_address,
+                max_http_connections_per_address=args.max_http_connections_per_address,
                 stats_file=args.stats_file,
                 stats_window_s=args.stats_window,
                 transport=args.transport,
