@@ -163,7 +163,11 @@ def _unlimited_connections(tree: Path) -> tuple[str, ...]:
         [sys.executable, "-m", "gameserver", "serve", "--help"],
         capture_output=True, text=True, cwd=tree, env=python_env(tree), check=False,
     ).stdout  # fmt: skip
-    flags = ("--max-connections", "--max-connections-per-address")
+    flags = (
+        "--max-connections",
+        "--max-connections-per-address",
+        "--max-http-connections-per-address",
+    )
     return tuple(arg for flag in flags if f"{flag} " in usage for arg in (flag, "0"))
 
 

@@ -99,8 +99,27 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=defaults.max_connections_per_address,
         help="connections from one remote address, 0 = no limit (default %(default)s)",
     )
+    p.add_argument(
+        "--max-http-connections-per-address",
+        type=int,
+        default=defaults.max_http_connections_per_address,
+        help="plain HTTP connections open at once from one address, 0 = no limit "
+        "(default %(default)s)",
+    )
     p.add_argument("--certfile", default=None, help="PEM certificate chain: serve wss://")
     p.add_argument("--keyfile", default=None, help="PEM private key for --certfile")
+    p.add_argument(
+        "--admin-host",
+        default=defaults.admin_host,
+        help="address of the admin listener (default %(default)s)",
+    )
+    p.add_argument(
+        "--admin-port",
+        type=int,
+        default=None,
+        help="serve the operator routes (/metrics, /monitor, /api/rooms) only on this port "
+        "(plain HTTP), not on the game's port (default: no admin listener)",
+    )
     p.add_argument(
         "--transport",
         choices=("fast", "tasks"),
@@ -628,6 +647,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             config = Config(
                 **_auth_settings(args),  # type: ignore[arg-type]
                 admin_token=os.environ.get("GAMESERVER_ADMIN_TOKEN") or None,
+                admin_host=args.admin_host,
+                admin_port=args.admin_port,
                 host=args.host,
                 port=args.port,
                 tick_rate=args.tick_rate,
@@ -639,6 +660,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 certfile=args.certfile,
                 keyfile=args.keyfile,
                 max_connections_per_address=args.max_connections_per_address,
+                max_http_connections_per_address=args.max_http_connections_per_address,
                 stats_file=args.stats_file,
                 stats_window_s=args.stats_window,
                 transport=args.transport,

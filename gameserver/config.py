@@ -137,8 +137,9 @@ class Config:
     # 0 means no limit.
     max_connections: int = attrs.field(default=10_000, validator=attrs.validators.ge(0))
     max_connections_per_address: int = attrs.field(default=64, validator=attrs.validators.ge(0))
-    # Bearer token for operator endpoints (POST /api/announce); None: they are off.
-    # The CLI reads GAMESERVER_ADMIN_TOKEN.
+    # Bearer token for the operator routes (/metrics, /monitor, /api/rooms, POST
+    # /api/announce; docs/operations.md). None: announcements are off, and the other
+    # operator routes are open to whoever reaches their listener. GAMESERVER_ADMIN_TOKEN.
     admin_token: str | None = attrs.field(default=None, repr=False)
     # Browser Origins allowed to connect (HTTP 403 otherwise); empty allows every origin.
     # Requests without an Origin header (non-browser clients) are not affected.
@@ -250,6 +251,33 @@ class Config:
     # Live monitor streams (/monitor/events) open at once, and how often each is updated.
     max_monitor_streams: int = _positive_field(16)
     monitor_interval_s: float = _positive_field(1.0)
+    # Plain HTTP connections open at once from one address (address_key); beyond: 429.
+    # 0 means no limit.
+    max_http_connections_per_address: int = attrs.field(
+        default=32, validator=attrs.validators.ge(0)
+    )
+    # Connections beyond max_http_connections kept for GET /healthz alone (one request
+    # each, then closed), so a load balancer's health check gets through a full server.
+    http_health_reserve: int = attrs.field(default=4, validator=attrs.validators.ge(0))
+    # One request (head and body) must arrive within this, counted from its first byte
+    # (from the connection's start for the first request); otherwise 408 and close.
+    http_request_timeout_s: float = _positive_field(10.0)
+
+    # -- Operator surface (/metrics, /monitor, /monitor/events, /api/rooms, /api/announce)
+    # With admin_port set they are served only on this second, plain-HTTP listener (keep it
+    # on loopback or a private network), and the game's port answers them with 404.
+    # None: no admin listener. 0 lets the OS pick a port (tests).
+    admin_host: str = "127.0.0.1"
+    admin_port: int | None = None
+    # Wrong admin tokens allowed per address (address_key): a burst, then this rate;
+    # beyond them 429 with Retry-After, before the token is even compared.
+    admin_failure_burst: int = _positive_field(10)
+    admin_failure_rate_per_s: float = _positive_field(0.1)
+
+    # -- Per-address keys: every per-address limit counts an IPv4 peer by its network of
+    # this many bits (32: the address) and an IPv6 peer by its network (64: one host's /64).
+    ipv4_prefix_length: int = attrs.field(default=32, validator=attrs.validators.in_(range(33)))
+    ipv6_prefix_length: int = attrs.field(default=64, validator=attrs.validators.in_(range(129)))
 
     # -- Match recording (gameserver/recording.py for the format)
     # Record every room, whatever its mode says (the CLI's --record DIR).
@@ -291,6 +319,8 @@ class Config:
             raise ValueError("inner_ring must not exceed view_ring")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be in 0..65535, got {self.port}")
+        if self.admin_port is not None and not 0 <= self.admin_port <= 65535:
+            raise ValueError(f"admin_port must be in 0..65535, got {self.admin_port}")
 
     def _check_authentication(self) -> None:
         if self.join_secret is not None and len(self.join_secret.encode()) < 32:

@@ -42,6 +42,7 @@ from gameserver.protocol import (
 )
 from gameserver.tokens import KIND_IDENTITY, KIND_RESUME, JoinClaims, ReplayGuard, TokenError
 
+from .addresses import address_key
 from .chat import ChatRelay
 from .directory import DirectoryError, open_directory
 from .fastconn import FastConnection
@@ -49,7 +50,7 @@ from .framemeter import FrameMeter
 from .frontdoor import FrontDoor
 from .handover import HandoverStream
 from .http import serve_http
-from .matchlimits import address_key, host_of
+from .matchlimits import host_of
 from .matchmaking import MatchError, Matchmaker, MatchRequest
 from .metrics import Metrics
 from .relay import RelayRoom, SpectatorRelays
@@ -87,6 +88,8 @@ class GameServer:
         self.draining = False
         self.started_at = 0.0
         self._listener: FrontDoor | None = None
+        self._admin_listener: FrontDoor | None = None
+        self.admin_port = 0  # the admin listener's port, once listening (admin_port set)
         self._connections_changed = trio.Event()
         self.web = WebSide(self)
         self.matchmaker: Matchmaker | None = None  # set once running
@@ -127,8 +130,19 @@ class GameServer:
         return trio.current_time() - self.started_at
 
     @property
+    def admin_url(self) -> str:
+        """The admin listener (plain HTTP), or "" without one."""
+        if self._admin_listener is None:
+            return ""
+        return f"http://{self.config.admin_host}:{self.admin_port}/"
+
+    @property
     def http_connections(self) -> int:
-        return self._listener.http_connections if self._listener is not None else 0
+        return sum(
+            door.http_connections
+            for door in (self._listener, self._admin_listener)
+            if door is not None
+        )
 
     async def run(
         self, *, task_status: trio.TaskStatus[GameServer] = trio.TASK_STATUS_IGNORED
@@ -158,8 +172,28 @@ class GameServer:
                 metrics=self.metrics,
                 head_timeout_s=config.handshake_timeout_s,
                 max_http_connections=config.max_http_connections,
+                max_http_connections_per_address=config.max_http_connections_per_address,
+                http_health_reserve=config.http_health_reserve,
+                address_key=self._address_key,
                 tls=self.tls,
             )
+            if config.admin_port is not None:
+                # Operators only, so no TLS: keep it on loopback or a private network.
+                admin = await trio.open_tcp_listeners(config.admin_port, host=config.admin_host)
+                self._admin_listener = FrontDoor(
+                    admin[0],
+                    park_websockets=False,
+                    http=self._serve_admin_http,
+                    metrics=self.metrics,
+                    head_timeout_s=config.handshake_timeout_s,
+                    max_http_connections=config.max_http_connections,
+                    max_http_connections_per_address=config.max_http_connections_per_address,
+                    http_health_reserve=config.http_health_reserve,
+                    address_key=self._address_key,
+                    game=False,
+                )
+                self.admin_port = self._admin_listener.socket.getsockname()[1]
+                nursery.start_soon(self._admin_listener.serve, nursery)
             websocket_server = WebSocketServer(
                 self._handle,
                 [self._listener],  # type: ignore[list-item]  # any trio Listener works
@@ -184,6 +218,14 @@ class GameServer:
                     "development mode: no join secret (GAMESERVER_SECRET), "
                     "anyone may join under any name without a token"
                 )
+            if config.admin_token is None and config.admin_port is None:
+                log.warning(
+                    "operator routes (/metrics, /monitor, /api/rooms) are public on %s: "
+                    "set GAMESERVER_ADMIN_TOKEN or --admin-port (docs/security.md)",
+                    self.http_url,
+                )
+            if self.admin_url:
+                log.info("operator routes at %s", self.admin_url)
             log.info(
                 "listening on %s (subprotocol %s, %d Hz, seed %d); pages at %s",
                 self.url,
@@ -194,8 +236,17 @@ class GameServer:
             )
             task_status.started(self)
 
+    def _address_key(self, host: str) -> str:
+        return address_key(host, self.config)
+
     async def _serve_http(
-        self, stream: HandoverStream, connection: h11.Connection, request: h11.Request
+        self,
+        stream: HandoverStream,
+        connection: h11.Connection,
+        request: h11.Request,
+        keep_alive: bool,
+        *,
+        admin: bool = False,
     ) -> None:
         await serve_http(
             stream,
@@ -205,8 +256,20 @@ class GameServer:
             post_paths=self.web.post_paths,
             metrics=self.metrics,
             idle_timeout_s=self.config.http_idle_timeout_s,
+            request_timeout_s=self.config.http_request_timeout_s,
             send_timeout_s=self.config.send_timeout_s,
+            keep_alive=keep_alive,
+            admin=admin,
         )
+
+    async def _serve_admin_http(
+        self,
+        stream: HandoverStream,
+        connection: h11.Connection,
+        request: h11.Request,
+        keep_alive: bool,
+    ) -> None:
+        await self._serve_http(stream, connection, request, keep_alive, admin=True)
 
     def stats(self) -> dict[str, Any]:
         """Counters and per-room tick health, as plain data."""
@@ -237,15 +300,23 @@ class GameServer:
             await trio.sleep(self.config.stats_interval_s)
 
     async def shutdown(self) -> None:
-        """Close every connection with 1001 and wait (bounded) for the close frames to go out."""
+        """Drain for ``shutdown_timeout_s``, then return (the caller then stops ``run``).
+
+        While draining the listeners stay open: new handshakes get HTTP 503 and /healthz
+        answers 503 {"status": "draining"}, so a load balancer sees the node leave instead
+        of finding its port closed. Every connection is closed with 1001 at once; the
+        wait for their close frames is bounded by the same deadline.
+        """
         self.draining = True
+        deadline = trio.current_time() + self.config.shutdown_timeout_s
         log.info("shutting down: closing %d connection(s)", len(self.connections))
         for connection in list(self.connections):
             connection.close(CloseCode.GOING_AWAY, "server shutting down")
-        with trio.move_on_after(self.config.shutdown_timeout_s):
+        with trio.move_on_at(deadline):
             while self.connections:
                 self._connections_changed = trio.Event()
                 await self._connections_changed.wait()
+        await trio.sleep_until(deadline)  # still answering 503 until then
 
     def _refusal(self, request: WebSocketRequest, host: str) -> tuple[int, str] | None:
         """Why a handshake is refused, as (HTTP status, reason), or None to accept it."""
@@ -269,9 +340,10 @@ class GameServer:
             metrics.refused_capacity += 1
             return 503, "server full: too many connections"
         per_address = config.max_connections_per_address
-        if per_address and self._per_address[host] >= per_address:
+        key = address_key(host, config)
+        if per_address and self._per_address[key] >= per_address:
             metrics.refused_per_address += 1
-            return 429, f"too many connections from {host}"
+            return 429, f"too many connections from {key}"
         return None
 
     async def _handle(self, request: WebSocketRequest) -> None:
@@ -310,13 +382,14 @@ class GameServer:
             log.info("%s refused with HTTP %d: %s", stream.remote, error.status, error.reason)
             await request.reject(error.status, body=f"{error.reason}\n".encode())
             return
-        self._per_address[stream.host] += 1
+        key = address_key(stream.host, self.config)
+        self._per_address[key] += 1
         try:
             await self._serve_connection(request, stream, claims, room, seated)
         finally:
-            self._per_address[stream.host] -= 1
-            if not self._per_address[stream.host]:
-                del self._per_address[stream.host]
+            self._per_address[key] -= 1
+            if not self._per_address[key]:
+                del self._per_address[key]
 
     def _find_match(self, origin: Room, connection: Connection, request: FindMatch) -> None:
         self.spawn(self._match_and_move, origin, connection, request)
@@ -333,7 +406,7 @@ class GameServer:
                 raise MatchError(403, "a spectator identity cannot take a seat")
             answer = await self.matchmaker.match(
                 MatchRequest(mode=request.mode, name=name),
-                address=address_key(host_of(connection.remote)),
+                address=address_key(host_of(connection.remote), self.config),
                 identity=claims.subject if claims is not None else None,
             )
         except MatchError as error:

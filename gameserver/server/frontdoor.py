@@ -11,11 +11,25 @@ is answered by the HTTP side (``http.py``) on the same stream, with h11.
 
 A connection that sends nothing within the timeout, or a head that never
 ends, is dropped (HTTP 431 for the latter) and counted; neither ever reaches
-trio-websocket.
+trio-websocket. Nor does an upgrade whose ``Sec-WebSocket-Key`` is not one
+base64-encoded 16-byte nonce (RFC 6455 section 4.2.1): 400 with a reason.
+
+Plain HTTP connections are bounded three ways before the HTTP side sees
+them: ``max_http_connections_per_address`` per ``address_key`` (429), then
+``max_http_connections`` in all (503). A ``GET /healthz`` that finds the
+server full may still take one of ``http_health_reserve`` extra slots, for
+that one request only (``Connection: close``), so a load balancer's health
+check is answered even while the ordinary slots are taken.
+
+An admin door (``game=False``) serves the operator listener: every request
+goes to the HTTP side; a WebSocket upgrade is refused with 404.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import collections
 import logging
 import math
 import ssl
@@ -30,7 +44,9 @@ from .metrics import Metrics
 
 log = logging.getLogger(__name__)
 
-HttpHandler = Callable[[HandoverStream, h11.Connection, h11.Request], Awaitable[None]]
+# (stream, h11 connection, the parsed first request, keep-alive allowed)
+HttpHandler = Callable[[HandoverStream, h11.Connection, h11.Request, bool], Awaitable[None]]
+WEBSOCKET_NONCE_BYTES = 16
 
 
 def is_websocket_upgrade(request: h11.Request) -> bool:
@@ -38,6 +54,27 @@ def is_websocket_upgrade(request: h11.Request) -> bool:
         if name == b"upgrade" and b"websocket" in value.lower():
             return True
     return False
+
+
+def websocket_key_problem(request: h11.Request) -> str | None:
+    """Why the request's Sec-WebSocket-Key is unacceptable, or None (RFC 6455 4.2.1)."""
+    keys = [value for name, value in request.headers if name == b"sec-websocket-key"]
+    if len(keys) != 1:
+        return f"expected one Sec-WebSocket-Key header, got {len(keys)}"
+    key = keys[0].strip()
+    if len(key) != 24:  # base64 of 16 bytes; also keeps a huge value from being decoded
+        return "Sec-WebSocket-Key must be a base64-encoded 16-byte nonce"
+    try:
+        nonce = base64.b64decode(key, validate=True)
+    except (binascii.Error, ValueError):
+        return "Sec-WebSocket-Key must be a base64-encoded 16-byte nonce"
+    if len(nonce) != WEBSOCKET_NONCE_BYTES:
+        return "Sec-WebSocket-Key must be a base64-encoded 16-byte nonce"
+    return None
+
+
+def is_health_check(request: h11.Request) -> bool:
+    return request.method in (b"GET", b"HEAD") and request.target.split(b"?", 1)[0] == b"/healthz"
 
 
 class FrontDoor(trio.abc.Listener[HandoverStream]):
@@ -52,6 +89,10 @@ class FrontDoor(trio.abc.Listener[HandoverStream]):
         metrics: Metrics,
         head_timeout_s: float,
         max_http_connections: int,
+        max_http_connections_per_address: int = 0,
+        http_health_reserve: int = 0,
+        address_key: Callable[[str], str] = str,
+        game: bool = True,
         tls: ssl.SSLContext | None = None,
     ) -> None:
         self.inner = inner
@@ -61,8 +102,13 @@ class FrontDoor(trio.abc.Listener[HandoverStream]):
         self._metrics = metrics
         self._head_timeout_s = head_timeout_s
         self._max_http_connections = max_http_connections
+        self._max_per_address = max_http_connections_per_address
+        self._health_reserve = http_health_reserve
+        self._address_key = address_key
+        self._game = game
         self._tls = tls
         self.http_connections = 0
+        self._http_per_address: collections.Counter[str] = collections.Counter()
         self._unclaimed: dict[str, HandoverStream] = {}
         self._upgrades_in, self._upgrades_out = trio.open_memory_channel[HandoverStream](math.inf)
 
@@ -141,21 +187,52 @@ class FrontDoor(trio.abc.Listener[HandoverStream]):
         if not isinstance(event, h11.Request):  # a complete head always parses to a Request
             return False
         if is_websocket_upgrade(event):
+            if not self._game:
+                metrics.http_responses[404] += 1
+                await refuse(stream, connection, 404, "no game here: this is the admin listener")
+                return False
+            problem = websocket_key_problem(event)
+            if problem is not None:
+                metrics.handshakes_bad_key += 1
+                metrics.handshakes_rejected += 1
+                metrics.http_responses[400] += 1
+                await refuse(stream, connection, 400, problem)
+                return False
             stream.replay_head(head, park=self._park)
             self._unclaimed[stream.key] = stream
             self._upgrades_in.send_nowait(stream)
             return True
-        if self.http_connections >= self._max_http_connections:
-            metrics.http_refused_capacity += 1
-            metrics.http_responses[503] += 1
-            await refuse(stream, connection, 503, "too many HTTP connections")
+        return await self._serve_http(stream, connection, event)
+
+    async def _serve_http(
+        self, stream: HandoverStream, connection: h11.Connection, event: h11.Request
+    ) -> bool:
+        metrics = self._metrics
+        key = self._address_key(stream.host)
+        if self._max_per_address and self._http_per_address[key] >= self._max_per_address:
+            metrics.http_refused_per_address += 1
+            metrics.http_responses[429] += 1
+            await refuse(stream, connection, 429, f"too many HTTP connections from {key}")
             return False
+        keep_alive = True
+        if self.http_connections >= self._max_http_connections:
+            reserved = self._max_http_connections + self._health_reserve
+            if not is_health_check(event) or self.http_connections >= reserved:
+                metrics.http_refused_capacity += 1
+                metrics.http_responses[503] += 1
+                await refuse(stream, connection, 503, "too many HTTP connections")
+                return False
+            keep_alive = False  # a reserved slot serves this one health check, then closes
         if stream.leftover:  # pipelined requests (receive_data(b"") would mean EOF)
             connection.receive_data(stream.leftover)
             stream.leftover = b""
         self.http_connections += 1
+        self._http_per_address[key] += 1
         try:
-            await self._http(stream, connection, event)
+            await self._http(stream, connection, event, keep_alive)
         finally:
             self.http_connections -= 1
+            self._http_per_address[key] -= 1
+            if not self._http_per_address[key]:
+                del self._http_per_address[key]
         return False

@@ -71,6 +71,7 @@ class HandoverStream(trio.abc.HalfCloseableStream):
         self.tls = TlsSession(tls) if tls is not None else None
         self._handshaken = False
         self.key = f"handover-{next(self._ids)}"
+        self.opened_at = trio.current_time()  # the first request's deadline counts from here
         self.host, self.remote = _peer(self.socket)
         self.leftover = b""  # bytes that arrived behind the request head
         self.handed_over = False

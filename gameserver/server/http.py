@@ -6,10 +6,16 @@ Theory of operation: one connection is one loop of request/response cycles
 (Content-Length, chunked for streams, close for HTTP/1.0). GET and HEAD are
 served everywhere; POST only where ``post_paths`` allows it, with a body of
 at most ``MAX_REQUEST_BODY_BYTES``. Anything else is answered with 405 or 413
-and the connection closed. Waiting for a request is bounded by
-``http_idle_timeout_s``, each write by ``send_timeout_s``. An ``EventStream``
-response (Server-Sent Events) keeps the cycle open, writing each chunk as its
-iterator yields it, until the iterator ends or the peer stops reading.
+and the connection closed. Two clocks bound the reading: waiting for the
+first byte of the next request is bounded by ``http_idle_timeout_s``; from
+that byte on, the whole request (head and body) must arrive within
+``http_request_timeout_s``, one deadline, not one per read, so a peer that
+trickles a byte a second cannot hold its connection (408 and close). The
+first request's deadline counts from the connection's start. Each write is
+bounded by ``send_timeout_s``. An ``EventStream`` response (Server-Sent
+Events) keeps the cycle open, writing each chunk as its iterator yields it,
+until the iterator ends or the peer stops reading; its ``on_close`` runs
+once when the response ends, however it ends.
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ class Request:
     headers: tuple[tuple[str, str], ...]
     body: bytes = b""
     remote: str = ""  # the peer's address
+    admin: bool = False  # arrived on the admin listener (admin_host:admin_port)
+    secure: bool = False  # arrived over TLS
 
 
 @attrs.frozen
@@ -58,6 +66,9 @@ class EventStream:
     chunks: AsyncGenerator[bytes, None]
     content_type: str = "text/event-stream"
     headers: tuple[tuple[str, str], ...] = ()
+    # Called once when the response ends (written, refused, or the peer gone), even if
+    # ``chunks`` was never iterated: what the stream holds (a slot) is given back here.
+    on_close: Callable[[], None] | None = None
 
 
 Handler = Callable[[Request], Awaitable[Response | EventStream]]
@@ -80,18 +91,27 @@ async def serve_http(
     post_paths: frozenset[str] = frozenset(),
     metrics: Metrics,
     idle_timeout_s: float,
+    request_timeout_s: float,
     send_timeout_s: float,
+    keep_alive: bool = True,
+    admin: bool = False,
 ) -> None:
-    """Serve requests on one connection until it closes; h11 has already parsed ``first``."""
+    """Serve requests on one connection until it closes; h11 has already parsed ``first``.
+
+    With ``keep_alive`` False only ``first`` is answered (``Connection: close``).
+    """
     event: h11.Request | None = first
+    deadline: float | None = stream.opened_at + request_timeout_s
+    timing = _Timing(idle_timeout_s, request_timeout_s)
     try:
         while True:
             request = await _read_request(
-                stream, connection, event, idle_timeout_s, metrics, post_paths
+                stream, connection, event, deadline, timing, metrics, post_paths
             )
-            event = None
+            event, deadline = None, None
             if request is None:
                 return
+            request = attrs.evolve(request, admin=admin, secure=stream.tls is not None)
             try:
                 response = await handler(request)
             except Exception:
@@ -100,7 +120,8 @@ async def serve_http(
                     "%s: error answering %s %s", stream.remote, request.method, request.path
                 )
                 response = text_response(500, "internal server error")
-            await _write(stream, connection, request, response, send_timeout_s, metrics)
+            close = () if keep_alive else (("connection", "close"),)
+            await _write(stream, connection, request, response, send_timeout_s, metrics, close)
             if connection.our_state is not h11.DONE or connection.their_state is not h11.DONE:
                 return
             connection.start_next_cycle()
@@ -108,18 +129,56 @@ async def serve_http(
         return
 
 
-async def _receive(stream: HandoverStream, connection: h11.Connection, timeout_s: float) -> None:
-    with trio.move_on_after(timeout_s):
+@attrs.frozen
+class _Timing:
+    idle_timeout_s: float
+    request_timeout_s: float
+
+
+class _RequestTimeout(Exception):
+    """The request did not arrive whole within ``request_timeout_s``."""
+
+
+async def _receive(stream: HandoverStream, connection: h11.Connection, deadline: float) -> None:
+    with trio.move_on_at(deadline):
         connection.receive_data(await stream.receive_some(16384))
         return
-    raise _Closed
+    raise _RequestTimeout
 
 
 async def _read_request(
     stream: HandoverStream,
     connection: h11.Connection,
     parsed: h11.Request | None,
-    idle_timeout_s: float,
+    deadline: float | None,
+    timing: _Timing,
+    metrics: Metrics,
+    post_paths: frozenset[str],
+) -> Request | None:
+    """The next request, read whole by one deadline (None: it starts with the first byte)."""
+    if deadline is None and connection.trailing_data[0]:
+        deadline = trio.current_time() + timing.request_timeout_s  # pipelined: already begun
+    try:
+        return await _read_request_by(
+            stream, connection, parsed, deadline, timing, metrics, post_paths
+        )
+    except _RequestTimeout:
+        metrics.http_request_timeouts += 1
+        metrics.http_responses[408] += 1
+        reason = f"request not complete within {timing.request_timeout_s:g} s"
+        if connection.our_state is h11.IDLE:  # no head yet, so h11 will not answer it
+            await _send_raw_refusal(stream, 408, reason)
+        else:
+            await refuse(stream, connection, 408, reason)
+        return None
+
+
+async def _read_request_by(
+    stream: HandoverStream,
+    connection: h11.Connection,
+    parsed: h11.Request | None,
+    deadline: float | None,
+    timing: _Timing,
     metrics: Metrics,
     post_paths: frozenset[str],
 ) -> Request | None:
@@ -135,7 +194,14 @@ async def _read_request(
             await refuse(stream, connection, error.error_status_hint, "malformed HTTP request")
             return None
         if event is h11.NEED_DATA:
-            await _receive(stream, connection, idle_timeout_s)
+            if deadline is None:  # between requests: idle until the next one's first byte
+                with trio.move_on_after(timing.idle_timeout_s):
+                    connection.receive_data(await stream.receive_some(16384))
+                    deadline = trio.current_time() + timing.request_timeout_s
+                if deadline is None:
+                    raise _Closed
+            else:
+                await _receive(stream, connection, deadline)
         elif isinstance(event, h11.Request):
             url = urlsplit(event.target.decode("latin-1"))
             request = Request(
@@ -201,6 +267,20 @@ async def refuse(
         await stream.send_all(data)
 
 
+async def _send_raw_refusal(stream: HandoverStream, status: int, reason: str) -> None:
+    """A refusal before any request head arrived (which h11 cannot frame); then close."""
+    body = f"{reason}\n".encode()
+    head = [
+        f"HTTP/1.1 {status} {_phrase(status).decode()}",
+        *(f"{name}: {value}" for name, value in BASE_HEADERS),
+        "content-type: text/plain; charset=utf-8",
+        "connection: close",
+        f"content-length: {len(body)}",
+    ]
+    with trio.move_on_after(1.0):
+        await stream.send_all("\r\n".join(head).encode() + b"\r\n\r\n" + body)
+
+
 def _phrase(status: int) -> bytes:
     try:
         return http.HTTPStatus(status).phrase.encode()
@@ -215,10 +295,28 @@ async def _write(
     response: Response | EventStream,
     send_timeout_s: float,
     metrics: Metrics,
+    extra_headers: tuple[tuple[str, str], ...] = (),
 ) -> None:
     if isinstance(response, Response):
+        if extra_headers:
+            response = attrs.evolve(response, headers=(*response.headers, *extra_headers))
         await _write_response(stream, connection, request.method, response, send_timeout_s, metrics)
         return
+    try:
+        await _write_stream(stream, connection, request, response, send_timeout_s, metrics)
+    finally:
+        if response.on_close is not None:
+            response.on_close()
+
+
+async def _write_stream(
+    stream: HandoverStream,
+    connection: h11.Connection,
+    request: Request,
+    response: EventStream,
+    send_timeout_s: float,
+    metrics: Metrics,
+) -> None:
     metrics.http_responses[200] += 1
     head = h11.Response(
         status_code=200,

@@ -28,11 +28,6 @@ from .limits import TokenBucket
 MAX_TRACKED_KEYS = 65_536  # buckets kept at once (about 200 bytes each)
 
 
-def address_key(host: str) -> str:
-    """The key per-address limits count a peer under (the exact host, for now)."""
-    return host
-
-
 def host_of(remote: str) -> str:
     """The host of a ``"host:port"`` peer name (IPv6 hosts have colons of their own)."""
     host, _, port = remote.rpartition(":")

@@ -66,6 +66,10 @@ class Metrics:
     http_bad_requests: int = 0  # malformed HTTP refused with 400
     http_refused_capacity: int = 0  # HTTP connections refused with 503 (max_http_connections)
     monitor_streams_refused: int = 0  # /monitor/events refused with 503 (max_monitor_streams)
+    http_refused_per_address: int = 0  # HTTP connections refused with 429 (..._per_address)
+    http_request_timeouts: int = 0  # requests not complete within http_request_timeout_s (408)
+    admin_failures_refused: int = 0  # operator requests refused with 429 (admin failure budget)
+    handshakes_bad_key: int = 0  # upgrades refused with 400: Sec-WebSocket-Key not a 16-byte nonce
     protocol_errors: collections.Counter[int] = attrs.field(factory=collections.Counter)
     http_responses: collections.Counter[int] = attrs.field(factory=collections.Counter)
 

@@ -46,6 +46,9 @@ LIMIT_HITS = {
     "rooms_refused": "max_rooms",
     "chat_rate_limited": "chat_rate",
     "refused_admin": "admin_token",
+    "http_refused_per_address": "max_http_connections_per_address",
+    "http_request_timeouts": "http_request_timeout",
+    "admin_failures_refused": "admin_failure_budget",
 }
 # Metrics attribute -> why an input frame was dropped.
 INPUT_DROPS = {
@@ -81,6 +84,11 @@ class ServerCollector(Collector):
             "handshakes_rejected",
             "WebSocket handshakes refused with an HTTP status",
             metrics.handshakes_rejected,
+        )
+        yield counter(
+            "handshakes_bad_key",
+            "WebSocket upgrades refused with 400 for a Sec-WebSocket-Key that is not a nonce",
+            metrics.handshakes_bad_key,
         )
         yield counter("messages_in", "WebSocket messages received", metrics.messages_in)
         yield counter("messages_out", "WebSocket messages sent", metrics.messages_out)

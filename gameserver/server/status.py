@@ -1,7 +1,9 @@
 """The server's state as plain data: what /healthz, /api/rooms and /monitor show.
 
 Every document here is built on request from counters the tick already keeps,
-so observing the server costs nothing while nobody looks.
+so observing the server costs nothing while nobody looks. ``health`` and
+``roster`` are public (load balancers, the game page): they name no private
+room, and ``health`` names no player.
 
 Private rooms (reached by a code) are left out of the public listings: their
 names, rosters and scores are for the players invited. An operator's listing
@@ -27,8 +29,26 @@ def window_ticks(server: GameServer, window_s: float | None = None) -> int:
     return max(1, round((window_s or config.stats_window_s) * config.tick_rate))
 
 
+def is_private(server: GameServer, room_name: str) -> bool:
+    """A room reachable only by its code, which the public may not see listed."""
+    return server.room_manager.is_private(room_name)
+
+
+def roster(room: Room) -> list[dict[str, Any]]:
+    """The room's players: what its scoreboard shows every player in it."""
+    return [
+        {
+            "entity_id": entity_id,
+            "name": name,
+            "score": room.game.score(entity_id) or 0,
+            "connected": connected,
+        }
+        for entity_id, name, connected in room.roster()
+    ]
+
+
 def room_status(
-    room: Room, *, window_ticks: int, roster: bool = True, private: bool = False
+    room: Room, *, window_ticks: int, with_roster: bool = True, private: bool = False
 ) -> dict[str, Any]:
     """One room; tick percentiles over its last ``window_ticks`` ticks."""
     config = room.config
@@ -56,16 +76,8 @@ def room_status(
         },
         "skipped_ticks": room.ticker.stats.skipped_ticks,
     }
-    if roster:
-        status["roster"] = [
-            {
-                "entity_id": entity_id,
-                "name": name,
-                "score": room.game.score(entity_id) or 0,
-                "connected": connected,
-            }
-            for entity_id, name, connected in room.roster()
-        ]
+    if with_roster:
+        status["roster"] = roster(room)
     return status
 
 
@@ -109,11 +121,12 @@ def health(server: GameServer) -> tuple[int, dict[str, Any]]:
 
     A room whose tick raised is closed and forgotten (its players were told with 1011),
     so it does not make the process unhealthy; ``rooms_crashed`` counts such rooms.
+    Private rooms count in the totals but are not named in ``tick``.
     """
     ticks = window_ticks(server)
     is_private = server.room_manager.is_private
     rooms = [
-        room_status(r, window_ticks=ticks, roster=False, private=is_private(name))
+        room_status(r, window_ticks=ticks, with_roster=False, private=is_private(name))
         for name, r in server.rooms.items()
     ]
     status = "draining" if server.draining else "ok"

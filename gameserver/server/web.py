@@ -3,18 +3,22 @@
 | Path | Answer |
 |---|---|
 | ``/`` and files | the browser client from ``web_root`` (``/`` is ``index.html``) |
-| ``/monitor`` | the live monitor page (``monitor.html``) |
-| ``/monitor/events`` | Server-Sent Events: the monitor document every ``monitor_interval_s`` |
-| ``/healthz`` | 200 with JSON; 503 while draining or when a room has stopped |
-| ``/metrics`` | Prometheus text format |
+| ``/healthz`` | 200 with JSON; 503 while draining |
 | ``/api/info`` | where the game WebSocket is and what it speaks |
-| ``/api/rooms``, ``/api/rooms/<name>`` | JSON: every room, or one |
+| ``/api/roster?room=ID`` | a public room's players: entity id, name, score (the game page) |
+| ``/monitor`` * | the live monitor page (``monitor.html``) |
+| ``/monitor/events`` * | Server-Sent Events: the monitor document every ``monitor_interval_s`` |
+| ``/metrics`` * | Prometheus text format |
+| ``/api/rooms``, ``/api/rooms/<name>`` * | JSON: every room, or one, with rosters |
+| ``/api/announce`` * | POST: an announcement to every player |
 | the WebSocket path | 426: it only speaks WebSocket |
+
+Operator routes (*) pass ``OperatorGuard`` first (``operator.py``): where
+they are served and who may use them.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 import math
 from collections.abc import AsyncGenerator
@@ -30,10 +34,19 @@ from gameserver.protocol import CHAT_MAX_CHARS, SUBPROTOCOL, ChatChannel, Role
 from gameserver.tokens import TokenError
 
 from . import prometheus
+from .addresses import address_key
 from .http import EventStream, Request, Response, text_response
-from .matchlimits import address_key
 from .matchmaking import MatchError, MatchRequest
-from .status import health, room_status, rooms_status, server_status, window_ticks
+from .operator import OperatorGuard, is_operator_path
+from .status import (
+    health,
+    is_private,
+    room_status,
+    rooms_status,
+    roster,
+    server_status,
+    window_ticks,
+)
 
 if TYPE_CHECKING:
     from .app import GameServer
@@ -76,8 +89,16 @@ class WebSide:
         self.web_root = Path(root).resolve() if root else None
         self.monitor_streams = 0
         self.post_paths = frozenset({"/api/match", "/api/announce", "/api/replay"})
+        self.operator_guard = OperatorGuard(self.config, server.metrics)
 
     async def handle(self, request: Request) -> Response | EventStream:
+        if is_operator_path(request.path):
+            refusal = self.operator_guard.refusal(request)
+            if refusal is not None:
+                return refusal
+        return await self._route(request)
+
+    async def _route(self, request: Request) -> Response | EventStream:
         path = request.path
         if path == "/api/match":
             return await self._match(request)
@@ -92,8 +113,10 @@ class WebSide:
             return Response(200, prometheus.render(self.server), prometheus.CONTENT_TYPE, NO_STORE)
         if path == "/api/info":
             return json_response(200, self._info())
+        if path == "/api/roster":
+            return self._roster(request)
         if path == "/api/rooms":
-            return json_response(200, rooms_status(self.server))
+            return json_response(200, rooms_status(self.server, include_private=True))
         if path.startswith("/api/rooms/"):
             return self._room(unquote(path.removeprefix("/api/rooms/")))
         if path == "/monitor/events":
@@ -105,6 +128,8 @@ class WebSide:
                 headers=(("upgrade", "websocket"),),
             )
         if path == "/monitor":
+            if "token" in request.query:  # the token was right: keep a cookie instead
+                return self.operator_guard.cookie_redirect(request)
             path = "/monitor.html"
         return await self._file(path)
 
@@ -130,7 +155,7 @@ class WebSide:
                 match_request = attrs.evolve(match_request, name=claims.name)
                 identity = claims.subject
             answer = await matchmaker.match(
-                match_request, address=address_key(request.remote), identity=identity
+                match_request, address=address_key(request.remote, self.config), identity=identity
             )
         except TokenError as error:
             self.server.metrics.refused_match_credential += 1
@@ -147,13 +172,9 @@ class WebSide:
 
     async def _announce(self, request: Request) -> Response:
         """An operator's message to every player on every node (``Authorization: Bearer``)."""
-        expected = self.config.admin_token
-        if not expected:
+        # The token, when set, was checked with every operator route (_operator_refusal).
+        if not self.config.admin_token:
             return json_response(404, {"error": "announcements are off: no admin token is set"})
-        given = dict((k.lower(), v) for k, v in request.headers).get("authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
-            self.server.metrics.refused_admin += 1
-            return json_response(401, {"error": "missing or wrong admin token"})
         if request.method != "POST":
             return json_response(405, {"error": 'POST a JSON object: {"text": ...}'})
         try:
@@ -201,7 +222,7 @@ class WebSide:
             "ws_path": self.config.path,
             "subprotocol": SUBPROTOCOL,
             "tokens_required": bool(self.config.join_secret),
-            "rooms": list(self.server.rooms),
+            "rooms": [name for name in self.server.rooms if not is_private(self.server, name)],
             "modes": sorted(self.server.room_manager.modes),
             "node": self.server.matchmaker.node_id if self.server.matchmaker else "",
         }
@@ -210,26 +231,38 @@ class WebSide:
         room = self.server.rooms.get(name)
         if room is None:
             return json_response(404, {"error": f"no room named {name!r}"})
-        return json_response(200, room_status(room, window_ticks=window_ticks(self.server)))
+        ticks = window_ticks(self.server)
+        private = is_private(self.server, name)
+        return json_response(200, room_status(room, window_ticks=ticks, private=private))
+
+    def _roster(self, request: Request) -> Response:
+        """A public room's players, for the game page's scoreboard; private rooms are not shown."""
+        name = request.query.get("room", ["default"])[0]
+        room = self.server.rooms.get(name)
+        if room is None or is_private(self.server, name):
+            return json_response(404, {"error": f"no public room named {name!r}"})
+        return json_response(200, {"room": name, "roster": roster(room)})
 
     def _monitor_events(self) -> Response | EventStream:
+        # The check and the count are one step: the slot is taken before the response is
+        # written, and given back by the HTTP side when the stream ends (on_close).
         if self.monitor_streams >= self.config.max_monitor_streams:
             self.server.metrics.monitor_streams_refused += 1
             return text_response(503, "too many monitor streams open; try again later")
-        return EventStream(self._events())
+        self.monitor_streams += 1
+        return EventStream(self._events(), on_close=self._monitor_stream_closed)
+
+    def _monitor_stream_closed(self) -> None:
+        self.monitor_streams -= 1
 
     async def _events(self) -> AsyncGenerator[bytes, None]:
-        self.monitor_streams += 1
         interval_s = self.config.monitor_interval_s
-        try:
-            yield f"retry: {round(interval_s * 2000)}\n\n".encode()
-            while not self.server.draining:
-                document = server_status(self.server, window_s=interval_s)
-                yield b"data: " + json.dumps(document, separators=(",", ":")).encode() + b"\n\n"
-                await trio.sleep(interval_s)
-            yield b"event: draining\ndata: {}\n\n"
-        finally:
-            self.monitor_streams -= 1
+        yield f"retry: {round(interval_s * 2000)}\n\n".encode()
+        while not self.server.draining:
+            document = server_status(self.server, window_s=interval_s, include_private=True)
+            yield b"data: " + json.dumps(document, separators=(",", ":")).encode() + b"\n\n"
+            await trio.sleep(interval_s)
+        yield b"event: draining\ndata: {}\n\n"
 
     async def _file(self, path: str) -> Response:
         if self.web_root is None:

@@ -102,9 +102,13 @@ class ServerThread:
         return f"http://127.0.0.1:{self.relay.port}/"
 
 
+ADMIN_TOKEN = "e2e-operator-token"
+
+
 @pytest.fixture
 def game_server() -> Iterator[ServerThread]:
-    # A small world without interest limits, so every player sees every other one.
+    # A small world without interest limits, so every player sees every other one; the
+    # operator routes behind an admin token, as in production.
     config = Config(
         host="127.0.0.1",
         port=0,
@@ -112,6 +116,8 @@ def game_server() -> Iterator[ServerThread]:
         web_root=bundled_web_root(),
         arena=ArenaSettings(width=480.0, height=360.0, obstacle_count=2),
         monitor_interval_s=0.25,
+        admin_token=ADMIN_TOKEN,
+        shutdown_timeout_s=0.5,
     )
     thread = ServerThread(config)
     thread.start()

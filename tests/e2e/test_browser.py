@@ -8,6 +8,7 @@ the world) and from the DOM the player sees.
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +21,7 @@ from gameserver.recording import JOIN, header, tick_record
 from gameserver.sim.arena import Arena, ArenaSettings
 from gameserver.sim.game import Buttons
 
-from .conftest import ServerThread
+from .conftest import ADMIN_TOKEN, ServerThread
 
 Page = Any
 PLAYING = "() => window.game && window.game.state === 'playing'"
@@ -41,6 +42,19 @@ def entity(page: Page, entity_id: int) -> dict[str, Any] | None:
 
 def wait_until(page: Page, predicate: str, arg: Any = None, timeout_ms: int = 15_000) -> Any:
     return page.wait_for_function(predicate, arg=arg, timeout=timeout_ms).json_value()
+
+
+def operator_json(game_server: ServerThread, path: str) -> Any:
+    """An operator route, with the admin token (without it: 401)."""
+    url = game_server.page_url + path
+    try:
+        urllib.request.urlopen(url)
+    except urllib.error.HTTPError as error:
+        assert error.code == 401
+    else:
+        raise AssertionError(f"{path} answered without the admin token")
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    return json.load(urllib.request.urlopen(request))
 
 
 def seen_x(page: Page, entity_id: int) -> float:
@@ -86,7 +100,7 @@ def test_two_players_see_each_other_move(
     wait_until(alice, "() => window.game.pingMs !== null")
     assert "ms" in alice.inner_text("#hud-ping")
     assert int(alice.inner_text("#hud-tick")) > 0
-    # The scoreboard names both players (names come from the rooms API).
+    # The scoreboard names both players (names come from the public /api/roster).
     wait_until(
         alice,
         "() => ['alice', 'bob'].every(n => "
@@ -106,7 +120,7 @@ def test_a_spectator_page_sees_both_players(
     wait_until(
         watcher, "ids => ids.every(id => window.game.entities().some(e => e.id === id))", ids
     )
-    rooms = json.load(urllib.request.urlopen(game_server.page_url + "api/rooms"))
+    rooms = operator_json(game_server, "api/rooms")
     assert rooms[0]["spectators"] == 1 and rooms[0]["players"] == 2
 
 
@@ -120,7 +134,7 @@ def test_the_name_form_joins_under_the_typed_name(
     page.click("#join-button")
     wait_until(page, PLAYING)
     entity_id = page.evaluate("() => window.game.entityId")
-    rooms = json.load(urllib.request.urlopen(game_server.page_url + "api/rooms"))
+    rooms = operator_json(game_server, "api/rooms")
     assert {"entity_id": entity_id, "name": "Zoë the brave"}.items() <= next(
         p for p in rooms[0]["roster"] if p["entity_id"] == entity_id
     ).items()
@@ -164,7 +178,9 @@ def test_the_monitor_shows_the_room_and_its_players(
 ) -> None:
     players = [new_page(game_server.page_url + f"?name={n}") for n in ("alice", "bob")]
     ids = [join(page) for page in players]
-    monitor = new_page(game_server.page_url + "monitor")
+    # The token once in the address; the page keeps a cookie and drops the token from the URL.
+    monitor = new_page(game_server.page_url + f"monitor?token={ADMIN_TOKEN}")
+    assert monitor.url == game_server.page_url + "monitor"
     monitor.wait_for_selector('#rooms tr[data-room="default"]')
     for entity_id, name in zip(ids, ("alice", "bob"), strict=True):
         row = monitor.wait_for_selector(f'[data-roster-entity="{entity_id}"]')

@@ -46,6 +46,7 @@ async def start_node(name: str, redis_url: str, log: Path, *extra: str) -> Node:
              "--node-id", name, "--node-ttl", str(NODE_TTL_S),
              "--max-connections-per-address", "0",  # every bot comes from 127.0.0.1
              "--match-rate-per-address", "0", "--max-unconfirmed-seats-per-address", "0",
+             "--max-http-connections-per-address", "0",
              *extra],
             stdout=subprocess.DEVNULL, stderr=sink, env=env,
         )  # fmt: skip

@@ -220,12 +220,15 @@ async def test_a_silent_connection_is_dropped_after_the_handshake_timeout(
 
 
 async def test_http_connections_beyond_the_cap_get_503(nursery: trio.Nursery) -> None:
-    server = GameServer(make_config(max_http_connections=1))
+    server = GameServer(make_config(max_http_connections=1, http_health_reserve=1))
     await nursery.start(server.run)
     async with http_client(server.port) as first:
         assert (await first.request("GET", "/healthz")).status == 200  # kept open
-        refused = await get(server.port, "/healthz")
+        refused = await get(server.port, "/api/info")
         assert refused.status == 503
+        # A health check still gets through, on a reserved slot, for one request.
+        health = await get(server.port, "/healthz")
+        assert health.status == 200 and health.headers["connection"] == "close"
         assert (await first.request("GET", "/healthz")).status == 200
     assert server.metrics.http_refused_capacity == 1
 

@@ -8,11 +8,16 @@ import signal
 import subprocess
 import sys
 
+import pytest
 import trio
+from trio_websocket import ConnectionRejected
 
 from clients import connect
 from gameserver.protocol import CloseCode, Role
 from gameserver.server import GameServer
+from tests.conftest import make_config
+
+from .httpclient import get
 
 
 async def test_shutdown_sends_1001_to_everyone(server: GameServer) -> None:
@@ -23,14 +28,52 @@ async def test_shutdown_sends_1001_to_everyone(server: GameServer) -> None:
     ):
         await s.next_snapshot()
         started = trio.current_time()
-        await server.shutdown()
-        with trio.fail_after(2):
-            for client in (a, b, s):
-                await client.wait_for(lambda c: c.close_code is not None)
-        assert trio.current_time() - started < 2
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(server.shutdown)  # drains for shutdown_timeout_s
+            with trio.fail_after(2):
+                for client in (a, b, s):
+                    await client.wait_for(lambda c: c.close_code is not None)
+            assert trio.current_time() - started < 2
         assert [c.close_code for c in (a, b, s)] == [CloseCode.GOING_AWAY] * 3
         assert all(c.close_reason for c in (a, b, s))
         assert not server.connections
+
+
+async def test_while_draining_the_port_answers_503_then_closes(nursery: trio.Nursery) -> None:
+    """A load balancer sees the node drain: 503 to handshakes and /healthz, then no port."""
+    server = GameServer(make_config(shutdown_timeout_s=1.0))
+    stop, stopped = trio.Event(), trio.Event()
+
+    async def serve_until_stopped(task_status: trio.TaskStatus[None]) -> None:
+        async with trio.open_nursery() as serving:  # as `gameserver serve` does on SIGTERM
+            await serving.start(server.run)
+            task_status.started()
+            await stop.wait()
+            await server.shutdown()
+            serving.cancel_scope.cancel()
+        stopped.set()
+
+    await nursery.start(serve_until_stopped)
+    async with connect(server.url, name="leaving") as player:
+        await player.next_snapshot()
+        started = trio.current_time()
+        stop.set()
+        with trio.fail_after(2):
+            await player.wait_for(lambda c: c.close_code is not None)
+    assert player.close_code == CloseCode.GOING_AWAY
+    await trio.sleep(0.5)  # every connection has gone; the node is still draining
+    health = await get(server.port, "/healthz")
+    assert health.status == 503 and health.json()["status"] == "draining"
+    with pytest.raises(ConnectionRejected) as refused:
+        async with connect(server.url, name="late"):
+            pass
+    assert refused.value.status_code == 503
+    assert b"shutting down" in (refused.value.body or b"")
+    with trio.fail_after(2):
+        await stopped.wait()
+    assert trio.current_time() - started >= 1.0  # drained for shutdown_timeout_s
+    with pytest.raises(OSError):  # then the port is closed
+        await get(server.port, "/healthz")
 
 
 async def read_until(

@@ -2,7 +2,7 @@
 //
 // Scores come from the player entities in the mirror (field 5). A player only sees the
 // entities around it (section 6.4), and names are not on the wire at all, so the room
-// roster polled from /api/rooms fills in names and the scores of players out of view.
+// roster polled from /api/roster fills in names and the scores of players out of view.
 
 import { closeCodeLabel } from "./protocol.js";
 import { EntityKind } from "./world.js";

@@ -145,10 +145,10 @@ async function fetchInfo() {
 
 async function pollRoster() {
   try {
-    const response = await fetch("/api/rooms", { cache: "no-store" });
+    const url = `/api/roster?room=${encodeURIComponent(ROOM)}`;
+    const response = await fetch(url, { cache: "no-store" });
     if (response.ok) {
-      const rooms = await response.json();
-      const room = Array.isArray(rooms) ? (rooms.find((r) => r.name === ROOM) ?? rooms[0]) : null;
+      const room = await response.json();
       page.roster = room && Array.isArray(room.roster) ? room.roster : [];
       page.names = new Map(page.roster.map((entry) => [entry.entity_id, entry.name]));
     }
