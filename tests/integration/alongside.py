@@ -49,6 +49,9 @@ class Crowd:
     players: list[GameClient]
     snapshot_rate: float
     windows: list[tuple[float, list[int]]] = attrs.field(factory=list)
+    # A failed judgement, raised once the players have left: raised inside, it would come
+    # out wrapped in one exception group per player's connection, and unreadable.
+    failure: AssertionError | None = None
 
     @contextlib.asynccontextmanager
     async def attack(self) -> AsyncIterator[None]:
@@ -59,7 +62,10 @@ class Crowd:
         started = trio.current_time()
         yield
         elapsed = trio.current_time() - started
-        self.judge(before, elapsed)
+        try:
+            self.judge(before, elapsed)
+        except AssertionError as failure:
+            self.failure = failure
 
     def judge(self, before: list[int], elapsed: float) -> None:
         for player, count in zip(self.players, before, strict=True):
@@ -92,10 +98,13 @@ async def players_alongside(
             for player in players:
                 playing.start_soon(play, player, stop, server.config.tick_rate)
             await trio.sleep(0.5)  # settle: every player has its first snapshots
+            crowd = Crowd(players, rate)
             try:
-                yield Crowd(players, rate)
+                yield crowd
             finally:
                 stop.set()
+    if crowd.failure is not None:
+        raise crowd.failure
 
 
 @attrs.frozen
