@@ -450,3 +450,12 @@ def test_bots_play_headless_from_what_a_client_sees() -> None:
     ]
     assert len(moved) >= 4  # a bot that drew (0, 0) for all three seconds may stay put
     assert len(game.decoded_view(players[0])) == 5  # everyone sees everyone
+
+
+def test_timing_reports_each_figure() -> None:
+    from gameserver.games.bench.timing import measure
+
+    figures = measure(players=20, seconds=1, repeat=1)
+    assert figures["ticks"] == 30 and figures["players"] == 20
+    for name in ("step", "wire_state", "generic_wire_state", "generic_encode_only"):
+        assert figures[name] > 0
