@@ -1,0 +1,8 @@
+"""The benchmark game: the Colyseus peer's workload (``README.md``), so both servers run it."""
+
+from __future__ import annotations
+
+from .bot import Bot
+from .game import Bench, BenchInput, BenchPlayer
+
+__all__ = ["Bench", "BenchInput", "BenchPlayer", "Bot"]
