@@ -133,9 +133,7 @@ class ArenaRules(rules.Rules[Controls, ArenaSettings]):
     max_players = 16
     prediction = "gameserver.games.arena.movement:predictor"
 
-    def __init__(
-        self, settings: ArenaSettings, seed: int, *, tick_rate: int | None = None
-    ) -> None:
+    def __init__(self, settings: ArenaSettings, seed: int, *, tick_rate: int | None = None) -> None:
         super().__init__(settings, seed)
         # The room's tick rate: durations in seconds become whole ticks with it.
         rate = type(self).tick_rate if tick_rate is None else tick_rate

@@ -55,6 +55,11 @@ def _pair(value: object) -> object:
     return tuple(value) if isinstance(value, list) else value  # TOML and CBOR give lists
 
 
+def _flag(value: object) -> object:
+    # client_params() sends booleans as 0/1, and ArenaSettings(**params) must rebuild them.
+    return bool(value) if type(value) is int and value in (0, 1) else value
+
+
 _SECONDS = 3600.0  # an hour: longer timers are not what anyone meant
 _SPEED = MAX_WORLD * 100  # units per second
 
@@ -89,5 +94,7 @@ class ArenaSettings:
     hitscan_cooldown_s: float = attrs.field(default=0.5, validator=_in(0, _SECONDS))
     # Judge hitscan shots where the shooter saw its targets (hitscan.py), rewinding at
     # most max_rewind_s; False judges them at the current positions.
-    lag_compensation: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    lag_compensation: bool = attrs.field(
+        default=True, converter=_flag, validator=attrs.validators.instance_of(bool)
+    )
     max_rewind_s: float = attrs.field(default=0.2, validator=_in(0, 60.0))
