@@ -1,0 +1,50 @@
+"""The arena: a top-down shooter among round obstacles, written against gameserver.rules.
+
+``ArenaRules`` is the game (``README.md`` in this folder: rules, schema, settings,
+prediction, bot). Pure: no I/O, no clocks, randomness only from the seeded generator.
+"""
+
+from __future__ import annotations
+
+from .bot import Bot
+from .movement import predictor
+from .rules import RULES_VERSION, ArenaRules
+from .schema import (
+    AIM_STEPS,
+    POSITION_SCALE,
+    SCHEMA,
+    Buttons,
+    Controls,
+    Death,
+    Hit,
+    Obstacle,
+    Player,
+    PlayerFlags,
+    Projectile,
+    Respawn,
+    Score,
+    Shot,
+)
+from .settings import ArenaSettings
+
+__all__ = [
+    "AIM_STEPS",
+    "POSITION_SCALE",
+    "RULES_VERSION",
+    "SCHEMA",
+    "ArenaRules",
+    "ArenaSettings",
+    "Bot",
+    "Buttons",
+    "Controls",
+    "Death",
+    "Hit",
+    "Obstacle",
+    "Player",
+    "PlayerFlags",
+    "Projectile",
+    "Respawn",
+    "Score",
+    "Shot",
+    "predictor",
+]
