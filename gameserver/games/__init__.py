@@ -1,0 +1,1 @@
+"""Games shipped with the server, each written against gameserver.rules only."""
