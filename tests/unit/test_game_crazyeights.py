@@ -616,3 +616,16 @@ def test_no_viewer_ever_learns_another_players_cards() -> None:
         assert table.game.rules.result() is not None
         matches += 1
     assert matches == 60
+
+
+def test_public_names_and_a_clean_rules_class() -> None:
+    import gameserver.games.crazyeights as package
+    from gameserver.rules import rules_class_problems
+
+    assert rules_class_problems(CrazyEights) == []
+    assert {"Bot", "CrazyEights", "CrazyEightsSettings", "Table", "Seat", "Card"} <= set(
+        package.__all__
+    )
+    assert all(hasattr(package, name) for name in package.__all__)
+    assert CLIENT.describe() == CrazyEights.schema.describe()  # a client decodes it all
+    assert CrazyEights.max_players == 4 and CrazyEights.schema.input is None
