@@ -11,7 +11,6 @@ from collections.abc import Iterable
 
 EIGHT = 8
 RANKS = range(1, 14)
-RANK_NAMES = {1: "A", 11: "J", 12: "Q", 13: "K"}
 
 
 class Suit(enum.IntEnum):
@@ -49,9 +48,3 @@ def penalty(faces: Iterable[Face]) -> int:
     for _, rank in faces:
         points += 50 if rank == EIGHT else 10 if rank > 10 else rank
     return points
-
-
-def face_name(face: Face) -> str:
-    """``"Q♥"``-style text for a face (for summaries)."""
-    suit, rank = face
-    return RANK_NAMES.get(rank, str(rank)) + "♣♦♥♠"[suit - 1]

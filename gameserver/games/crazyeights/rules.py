@@ -42,11 +42,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-import attrs
-
 from gameserver.rules import MatchResult, Player, Private, Rules, TickCommand, TickInput, Viewer
 
 from .cards import EIGHT, Face, Suit, full_deck, penalty, playable
+from .results import Place, match_result, ranked
 from .schema import (
     MAX_NAME_CHARS,
     NO_SEAT,
@@ -78,20 +77,6 @@ from .schema import (
 from .settings import CrazyEightsSettings
 
 TABLE_ID = 1
-
-
-@attrs.define
-class Place:
-    """A seat as the rules keep it: who sits there and the hand, which never travels whole."""
-
-    player: Player
-    seat_id: int
-    seat: Seat
-    hand: dict[int, Card] = attrs.Factory(dict)  # card entity id -> card, in the order received
-    forfeit_penalty: int = 0  # penalty points of the hand given up on leaving
-
-    def faces(self) -> list[Face]:
-        return [(card.suit, card.rank) for card in self.hand.values()]
 
 
 class CrazyEights(Rules[None, CrazyEightsSettings]):
@@ -361,7 +346,8 @@ class CrazyEights(Rules[None, CrazyEightsSettings]):
             self.idle_turns += 1
             active = [p for p in self.places if not p.seat.out]
             if self.idle_turns >= len(active):
-                self._finish(self._ranked(active, place.seat.index)[0], EndReason.BLOCKED)
+                best = ranked(active, place.seat.index, len(self.places))[0]
+                self._finish(best, EndReason.BLOCKED)
                 return
         self._begin_turn(self._next_active(place.seat.index))
 
@@ -416,41 +402,7 @@ class CrazyEights(Rules[None, CrazyEightsSettings]):
         for place in self.places:
             place.seat.turn = False
         self._pending.append(MatchOver(winner=winner.seat.index, why=why))
-        self.outcome = self._result(winner, why)
-
-    def _ranked(self, active: list[Place], start: int) -> list[Place]:
-        """Fewest cards first, then fewest penalty points, then turn order from ``start``."""
-        count = len(self.places)
-        return sorted(
-            active,
-            key=lambda p: (len(p.hand), penalty(p.faces()), (p.seat.index - start) % count),
-        )
-
-    def _result(self, winner: Place, why: EndReason) -> MatchResult:
-        active = [p for p in self.places if not p.seat.out and p is not winner]
-        by_id = {p.player.id: p for p in self.places}
-        gone = [by_id[pid] for pid in reversed(self.forfeited)]
-        ranking = [winner, *self._ranked(active, winner.seat.index), *gone]
-        scores = {
-            p.player.id: p.forfeit_penalty if p.seat.out else penalty(p.faces()) for p in ranking
-        }
-        how = {
-            EndReason.EMPTIED_HAND: "played the last card",
-            EndReason.LAST_PLAYER: "everyone else left",
-            EndReason.BLOCKED: "play was blocked, fewest cards left",
-        }[why]
-        others = [
-            f"{p.seat.name} forfeited"
-            if p.seat.out
-            else f"{p.seat.name} {_count(len(p.hand), 'card')} "
-            f"({_count(scores[p.player.id], 'point')})"
-            for p in ranking[1:]
-        ]
-        return MatchResult(
-            ranking=tuple(p.player.id for p in ranking),
-            scores=scores,
-            summary=f"{winner.seat.name} won ({how}); " + ", ".join(others),
-        )
+        self.outcome = match_result(self.places, winner, why, self.forfeited)
 
     # -- small helpers ----------------------------------------------------------------------
 
@@ -476,7 +428,3 @@ class CrazyEights(Rules[None, CrazyEightsSettings]):
 
     def _refuse(self, player_id: str, reason: Reason) -> None:
         self._tell(player_id, Refused(reason=reason))
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
