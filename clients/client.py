@@ -229,7 +229,7 @@ class GameClient:
             return 0
         self._seq += 1
         view = round(self.view_tick() * 256) if buttons & Buttons.HITSCAN else 0
-        if await self._send(encode(InputFrame(self._seq, buttons, aim, self.tick, view))):
+        if await self._send(encode(InputFrame(self._seq, (buttons, aim), self.tick, view))):
             self.stats.inputs_sent += 1
             if self.predictor is not None:
                 self.predictor.apply_input(self._seq, buttons)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import trio
 
 from gameserver.config import Config
+from gameserver.rules.loading import GameLoadError
 
 if TYPE_CHECKING:
     from gameserver.server import GameServer
@@ -72,6 +73,20 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="send a snapshot every Nth tick (default %(default)s)",
     )
     p.add_argument("--seed", type=int, default=None, help="world seed (default: random, logged)")
+    p.add_argument(
+        "--game",
+        default=defaults.game,
+        help="the default room's game: a shipped or installed game's name, or "
+        "package.module:RulesClass (default %(default)s)",
+    )
+    p.add_argument(
+        "--game-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="one of the game's settings (repeatable); VALUE is read as JSON when it parses "
+        '(10, 2.5, true, "text"), else as text',
+    )
     p.add_argument(
         "--max-players",
         type=int,
@@ -560,6 +575,31 @@ def _add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
+def _game_settings(pairs: list[str]) -> dict[str, object]:
+    """``--game-setting NAME=VALUE`` options as a settings table."""
+    import json
+
+    table: dict[str, object] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name:
+            raise ValueError(f"--game-setting wants NAME=VALUE, got {pair!r}")
+        try:
+            table[name.strip()] = json.loads(text)
+        except ValueError:
+            table[name.strip()] = text
+    return table
+
+
+def _check_games(config: Config) -> None:
+    """Every mode's game found and its settings valid, or ``GameLoadError`` now."""
+    from gameserver.rules.loading import load_rules, make_settings
+    from gameserver.server.modes import all_modes
+
+    for mode in all_modes(config).values():
+        make_settings(load_rules(mode.game), mode.settings)
+
+
 def _replay(args: argparse.Namespace) -> int:
     import json
 
@@ -654,6 +694,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 tick_rate=args.tick_rate,
                 snapshot_divisor=args.snapshot_divisor,
                 seed=args.seed,
+                game=args.game,
+                game_settings=_game_settings(args.game_setting),
                 max_players_per_room=args.max_players,
                 max_spectators_per_room=args.max_spectators,
                 max_connections=args.max_connections,
@@ -680,7 +722,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 recordings_dir=args.record or Config().recordings_dir,
             )
             Authenticator.from_config(config)  # key files read now: a bad one stops the start
-        except ValueError as exc:
+            _check_games(config)
+        except (ValueError, GameLoadError) as exc:
             print(f"gameserver: {exc}", file=sys.stderr)
             return 2
         trio.run(_serve, config)

@@ -11,8 +11,6 @@ from typing import Any
 
 import attrs
 
-from gameserver.sim.arena import ArenaSettings
-
 
 def _positive(instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
     if value <= 0:
@@ -39,16 +37,19 @@ def _mode_name(instance: object, attribute: attrs.Attribute[Any], value: str) ->
 
 @attrs.frozen
 class Mode:
-    """A kind of room: rules plus settings. Rooms of a mode are made on demand."""
+    """A kind of room: a game and its settings. Rooms of a mode are made on demand."""
 
     name: str = attrs.field(validator=_mode_name)
+    # The game (a short name or package.module:RulesClass); empty: the server's ``game``.
+    game: str = ""
+    # The game's settings: a table of its settings class's fields (or an instance of it).
+    settings: Any = attrs.field(factory=dict)
     # Simulation steps per second, and a snapshot every Nth tick (must divide it).
     tick_rate: int = _positive_field(30)
     snapshot_divisor: int = _positive_field(1)
     # Seats per room: players beyond get a new room (matchmaking) or 4009 (joining by id).
     max_players: int = _positive_field(16)
     max_spectators: int = _positive_field(64)
-    arena: ArenaSettings = attrs.field(factory=ArenaSettings)
     # Record every room of this mode to recordings_dir (gameserver replay FILE --verify).
     record: bool = False
 
@@ -59,8 +60,8 @@ class Mode:
 
 def _example_modes() -> tuple[Mode, ...]:
     return (
-        Mode("duel", max_players=2, arena=ArenaSettings(width=500.0, height=500.0)),
-        Mode("squad", max_players=8),
+        Mode("duel", game="arena", max_players=2, settings={"width": 500.0, "height": 500.0}),
+        Mode("squad", game="arena", max_players=8),
     )
 
 
@@ -127,6 +128,9 @@ class Config:
     chat_burst: int = _positive_field(5)
     # Input frames accepted from one player per tick; more are dropped and counted.
     max_inputs_per_tick: int = _positive_field(4)
+    # Commands (typed messages to the game's rules) accepted from one player per tick; more
+    # are dropped, counted, and answered with a non-fatal Error 5.
+    max_commands_per_tick: int = _positive_field(4)
     # With nothing received for this long a WebSocket ping is sent; with nothing received
     # (not even the pong) for idle_timeout_s the connection is closed with 4010.
     keepalive_interval_s: float = _positive_field(10.0)
@@ -301,8 +305,14 @@ class Config:
     # Tick percentiles in the stats document cover this many seconds.
     stats_window_s: float = _positive_field(60.0)
 
-    # -- Game rules
-    arena: ArenaSettings = attrs.field(factory=ArenaSettings)
+    # -- The game
+    # The default room's game, and every mode's that names none: a shipped game's name
+    # (arena, crazyeights, bench), an installed game's (entry point group gameserver.games)
+    # or package.module:RulesClass.
+    game: str = "arena"
+    # Its settings: a table of the game's settings class's fields (or an instance of it);
+    # empty: the game's defaults.
+    game_settings: Any = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
         if self.tick_rate % self.snapshot_divisor:

@@ -3,22 +3,25 @@
 A recording is a sequence of CBOR items (RFC 8742), appended as the match runs:
 
 1. a header map: ``format`` ("gameserver-recording"), ``version`` (``FORMAT_VERSION``),
-   ``rules`` and ``rules_version`` (the game's name and ``RULES_VERSION``), ``seed``,
-   ``tick_rate``, ``settings`` (the arena settings), ``room``, ``mode``;
-2. one array per tick, ``[tick, ops, inputs, state_hash, entities]``:
-   - ``ops``: joins and leaves since the previous step, in order:
-     ``[0, entity_id, name]`` (join) or ``[1, entity_id]`` (leave);
-   - ``inputs``: ``[[entity_id, buttons, aim(, view_tick)], ...]`` applied before the step,
-     in order, or ``null`` for "the same calls as the previous tick";
+   ``rules`` and ``rules_version`` (the game's id and its rules class's ``version``),
+   ``seed``, ``tick_rate``, ``settings`` (the game's settings as a table), ``room``,
+   ``mode``;
+2. one array per tick, ``[tick, ops, state_hash, entities]``:
+   - ``ops``: every call the room made to its game since the previous step, in order:
+     ``[0, player_id, name, entity_id, claims]`` join, ``[1, player_id]`` leave,
+     ``[2, player_id]`` disconnected, ``[3, player_id]`` reconnected,
+     ``[4, player_id, fields, view_tick]`` an input (its wire fields; ``view_tick`` or
+     null), ``[5, player_id, [kind, *args]]`` a command;
    - ``state_hash``: the game's full state hash after the step (16 bytes), or ``null``;
-   - ``entities``: ``{entity_id: 32-bit digest of its wire tuple}`` after the step, or ``null``
-     (written with the hash, so a divergence can be traced to an entity);
+   - ``entities``: ``{entity_id: 32-bit digest of its wire tuple}`` after the step, or
+     ``null`` (written with the hash, so a divergence can be traced to an entity);
 3. ``[-1, from_tick, to_tick]``: a gap, where the writer's buffer was full and ticks were
    lost (counted, and reported by ``verify``, never silent).
 
-``verify`` rebuilds the game from the header and replays every tick: joins must
-return the recorded ids, and each recorded hash must match. The first tick that does
-not is reported with the first entity whose wire tuple differs.
+``verify`` finds the rules by their id (``gameserver.rules.loading``), rebuilds the game
+from the header and replays every tick: joins must give the recorded entities, and each
+recorded hash must match. The first tick that does not is reported with the first entity
+whose wire tuple differs.
 """
 
 from __future__ import annotations
@@ -29,11 +32,13 @@ from typing import Any, BinaryIO
 import attrs
 import cbor2
 
-from gameserver.sim.arena import RULES_VERSION, Arena, ArenaSettings
+from gameserver.core import GameHost
+from gameserver.rules import Player
+from gameserver.rules.loading import GameLoadError, load_rules, make_settings, settings_to_table
 
 FORMAT = "gameserver-recording"
-FORMAT_VERSION = 1
-JOIN, LEAVE = 0, 1
+FORMAT_VERSION = 2
+JOIN, LEAVE, DISCONNECTED, RECONNECTED, INPUT, COMMAND = range(6)
 GAP = -1
 
 
@@ -60,24 +65,33 @@ class VerifyResult:
         return self.divergence is None and not self.gaps
 
 
-def header(*, rules: str, seed: int, tick_rate: int, settings: ArenaSettings, room: str,
-           mode: str) -> bytes:  # fmt: skip
+def header(*, rules: str, rules_version: int, seed: int, tick_rate: int, settings: object,
+           room: str, mode: str) -> bytes:  # fmt: skip
     return cbor2.dumps(
         {
             "format": FORMAT,
             "version": FORMAT_VERSION,
             "rules": rules,
-            "rules_version": RULES_VERSION,
+            "rules_version": rules_version,
             "seed": seed,
             "tick_rate": tick_rate,
-            "settings": _settings_to_cbor(settings),
+            "settings": _plain(settings_to_table(settings)),
             "room": room,
             "mode": mode,
         }
     )
 
 
-def entity_digests(state: dict[int, tuple[int, ...]]) -> dict[int, int]:
+def _plain(value: Any) -> Any:
+    """Tuples as lists, recursively (CBOR has arrays; settings classes take either)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def entity_digests(state: dict[int, tuple[Any, ...]]) -> dict[int, int]:
     # Python's hash of a tuple of ints is the same in every process (no hash seed for
     # ints) and far cheaper per tick than hashing an encoding. The digests only say which
     # entity differs once the state hash (blake2b, stable everywhere) found a divergence.
@@ -85,30 +99,14 @@ def entity_digests(state: dict[int, tuple[int, ...]]) -> dict[int, int]:
 
 
 def tick_record(
-    tick: int,
-    ops: list[list[Any]],
-    inputs: list[list[int]] | None,
-    state_hash: str | None,
-    entities: dict[int, int] | None,
+    tick: int, ops: list[list[Any]], state_hash: str | None, entities: dict[int, int] | None
 ) -> bytes:
     digest = bytes.fromhex(state_hash) if state_hash is not None else None
-    return cbor2.dumps([tick, ops, inputs, digest, entities])
+    return cbor2.dumps([tick, ops, digest, entities])
 
 
 def gap_record(from_tick: int, to_tick: int) -> bytes:
     return cbor2.dumps([GAP, from_tick, to_tick])
-
-
-def _settings_to_cbor(settings: ArenaSettings) -> dict[str, Any]:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in attrs.asdict(settings).items()}
-
-
-def _settings_from_cbor(data: dict[str, Any]) -> ArenaSettings:
-    known = {field.name for field in attrs.fields(ArenaSettings)}
-    values: dict[str, Any] = {
-        k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known
-    }
-    return ArenaSettings(**values)
 
 
 def read_items(source: BinaryIO) -> Iterator[Any]:
@@ -131,41 +129,52 @@ def check_header(item: Any) -> dict[str, Any]:
             f"recording format v{item.get('version')} is not supported "
             f"(this version reads v{FORMAT_VERSION})"
         )
-    if item.get("rules") != "arena":
-        raise RecordingError(f"recorded with rules {item.get('rules')!r}; only 'arena' replays")
-    if item.get("rules_version") != RULES_VERSION:
+    try:
+        rules = load_rules(str(item.get("rules")))
+    except GameLoadError as error:
+        raise RecordingError(f"cannot replay: {error}") from None
+    if item.get("rules_version") != rules.version:
         raise RecordingError(
-            f"recorded with arena rules v{item.get('rules_version')}; this server has "
-            f"v{RULES_VERSION}, so the match would not replay the same: use the version "
+            f"recorded with {rules.id} rules v{item.get('rules_version')}; this server has "
+            f"v{rules.version}, so the match would not replay the same: use the version "
             "that recorded it"
         )
     return item
 
 
-def new_game(head: dict[str, Any]) -> Arena:
-    return Arena(_settings_from_cbor(head["settings"]), seed=head["seed"],
-                 tick_rate=head["tick_rate"])  # fmt: skip
+def new_game(head: dict[str, Any]) -> GameHost:
+    """The recorded game at its start: same rules, settings and seed."""
+    rules = load_rules(head["rules"])
+    try:
+        settings = make_settings(rules, head["settings"])
+    except GameLoadError as error:
+        raise RecordingError(f"cannot replay: {error}") from None
+    tick_rate = head["tick_rate"]
+    return GameHost(rules(settings, head["seed"], tick_rate=tick_rate), tick_rate=tick_rate)
 
 
-def replay_tick(
-    game: Arena, record: list[Any], inputs: list[list[Any]]
-) -> tuple[list[list[Any]], tuple[int, int] | None]:
-    """Replay one tick record; (the inputs now in force, the first join that got another id
-    as (got, recorded), or None). The step is not taken when a join went wrong."""
-    _tick, ops, recorded_inputs, _hash, _entities = record
+def replay_tick(game: GameHost, record: list[Any]) -> tuple[int, int] | None:
+    """Replay one tick record; the first join that got another entity, as (got, recorded),
+    or None. The step is not taken when a join went wrong."""
+    _tick, ops, _hash, _entities = record
     for op in ops:
-        if op[0] == JOIN:
-            got = game.join(op[2])
-            if got != op[1]:
-                return inputs, (got, op[1])
-        else:
-            game.leave(op[1])
-    if recorded_inputs is not None:
-        inputs = recorded_inputs
-    for entry in inputs:  # [entity_id, buttons, aim] or [..., view_tick]
-        game.apply_input(*entry)
+        kind, player_id = op[0], op[1]
+        if kind == JOIN:
+            got = game.join(Player(player_id, op[2], op[4] or {}))
+            if got != op[3]:
+                return got, op[3]
+        elif kind == LEAVE:
+            game.leave(player_id)
+        elif kind == DISCONNECTED:
+            game.disconnected(player_id)
+        elif kind == RECONNECTED:
+            game.reconnected(player_id)
+        elif kind == INPUT:
+            game.set_input(player_id, game.decode_input(op[2]), op[3])
+        elif kind == COMMAND:
+            game.command(player_id, game.decode_command(op[2]))
     game.step()
-    return inputs, None
+    return None
 
 
 def verify(source: BinaryIO) -> VerifyResult:
@@ -175,15 +184,14 @@ def verify(source: BinaryIO) -> VerifyResult:
     game = new_game(head)
     ticks = hashes = 0
     gaps: list[tuple[int, int]] = []
-    inputs: list[list[Any]] = []
     for item in items:
         if not isinstance(item, list) or not item:
             raise RecordingError(f"damaged record after tick {game.tick}")
         if item[0] == GAP:
             gaps.append((item[1], item[2]))
             return VerifyResult(ticks, hashes, tuple(gaps), None)  # cannot replay past a gap
-        tick, _ops, _inputs, state_hash, entities = item
-        inputs, wrong_join = replay_tick(game, item, inputs)
+        tick, _ops, state_hash, entities = item
+        wrong_join = replay_tick(game, item)
         if wrong_join is not None:
             got, recorded = wrong_join
             reason = f"a join got entity {got}, the recording says {recorded}"
@@ -199,11 +207,12 @@ def verify(source: BinaryIO) -> VerifyResult:
     return VerifyResult(ticks, hashes, tuple(gaps), None)
 
 
-def _explain(game: Arena, tick: int, recorded: dict[int, int] | None) -> Divergence:
-    replayed = entity_digests(game.wire_state())
+def _explain(game: GameHost, tick: int, recorded: dict[int, int] | None) -> Divergence:
+    state = game.wire_state()
+    replayed = entity_digests(state)
     for entity_id in sorted(set(replayed) | set(recorded or {})):
         if recorded is not None and replayed.get(entity_id) != recorded.get(entity_id):
-            where = game.entity_position(entity_id)
+            where = game.schema.position(state[entity_id]) if entity_id in state else None
             at = f" (replayed at {where[0]:.2f}, {where[1]:.2f})" if where else ""
             reason = f"entity {entity_id} differs from the recording{at}"
             return Divergence(tick, reason, entity_id)

@@ -7,7 +7,6 @@ import trio
 
 from gameserver.config import Config
 from gameserver.server import GameServer
-from gameserver.sim.arena import ArenaSettings
 from tests.redis_server import redis_server, redis_url  # noqa: F401  (fixtures)
 
 
@@ -17,7 +16,7 @@ def make_config(**overrides: object) -> Config:
         "host": "127.0.0.1",
         "port": 0,
         "seed": 7,
-        "arena": ArenaSettings(obstacle_count=0),
+        "game_settings": {"obstacle_count": 0},  # the arena without obstacles
     }
     settings.update(overrides)
     return Config(**settings)  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""Protocol v1: messages, strict codec and snapshot deltas. Pure: no I/O, no clock."""
+"""The wire protocol (v2; v1 for older clients): messages, strict codec, deltas. Pure."""
 
 from __future__ import annotations
 
@@ -19,9 +19,12 @@ from .messages import (
     CHAT_MAX_CHARS,
     PROTOCOL_VERSION,
     SUBPROTOCOL,
+    SUBPROTOCOL_V1,
+    SUBPROTOCOLS,
     Chat,
     ChatChannel,
     ClientMessage,
+    Command,
     Error,
     FindMatch,
     InputFrame,
@@ -42,10 +45,13 @@ __all__ = [
     "DEFAULT_MAX_CLIENT_MESSAGE_BYTES",
     "PROTOCOL_VERSION",
     "SUBPROTOCOL",
+    "SUBPROTOCOLS",
+    "SUBPROTOCOL_V1",
     "Chat",
     "ChatChannel",
     "ClientMessage",
     "CloseCode",
+    "Command",
     "DeltaError",
     "Error",
     "ErrorCode",

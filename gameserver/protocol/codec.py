@@ -11,7 +11,10 @@ first failure raises ``ProtocolError`` with the close code to send:
    -> 1007;
 4. shape, types (``bool`` is not an int) and ranges -> 4001 / 4002.
 
-Nothing but ``ProtocolError`` leaves ``decode_client_message``.
+An Input's and a Command's game fields are checked here only for shape (flat integers
+or text); their meaning and ranges come from the game's schema, which the room applies
+next (``gameserver.rules``: 4002 naming the field). Nothing but ``ProtocolError`` leaves
+``decode_client_message``.
 """
 
 from __future__ import annotations
@@ -24,8 +27,6 @@ import cbor2
 
 from .errors import CloseCode, ProtocolError
 from .messages import (
-    AIM_MAX,
-    BUTTONS_MAX,
     CHAT_MAX_CHARS,
     NAME_MAX_CHARS,
     NONCE_MAX,
@@ -33,6 +34,7 @@ from .messages import (
     UINT32_MAX,
     Chat,
     ClientMessage,
+    Command,
     Error,
     FindMatch,
     InputFrame,
@@ -50,7 +52,7 @@ from .messages import (
 
 DEFAULT_MAX_CLIENT_MESSAGE_BYTES = 256
 _CLIENT_MAX_DEPTH = 1  # client messages are flat arrays
-_SERVER_MAX_DEPTH = 3  # snapshot -> changes -> one entity
+_SERVER_MAX_DEPTH = 8  # a Welcome's game description nests deepest
 
 
 class _TagRefused(Exception):
@@ -139,18 +141,33 @@ def _decode_join(item: list[Any]) -> Join:
     return Join(Role(role), name, resume)
 
 
-def _decode_input(item: list[Any]) -> InputFrame:
-    if len(item) not in (5, 6):
+def _game_fields(values: list[Any], what: str) -> tuple[int | str, ...]:
+    for value in values:
+        if type(value) is not int and type(value) is not str:
+            raise ProtocolError(CloseCode.INVALID_MESSAGE, f"{what} must be integers or text")
+    return tuple(values)
+
+
+def _decode_input(item: list[Any], input_fields: int) -> InputFrame:
+    n = 3 + input_fields
+    if len(item) not in (n, n + 1):
         raise ProtocolError(
-            CloseCode.INVALID_MESSAGE, f"input must be an array of 5 or 6 items, got {len(item)}"
+            CloseCode.INVALID_MESSAGE,
+            f"input must be an array of {n} or {n + 1} items, got {len(item)}",
         )
     return InputFrame(
         seq=_int(item[1], 1, UINT32_MAX, "input seq"),
-        buttons=_int(item[2], 0, BUTTONS_MAX, "input buttons"),
-        aim=_int(item[3], 0, AIM_MAX, "input aim"),
-        ack_tick=_int(item[4], 0, UINT32_MAX, "input ack_tick"),
-        view=_int(item[5], 1, VIEW_MAX, "input view") if len(item) == 6 else 0,
+        fields=_game_fields(item[2 : 2 + input_fields], "input fields"),
+        ack_tick=_int(item[2 + input_fields], 0, UINT32_MAX, "input ack_tick"),
+        view=_int(item[n], 1, VIEW_MAX, "input view") if len(item) == n + 1 else 0,
     )
+
+
+def _decode_command(item: list[Any]) -> Command:
+    if len(item) < 2:
+        raise ProtocolError(CloseCode.INVALID_MESSAGE, "command must be [6, kind, *args]")
+    _int(item[1], 0, UINT32_MAX, "command kind")
+    return Command(_game_fields(item[1:], "command fields"))
 
 
 def _decode_ping(item: list[Any]) -> Ping:
@@ -191,7 +208,7 @@ def _decode_find_match(item: list[Any]) -> FindMatch:
 
 _CLIENT_DECODERS: dict[int, Callable[[list[Any]], ClientMessage]] = {
     MessageType.JOIN: _decode_join,
-    MessageType.INPUT: _decode_input,
+    MessageType.COMMAND: _decode_command,
     MessageType.PING: _decode_ping,
     MessageType.SAY: _decode_say,
     MessageType.FIND_MATCH: _decode_find_match,
@@ -199,11 +216,10 @@ _CLIENT_DECODERS: dict[int, Callable[[list[Any]], ClientMessage]] = {
 
 
 VIEW_MAX = UINT32_MAX * 256 + 255  # a tick and a fraction of 1/256
-_INPUT_PREFIX = b"\x85\x02"  # a 5-item array starting with MessageType.INPUT
 
 
-def _decode_input_fast(data: bytes) -> InputFrame | None:
-    """The common message, read byte by byte: an input frame of four shortest-form uints.
+def _decode_input_fast(data: bytes, input_fields: int) -> InputFrame | None:
+    """The common message, read byte by byte: an input frame of shortest-form uints only.
 
     Returns None for anything else (including every malformed variant), which then
     takes the general path and its precise error. Accepts exactly what that path accepts.
@@ -211,7 +227,7 @@ def _decode_input_fast(data: bytes) -> InputFrame | None:
     values = []
     pos = 2
     end = len(data)
-    for _ in range(4):
+    for _ in range(input_fields + 2):
         if pos >= end:
             return None
         head = data[pos]
@@ -232,18 +248,25 @@ def _decode_input_fast(data: bytes) -> InputFrame | None:
         else:
             return None
         values.append(value)
-    seq, buttons, aim, ack_tick = values
-    if pos != end or not seq or buttons > BUTTONS_MAX or aim > AIM_MAX:
+    if pos != end or not values[0]:
         return None
-    return InputFrame(seq, buttons, aim, ack_tick)
+    return InputFrame(values[0], tuple(values[1:-1]), values[-1])
 
 
 def decode_client_message(
-    data: bytes | str, max_bytes: int = DEFAULT_MAX_CLIENT_MESSAGE_BYTES
+    data: bytes | str, max_bytes: int = DEFAULT_MAX_CLIENT_MESSAGE_BYTES, *, input_fields: int = 2
 ) -> ClientMessage:
-    """Decode one untrusted client message; raise only ``ProtocolError``."""
-    if type(data) is bytes and data[:2] == _INPUT_PREFIX and len(data) <= max_bytes:
-        frame = _decode_input_fast(data)
+    """Decode one untrusted client message; raise only ``ProtocolError``.
+
+    ``input_fields``: how many fields the game's input has (its schema says), which
+    decides where an Input's fields end and its ``ack_tick`` begins.
+    """
+    if (
+        type(data) is bytes
+        and len(data) <= max_bytes
+        and data[:2] == bytes((0x83 + input_fields, MessageType.INPUT))
+    ):
+        frame = _decode_input_fast(data, input_fields)
         if frame is not None:
             return frame
     if not isinstance(data, bytes | bytearray | memoryview):
@@ -262,6 +285,8 @@ def decode_client_message(
         raise ProtocolError(
             CloseCode.INVALID_MESSAGE, "a message is a non-empty array starting with its type"
         )
+    if item[0] == MessageType.INPUT:
+        return _decode_input(item, input_fields)
     decoder = _CLIENT_DECODERS.get(item[0])
     if decoder is None:
         raise ProtocolError(CloseCode.UNKNOWN_MESSAGE_TYPE, f"unknown message type {item[0]}")
@@ -274,9 +299,11 @@ def encode(message: ClientMessage | ServerMessage) -> bytes:
         case Join(role, name, resume):
             fields = [MessageType.JOIN.value, role.value, name]
             return cbor2.dumps([*fields, resume] if resume else fields)
-        case InputFrame(seq, buttons, aim, ack_tick, view):
-            fields = [MessageType.INPUT.value, seq, buttons, aim, ack_tick]
+        case InputFrame(seq, game_fields, ack_tick, view):
+            fields = [MessageType.INPUT.value, seq, *game_fields, ack_tick]
             return cbor2.dumps([*fields, view] if view else fields)
+        case Command(game_fields):
+            return cbor2.dumps([MessageType.COMMAND.value, *game_fields])
         case Ping(nonce):
             return cbor2.dumps([MessageType.PING.value, nonce])
         case Say(text):
@@ -288,7 +315,8 @@ def encode(message: ClientMessage | ServerMessage) -> bytes:
         case Matched(room, url):
             return cbor2.dumps([MessageType.MATCHED.value, room, url])
         case Welcome():
-            return cbor2.dumps([MessageType.WELCOME.value, *attrs.astuple(message)])
+            fields = [MessageType.WELCOME.value, *attrs.astuple(message, recurse=False)]
+            return cbor2.dumps(fields if message.schema is not None else fields[:-1])
         case Snapshot():
             return encode_snapshot_head(
                 message.tick,
@@ -336,10 +364,21 @@ def _int_list(value: object, what: str) -> tuple[int, ...]:
     return tuple(value)
 
 
-def _nested_int_lists(value: object, what: str) -> tuple[tuple[int, ...], ...]:
+def _value_list(value: object, what: str) -> tuple[Any, ...]:
+    if type(value) is not list:
+        raise ProtocolError(CloseCode.INVALID_MESSAGE, f"{what} must be arrays")
+    for v in value:
+        if type(v) is list or type(v) is dict:  # as deep as a snapshot goes: gate 2
+            raise ProtocolError(CloseCode.INVALID_PAYLOAD, f"{what}: nested too deep")
+        if type(v) is not int and type(v) is not str:
+            raise ProtocolError(CloseCode.INVALID_MESSAGE, f"{what} must be integers or text")
+    return tuple(value)
+
+
+def _nested_value_lists(value: object, what: str) -> tuple[tuple[Any, ...], ...]:
     if type(value) is not list:
         raise ProtocolError(CloseCode.INVALID_MESSAGE, f"{what} must be an array")
-    return tuple(_int_list(v, what) for v in value)
+    return tuple(_value_list(v, what) for v in value)
 
 
 def decode_server_message(data: bytes | str) -> ServerMessage:
@@ -368,15 +407,17 @@ def decode_server_message(data: bytes | str) -> ServerMessage:
             baseline_tick,
             server_time_ms,
             ack_seq,
-            changes=_nested_int_lists(fields[4], "snapshot changes"),
+            changes=_nested_value_lists(fields[4], "snapshot changes"),
             removed=_int_list(fields[5], "snapshot removed"),
-            events=_nested_int_lists(fields[6], "snapshot events"),
+            events=_nested_value_lists(fields[6], "snapshot events"),
         )
-    if kind == MessageType.WELCOME and len(fields) == 10:
+    if kind == MessageType.WELCOME and len(fields) in (10, 11):
         game, params, resume = fields[7], fields[8], fields[9]
+        schema = fields[10] if len(fields) == 11 else None
         if (
             type(game) is not str
             or type(resume) is not str
+            or (schema is not None and type(schema) is not dict)
             or type(params) is not dict
             or not all(type(k) is str and type(v) in (int, float) for k, v in params.items())
         ):
@@ -385,7 +426,17 @@ def decode_server_message(data: bytes | str) -> ServerMessage:
             _int(v, 0, 2**64 - 1, "welcome field") for v in fields[:7]
         )
         return Welcome(
-            version, entity_id, tick_rate, snapshot_rate, width, height, tick, game, params, resume
+            version,
+            entity_id,
+            tick_rate,
+            snapshot_rate,
+            width,
+            height,
+            tick,
+            game,
+            params,
+            resume,
+            schema,
         )
     if kind == MessageType.PONG and len(fields) == 2:
         return Pong(*(_int(v, 0, 2**64 - 1, "pong field") for v in fields))

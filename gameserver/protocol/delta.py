@@ -15,13 +15,14 @@ Invariant (property-tested): ``apply(baseline, *diff(baseline, current)) == curr
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from .errors import DeltaError
 
-WireState = Mapping[int, tuple[int, ...]]
+WireState = Mapping[int, tuple[Any, ...]]  # ints, and short text where a game has it
 
 
-def change_entry(eid: int, old: tuple[int, ...] | None, cur: tuple[int, ...]) -> list[int] | None:
+def change_entry(eid: int, old: tuple[Any, ...] | None, cur: tuple[Any, ...]) -> list[Any] | None:
     """The change entry turning ``old`` into ``cur``; None when they are equal.
 
     A full entry (every field) when ``old`` is None or has another field count; the
@@ -41,9 +42,9 @@ def change_entry(eid: int, old: tuple[int, ...] | None, cur: tuple[int, ...]) ->
     return entry
 
 
-def diff(baseline: WireState, current: WireState) -> tuple[list[list[int]], list[int]]:
+def diff(baseline: WireState, current: WireState) -> tuple[list[list[Any]], list[int]]:
     """Return ``(changes, removed)`` turning ``baseline`` into ``current``."""
-    changes: list[list[int]] = []
+    changes: list[list[Any]] = []
     removed = [eid for eid in baseline if eid not in current]
     get = baseline.get
     for eid, cur in current.items():
@@ -58,7 +59,7 @@ def diff(baseline: WireState, current: WireState) -> tuple[list[list[int]], list
 
 def apply(
     baseline: WireState, changes: Iterable[Sequence[int]], removed: Iterable[int]
-) -> dict[int, tuple[int, ...]]:
+) -> dict[int, tuple[Any, ...]]:
     """Apply a delta to ``baseline``; raise ``DeltaError`` if it does not fit."""
     state = dict(baseline)
     for eid in removed:

@@ -36,6 +36,7 @@ class ErrorCode(enum.IntEnum):
     RESUME_REFUSED = 2  # the join's resume token is unknown or expired: joined afresh
     CHAT_RATE_LIMITED = 3  # a Say beyond chat_rate_per_s / chat_burst was dropped
     MATCH_FAILED = 4  # FindMatch found no seat; the connection may Join or try again
+    COMMAND_DROPPED = 5  # a Command beyond max_commands_per_tick was dropped
 
 
 class GameServerError(Exception):

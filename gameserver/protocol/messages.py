@@ -8,11 +8,15 @@ ranges are in ``docs/protocol.md``.
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 import attrs
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 SUBPROTOCOL = f"gameserver.v{PROTOCOL_VERSION}"
+# Version 1 is version 2 without the game's description in the Welcome (docs/protocol.md).
+SUBPROTOCOL_V1 = "gameserver.v1"
+SUBPROTOCOLS = (SUBPROTOCOL, SUBPROTOCOL_V1)  # in order of preference
 
 UINT32_MAX = 2**32 - 1
 NONCE_MAX = 2**53 - 1  # fits a JavaScript number exactly
@@ -30,6 +34,7 @@ class MessageType(enum.IntEnum):
     PING = 3
     SAY = 4
     FIND_MATCH = 5
+    COMMAND = 6
     # server -> client
     WELCOME = 16
     SNAPSHOT = 17
@@ -59,12 +64,20 @@ class Join:
 @attrs.frozen
 class InputFrame:
     seq: int  # strictly increasing per connection, starts at 1
-    buttons: int  # bitmask, meaning defined by the game
-    aim: int  # 0..65535 over a full turn
+    # The game's input fields in its schema's order (integers or short text), validated by
+    # the room against the game's input schema.
+    fields: tuple[int | str, ...]
     ack_tick: int  # tick of the newest snapshot the client has applied (0: none)
     # What the player saw when it sent this: the rendered tick x 256 (fraction in the low
-    # byte), for lag-compensated shots; 0: not given (the frame then has 5 items).
+    # byte), for lag-compensated games; 0: not given (the frame then has no last item).
     view: int = 0
+
+
+@attrs.frozen
+class Command:
+    """A typed message from a player to the game's rules: ``[kind, *args]`` of its schema."""
+
+    fields: tuple[int | str, ...]
 
 
 @attrs.frozen
@@ -97,6 +110,9 @@ class Welcome:
     game: str  # name of the rules, e.g. "arena"
     params: dict[str, float] = attrs.field(factory=dict)  # rule parameters for prediction
     resume: str = ""  # players: present it in a Join after a drop to reclaim this entity
+    # Protocol 2: the game's description (entity types, input, commands, events), from
+    # which a client decodes any game (docs/protocol.md); None in protocol 1.
+    schema: dict[str, Any] | None = None
 
 
 @attrs.frozen
@@ -135,5 +151,5 @@ class Matched:
     url: str  # where to reconnect to it (the Welcome follows here if it is on this node)
 
 
-ClientMessage = Join | InputFrame | Ping | Say | FindMatch
+ClientMessage = Join | InputFrame | Ping | Say | FindMatch | Command
 ServerMessage = Welcome | Snapshot | Pong | Error | Chat | Matched

@@ -83,20 +83,37 @@ class Viewer:
 SPECTATOR = Viewer()
 
 
-@attrs.frozen
 class TickInput(Generic[InputT]):
     """One player's input for this tick.
 
     ``fresh`` is False when no frame arrived this tick and the previous one is repeated.
     ``view_tick`` is the (fractional) tick the player was looking at when it sent the
-    frame, for lag compensation; None when the client sent none.
+    frame, for lag compensation; None when the client sent none. The server reuses
+    these objects from tick to tick (a player's input is usually the same): read them
+    during ``step``, do not keep them.
     """
 
-    player: Player
-    entity_id: int
-    value: InputT
-    fresh: bool = True
-    view_tick: float | None = None
+    __slots__ = ("entity_id", "fresh", "player", "value", "view_tick")
+
+    def __init__(
+        self,
+        player: Player,
+        entity_id: int,
+        value: InputT,
+        fresh: bool = True,
+        view_tick: float | None = None,
+    ) -> None:
+        self.player = player
+        self.entity_id = entity_id
+        self.value = value
+        self.fresh = fresh
+        self.view_tick = view_tick
+
+    def __repr__(self) -> str:
+        return (
+            f"TickInput({self.player.id!r}, entity {self.entity_id}, {self.value!r}, "
+            f"fresh={self.fresh}, view_tick={self.view_tick})"
+        )
 
 
 @attrs.frozen
@@ -134,7 +151,8 @@ class Rules(Generic[InputT, SettingsT]):
     ``world_size`` (a spatial game's width and height in world units: interest
     management then uses the schema's position fields), ``prediction`` (the dotted
     path ``package.module:function`` of a pure prediction function clients may run),
-    ``tick_rate`` (the default; a mode may change it), ``max_players``.
+    ``tick_rate`` (the rate the game is meant for; a room may run it at another, given
+    to ``__init__``), ``max_players``.
     """
 
     id: ClassVar[str] = ""
@@ -145,9 +163,18 @@ class Rules(Generic[InputT, SettingsT]):
     max_players: ClassVar[int] = 16
     prediction: ClassVar[str | None] = None
 
-    def __init__(self, settings: SettingsT, seed: int) -> None:
+    def __init__(self, settings: SettingsT, seed: int, *, tick_rate: int | None = None) -> None:
+        """A new world. Subclasses take the same arguments and pass them on.
+
+        ``tick_rate`` is the room's rate (None: the class's); turn durations in seconds
+        into ticks with ``self.tick_rate``.
+        """
         self.settings = settings
         self.seed = seed
+        rate = type(self).tick_rate if tick_rate is None else tick_rate
+        if type(rate) is not int or rate <= 0:
+            raise ValueError(f"tick_rate must be a positive integer, got {rate!r}")
+        self.tick_rate: int = rate  # type: ignore[misc]  # the room's, for this instance
         self.random = random.Random(seed)
         self.tick = 0  # steps completed; the server adds one after each step()
 

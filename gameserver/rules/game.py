@@ -90,6 +90,13 @@ class GameSchema:
         """Where entities of ``kind`` keep their position; None for a type without one."""
         return self._layouts[kind]
 
+    def common_position_layout(self) -> PositionLayout | None:
+        """The one layout every entity type shares, or None (then no interest management)."""
+        layouts = set(self._layouts)
+        if len(layouts) != 1:
+            return None
+        return next(iter(layouts))
+
     def position(self, wire: Sequence[Any]) -> tuple[float, float] | None:
         """World position of an entity's wire tuple, or None if its type has none."""
         layout = self._layouts[wire[0]]

@@ -30,7 +30,10 @@ from trio_websocket import ConnectionClosed, WebSocketRequest, WebSocketServer
 from gameserver.auth import Authenticator, now_s
 from gameserver.config import Config
 from gameserver.protocol import (
+    PROTOCOL_VERSION,
     SUBPROTOCOL,
+    SUBPROTOCOL_V1,
+    SUBPROTOCOLS,
     CloseCode,
     Error,
     ErrorCode,
@@ -326,11 +329,12 @@ class GameServer:
         if request.path.split("?", 1)[0] != config.path:
             path = request.path.split("?", 1)[0]  # the query may hold a token: never echo it
             return 404, f"no game at {path}; connect to {config.path}"
-        if SUBPROTOCOL not in request.proposed_subprotocols:
+        if not set(SUBPROTOCOLS) & set(request.proposed_subprotocols):
             offered = ", ".join(request.proposed_subprotocols) or "none"
             return (
                 400,
-                f"unsupported subprotocol (offered: {offered}); this server speaks {SUBPROTOCOL}",
+                f"unsupported subprotocol (offered: {offered}); "
+                f"this server speaks {' and '.join(SUBPROTOCOLS)}",
             )
         origin = _header(request, b"origin")
         if config.allowed_origins and origin is not None and origin not in config.allowed_origins:
@@ -571,7 +575,9 @@ class GameServer:
         room: Room | RelayRoom,
         seated: bool,
     ) -> None:
-        ws = await request.accept(subprotocol=SUBPROTOCOL)
+        # The newest version both sides speak; version 1 gets no game description.
+        subprotocol = next(p for p in SUBPROTOCOLS if p in request.proposed_subprotocols)
+        ws = await request.accept(subprotocol=subprotocol)
         connection: FastConnection | WsConnection
         if self.transport == "fast":
             stream.hand_over()
@@ -579,6 +585,7 @@ class GameServer:
         else:
             connection = WsConnection(ws, self.config, self.metrics, remote=stream.remote)
             stream.meter_frames(FrameMeter(self.config, trio.current_time()), connection.refuse)
+        connection.protocol_version = 1 if subprotocol == SUBPROTOCOL_V1 else PROTOCOL_VERSION
         self.connections.add(connection)
         self.metrics.connections_opened += 1
         self._membership[connection] = (room, room.name if seated else None)

@@ -43,7 +43,7 @@ from wsproto.connection import ConnectionState, ConnectionType
 from wsproto.events import CloseConnection
 
 from gameserver.config import Config
-from gameserver.protocol import CloseCode
+from gameserver.protocol import PROTOCOL_VERSION, CloseCode
 
 from .frames import (
     OP_BINARY,
@@ -91,6 +91,7 @@ class FastConnection:
         self._metrics = metrics
         self._max_message = config.max_message_bytes
         self.remote = stream.remote
+        self.protocol_version = PROTOCOL_VERSION  # set by the server after the upgrade
         self.closing = False  # close() called, or the peer went away
         self.closed = False  # nothing more will be read or written
         self.close_code: int | None = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import enum
+from typing import Any
 
 from gameserver.protocol import InputFrame
 
@@ -26,23 +27,24 @@ class InputQueue:
     __slots__ = ("_frames", "last_seq", "size")
 
     def __init__(self, size: int) -> None:
-        self._frames: collections.deque[InputFrame] = collections.deque()
+        # Each frame with its game fields decoded by the game's input schema.
+        self._frames: collections.deque[tuple[InputFrame, Any]] = collections.deque()
         self.size = size
         self.last_seq = 0  # newest seq accepted
 
     def __len__(self) -> int:
         return len(self._frames)
 
-    def push(self, frame: InputFrame) -> PushResult:
+    def push(self, frame: InputFrame, value: Any = None) -> PushResult:
         if frame.seq <= self.last_seq:
             return PushResult.STALE
         self.last_seq = frame.seq
-        self._frames.append(frame)
+        self._frames.append((frame, value))
         if len(self._frames) > self.size:
             self._frames.popleft()
             return PushResult.DISPLACED_OLDEST
         return PushResult.ACCEPTED
 
-    def pop(self) -> InputFrame | None:
-        """The frame for this tick, or None when none arrived."""
+    def pop(self) -> tuple[InputFrame, Any] | None:
+        """The frame for this tick (with its decoded value), or None when none arrived."""
         return self._frames.popleft() if self._frames else None

@@ -33,13 +33,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import cbor2
 
 from gameserver.protocol import change_entry
-from gameserver.sim.game import POSITION_SCALE
+from gameserver.rules import PositionLayout
 
-WireState = Mapping[int, tuple[int, ...]]
+WireState = Mapping[int, tuple[Any, ...]]
 Chunk = tuple[int, bytes]  # (entries, encoded entries)
 EMPTY_CHUNK: Chunk = (0, b"")
 
@@ -59,11 +60,19 @@ class Grid:
     """Cell geometry and each cell's rings, computed once."""
 
     def __init__(
-        self, width: float, height: float, cell_size: float, view_ring: int, inner_ring: int
+        self,
+        width: float,
+        height: float,
+        cell_size: float,
+        view_ring: int,
+        inner_ring: int,
+        layout: PositionLayout,
     ):
         if not 0 <= inner_ring <= view_ring:
             raise ValueError("need 0 <= inner_ring <= view_ring")
-        self.cell_q = cell_size * POSITION_SCALE
+        self.x_index, self.y_index = layout.x_index, layout.y_index
+        self.cell_qx = cell_size * layout.x_scale  # a cell's side in wire units
+        self.cell_qy = cell_size * layout.y_scale
         self.cols = max(1, math.ceil(width / cell_size))
         self.rows = max(1, math.ceil(height / cell_size))
         cells = self.cols * self.rows
@@ -89,9 +98,9 @@ class Grid:
                 self.far_of[c].append(g)  # g sees c as far
 
     def cell(self, entity: Sequence[int]) -> int:
-        cols, rows, q = self.cols, self.rows, self.cell_q
-        cx = min(cols - 1, max(0, int(entity[1] // q)))
-        cy = min(rows - 1, max(0, int(entity[2] // q)))
+        cols, rows = self.cols, self.rows
+        cx = min(cols - 1, max(0, int(entity[self.x_index] // self.cell_qx)))
+        cy = min(rows - 1, max(0, int(entity[self.y_index] // self.cell_qy)))
         return cx + cy * cols
 
 
@@ -107,8 +116,9 @@ class Interest:
         view_ring: int,
         inner_ring: int,
         budget_bytes: int,
+        layout: PositionLayout,
     ) -> None:
-        self.grid = Grid(width, height, cell_size, view_ring, inner_ring)
+        self.grid = Grid(width, height, cell_size, view_ring, inner_ring, layout)
         self.budget_bytes = budget_bytes
         self.prev_tick = 0  # tick of the previous snapshot built
         self._prev_state: WireState = {}
@@ -149,10 +159,11 @@ class InterestFrame:
         cell_of: dict[int, int] = {}
         dirty = self.dirty = [False] * len(cells)  # an entity in the cell changed, came or went
         prev_state = self.prev_state
-        cols, last_col, last_row, q = grid.cols, grid.cols - 1, grid.rows - 1, grid.cell_q
+        cols, last_col, last_row = grid.cols, grid.cols - 1, grid.rows - 1
+        qx, qy, xi, yi = grid.cell_qx, grid.cell_qy, grid.x_index, grid.y_index
         for eid, entity in state.items():  # the hot loop: Grid.cell inlined
-            cx = int(entity[1] // q)
-            cy = int(entity[2] // q)
+            cx = int(entity[xi] // qx)
+            cy = int(entity[yi] // qy)
             c = (last_col if cx > last_col else 0 if cx < 0 else cx) + cols * (
                 last_row if cy > last_row else 0 if cy < 0 else cy
             )

@@ -1,7 +1,7 @@
 """Modes: the rules and settings a room is made with, chosen by name when joining.
 
 The server always has the mode ``default``, made from the top-level settings
-of ``Config`` (tick rate, room caps, arena settings), whose permanent room is
+of ``Config`` (its game and settings, tick rate, room caps), whose permanent room is
 also called ``default``. ``Config.modes`` adds more; rooms of those modes are
 made on demand and close after staying empty for ``empty_room_grace_s``.
 """
@@ -22,14 +22,15 @@ def default_mode(config: Config) -> Mode:
         snapshot_divisor=config.snapshot_divisor,
         max_players=config.max_players_per_room,
         max_spectators=config.max_spectators_per_room,
-        arena=config.arena,
+        game=config.game,
+        settings=config.game_settings,
     )
 
 
 def all_modes(config: Config) -> dict[str, Mode]:
     modes = {DEFAULT_MODE: default_mode(config)}
     for mode in config.modes:
-        modes[mode.name] = mode
+        modes[mode.name] = mode if mode.game else attrs.evolve(mode, game=config.game)
     return modes
 
 
@@ -41,5 +42,6 @@ def room_config(config: Config, mode: Mode) -> Config:
         snapshot_divisor=mode.snapshot_divisor,
         max_players_per_room=mode.max_players,
         max_spectators_per_room=mode.max_spectators,
-        arena=mode.arena,
+        game=mode.game,
+        game_settings=mode.settings,
     )

@@ -49,6 +49,7 @@ LIMIT_HITS = {
     "http_refused_per_address": "max_http_connections_per_address",
     "http_request_timeouts": "http_request_timeout",
     "admin_failures_refused": "admin_failure_budget",
+    "commands_dropped": "max_commands_per_tick",
 }
 # Metrics attribute -> why an input frame was dropped.
 INPUT_DROPS = {

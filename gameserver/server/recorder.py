@@ -1,9 +1,9 @@
 """Recording a room's match without ever making its tick wait for a disk.
 
-Theory of operation: ``RecordingGame`` stands between a room and its game. It passes
-every call through, and notes what changes the world: joins and leaves in order, the
-inputs applied before each step, and after each step the state hash and per-entity
-digests (every ``recording_hash_every_ticks`` ticks). Each step appends one encoded
+Theory of operation: ``RecordingHost`` is the room's ``GameHost`` that also notes, in
+order, every call that changes the world (joins, leaves, drops and returns, inputs and
+commands), and after each step the state hash and per-entity digests (every
+``recording_hash_every_ticks`` ticks). Each step appends one encoded
 record to the ``Recorder``'s in-memory buffer, which is all the tick does. A task of
 the room's own writes the buffer to the file (in a worker thread) every
 ``recording_flush_interval_s``. If the disk is so slow that the buffer reaches
@@ -20,16 +20,20 @@ from typing import Any
 
 import trio
 
+from gameserver.core import GameHost, HostedEvent
 from gameserver.recording import (
+    COMMAND,
+    DISCONNECTED,
+    INPUT,
     JOIN,
     LEAVE,
+    RECONNECTED,
     entity_digests,
     gap_record,
     header,
     tick_record,
 )
-from gameserver.sim.arena import Arena
-from gameserver.sim.game import Event
+from gameserver.rules import Player, Rules
 
 from .metrics import Metrics
 
@@ -92,57 +96,56 @@ class Recorder:
         self.metrics.recording_bytes += len(data)
 
 
-class RecordingGame:
-    """A ``Game`` that records what is done to it; everything else passes through."""
+class RecordingHost(GameHost):
+    """A ``GameHost`` that records what is done to its game."""
 
     def __init__(
-        self, game: Arena, recorder: Recorder, *, hash_every_ticks: int, seed: int, room: str,
-        mode: str,
+        self, rules: Rules[Any, Any], recorder: Recorder, *, tick_rate: int,
+        hash_every_ticks: int, seed: int, room: str, mode: str, settings: object,
     ) -> None:  # fmt: skip
-        self._game = game
+        super().__init__(rules, tick_rate=tick_rate)
         self._recorder = recorder
         self._hash_every = hash_every_ticks
         self._ops: list[list[Any]] = []
-        self._inputs: list[list[Any]] = []
-        self._previous_inputs: list[list[Any]] | None = None
         recorder.append(
-            header(rules=game.name, seed=seed, tick_rate=game.tick_rate, settings=game.settings,
-                   room=room, mode=mode),
-            game.tick,
+            header(rules=rules.id, rules_version=rules.version, seed=seed, tick_rate=tick_rate,
+                   settings=settings, room=room, mode=mode),
+            rules.tick,
         )  # fmt: skip
 
-    def __getattr__(self, name: str) -> Any:  # name, tick, wire_state, state_hash, ...
-        return getattr(self._game, name)
-
-    def join(self, name: str) -> int:
-        entity_id = self._game.join(name)
-        self._ops.append([JOIN, entity_id, name])
+    def join(self, player: Player) -> int:
+        entity_id = super().join(player)
+        self._ops.append([JOIN, player.id, player.name, entity_id, dict(player.claims)])
         return entity_id
 
-    def leave(self, entity_id: int) -> None:
-        self._game.leave(entity_id)
-        self._ops.append([LEAVE, entity_id])
+    def leave(self, player_id: str) -> None:
+        super().leave(player_id)
+        self._ops.append([LEAVE, player_id])
 
-    def apply_input(
-        self, entity_id: int, buttons: int, aim: int, view_tick: float | None = None
-    ) -> None:
-        self._game.apply_input(entity_id, buttons, aim, view_tick)
-        entry: list[Any] = [entity_id, buttons, aim]
-        self._inputs.append(entry if view_tick is None else [*entry, view_tick])
+    def disconnected(self, player_id: str) -> None:
+        super().disconnected(player_id)
+        self._ops.append([DISCONNECTED, player_id])
 
-    def step(self) -> list[Event]:
-        game = self._game
-        events = game.step()
-        tick = game.tick
-        inputs: list[list[Any]] | None = self._inputs
-        if inputs == self._previous_inputs:
-            inputs = None  # "the same calls as the previous tick"
-        else:
-            self._previous_inputs = self._inputs
+    def reconnected(self, player_id: str) -> None:
+        super().reconnected(player_id)
+        self._ops.append([RECONNECTED, player_id])
+
+    def set_input(self, player_id: str, value: Any, view_tick: float | None = None) -> None:
+        super().set_input(player_id, value, view_tick)
+        assert self.schema.input is not None  # a value was decoded with it
+        self._ops.append([INPUT, player_id, self.schema.input.to_wire(value), view_tick])
+
+    def command(self, player_id: str, command: Any) -> None:
+        super().command(player_id, command)
+        self._ops.append([COMMAND, player_id, self.schema.commands.to_wire(command)])
+
+    def step(self) -> list[HostedEvent]:
+        events = super().step()
+        tick = self.rules.tick
         state_hash = entities = None
         if tick % self._hash_every == 0:
-            state_hash = game.state_hash()
-            entities = entity_digests(game.wire_state())
-        self._recorder.append(tick_record(tick, self._ops, inputs, state_hash, entities), tick)
-        self._ops, self._inputs = [], []
+            state_hash = self.rules.state_hash()
+            entities = entity_digests(self.rules.wire_state())
+        self._recorder.append(tick_record(tick, self._ops, state_hash, entities), tick)
+        self._ops = []
         return events

@@ -176,6 +176,8 @@ class RelayRoom:
             del self._pending[connection], self._joins[connection]
             self.spectators[connection] = 0
             welcome = attrs.evolve(self.welcome, entity_id=0, tick=self.mirror_tick, resume="")
+            if connection.protocol_version < 2:  # version 1 has no game description
+                welcome = attrs.evolve(welcome, protocol_version=1, schema=None)
             connection.send_control(encode(welcome))
         elif now > deadline:
             self.metrics.join_timeouts += 1

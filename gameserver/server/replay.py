@@ -18,9 +18,9 @@ from typing import Any
 import cbor2
 import trio
 
+from gameserver.core import GameHost
 from gameserver.protocol import PROTOCOL_VERSION, Snapshot, Welcome, diff, encode
 from gameserver.recording import GAP, check_header, new_game, read_items, replay_tick
-from gameserver.sim.arena import Arena
 
 from .relay import RelayRoom
 
@@ -39,9 +39,8 @@ class ReplayDriver:
         self.paused = False
         self._wake = trio.Event()
         self._tick_rate: int = self.head["tick_rate"]
-        self._game: Arena = new_game(self.head)
-        self._inputs: list[list[Any]] = []
-        self._previous: dict[int, tuple[int, ...]] = {}
+        self._game: GameHost = new_game(self.head)
+        self._previous: dict[int, tuple[Any, ...]] = {}
         self._since_keyframe = self._tick_rate  # the first snapshot is a keyframe
 
     def status(self) -> dict[str, Any]:
@@ -57,9 +56,9 @@ class ReplayDriver:
 
     def seek(self, tick: int) -> None:
         """Jump to ``tick``: re-simulate from the start (fast), then go on with a keyframe."""
-        self._game, self._inputs, self.position = new_game(self.head), [], 0
+        self._game, self.position = new_game(self.head), 0
         while self.position < self.total_ticks and self.ticks[self.position][0] <= tick:
-            self._inputs = self._step(self._game, self.ticks[self.position], self._inputs)
+            replay_tick(self._game, self.ticks[self.position])
             self.position += 1
         self._previous = {}
         self._since_keyframe = self._tick_rate  # the next snapshot is a keyframe
@@ -78,9 +77,11 @@ class ReplayDriver:
                 deadline = trio.current_time()
                 continue
             game = self._game
-            self._inputs = self._step(game, self.ticks[self.position], self._inputs)
+            replay_tick(game, self.ticks[self.position])  # --verify is for checking
             self.position += 1
-            state = game.wire_state()
+            state = (
+                game.view_state(None, game.wire_state()) if game.has_views else game.wire_state()
+            )
             keyframe = self._since_keyframe >= self._tick_rate
             self._since_keyframe = 1 if keyframe else self._since_keyframe + 1
             self.room.receive(self._stream_message(game, self._previous, state, keyframe))
@@ -92,16 +93,11 @@ class ReplayDriver:
                 self._wake = trio.Event()
                 deadline = trio.current_time()
 
-    @staticmethod
-    def _step(game: Arena, record: list[Any], inputs: list[list[Any]]) -> list[list[Any]]:
-        inputs, _wrong_join = replay_tick(game, record, inputs)  # --verify is for checking
-        return inputs
-
     def _stream_message(
         self,
-        game: Arena,
-        previous: dict[int, tuple[int, ...]],
-        state: dict[int, tuple[int, ...]],
+        game: GameHost,
+        previous: dict[int, tuple[Any, ...]],
+        state: dict[int, tuple[Any, ...]],
         keyframe: bool,
     ) -> bytes:
         changes, removed = diff({} if keyframe else previous, state)
@@ -127,5 +123,6 @@ class ReplayDriver:
                 tick=tick,
                 game=game.name,
                 params=game.client_params(),
+                schema=game.describe(),
             )
         return cbor2.dumps([encode(snapshot), encode(welcome) if welcome else b""])

@@ -8,12 +8,16 @@ Theory of operation: ``tick()`` is synchronous and runs in three phases.
    answered at once on the control queue. A protocol violation closes only
    that connection, with the close code the ``ProtocolError`` carries.
 2. Step: each player contributes at most one frame (the previous one is
-   repeated when none arrived), then the game steps once.
+   repeated when none arrived), commands go in arrival order, and the game's
+   rules step once through the room's ``GameHost`` (``gameserver/core/host.py``).
 3. Deliver (every ``snapshot_divisor`` ticks): each connection gets the newest
    wire state as a delta against its own baseline, the last snapshot it
    accepted. Connections with the same baseline share one encoded body; all
    spectators with the same baseline share the whole message. A connection
    still sending its previous snapshot is skipped and keeps its baseline.
+   A game with views (hidden information) gets one state per viewer instead,
+   so nothing a viewer may not see is ever encoded for it; events marked
+   private reach only the players they name.
 """
 
 from __future__ import annotations
@@ -28,9 +32,11 @@ import cbor2
 import trio
 
 from gameserver.config import Config
+from gameserver.core import GameHost, HostedEvent
 from gameserver.protocol import (
     PROTOCOL_VERSION,
     CloseCode,
+    Command,
     Error,
     ErrorCode,
     FindMatch,
@@ -50,7 +56,7 @@ from gameserver.protocol import (
     encode_uint,
     snapshot_prefix,
 )
-from gameserver.sim.game import Event, Game
+from gameserver.rules import Player
 from gameserver.tokens import JoinClaims
 
 from .inputs import InputQueue, PushResult
@@ -74,10 +80,11 @@ class _Held:
     subject: str  # join-token subject of its player ("" without tokens)
     deadline: float
     name: str
+    player_id: str
 
 
 class Room:
-    def __init__(self, name: str, game: Game, config: Config, metrics: Metrics) -> None:
+    def __init__(self, name: str, game: GameHost, config: Config, metrics: Metrics) -> None:
         self.name = name
         self.game = game
         self.config = config
@@ -92,8 +99,11 @@ class Room:
         self.on_find_match: Callable[[Room, Connection, FindMatch], None] | None = None
         self._held: dict[str, _Held] = {}  # resume token -> a dropped player's entity
         self._live: dict[str, Session] = {}  # resume token -> a connected player's session
-        # (tick, events) of the last event_history_ticks ticks that had any.
-        self._events: collections.deque[tuple[int, list[Event]]] = collections.deque()
+        # (tick, events) of the last event_history_ticks ticks that had any, and how many
+        # of those events are private (then events are chosen per connection).
+        self._events: collections.deque[tuple[int, list[HostedEvent]]] = collections.deque()
+        self._private_events = 0
+        self._guests = 0  # player ids made for players without an identity
         self.player_count = 0
         self.spectator_count = 0
         self.stopped = False  # a tick raised: the room no longer runs
@@ -105,6 +115,7 @@ class Room:
         self._published_tick = 0
         self._published_state: WireState = EMPTY_STATE
         self._published_count = 0
+        layout = game.schema.common_position_layout() if game.spatial else None
         self.interest = (
             Interest(
                 game.world_width,
@@ -113,8 +124,9 @@ class Room:
                 view_ring=config.view_ring,
                 inner_ring=config.inner_ring,
                 budget_bytes=config.snapshot_budget_bytes,
+                layout=layout,
             )
-            if config.interest_management
+            if config.interest_management and layout is not None and not game.has_views
             else None
         )
 
@@ -165,16 +177,15 @@ class Room:
             return
         self._live.pop(session.resume_token, None)
         if session.is_player and connection.close_code in HELD_AFTER:
-            # Dropped, not left: keep the entity (standing still) for a resume.
-            aim = session.last_frame.aim if session.last_frame else 0
-            self.game.apply_input(session.entity_id, 0, aim)
+            # Dropped, not left: keep the player (its rules are told) for a resume.
+            self.game.disconnected(session.player_id)
             deadline = trio.current_time() + self.config.resume_grace_s
             self._held[session.resume_token] = _Held(
-                session.entity_id, session.subject, deadline, session.name
+                session.entity_id, session.subject, deadline, session.name, session.player_id
             )
         elif session.is_player:
             self.player_count -= 1
-            self.game.leave(session.entity_id)
+            self.game.leave(session.player_id)
         else:
             self.spectator_count -= 1
         log.info(
@@ -202,11 +213,19 @@ class Room:
     def is_empty(self) -> bool:
         return not (self.sessions or self._pending or self._matching or self._held)
 
-    def roster(self) -> list[tuple[int, str, bool]]:
-        """(entity_id, name, connected) of every player, held ones included, by entity id."""
-        players = [(s.entity_id, s.name, True) for s in self.sessions.values() if s.is_player]
-        players += [(held.entity_id, held.name, False) for held in self._held.values()]
-        return sorted(players)
+    def roster(self) -> list[tuple[int, str, bool, int | None]]:
+        """(entity_id, name, connected, score) of every player, held ones too, by entity id."""
+        score = self.game.score
+        players = [
+            (s.entity_id, s.name, True, score(s.player_id))
+            for s in self.sessions.values()
+            if s.is_player
+        ]
+        players += [
+            (held.entity_id, held.name, False, score(held.player_id))
+            for held in self._held.values()
+        ]
+        return sorted(players, key=lambda player: (player[0], player[1]))
 
     # -- one tick ----------------------------------------------------------------
 
@@ -221,9 +240,11 @@ class Room:
         tick = self.game.tick
         if events:
             self._events.append((tick, events))
+            self._private_events += sum(1 for _, to in events if to is not None)
         horizon = tick - self.config.event_history_ticks
         while self._events and self._events[0][0] <= horizon:
-            self._events.popleft()
+            _, gone = self._events.popleft()
+            self._private_events -= sum(1 for _, to in gone if to is not None)
         if tick % self.config.snapshot_divisor == 0:
             self._deliver(tick)
 
@@ -236,7 +257,7 @@ class Room:
                 del self._live[resume_token]
                 deadline = trio.current_time() + self.config.resume_grace_s
                 self._held[resume_token] = _Held(
-                    session.entity_id, session.subject, deadline, session.name
+                    session.entity_id, session.subject, deadline, session.name, session.player_id
                 )
                 return
 
@@ -246,7 +267,7 @@ class Room:
             if now > held.deadline:
                 del self._held[token]
                 self.player_count -= 1
-                self.game.leave(held.entity_id)
+                self.game.leave(held.player_id)
                 log.info(
                     "room %s: entity %d not resumed in time, removed", self.name, held.entity_id
                 )
@@ -344,8 +365,11 @@ class Room:
             self.metrics.resumes_refused += 1
             reason = "resume token unknown or expired: joined as a new player"
             connection.send_control(encode(Error(ErrorCode.RESUME_REFUSED, reason)))
+        player_id = ""
         if held is not None:
             entity_id = held.entity_id  # same entity, score and state; slot still counted
+            player_id = held.player_id
+            self.game.reconnected(player_id)
             self.metrics.resumes += 1
         elif join.role is Role.PLAYER:
             if self.player_count >= config.max_players_per_room:
@@ -353,7 +377,9 @@ class Room:
                 log.warning("%s refused: room %s is full (players)", connection.remote, self.name)
                 connection.close(CloseCode.ROOM_FULL, "room is full (players)")
                 return
-            entity_id = self.game.join(join.name)
+            player_id = self._new_player_id(subject)
+            identity = {"sub": subject, "roles": list(claims.roles)} if claims is not None else {}
+            entity_id = self.game.join(Player(player_id, join.name, identity))
             self.player_count += 1
         else:
             if self.spectator_count >= config.max_spectators_per_room:
@@ -375,10 +401,12 @@ class Room:
             joined_tick=self.game.tick,
             resume_token=resume_token,
             subject=subject,
+            player_id=player_id,
         )
         if resume_token:
             self._live[resume_token] = session
-        connection.send_control(encode(self._welcome(entity_id, resume_token)))
+        version = connection.protocol_version
+        connection.send_control(encode(self._welcome(entity_id, resume_token, version)))
         log.info(
             "%s joined room %s as %s %r (entity %d)",
             connection.remote,
@@ -388,9 +416,22 @@ class Room:
             entity_id,
         )
 
-    def _welcome(self, entity_id: int, resume_token: str) -> Welcome:
+    def _new_player_id(self, subject: str) -> str:
+        """The identity's ``sub``, unique in this room; a guest id without an identity."""
+        if not subject:
+            self._guests += 1
+            return f"guest-{self._guests}"
+        player_id, n = subject, 1
+        while player_id in self.game.players:  # the same identity twice: one id each
+            n += 1
+            player_id = f"{subject}#{n}"
+        return player_id
+
+    def _welcome(
+        self, entity_id: int, resume_token: str, version: int = PROTOCOL_VERSION
+    ) -> Welcome:
         return Welcome(
-            protocol_version=PROTOCOL_VERSION,
+            protocol_version=version,
             entity_id=entity_id,
             tick_rate=self.config.tick_rate,
             snapshot_rate=self.config.snapshot_rate,
@@ -400,12 +441,19 @@ class Room:
             game=self.game.name,
             params=self.game.client_params(),
             resume=resume_token,
+            schema=self.game.describe() if version >= 2 else None,
         )
 
     def _handle(self, session: Session, raw: bytes | str) -> None:
         connection = session.connection
         try:
-            message = decode_client_message(raw, self.config.max_message_bytes)
+            message = decode_client_message(
+                raw, self.config.max_message_bytes, input_fields=self.game.input_fields
+            )
+            if isinstance(message, InputFrame) and session.is_player:
+                value = self.game.decode_input(message.fields)  # SchemaError: 4002
+            elif isinstance(message, Command) and session.is_player:
+                command = self.game.decode_command(message.fields)
         except ProtocolError as error:
             self._protocol_error(connection, error)
             return
@@ -423,11 +471,13 @@ class Room:
                 self.metrics.inputs_dropped_per_tick += 1
                 return
             session.inputs_this_tick += 1
-            result = session.input_queue.push(message)
+            result = session.input_queue.push(message, value)
             if result is PushResult.STALE:
                 self.metrics.inputs_dropped_stale += 1
             elif result is PushResult.DISPLACED_OLDEST:
                 self.metrics.inputs_dropped_queue_full += 1
+        elif isinstance(message, Command):
+            self._command(session, command)
         elif isinstance(message, Ping):
             self._pong(connection, message)
         elif isinstance(message, Say):
@@ -436,6 +486,25 @@ class Room:
             self._protocol_error(
                 connection, ProtocolError(CloseCode.UNEXPECTED_MESSAGE, "already joined")
             )
+
+    def _command(self, session: Session, command: object) -> None:
+        connection = session.connection
+        if not session.is_player:
+            self.metrics.spectator_inputs += 1
+            connection.send_control(
+                encode(Error(ErrorCode.SPECTATOR_INPUT, "spectators cannot send commands"))
+            )
+            return
+        tick = self.game.tick
+        if session.commands_tick != tick:
+            session.commands_tick, session.commands_this_tick = tick, 0
+        if session.commands_this_tick >= self.config.max_commands_per_tick:
+            self.metrics.commands_dropped += 1
+            reason = f"at most {self.config.max_commands_per_tick} commands per tick"
+            connection.send_control(encode(Error(ErrorCode.COMMAND_DROPPED, reason)))
+            return
+        session.commands_this_tick += 1
+        self.game.command(session.player_id, command)
 
     def _say(self, session: Session, say: Say) -> None:
         now = trio.current_time()
@@ -461,34 +530,39 @@ class Room:
         connection.send_control(encode(Pong(ping.nonce, self.server_time_ms())))
 
     def _consume_input(self, session: Session) -> None:
-        frame = session.input_queue.pop()
-        if frame is None:
-            frame = session.last_frame
-            if frame is None:
-                return
-        else:
-            session.last_frame = frame
-            session.ack_seq = frame.seq
-            session.last_client_tick = frame.ack_tick
+        """This tick's frame to the game; with none, the game repeats the previous one."""
+        queued = session.input_queue.pop()
+        if queued is None:
+            return
+        frame, value = queued
+        session.ack_seq = frame.seq
+        session.last_client_tick = frame.ack_tick
         view_tick = frame.view / 256 if frame.view else None
-        self.game.apply_input(session.entity_id, frame.buttons, frame.aim, view_tick)
+        self.game.set_input(session.player_id, value, view_tick)
 
     def server_time_ms(self) -> int:
         return round((trio.current_time() - self.ticker.start_time) * 1000)
 
     # -- deliver -------------------------------------------------------------------
 
-    def _events_since(self, baseline_tick: int, tick: int) -> list[list[int]]:
+    def _events_since(
+        self, baseline_tick: int, tick: int, player_id: str | None = None
+    ) -> list[list[object]]:
+        """Events after ``baseline_tick`` that ``player_id`` may see (None: public ones)."""
         # A new joiner (baseline 0) gets only this tick's events.
         first = baseline_tick + 1 if baseline_tick else tick
         return [
-            [event_tick, event.kind, *event.args]
+            [event_tick, *wire]
             for event_tick, events in self._events
             if event_tick >= first
-            for event in events
+            for wire, to in events
+            if to is None or (player_id is not None and player_id in to)
         ]
 
     def _deliver(self, tick: int) -> None:
+        if self.game.has_views or self._private_events:
+            self._deliver_per_viewer(tick)
+            return
         state = self.game.wire_state()
         time_ms = self.server_time_ms()
         prefixes: dict[int, bytes] = {}  # baseline tick -> the snapshot's first four items
@@ -550,6 +624,58 @@ class Room:
         if self.on_publish is not None and self.remote_watch_until > trio.current_time():
             self._publish(tick, state, prefix)
 
+    def _deliver_per_viewer(self, tick: int) -> None:
+        """Hidden information: each player its own view and events; spectators share one."""
+        game = self.game
+        full = game.wire_state()
+        time_ms = self.server_time_ms()
+        spectator_state: WireState | None = None
+        spectator_messages: dict[int, bytes] = {}  # baseline tick -> whole message
+        for session in self.sessions.values():
+            connection = session.connection
+            if connection.closing:
+                continue
+            if session.is_player:
+                state: WireState = (
+                    game.view_state(session.player_id, full) if game.has_views else full
+                )
+                message = self._per_viewer_message(session, tick, time_ms, state)
+            else:
+                if spectator_state is None:
+                    spectator_state = game.view_state(None, full) if game.has_views else full
+                state = spectator_state
+                message = spectator_messages.get(session.baseline_tick, b"")
+                if not message:
+                    message = self._per_viewer_message(session, tick, time_ms, state)
+                    spectator_messages[session.baseline_tick] = message
+            if connection.deliver(message):
+                session.baseline_tick = tick
+                session.baseline_state = state
+            else:
+                self.metrics.snapshots_skipped += 1
+        if self.on_publish is not None and self.remote_watch_until > trio.current_time():
+            if spectator_state is None:
+                spectator_state = game.view_state(None, full) if game.has_views else full
+
+            def prefix(baseline_tick: int) -> bytes:
+                return snapshot_prefix(tick, baseline_tick, time_ms)
+
+            self._publish(tick, spectator_state, prefix)
+
+    def _per_viewer_message(
+        self, session: Session, tick: int, time_ms: int, state: WireState
+    ) -> bytes:
+        baseline = session.baseline_state if session.baseline_tick else EMPTY_STATE
+        changes, removed = diff(baseline, state)
+        player_id = session.player_id if session.is_player else None
+        events = self._events_since(session.baseline_tick, tick, player_id)
+        ack_seq = session.ack_seq if session.is_player else 0
+        return (
+            snapshot_prefix(tick, session.baseline_tick, time_ms)
+            + encode_uint(ack_seq)
+            + encode_snapshot_body(changes, removed, events)
+        )
+
     def _publish(self, tick: int, state: WireState, prefix: Callable[[int], bytes]) -> None:
         """The spectator stream for relays on other nodes: one message per snapshot."""
         assert self.on_publish is not None
@@ -564,9 +690,7 @@ class Room:
         self._published_tick, self._published_state = tick, state
         self._published_count += 1
 
-    def _interest_frame(
-        self, tick: int, state: dict[int, tuple[int, ...]]
-    ) -> tuple[InterestFrame | None, int]:
+    def _interest_frame(self, tick: int, state: WireState) -> tuple[InterestFrame | None, int]:
         """This snapshot's shared interest data, and the tick a steady player's baseline is at."""
         interest = self.interest
         if interest is None or not self.player_count:
@@ -575,7 +699,7 @@ class Room:
         frame = interest.frame(tick, state, cbor2.dumps(self._events_since(steady_tick, tick)))
         return frame, steady_tick
 
-    def _encode_body(self, session: Session, tick: int, state: dict[int, tuple[int, ...]]) -> bytes:
+    def _encode_body(self, session: Session, tick: int, state: WireState) -> bytes:
         baseline = session.baseline_state if session.baseline_tick else EMPTY_STATE
         changes, removed = diff(baseline, state)
         return encode_snapshot_body(

@@ -27,18 +27,19 @@ import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import cast
+from typing import Any
 
 import trio
 
 from gameserver.config import Config, Mode
+from gameserver.core import GameHost
 from gameserver.protocol import FindMatch
-from gameserver.sim.arena import Arena
-from gameserver.sim.game import Game
+from gameserver.rules import Rules
+from gameserver.rules.loading import load_rules, make_settings
 
 from .metrics import Metrics
 from .modes import DEFAULT_MODE, all_modes, room_config
-from .recorder import Recorder, RecordingGame
+from .recorder import Recorder, RecordingHost
 from .room import Room
 from .transport import Connection
 
@@ -64,6 +65,12 @@ class RoomManager:
         self.config = config
         self.metrics = metrics
         self.modes = all_modes(config)
+        # Each mode's rules class and settings, loaded and checked now: a game that cannot
+        # be found or a setting it does not have stops the start, not the first room.
+        self.games: dict[str, tuple[type[Rules[Any, Any]], object]] = {}
+        for name, mode in self.modes.items():
+            rules = load_rules(mode.game)
+            self.games[name] = (rules, make_settings(rules, mode.settings))
         self.rooms: dict[str, Room] = {}  # the live ones, by id
         self.room_modes: dict[str, str] = {}  # room id -> mode name
         self.private_codes: dict[str, str] = {}  # code -> room id
@@ -166,7 +173,9 @@ class RoomManager:
         config = room_config(self.config, mode)
         self._rooms_made += 1
         seed = (self._seed + self._rooms_made - 1) % 2**32
-        game: Game = Arena(config.arena, seed=seed, tick_rate=config.tick_rate)
+        rules_class, settings = self.games[mode_name]
+        rules = rules_class(settings, seed, tick_rate=config.tick_rate)
+        game = GameHost(rules, tick_rate=config.tick_rate)
         recorder = None
         if mode.record or self.config.record_all:
             stamp = time.strftime("%Y%m%dT%H%M%S")
@@ -176,11 +185,11 @@ class RoomManager:
                 flush_interval_s=self.config.recording_flush_interval_s,
                 metrics=self.metrics,
             )
-            game = cast(Game, RecordingGame(
-                cast(Arena, game), recorder,
+            game = RecordingHost(
+                rules, recorder, tick_rate=config.tick_rate,
                 hash_every_ticks=self.config.recording_hash_every_ticks,
-                seed=seed, room=room_id, mode=mode_name,
-            ))  # fmt: skip
+                seed=seed, room=room_id, mode=mode_name, settings=settings,
+            )  # fmt: skip
             log.info("room %s is recorded to %s", room_id, recorder.path)
         room = Room(room_id, game, config, self.metrics)
         room.on_chat = self.on_chat

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from gameserver.protocol import InputFrame, Role, WireState
+from gameserver.protocol import Role, WireState
 
 from .inputs import InputQueue
 from .limits import TokenBucket
@@ -23,14 +23,16 @@ class Session:
     joined_tick: int
     resume_token: str = ""  # players: reclaims the entity after a drop
     subject: str = ""  # join-token subject ("" without tokens)
+    player_id: str = ""  # the rules' stable id of this player ("" for spectators)
     # The last snapshot this connection accepted: deltas are computed against it.
     baseline_tick: int = 0
     baseline_state: WireState = EMPTY_STATE
     interest_centre: int | None = None  # the player's cell at its last snapshot
-    last_frame: InputFrame | None = None  # repeated when no frame arrives
     ack_seq: int = 0  # seq of the newest input frame consumed by the simulation
     last_client_tick: int = 0  # newest snapshot tick the client says it applied
     inputs_tick: int = -1  # the tick inputs_this_tick counts for
+    commands_tick: int = -1  # likewise for commands_this_tick
+    commands_this_tick: int = 0
     inputs_this_tick: int = 0
     chat_bucket: TokenBucket | None = None  # made at the first Say
 

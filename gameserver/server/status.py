@@ -40,10 +40,10 @@ def roster(room: Room) -> list[dict[str, Any]]:
         {
             "entity_id": entity_id,
             "name": name,
-            "score": room.game.score(entity_id) or 0,
+            "score": score or 0,
             "connected": connected,
         }
-        for entity_id, name, connected in room.roster()
+        for entity_id, name, connected, score in room.roster()
     ]
 
 

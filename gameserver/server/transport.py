@@ -28,7 +28,7 @@ import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from gameserver.config import Config
-from gameserver.protocol import CloseCode
+from gameserver.protocol import PROTOCOL_VERSION, CloseCode
 
 from .framemeter import Refusal
 from .limits import TokenBucket
@@ -43,6 +43,7 @@ class Connection(Protocol):
     """What a room needs from a connection. Every method returns immediately."""
 
     remote: str
+    protocol_version: int  # negotiated at the upgrade (1 or 2: docs/protocol.md)
     closing: bool  # close() was called or the peer went away
     close_code: int | None  # the code we sent, or the peer's (1006: lost without one)
 
@@ -73,6 +74,7 @@ class WsConnection:
         self._config = config
         self._metrics = metrics
         self.remote = remote
+        self.protocol_version = PROTOCOL_VERSION
         self.closing = False
         self.close_code: int | None = None  # the code we sent, or the peer's
         self._inbox: list[bytes | str] = []

@@ -30,7 +30,7 @@ import attrs
 import trio
 
 from gameserver.auth import now_s
-from gameserver.protocol import CHAT_MAX_CHARS, SUBPROTOCOL, ChatChannel, Role
+from gameserver.protocol import CHAT_MAX_CHARS, SUBPROTOCOL, SUBPROTOCOLS, ChatChannel, Role
 from gameserver.tokens import TokenError
 
 from . import prometheus
@@ -116,7 +116,9 @@ class WebSide:
         if path == "/api/roster":
             return self._roster(request)
         if path == "/api/rooms":
-            return json_response(200, rooms_status(self.server, include_private=True))
+            return json_response(
+                200, rooms_status(self.server, include_private=self._operators_only)
+            )
         if path.startswith("/api/rooms/"):
             return self._room(unquote(path.removeprefix("/api/rooms/")))
         if path == "/monitor/events":
@@ -220,16 +222,23 @@ class WebSide:
     def _info(self) -> dict[str, Any]:
         return {
             "ws_path": self.config.path,
-            "subprotocol": SUBPROTOCOL,
+            "subprotocol": SUBPROTOCOL,  # the newest; every one spoken is in "subprotocols"
+            "subprotocols": list(SUBPROTOCOLS),
             "tokens_required": bool(self.config.join_secret),
             "rooms": [name for name in self.server.rooms if not is_private(self.server, name)],
             "modes": sorted(self.server.room_manager.modes),
             "node": self.server.matchmaker.node_id if self.server.matchmaker else "",
         }
 
+    @property
+    def _operators_only(self) -> bool:
+        """Whether the operator routes are closed to the public (a token or their own
+        listener): only then do they show private rooms."""
+        return bool(self.config.admin_token) or self.config.admin_port is not None
+
     def _room(self, name: str) -> Response:
         room = self.server.rooms.get(name)
-        if room is None:
+        if room is None or (is_private(self.server, name) and not self._operators_only):
             return json_response(404, {"error": f"no room named {name!r}"})
         ticks = window_ticks(self.server)
         private = is_private(self.server, name)
@@ -259,7 +268,9 @@ class WebSide:
         interval_s = self.config.monitor_interval_s
         yield f"retry: {round(interval_s * 2000)}\n\n".encode()
         while not self.server.draining:
-            document = server_status(self.server, window_s=interval_s, include_private=True)
+            document = server_status(
+                self.server, window_s=interval_s, include_private=self._operators_only
+            )
             yield b"data: " + json.dumps(document, separators=(",", ":")).encode() + b"\n\n"
             await trio.sleep(interval_s)
         yield b"event: draining\ndata: {}\n\n"

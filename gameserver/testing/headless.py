@@ -58,13 +58,14 @@ class Headless(Generic[InputT]):
         settings: object | None = None,
         *,
         seed: int = 0,
+        tick_rate: int | None = None,
     ) -> None:
         problems = rules_class_problems(rules_class)
         if problems:
             raise TypeError("; ".join(problems))
         if settings is None:
             settings = rules_class.settings_type()
-        self.rules: Rules[InputT, Any] = rules_class(settings, seed)
+        self.rules: Rules[InputT, Any] = rules_class(settings, seed, tick_rate=tick_rate)
         self.players: dict[str, Player] = {}
         self.entity_of: dict[str, int] = {}
         self._inputs: dict[str, TickInput[InputT]] = {}
@@ -131,9 +132,8 @@ class Headless(Generic[InputT]):
             commands, self._commands = self._commands, []
             events = self.rules.step(inputs, commands)
             self.rules.tick += 1
-            for pid, given in self._inputs.items():
-                if given.fresh:
-                    self._inputs[pid] = attrs.evolve(given, fresh=False)
+            for given in self._inputs.values():
+                given.fresh = False
             for event in events:
                 sent = (
                     SentEvent(self.rules.tick, event.event, event.to)

@@ -23,7 +23,6 @@ from clients.relay import LatencyRelay
 from gameserver.cli import bundled_web_root
 from gameserver.config import Config
 from gameserver.server import GameServer
-from gameserver.sim.arena import ArenaSettings
 
 T = TypeVar("T")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
@@ -114,7 +113,7 @@ def game_server() -> Iterator[ServerThread]:
         port=0,
         seed=11,
         web_root=bundled_web_root(),
-        arena=ArenaSettings(width=480.0, height=360.0, obstacle_count=2),
+        game_settings={"width": 480.0, "height": 360.0, "obstacle_count": 2},
         monitor_interval_s=0.25,
         admin_token=ADMIN_TOKEN,
         shutdown_timeout_s=0.5,

@@ -16,10 +16,11 @@ from typing import Any
 
 from gameserver.cli import bundled_web_root
 from gameserver.config import Config
+from gameserver.core import GameHost
+from gameserver.games.arena import ArenaRules, ArenaSettings, Buttons
 from gameserver.protocol import CloseCode
-from gameserver.recording import JOIN, header, tick_record
-from gameserver.sim.arena import Arena, ArenaSettings
-from gameserver.sim.game import Buttons
+from gameserver.recording import INPUT, JOIN, header, tick_record
+from gameserver.rules import Player
 
 from .conftest import ADMIN_TOKEN, ServerThread
 
@@ -223,16 +224,18 @@ def test_a_recorded_match_is_watched_in_the_browser(
 ) -> None:
     # A short match, recorded the way a room records one: three players pacing left and right.
     settings = ArenaSettings(width=480.0, height=360.0, obstacle_count=0)
-    game = Arena(settings, seed=5, tick_rate=30)
-    items = [header(rules="arena", seed=5, tick_rate=30, settings=settings, room="r", mode="m")]
-    ops = [[JOIN, game.join(name), name] for name in ("ann", "bob", "cy")]
+    game = GameHost(ArenaRules(settings, seed=5), tick_rate=30)
+    items = [header(rules="arena", rules_version=ArenaRules.version, seed=5, tick_rate=30,
+                    settings=settings, room="r", mode="m")]  # fmt: skip
+    names = ("ann", "bob", "cy")
+    ops = [[JOIN, name, name, game.join(Player(name, name)), {}] for name in names]
     for index in range(300):
         pace = Buttons.RIGHT if index % 40 < 20 else Buttons.LEFT
-        inputs = [[entity_id, int(pace), 0] for _, entity_id, _ in ops]
-        for entity_id, buttons, aim in inputs:
-            game.apply_input(entity_id, buttons, aim)
+        inputs = [[INPUT, name, [int(pace), 0], None] for name in names]
+        for _, player_id, fields, _ in inputs:
+            game.set_input(player_id, game.decode_input(fields))
         game.step()
-        items.append(tick_record(game.tick, ops if index == 0 else [], inputs, None, None))
+        items.append(tick_record(game.tick, (ops if index == 0 else []) + inputs, None, None))
     recording = tmp_path / "match.rec"
     recording.write_bytes(b"".join(items))
     config = Config(host="127.0.0.1", port=0, web_root=bundled_web_root())
@@ -244,7 +247,7 @@ def test_a_recorded_match_is_watched_in_the_browser(
         wait_until(
             page, "() => window.game.entities().filter(e => e.kind === 'player').length === 3"
         )
-        first = ops[0][1]
+        first = ops[0][3]
         x0 = entity(page, first)["x"]  # type: ignore[index]
         wait_until(
             page,

@@ -114,7 +114,7 @@ async def test_a_seat_is_bound_to_the_identity_and_named_by_its_claims(
     async with connect(seat.url, token=ada, name="ignored") as client:
         await client.next_snapshot()
         room = secured.rooms[seat.room]
-        assert [name for _, name, _ in room.roster()] == ["Ada"]  # the claim's name
+        assert [name for _, name, *_ in room.roster()] == ["Ada"]  # the claim's name
         (session,) = room.sessions.values()
         assert session.subject == "user-ada"
     status, body = await rejected(f"{seat.url}&token={ada}")
@@ -162,13 +162,13 @@ async def test_a_dropped_player_resumes_without_a_new_token(
         await client.next_snapshot()
         entity = client.entity_id
         room = secured.rooms[seat.room]
-        room.game._players[entity].score = 5  # type: ignore[attr-defined]  # as if it scored
+        room.game.rules._players[entity].score = 5  # type: ignore[attr-defined]  # as if it scored
         client.token = None  # the issuer is out of reach: only the resume token is left
         relay.drop_all()
         with trio.fail_after(5):
             await client.wait_for(lambda c: c.stats.reconnects == 1 and c.connected and c.me)
         assert client.entity_id == entity and not client.errors
-        assert room.game._players[entity].score == 5  # type: ignore[attr-defined]
+        assert room.game.rules._players[entity].score == 5  # type: ignore[attr-defined]
         assert relay.connections == 2 and secured.metrics.resumes == 1
         (session,) = room.sessions.values()
         assert (session.subject, session.name) == ("user-dan", "Dan")

@@ -222,7 +222,7 @@ async def test_a_code_from_matchmaking_joins_its_room_on_the_websocket(
         async with connect(f"{rooms_server.url}?code={made['code']}", name="friend") as friend:
             await friend.next_snapshot()
             room = rooms_server.rooms[str(made["room"])]
-            assert [name for _, name, _ in room.roster()] == ["host", "friend"]
+            assert [name for _, name, *_ in room.roster()] == ["host", "friend"]
             assert friend.welcome is not None and friend.welcome.world_width == 500  # a duel
     assert await refused_status(f"{rooms_server.url}?code=ZZZZZZ") == 404
 

@@ -8,9 +8,9 @@ import trio
 
 from clients import GameClient, connect
 from clients.relay import LatencyRelay
+from gameserver.games.arena import ArenaSettings
 from gameserver.protocol import Role
 from gameserver.server import GameServer
-from gameserver.sim.arena import ArenaSettings
 from gameserver.sim.game import AIM_STEPS, Buttons, EventKind
 from tests.conftest import make_config
 
@@ -27,7 +27,7 @@ async def running_target(target: GameClient) -> None:
 
 async def shots_that_hit(settings: ArenaSettings, nursery: trio.Nursery) -> tuple[int, int]:
     """(hits, shots) of a shooter behind the relay, aiming exactly at what it renders."""
-    server = GameServer(make_config(arena=settings))
+    server = GameServer(make_config(game_settings=settings))
     await nursery.start(server.run)
     relay = LatencyRelay("127.0.0.1", server.port, latency_s=ONE_WAY_S)
     await nursery.start(relay.run)
@@ -37,8 +37,8 @@ async def shots_that_hit(settings: ArenaSettings, nursery: trio.Nursery) -> tupl
         connect(relay.url(), name="shooter") as shooter,
         connect(server.url, role=Role.SPECTATOR, name="judge") as judge,
     ):
-        room.game.place(target.entity_id, 120.0, 500.0)  # a long run to the right
-        room.game.place(shooter.entity_id, 400.0, 300.0)  # 200 units off the target's line
+        room.game.rules.place(target.entity_id, 120.0, 500.0)  # a long run to the right
+        room.game.rules.place(shooter.entity_id, 400.0, 300.0)  # 200 units off the target's line
         async with trio.open_nursery() as inner:
             inner.start_soon(running_target, target)
             with trio.fail_after(10):  # the shooter sees the target running

@@ -21,7 +21,7 @@ async def test_players_and_spectator_see_each_other_move_and_score(server: GameS
     ):
         assert alice.entity_id and bob.entity_id and alice.entity_id != bob.entity_id
         assert spectator.entity_id == 0
-        game = server.rooms["default"].game
+        game = server.rooms["default"].game.rules
         game.place(alice.entity_id, 300.0, 500.0)  # type: ignore[attr-defined]  # within view
         game.place(bob.entity_id, 480.0, 500.0)  # type: ignore[attr-defined]
         everyone_visible = lambda c: alice.entity_id in c.world and bob.entity_id in c.world  # noqa: E731

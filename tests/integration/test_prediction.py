@@ -32,7 +32,7 @@ async def test_predicted_position_matches_the_server_after_inputs_stop(
     async with connect(relay.url(), name="predictor") as client:
         with trio.fail_after(5):
             await client.wait_for(lambda c: c.me is not None)
-        game = server.rooms["default"].game
+        game = server.rooms["default"].game.rules
         game.place(client.entity_id, 200.0, 200.0)  # type: ignore[attr-defined]
         frames = [Buttons.RIGHT] * 40 + [Buttons.DOWN | Buttons.RIGHT] * 30 + [Buttons.DOWN] * 30
         await send_steadily(client, [*frames, 0, 0, 0])
@@ -42,7 +42,7 @@ async def test_predicted_position_matches_the_server_after_inputs_stop(
             await client.next_snapshot()
         predictor = client.predictor
         assert predictor is not None
-        server_x, server_y = game.entity_position(client.entity_id)  # type: ignore[misc]
+        server_x, server_y = game.schema.position(game.wire_state()[client.entity_id])
         assert (predictor.x, predictor.y) == (server_x, server_y)
         me = client.me
         assert me is not None
@@ -60,7 +60,7 @@ async def test_remote_player_is_rendered_smoothly_through_latency(
         connect(server.url, name="runner") as runner,
         connect(relay.url(), name="watcher") as watcher,
     ):
-        game = server.rooms["default"].game
+        game = server.rooms["default"].game.rules
         game.place(runner.entity_id, 100.0, 500.0)  # type: ignore[attr-defined]
         game.place(watcher.entity_id, 250.0, 560.0)  # type: ignore[attr-defined]  # in view
         placed = lambda c: c.world.get(runner.entity_id, (0, 0))[1] == 100 * POSITION_SCALE  # noqa: E731

@@ -62,7 +62,7 @@ async def test_a_resumed_player_keeps_its_score_and_an_expired_token_is_refused(
 ) -> None:
     server = GameServer(make_config(resume_grace_s=0.5))
     await nursery.start(server.run)
-    game = server.rooms["default"].game
+    game = server.rooms["default"].game.rules
     relay = LatencyRelay("127.0.0.1", server.port)
     await nursery.start(relay.run)
     async with connect(relay.url(), name="scorer", reconnect=FAST_RETRY) as client:

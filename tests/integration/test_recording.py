@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import cbor2
 import pytest
@@ -14,7 +15,7 @@ import trio
 
 from clients import ClientClosed, connect
 from gameserver.protocol import CloseCode, Role
-from gameserver.recording import GAP, RecordingError, read_items, verify
+from gameserver.recording import GAP, INPUT, RecordingError, read_items, verify
 from gameserver.server import GameServer
 from gameserver.server.metrics import Metrics
 from gameserver.server.recorder import Recorder
@@ -68,10 +69,14 @@ def test_one_flipped_input_fails_at_exactly_its_tick(recorded_match: Path, tmp_p
     with recorded_match.open("rb") as source:
         items = list(read_items(source))
     middle = len(items) // 2
-    index = next(i for i in range(middle, len(items)) if items[i][2])  # a tick with inputs
+
+    def inputs(item: list[Any]) -> list[list[Any]]:  # [INPUT, player_id, fields, view_tick]
+        return [op for op in item[1] if op[0] == INPUT]
+
+    index = next(i for i in range(middle, len(items)) if inputs(items[i]))  # a tick with inputs
     flipped_tick = items[index][0]
-    for entry in items[index][2]:  # [entity_id, buttons, aim]: press UP or let it go
-        entry[1] ^= 1
+    for entry in inputs(items[index]):  # fields [buttons, aim]: press UP or let it go
+        entry[2][0] ^= 1
     tampered = tmp_path / "tampered.rec"
     tampered.write_bytes(b"".join(cbor2.dumps(item) for item in items))
     with tampered.open("rb") as source:

@@ -24,6 +24,7 @@ from clients.rawws import (
     mask_payload,
 )
 from gameserver.protocol import (
+    SUBPROTOCOL,
     InputFrame,
     Pong,
     Role,
@@ -40,7 +41,7 @@ def response(status: str = "101 Switching Protocols", **headers: str) -> bytes:
         "Upgrade": "websocket",
         "Connection": "Upgrade",
         "Sec-WebSocket-Accept": accept_key(KEY),
-        "Sec-WebSocket-Protocol": "gameserver.v1",
+        "Sec-WebSocket-Protocol": SUBPROTOCOL,
     } | {k.replace("_", "-"): v for k, v in headers.items()}
     lines = [f"HTTP/1.1 {status}", *(f"{k}: {v}" for k, v in fields.items() if v)]
     return "\r\n".join(lines).encode()
@@ -68,7 +69,7 @@ def test_request_carries_every_upgrade_header() -> None:
         "Connection: Upgrade",
         f"Sec-WebSocket-Key: {KEY}",
         "Sec-WebSocket-Version: 13",
-        "Sec-WebSocket-Protocol: gameserver.v1",
+        f"Sec-WebSocket-Protocol: {SUBPROTOCOL}",
     ):
         assert f"\r\n{header}\r\n" in request
     assert request.endswith("\r\n\r\n")
@@ -140,7 +141,9 @@ def test_cbor_unsigned_integers_of_every_width() -> None:
 
 def test_input_payload_is_the_protocol_encoding() -> None:
     for seq, buttons, aim, tick in ((1, 0, 0, 0), (70000, 31, 65535, 2**32 - 1)):
-        assert input_payload(seq, buttons, aim, tick) == encode(InputFrame(seq, buttons, aim, tick))
+        assert input_payload(seq, buttons, aim, tick) == encode(
+            InputFrame(seq, (buttons, aim), tick)
+        )
 
 
 def test_decoding_sample_is_spread_and_never_empty() -> None:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from gameserver.protocol import (
     CloseCode,
+    Command,
     Error,
     InputFrame,
     Join,
@@ -34,7 +35,14 @@ client_messages = st.one_of(
     st.builds(Join, st.sampled_from(Role), names),
     st.builds(Join, st.sampled_from(Role), names, st.text(min_size=1, max_size=64)),
     st.builds(
-        InputFrame, st.integers(1, 2**32 - 1), st.integers(0, 255), st.integers(0, 65535), uint32
+        InputFrame,
+        st.integers(1, 2**32 - 1),
+        st.tuples(st.integers(0, 2**32 - 1) | st.text(max_size=8), st.integers(0, 65535)),
+        uint32,
+    ),
+    st.builds(
+        Command,
+        st.lists(st.integers(0, 99) | st.text(max_size=8), max_size=4).map(lambda args: (0, *args)),
     ),
     st.builds(Ping, st.integers(0, 2**53 - 1)),
 )
@@ -133,8 +141,10 @@ def code_of(data: bytes | str, max_bytes: int = 256) -> CloseCode:
         (cbor2.dumps([99, 1]), CloseCode.UNKNOWN_MESSAGE_TYPE),
         (cbor2.dumps([2, 1, 0, 0]), CloseCode.INVALID_MESSAGE),  # input arity
         (cbor2.dumps([2, 0, 0, 0, 0]), CloseCode.INVALID_MESSAGE),  # seq starts at 1
-        (cbor2.dumps([2, 1, 256, 0, 0]), CloseCode.INVALID_MESSAGE),  # buttons range
-        (cbor2.dumps([2, 1, 0, 65536, 0]), CloseCode.INVALID_MESSAGE),  # aim range
+        (cbor2.dumps([2, 1, b"x", 0, 0]), CloseCode.INVALID_MESSAGE),  # a field as bytes
+        (cbor2.dumps([2, 1, None, 0, 0]), CloseCode.INVALID_MESSAGE),  # a field as null
+        (cbor2.dumps([6]), CloseCode.INVALID_MESSAGE),  # a command without its kind
+        (cbor2.dumps([6, "play"]), CloseCode.INVALID_MESSAGE),  # the kind is an integer
         (cbor2.dumps([2, 1, True, 0, 0]), CloseCode.INVALID_MESSAGE),  # bool is not an int
         (cbor2.dumps([2, 1, 1.0, 0, 0]), CloseCode.INVALID_MESSAGE),
         (cbor2.dumps([1, 2, "bob"]), CloseCode.INVALID_MESSAGE),  # role
@@ -173,9 +183,9 @@ def test_snapshot_encoding_matches_a_plain_cbor_array() -> None:
 def test_fast_input_path_agrees_with_the_general_decoder(data: bytes) -> None:
     from gameserver.protocol import codec
 
-    fast = codec._decode_input_fast(data)
+    fast = codec._decode_input_fast(data, 2)
     try:
-        general = codec._decode_input(codec.loads_strict(data, 1))
+        general = codec._decode_input(codec.loads_strict(data, 1), 2)
     except ProtocolError:
         general = None
     assert fast == general or (fast is None and general is not None)
@@ -189,5 +199,14 @@ def test_fast_input_path_takes_every_valid_frame(
 ) -> None:
     from gameserver.protocol import codec
 
-    frame = InputFrame(seq, buttons, aim, ack)
-    assert codec._decode_input_fast(encode(frame)) == frame
+    frame = InputFrame(seq, (buttons, aim), ack)
+    assert codec._decode_input_fast(encode(frame), 2) == frame
+    assert decode_client_message(encode(frame)) == frame
+
+
+@given(st.lists(st.integers(0, 2**32 - 1), min_size=0, max_size=6), st.integers(1, 99))
+def test_inputs_of_any_arity_round_trip(fields: list[int], seq: int) -> None:
+    frame = InputFrame(seq, tuple(fields), 7)
+    assert decode_client_message(encode(frame), input_fields=len(fields)) == frame
+    with pytest.raises(ProtocolError):
+        decode_client_message(encode(frame), input_fields=len(fields) + 2)

@@ -16,12 +16,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gameserver.protocol import apply
+from gameserver.rules import PositionLayout
 from gameserver.server.interest import Interest, InterestFrame, array_header
 
 SIZE = 1000.0
 SMALL = 600.0  # few cells: viewers share and swap centres often
 Q = 16  # POSITION_SCALE
 EMPTY_EVENTS = cbor2.dumps([])
+
+LAYOUT = PositionLayout(1, 2, 16.0, 16.0)  # x and y after the kind, in 1/16 units
 
 
 def decode_body(body: bytes) -> tuple[list[list[int]], list[int], list[list[int]]]:
@@ -77,7 +80,9 @@ def run_world(
 ) -> tuple[Interest, list[Viewer], dict[int, tuple[int, ...]]]:
     rng = random.Random(seed)
     # A small budget: only a cell or two of the far view is refreshed per snapshot.
-    interest = Interest(size, size, cell_size=100.0, view_ring=2, inner_ring=1, budget_bytes=150)
+    interest = Interest(
+        size, size, cell_size=100.0, view_ring=2, inner_ring=1, budget_bytes=150, layout=LAYOUT
+    )
     grid = interest.grid
     top = int(size * Q) - 1
     state = {eid: (0, rng.randrange(top), rng.randrange(top), 100) for eid in range(1, 151)}
@@ -124,7 +129,9 @@ def test_far_cells_are_never_starved(seed: int, size: float) -> None:
 
 
 def test_far_refreshes_stay_within_the_byte_budget_in_a_crowd() -> None:
-    interest = Interest(SIZE, SIZE, cell_size=100.0, view_ring=2, inner_ring=1, budget_bytes=600)
+    interest = Interest(
+        SIZE, SIZE, cell_size=100.0, view_ring=2, inner_ring=1, budget_bytes=600, layout=LAYOUT
+    )
     rng = random.Random(3)
     state = {eid: (0, rng.randrange(16000), rng.randrange(16000), 100) for eid in range(1, 501)}
     sizes = []
@@ -134,7 +141,9 @@ def test_far_refreshes_stay_within_the_byte_budget_in_a_crowd() -> None:
         centre = interest.grid.cell(state[1])
         if tick > 1:
             sizes.append(len(frame.body(centre, centre)))
-    inner_only = Interest(SIZE, SIZE, cell_size=100.0, view_ring=1, inner_ring=1, budget_bytes=1)
+    inner_only = Interest(
+        SIZE, SIZE, cell_size=100.0, view_ring=1, inner_ring=1, budget_bytes=1, layout=LAYOUT
+    )
     inner_only.frame(1, state, EMPTY_EVENTS)
     nudged = {e: (k, x, y, (hp + 1) % 100) for e, (k, x, y, hp) in state.items()}
     inner_bytes = len(inner_only.frame(2, nudged, EMPTY_EVENTS).body(centre, centre))
@@ -145,7 +154,9 @@ def test_far_refreshes_stay_within_the_byte_budget_in_a_crowd() -> None:
 
 def test_a_cell_that_changed_once_is_refreshed_among_busier_ones() -> None:
     # Budget for one far cell per snapshot; five far cells change every tick, one only once.
-    interest = Interest(SIZE, SIZE, cell_size=100.0, view_ring=2, inner_ring=1, budget_bytes=1)
+    interest = Interest(
+        SIZE, SIZE, cell_size=100.0, view_ring=2, inner_ring=1, budget_bytes=1, layout=LAYOUT
+    )
     grid = interest.grid
     centre = grid.cell((0, 500 * Q, 500 * Q))
     far = grid.far[centre]
@@ -185,7 +196,9 @@ def test_a_viewer_moving_cells_is_refreshed_on_the_new_cells_schedule() -> None:
     # Viewer A sits in cell g, viewer B in cell h next to it; both see far cell c. c changes
     # once; g refreshes it at once, h is busy with other far cells. When B moves into g it
     # must still get c, although g's viewers are already up to date with it.
-    interest = Interest(SIZE, SIZE, cell_size=100.0, view_ring=2, inner_ring=1, budget_bytes=1)
+    interest = Interest(
+        SIZE, SIZE, cell_size=100.0, view_ring=2, inner_ring=1, budget_bytes=1, layout=LAYOUT
+    )
     grid = interest.grid
     g, h, c = 5 + 5 * 10, 4 + 5 * 10, 6 + 3 * 10
     busy_cells = [2 + y * 10 for y in range(3, 8)]  # far for h, out of g's view

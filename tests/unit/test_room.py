@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import attrs
 
+from gameserver.core import GameHost
+from gameserver.games.arena import POSITION_SCALE, ArenaRules, ArenaSettings, Buttons
 from gameserver.protocol import (
     Join,
     Role,
@@ -20,8 +22,6 @@ from gameserver.protocol import (
 from gameserver.protocol.messages import InputFrame
 from gameserver.server.metrics import Metrics
 from gameserver.server.room import Room
-from gameserver.sim.arena import Arena
-from gameserver.sim.game import POSITION_SCALE, Buttons
 from tests.conftest import make_config
 
 
@@ -36,6 +36,7 @@ class FakeConnection:
     mirror: dict[int, tuple[int, ...]] = attrs.Factory(dict)
     mirror_tick: int = 0
     welcome: Welcome | None = None
+    protocol_version: int = 2
 
     def collect(self) -> list[bytes | str]:
         messages, self.inbox = self.inbox, []
@@ -67,7 +68,8 @@ class FakeConnection:
 
 def make_room(**overrides: object) -> Room:
     config = make_config(**overrides)
-    return Room("test", Arena(config.arena, seed=1, tick_rate=config.tick_rate), config, Metrics())
+    rules = ArenaRules(ArenaSettings(**config.game_settings), seed=1)
+    return Room("test", GameHost(rules, tick_rate=config.tick_rate), config, Metrics())
 
 
 def join(room: Room, role: Role = Role.PLAYER, name: str = "p") -> FakeConnection:
@@ -88,14 +90,14 @@ async def test_a_flooding_client_moves_no_faster_than_a_steady_one() -> None:
     room.tick()
     for y, connection in ((300.0, steady), (700.0, flooder)):
         assert connection.welcome is not None
-        room.game.place(connection.welcome.entity_id, 200.0, y)  # type: ignore[attr-defined]
+        room.game.rules.place(connection.welcome.entity_id, 200.0, y)  # type: ignore[attr-defined]
     start = x_of(room, steady), x_of(room, flooder)
     seq = {steady: 0, flooder: 0}
     for _ in range(20):
         for connection, per_tick in ((steady, 1), (flooder, 10)):
             for _ in range(per_tick):
                 seq[connection] += 1
-                connection.inbox.append(encode(InputFrame(seq[connection], Buttons.RIGHT, 0, 0)))
+                connection.inbox.append(encode(InputFrame(seq[connection], (Buttons.RIGHT, 0), 0)))
         room.tick()
     moved = x_of(room, steady) - start[0], x_of(room, flooder) - start[1]
     assert moved[0] > 100  # 20 ticks at 200 units/s
@@ -108,7 +110,7 @@ async def test_duplicate_and_stale_inputs_are_dropped_and_counted() -> None:
     player = join(room)
     room.tick()
     for seq in (5, 5, 3, 6):
-        player.inbox.append(encode(InputFrame(seq, Buttons.RIGHT, 0, 0)))
+        player.inbox.append(encode(InputFrame(seq, (Buttons.RIGHT, 0), 0)))
     room.tick()
     assert room.metrics.inputs_dropped_stale == 2
     room.tick()
@@ -121,7 +123,7 @@ async def test_a_skipped_connection_catches_up_with_a_delta_against_its_own_base
     room = make_room(interest_management=False)
     mover, slow = join(room, name="mover"), join(room, name="slow")
     for seq in range(1, 11):
-        mover.inbox.append(encode(InputFrame(seq, Buttons.DOWN | Buttons.RIGHT, 0, 0)))
+        mover.inbox.append(encode(InputFrame(seq, (Buttons.DOWN | Buttons.RIGHT, 0), 0)))
         if seq == 3:
             slow.busy = True
         if seq == 8:
@@ -160,9 +162,9 @@ async def test_with_interest_a_skipped_connection_restarts_from_a_full_view() ->
     room.tick()
     for connection, y in ((mover, 300.0), (slow, 320.0)):
         assert connection.welcome is not None
-        room.game.place(connection.welcome.entity_id, 300.0, y)  # type: ignore[attr-defined]
+        room.game.rules.place(connection.welcome.entity_id, 300.0, y)  # type: ignore[attr-defined]
     for seq in range(1, 11):
-        mover.inbox.append(encode(InputFrame(seq, Buttons.RIGHT, 0, 0)))
+        mover.inbox.append(encode(InputFrame(seq, (Buttons.RIGHT, 0), 0)))
         slow.busy = 3 <= seq < 8
         room.tick()
     baselines = [decode_server_message(s).baseline_tick for s in slow.sent]  # type: ignore[union-attr]
@@ -177,7 +179,10 @@ async def test_messages_right_behind_the_join_are_not_lost() -> None:
     room = make_room()
     player = FakeConnection()
     room.attach(player)
-    player.inbox += [encode(Join(Role.PLAYER, "quick")), encode(InputFrame(1, Buttons.RIGHT, 0, 0))]
+    player.inbox += [
+        encode(Join(Role.PLAYER, "quick")),
+        encode(InputFrame(1, (Buttons.RIGHT, 0), 0)),
+    ]
     room.tick()
     assert room.sessions[player].ack_seq == 1
     again = FakeConnection()
@@ -192,12 +197,12 @@ async def test_a_skipped_player_still_gets_the_events_it_missed() -> None:
     shooter, target = join(room, name="shooter"), join(room, name="target")
     room.tick()
     assert shooter.welcome is not None and target.welcome is not None
-    room.game.place(shooter.welcome.entity_id, 300.0, 300.0)  # type: ignore[attr-defined]
-    room.game.place(target.welcome.entity_id, 400.0, 300.0)  # type: ignore[attr-defined]
+    room.game.rules.place(shooter.welcome.entity_id, 300.0, 300.0)  # type: ignore[attr-defined]
+    room.game.rules.place(target.welcome.entity_id, 400.0, 300.0)  # type: ignore[attr-defined]
     target.busy = True  # its snapshots are skipped while it is hit
     hits: list[tuple[int, ...]] = []
     for seq in range(1, 30):
-        shooter.inbox.append(encode(InputFrame(seq, Buttons.FIRE, 0, 0)))  # aim 0: along +x
+        shooter.inbox.append(encode(InputFrame(seq, (Buttons.FIRE, 0), 0)))  # aim 0: along +x
         room.tick()
     target.busy = False
     room.tick()
@@ -211,7 +216,7 @@ async def test_input_frames_beyond_the_per_tick_cap_are_dropped_and_counted() ->
     room = make_room(max_inputs_per_tick=4)
     player = join(room)
     room.tick()
-    player.inbox += [encode(InputFrame(seq, Buttons.RIGHT, 0, 0)) for seq in range(1, 11)]
+    player.inbox += [encode(InputFrame(seq, (Buttons.RIGHT, 0), 0)) for seq in range(1, 11)]
     room.tick()
     assert room.metrics.inputs_dropped_per_tick == 6
     assert len(room.sessions[player].input_queue) == 3  # 4 accepted, 1 consumed this tick

@@ -61,8 +61,8 @@ class Climb(Rules[Controls, Settings]):
     )
     settings_type = Settings
 
-    def __init__(self, settings: Settings, seed: int) -> None:
-        super().__init__(settings, seed)
+    def __init__(self, settings: Settings, seed: int, *, tick_rate: int | None = None) -> None:
+        super().__init__(settings, seed, tick_rate=tick_rate)
         self.tokens: dict[int, Token] = {}
         self.by_player: dict[str, int] = {}
         self.fresh_seen: list[bool] = []

@@ -362,7 +362,7 @@ def test_js_client_messages_pass_the_strict_decoder() -> None:
         aim = rng.choice([0, 23, 24, 255, 256, 65535, rng.randrange(65536)])
         ack_tick = rng.choice([*boundaries, rng.randrange(2**32)])
         view = rng.choice([0, 0, 1, 255, 256, 65536, 2**32 * 256 - 1, rng.randrange(2**40)])
-        expected.append(InputFrame(seq, buttons, aim, ack_tick, view))
+        expected.append(InputFrame(seq, (buttons, aim), ack_tick, view))
         cases.append(
             {"op": "encode_input", "seq": seq, "buttons": buttons, "aim": aim,
              "ack_tick": ack_tick, "view": view}

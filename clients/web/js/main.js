@@ -194,8 +194,9 @@ async function start() {
   }
   setState("connecting");
   const info = await fetchInfo();
-  if (info.subprotocol !== SUBPROTOCOL) {
-    closeBeforeStart(`the server speaks ${info.subprotocol}, this page ${SUBPROTOCOL}`);
+  const spoken = info.subprotocols ?? [info.subprotocol];
+  if (!spoken.includes(SUBPROTOCOL)) {
+    closeBeforeStart(`the server speaks ${spoken.join(", ")}, this page ${SUBPROTOCOL}`);
     return;
   }
   if (info.tokens_required && !options.token) {

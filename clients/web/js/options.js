@@ -36,6 +36,9 @@ export function mergeInfo(answer) {
       info.ws_path = answer.ws_path;
     }
     if (typeof answer.subprotocol === "string") info.subprotocol = answer.subprotocol;
+    if (Array.isArray(answer.subprotocols) && answer.subprotocols.every((p) => typeof p === "string")) {
+      info.subprotocols = answer.subprotocols;
+    }
     if (typeof answer.tokens_required === "boolean") info.tokens_required = answer.tokens_required;
   }
   return info;

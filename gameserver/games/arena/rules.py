@@ -95,8 +95,8 @@ _SEPARATION_SLACK = 2.0 / POSITION_SCALE
 _NO_HIT = 2.0  # sweep "time" meaning no contact within this tick's segment [0, 1]
 # What save() keeps; everything else is derived from it (_derive).
 _SAVED = (
-    "settings", "seed", "random", "tick", "room_tick_rate", "_next_id", "_players", "_projectiles",
-    "obstacles", "_history", "_entity_of", "_held", "_dead_aims",
+    "settings", "seed", "random", "tick", "tick_rate", "room_tick_rate", "_next_id",
+    "_players", "_projectiles", "obstacles", "_history", "_entity_of", "_held", "_dead_aims",
 )  # fmt: skip
 
 
@@ -134,12 +134,9 @@ class ArenaRules(rules.Rules[Controls, ArenaSettings]):
     prediction = "gameserver.games.arena.movement:predictor"
 
     def __init__(self, settings: ArenaSettings, seed: int, *, tick_rate: int | None = None) -> None:
-        super().__init__(settings, seed)
+        super().__init__(settings, seed, tick_rate=tick_rate)
         # The room's tick rate: durations in seconds become whole ticks with it.
-        rate = type(self).tick_rate if tick_rate is None else tick_rate
-        if type(rate) is not int or rate <= 0:
-            raise ValueError(f"tick_rate must be a positive integer, got {rate!r}")
-        self.room_tick_rate = rate
+        rate = self.room_tick_rate = self.tick_rate
         self._next_id = 1
         self._players: dict[int, Player] = {}
         self._projectiles: dict[int, Projectile] = {}

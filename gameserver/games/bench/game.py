@@ -83,8 +83,8 @@ class Bench(Rules[BenchInput, NoSettings]):
     tick_rate = TICK_RATE
     max_players = 2000  # the peer's maxClients
 
-    def __init__(self, settings: NoSettings, seed: int) -> None:
-        super().__init__(settings, seed)
+    def __init__(self, settings: NoSettings, seed: int, *, tick_rate: int | None = None) -> None:
+        super().__init__(settings, seed, tick_rate=tick_rate)
         self._next_id = 1
         self._entity_of: dict[str, int] = {}  # player id -> entity id
         self._slot: dict[int, int] = {}  # entity id -> index in the columns

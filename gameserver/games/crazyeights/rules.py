@@ -89,8 +89,10 @@ class CrazyEights(Rules[None, CrazyEightsSettings]):
     tick_rate: ClassVar[int] = 10  # a card game needs no more; a turn is counted in these
     max_players: ClassVar[int] = 4
 
-    def __init__(self, settings: CrazyEightsSettings, seed: int) -> None:
-        super().__init__(settings, seed)
+    def __init__(
+        self, settings: CrazyEightsSettings, seed: int, *, tick_rate: int | None = None
+    ) -> None:
+        super().__init__(settings, seed, tick_rate=tick_rate)
         self.table = Table(
             phase=Phase.LOBBY,
             top_suit=Suit.NONE,

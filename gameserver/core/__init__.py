@@ -1,0 +1,7 @@
+"""The room core: pure parts a room is made of (no trio, no sockets, no clock)."""
+
+from __future__ import annotations
+
+from .host import GameHost, HostedEvent
+
+__all__ = ["GameHost", "HostedEvent"]

@@ -1,0 +1,182 @@
+"""The room's side of the rules API: one game's rules, driven as the API promises.
+
+Theory of operation: a room talks to its game only through a ``GameHost``. The host
+keeps what the rules API says the server keeps for the rules: the players (a stable
+``Player`` per player id, and the entity each controls), the newest input of each
+player (repeated, marked not fresh, on ticks when none arrived), and the commands that
+arrived since the last step, in order. Untrusted wire values are validated against
+the game's schema here (``SchemaError``: close 4002 naming the field) before the rules
+ever see them. ``step()`` calls the rules once, advances ``rules.tick`` and turns the
+events into wire lists (``[kind, *args]``), each with the set of player ids that may
+receive it (None: everyone).
+
+Everything is synchronous and pure: no clock, no I/O. The same calls in the same order
+give the same world, which recordings rely on (``recorder.py`` wraps a host).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from gameserver.rules import (
+    SPECTATOR,
+    GameSchema,
+    Player,
+    Private,
+    Rules,
+    TickCommand,
+    TickInput,
+    Viewer,
+    WireTuple,
+)
+from gameserver.rules.wiretypes import WireValue
+
+HostedEvent = tuple[list[WireValue], frozenset[str] | None]  # ([kind, *args], who may see it)
+
+
+class GameHost:
+    def __init__(self, rules: Rules[Any, Any], *, tick_rate: int) -> None:
+        self.rules = rules
+        self.schema: GameSchema = rules.schema
+        self.tick_rate = tick_rate
+        self.name = rules.id
+        size = rules.world_size
+        self.world_width, self.world_height = size if size is not None else (0.0, 0.0)
+        self.spatial = size is not None
+        input_schema = self.schema.input
+        self.input_fields = len(input_schema.field_names) if input_schema is not None else 0
+        self._decode_input = input_schema.from_wire if input_schema is not None else None
+        self.has_views = type(rules).view is not Rules.view
+        self.players: dict[str, Player] = {}
+        self.entity_of: dict[str, int] = {}
+        self._inputs: dict[str, TickInput[Any]] = {}
+        self._commands: list[TickCommand] = []
+        self._description: dict[str, Any] | None = None
+
+    @property
+    def tick(self) -> int:
+        return self.rules.tick
+
+    # -- membership ------------------------------------------------------------------
+
+    def join(self, player: Player) -> int:
+        """The player arrives; the entity it controls (0: none)."""
+        self.players[player.id] = player
+        entity_id = self.rules.join(player)
+        self.entity_of[player.id] = entity_id
+        return entity_id
+
+    def leave(self, player_id: str) -> None:
+        player = self.players.pop(player_id, None)
+        self.entity_of.pop(player_id, None)
+        self._inputs.pop(player_id, None)
+        if player is not None:
+            self.rules.leave(player)
+
+    def disconnected(self, player_id: str) -> None:
+        """The player's connection was lost: it stands still (its input is forgotten)."""
+        self._inputs.pop(player_id, None)
+        player = self.players.get(player_id)
+        if player is not None:
+            self.rules.disconnected(player)
+
+    def reconnected(self, player_id: str) -> None:
+        player = self.players.get(player_id)
+        if player is not None:
+            self.rules.reconnected(player)
+
+    # -- what players send -----------------------------------------------------------------
+
+    def decode_input(self, fields: Sequence[WireValue]) -> Any:
+        """An Input's game fields as the rules' input object; ``SchemaError`` if invalid."""
+        if self._decode_input is None:
+            from gameserver.rules import SchemaError
+
+            raise SchemaError("this game takes no input; send commands")
+        return self._decode_input(fields)
+
+    def set_input(self, player_id: str, value: Any, view_tick: float | None = None) -> None:
+        """The player's input from this tick on (decoded already by ``decode_input``)."""
+        player = self.players.get(player_id)
+        if player is not None:
+            self._inputs[player_id] = TickInput(
+                player, self.entity_of.get(player_id, 0), value, True, view_tick
+            )
+
+    def decode_command(self, fields: Sequence[WireValue]) -> Any:
+        """A Command's ``[kind, *args]`` as the declared command; ``SchemaError`` if invalid."""
+        return self.schema.commands.from_wire(list(fields))
+
+    def command(self, player_id: str, command: Any) -> None:
+        player = self.players.get(player_id)
+        if player is not None:
+            self._commands.append(TickCommand(player, command))
+
+    # -- the tick ------------------------------------------------------------------------
+
+    def step(self) -> list[HostedEvent]:
+        inputs = list(self._inputs.values())
+        commands, self._commands = self._commands, []
+        events = self.rules.step(inputs, commands)
+        self.rules.tick += 1
+        for given in inputs:
+            given.fresh = False  # repeated from now on, until the next frame
+        if not events:
+            return []
+        to_wire = self.schema.events.to_wire
+        hosted: list[HostedEvent] = []
+        for event in events:
+            if isinstance(event, Private):
+                hosted.append((to_wire(event.event), event.to))
+            else:
+                hosted.append((to_wire(event), None))
+        return hosted
+
+    # -- reading the world ---------------------------------------------------------
+
+    def wire_state(self) -> dict[int, WireTuple]:
+        return self.rules.wire_state()
+
+    def view_state(self, player_id: str | None, full: Mapping[int, WireTuple]) -> dict[int, Any]:
+        """What a viewer may see, as wire tuples; ``full`` is this tick's ``wire_state``.
+
+        Only for games with views (``has_views``). An entity the view shows unchanged
+        (the same object the rules hold) reuses its tuple from ``full``.
+        """
+        player = self.players.get(player_id) if player_id is not None else None
+        viewer = SPECTATOR if player is None else Viewer(player)
+        seen = self.rules.view(viewer)
+        if seen is None:
+            return dict(full)
+        everything = self.rules.entities()
+        encode = self.schema.entity_to_wire
+        return {
+            entity_id: (
+                full[entity_id]
+                if everything.get(entity_id) is entity and entity_id in full
+                else encode(entity)
+            )
+            for entity_id, entity in seen.items()
+        }
+
+    def score(self, player_id: str) -> int | None:
+        player = self.players.get(player_id)
+        return self.rules.score(player) if player is not None else None
+
+    def client_params(self) -> dict[str, float]:
+        return dict(self.rules.client_params())
+
+    def state_hash(self) -> str:
+        return self.rules.state_hash()
+
+    def describe(self) -> dict[str, Any]:
+        """The game's description for the Welcome (protocol 2), made once."""
+        if self._description is None:
+            self._description = {
+                "id": self.rules.id,
+                "version": self.rules.version,
+                "prediction": self.rules.prediction,
+                **self.schema.describe(),
+            }
+        return self._description
