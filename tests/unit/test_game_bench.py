@@ -323,15 +323,39 @@ def colyseus_peer() -> Path | None:
     return next((c for c in candidates if (c / "bots.mjs").is_file()), None)
 
 
+def node_with_module_register() -> tuple[str | None, str]:
+    """A ``node`` on PATH whose ``node:module`` has ``register`` (the resolve hook needs it;
+    Node 18.19+ and 20.6+ have it), or None and the reason to skip."""
+    node = shutil.which("node")
+    if node is None:
+        return None, "needs Node.js (no `node` on PATH)"
+    probe = 'import("node:module").then((m) => console.log(typeof m.register, process.version))'
+    try:
+        done = subprocess.run(
+            [node, "--input-type=module", "--eval", probe],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return None, f"needs a working Node.js ({node}: {error})"
+    kind, _, version = done.stdout.strip().partition(" ")
+    if done.returncode != 0 or kind != "function":
+        found = version or done.stderr.strip()[-200:] or f"exit code {done.returncode}"
+        return None, f"needs Node.js with module.register (18.19+ or 20.6+); {node}: {found}"
+    return node, ""
+
+
 _SDK_STUB = """
 export class Client {
   constructor(url) {}
   async joinOrCreate(name) {
-    globalThis.__joined = (globalThis.__joined || 0) + 1;
+    globalThis.__joins.push(name);
     return {
       roomId: "room", state: null,
       connection: { isOpen: true, events: { onmessage() {} } },
-      send(type, msg) { globalThis.__sends.push([type, msg.dx, msg.dy]); },
+      send(type, msg) { globalThis.__sends.push([type, msg]); },
       onError() {}, onDrop() {}, onLeave() {},
       leave() { return Promise.resolve(); },
     };
@@ -346,16 +370,32 @@ export async function resolve(specifier, context, next) {
   return next(specifier, context);
 }
 """
-# Runs bots.mjs itself on a fake clock (timers fire in due order, performance.now() is
-# the due time) with Math.random replaced by a given stream; prints the inputs it sent.
-_FAKE_CLOCK = """
+# The entry point: ``node drive.mjs BOTS_MJS N DURATION_S``. It installs a fake clock
+# (timers fire in due order, performance.now() is the due time) and feeds Math.random the
+# given stream, registers the hook that resolves @colyseus/sdk to the stub, imports
+# bots.mjs itself with its own argv, and only once that import has settled (bots.mjs has
+# run its top level: the first loop tick and the join are under way) drives the timers
+# until SENDS inputs are sent. It prints what was joined and sent; anything else (the
+# feed running out, a thrown callback, a bot that never joined) exits nonzero on stderr.
+# Waiting on the import, not on a count of event-loop turns: loading goes through the
+# hooks' thread and takes a number of turns that varies from run to run.
+_DRIVER = """
 import { register } from "node:module";
 import { performance } from "node:perf_hooks";
-register("./hooks.mjs", import.meta.url);
+import { pathToFileURL } from "node:url";
+
+const exit = process.exit.bind(process);
+const out = process.stdout.write.bind(process.stdout);
+const fail = (why) => {
+  process.stderr.write(`drive.mjs: ${why && why.stack || why}\\n`, () => exit(3));
+};
+process.on("uncaughtException", fail);
+
 const feed = JSON.parse(process.env.FEED);
 const SENDS = Number(process.env.SENDS);
+let fedOut = false;
 Math.random = () => {
-  if (feed.length === 0) throw new Error("random feed exhausted");
+  if (feed.length === 0) { fedOut = true; throw new Error("random feed exhausted"); }
   return feed.shift();
 };
 let now = 0;
@@ -363,7 +403,6 @@ performance.now = () => now;
 const timers = [];
 let order = 0;
 const realSetImmediate = setImmediate;
-const out = process.stdout.write.bind(process.stdout);
 globalThis.setTimeout = (fn, ms = 0) => {
   const t = { fn, due: now + Math.max(0, ms), order: order++, unref() { return t; } };
   timers.push(t);
@@ -372,51 +411,83 @@ globalThis.setTimeout = (fn, ms = 0) => {
 globalThis.clearTimeout = (t) => { const i = timers.indexOf(t); if (i >= 0) timers.splice(i, 1); };
 globalThis.setInterval = () => ({ unref() { return this; } });
 globalThis.clearInterval = () => {};
+globalThis.__joins = [];
 globalThis.__sends = [];
-process.stdout.write = () => true;
+process.stdout.write = () => true;  // bots.mjs's own progress lines
 const settle = () => new Promise((r) => realSetImmediate(r));
-(async () => {
-  for (let i = 0; i < 1000 && !globalThis.__joined; i++) await settle();
-  while (globalThis.__sends.length < SENDS && timers.length > 0) {
+
+try {
+  register("./hooks.mjs", import.meta.url);
+  const [bots, ...args] = process.argv.slice(2);
+  process.argv = [process.argv[0], bots, ...args];
+  await import(pathToFileURL(bots).href);
+  await settle();  // the join resolves in microtasks: the bot is in bots.mjs's list now
+  if (globalThis.__joins.length === 0) throw new Error("bots.mjs ran but never joined");
+  // Bounded in fake time: the sends wanted, and a second to spare.
+  const until = (SENDS / 30 + 1) * 1000;
+  while (globalThis.__sends.length < SENDS && timers.length > 0 && now <= until) {
     timers.sort((a, b) => a.due - b.due || a.order - b.order);
     const t = timers.shift();
     now = t.due;
     t.fn();
     await settle();
+    if (fedOut) throw new Error("random feed exhausted");
   }
-  out(JSON.stringify({ joined: globalThis.__joined || 0, sends: globalThis.__sends }) + "\\n");
-  process.exit(0);
-})();
+  if (globalThis.__sends.length < SENDS) {
+    throw new Error(`${globalThis.__sends.length} sends by ${now} ms, ${SENDS} wanted`);
+  }
+} catch (e) {
+  fail(e);
+  await new Promise(() => {});
+}
+const report = { joins: globalThis.__joins, sends: globalThis.__sends };
+out(JSON.stringify(report) + "\\n", () => exit(0));
 """
 
 
-def test_bot_sends_what_the_peers_bots_mjs_sends(tmp_path: Path) -> None:
+@pytest.fixture
+def peer_bots_mjs() -> Path:
+    peer = colyseus_peer()
+    if peer is None:
+        pytest.skip("needs the Colyseus peer's bots.mjs (set GAMESERVER_COLYSEUS_PEER)")
+    return peer / "bots.mjs"
+
+
+def test_bot_sends_what_the_peers_bots_mjs_sends(peer_bots_mjs: Path, tmp_path: Path) -> None:
     """The peer's own bots.mjs (SDK stubbed, clock faked, Math.random fed the bot's seeded
     stream) sends, loop tick by loop tick, exactly the inputs this bot sends tick by tick."""
-    peer, node = colyseus_peer(), shutil.which("node")
-    if peer is None or node is None:
-        pytest.skip("needs node and the Colyseus peer (set GAMESERVER_COLYSEUS_PEER)")
+    node, why_not = node_with_module_register()
+    if node is None:
+        pytest.skip(why_not)
     (tmp_path / "sdk.mjs").write_text(_SDK_STUB)
     (tmp_path / "hooks.mjs").write_text(_RESOLVE_HOOK)
-    (tmp_path / "clock.mjs").write_text(_FAKE_CLOCK)
+    (tmp_path / "drive.mjs").write_text(_DRIVER)
     sends = 30 * 8
+    redraws = 0
     for seed in (1, 2, 3, 42):
         stream = random.Random(seed)
+        # dx, dy and the phase at the join, then dx, dy once a second, with some to spare.
         feed = [stream.random() for _ in range(3 + 2 * (sends // 30 + 2))]
         done = subprocess.run(
-            [node, "--import", str(tmp_path / "clock.mjs"), str(peer / "bots.mjs"), "1", "100000"],
+            [node, str(tmp_path / "drive.mjs"), str(peer_bots_mjs), "1", "100000"],
             env={**os.environ, "FEED": json.dumps(feed), "SENDS": str(sends)},
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
             timeout=30,
-            check=True,
         )
+        assert done.returncode == 0, f"seed {seed}: {done.stderr or done.stdout}"
         report = json.loads(done.stdout)
-        assert report["joined"] == 1
-        peer_sent = [(dx, dy) for kind, dx, dy in report["sends"][:sends] if kind == "input"]
-        assert len(peer_sent) == sends
-        assert bot_inputs(seed, first_tick=77, count=sends) == peer_sent
+        assert report["joins"] == ["arena"], seed
+        assert len(report["sends"]) == sends, seed
+        assert all(kind == "input" and set(msg) == {"dx", "dy"} for kind, msg in report["sends"])
+        peer_sent = [(msg["dx"], msg["dy"]) for _, msg in report["sends"]]
+        ours = bot_inputs(seed, first_tick=77, count=sends)
+        if ours != peer_sent:
+            k = next(k for k, (a, b) in enumerate(zip(ours, peer_sent, strict=True)) if a != b)
+            pytest.fail(f"seed {seed}, send {k}: the bot sent {ours[k]}, bots.mjs {peer_sent[k]}")
+        redraws += sum(1 for k in range(1, sends) if peer_sent[k] != peer_sent[k - 1])
+    assert redraws >= 16  # the comparison did span the once-a-second re-draws
 
 
 def test_bots_play_headless_from_what_a_client_sees() -> None:
