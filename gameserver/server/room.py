@@ -446,6 +446,8 @@ class Room:
 
     def _handle(self, session: Session, raw: bytes | str) -> None:
         connection = session.connection
+        value: object = None
+        command: object = None
         try:
             message = decode_client_message(
                 raw, self.config.max_message_bytes, input_fields=self.game.input_fields

@@ -78,7 +78,10 @@ class Crowd:
                 f"player {player.entity_id}: {received} snapshots in {elapsed:.2f} s, "
                 f"wanted >= {expected:.0f}"
             )
-            assert percentile(list(player.stats.gaps_s), 99) < GAP_P99_BOUND_S
+            gap_p99 = percentile(list(player.stats.gaps_s), 99)
+            assert gap_p99 < GAP_P99_BOUND_S, (
+                f"player {player.entity_id}: snapshot gap p99 {gap_p99 * 1000:.0f} ms"
+            )
             assert not player.errors, player.errors
 
 
