@@ -18,7 +18,7 @@ import attrs
 import cbor2
 import trio
 
-from gameserver.protocol import SUBPROTOCOL, CloseCode, MessageType
+from gameserver.protocol import SUBPROTOCOLS, CloseCode, MessageType
 
 from .client import MAX_SERVER_MESSAGE_BYTES
 
@@ -79,7 +79,7 @@ def handshake_request(target: Target, key: str) -> bytes:
         "Connection: Upgrade\r\n"
         f"Sec-WebSocket-Key: {key}\r\n"
         "Sec-WebSocket-Version: 13\r\n"
-        f"Sec-WebSocket-Protocol: {SUBPROTOCOL}\r\n"
+        f"Sec-WebSocket-Protocol: {', '.join(SUBPROTOCOLS)}\r\n"
         "\r\n"
     ).encode()
 
@@ -101,8 +101,9 @@ def check_handshake_response(head: bytes, key: str) -> None:
         raise HandshakeFailed("handshake_error", "101 without Upgrade: websocket")
     if headers.get("sec-websocket-accept") != accept_key(key):
         raise HandshakeFailed("handshake_error", "wrong Sec-WebSocket-Accept")
-    if headers.get("sec-websocket-protocol") != SUBPROTOCOL:
-        raise HandshakeFailed("handshake_error", f"server did not select {SUBPROTOCOL}")
+    if headers.get("sec-websocket-protocol") not in SUBPROTOCOLS:
+        spoken = " or ".join(SUBPROTOCOLS)
+        raise HandshakeFailed("handshake_error", f"server selected neither {spoken}")
 
 
 async def _send_all(sock: socket.socket, data: bytes) -> None:

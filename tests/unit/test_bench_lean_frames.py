@@ -25,6 +25,7 @@ from clients.rawws import (
 )
 from gameserver.protocol import (
     SUBPROTOCOL,
+    SUBPROTOCOL_V1,
     InputFrame,
     Pong,
     Role,
@@ -69,7 +70,7 @@ def test_request_carries_every_upgrade_header() -> None:
         "Connection: Upgrade",
         f"Sec-WebSocket-Key: {KEY}",
         "Sec-WebSocket-Version: 13",
-        f"Sec-WebSocket-Protocol: {SUBPROTOCOL}",
+        f"Sec-WebSocket-Protocol: {SUBPROTOCOL}, {SUBPROTOCOL_V1}",
     ):
         assert f"\r\n{header}\r\n" in request
     assert request.endswith("\r\n\r\n")
