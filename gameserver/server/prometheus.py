@@ -166,7 +166,7 @@ class ServerCollector(Collector):
         yield from self._rooms()
 
     def _rooms(self) -> Iterator[Metric]:
-        labels = ["room"]
+        labels = ["room", "game"]
         players = GaugeMetricFamily("gameserver_room_players", "Players in the room", labels=labels)
         spectators = GaugeMetricFamily(
             "gameserver_room_spectators", "Spectators in the room", labels=labels
@@ -188,17 +188,18 @@ class ServerCollector(Collector):
         )
         for name, room in self.server.rooms.items():
             stats = room.ticker.stats
-            players.add_metric([name], room.player_count)
-            spectators.add_metric([name], room.spectator_count)
-            running.add_metric([name], 0 if room.stopped else 1)
-            ticks.add_metric([name], stats.ticks)
-            skipped.add_metric([name], stats.skipped_ticks)
+            label = [name, room.game.name]
+            players.add_metric(label, room.player_count)
+            spectators.add_metric(label, room.spectator_count)
+            running.add_metric(label, 0 if room.stopped else 1)
+            ticks.add_metric(label, stats.ticks)
+            skipped.add_metric(label, stats.skipped_ticks)
             for family, histogram in (
                 (duration, stats.duration_histogram),
                 (lateness, stats.lateness_histogram),
             ):
                 family.add_metric(
-                    [name], [(b, float(c)) for b, c in histogram.cumulative()], histogram.sum_s
+                    label, [(b, float(c)) for b, c in histogram.cumulative()], histogram.sum_s
                 )
         yield from (players, spectators, running, ticks, skipped, duration, lateness)
 

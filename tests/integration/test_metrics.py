@@ -55,15 +55,28 @@ async def test_counters_agree_with_a_swarm_run(server: GameServer) -> None:
     snapshots = value(samples, "gameserver_snapshots_sent_total")
     assert 0 <= snapshots - summary["snapshots_received"] <= 40
     # Per room: players gone, ticks counted once in the counter and once in each histogram.
-    assert value(samples, "gameserver_room_players", room="default") == 0
-    ticks = value(samples, "gameserver_room_ticks_total", room="default")
+    assert value(samples, "gameserver_room_players", room="default", game="arena") == 0
+    ticks = value(samples, "gameserver_room_ticks_total", room="default", game="arena")
     assert ticks >= 2 * 30
-    duration_count = value(samples, "gameserver_room_tick_duration_seconds_count", room="default")
-    lateness_count = value(samples, "gameserver_room_tick_lateness_seconds_count", room="default")
+    duration_count = value(
+        samples, "gameserver_room_tick_duration_seconds_count", room="default", game="arena"
+    )
+    lateness_count = value(
+        samples, "gameserver_room_tick_lateness_seconds_count", room="default", game="arena"
+    )
     assert duration_count == lateness_count and abs(duration_count - ticks) <= 1
-    inf = value(samples, "gameserver_room_tick_duration_seconds_bucket", room="default", le="+Inf")
+    inf = value(
+        samples,
+        "gameserver_room_tick_duration_seconds_bucket",
+        room="default",
+        game="arena",
+        le="+Inf",
+    )
     assert inf == duration_count
-    assert value(samples, "gameserver_room_tick_duration_seconds_sum", room="default") > 0
+    assert (
+        value(samples, "gameserver_room_tick_duration_seconds_sum", room="default", game="arena")
+        > 0
+    )
 
 
 async def test_protocol_errors_and_limit_hits_are_labelled(server: GameServer) -> None:
@@ -86,7 +99,7 @@ async def test_protocol_errors_and_limit_hits_are_labelled(server: GameServer) -
                 await flood.wait_for(lambda c: c.close_code is not None)
             assert flood.close_code == CloseCode.RATE_LIMITED
         samples = await scrape(server)
-        assert value(samples, "gameserver_room_players", room="default") == 1
+        assert value(samples, "gameserver_room_players", room="default", game="arena") == 1
     unknown_type, invalid = CloseCode.UNKNOWN_MESSAGE_TYPE, CloseCode.INVALID_PAYLOAD
     assert value(samples, "gameserver_protocol_errors_total", code=str(unknown_type)) == 2
     assert value(samples, "gameserver_protocol_errors_total", code=str(invalid)) == 1
