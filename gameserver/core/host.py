@@ -22,6 +22,7 @@ from typing import Any
 from gameserver.rules import (
     SPECTATOR,
     GameSchema,
+    MatchResult,
     Player,
     Private,
     Rules,
@@ -53,6 +54,8 @@ class GameHost:
         self._inputs: dict[str, TickInput[Any]] = {}
         self._commands: list[TickCommand] = []
         self._description: dict[str, Any] | None = None
+        self.result: MatchResult | None = None  # set once, at the tick the match ended
+        self.result_tick = 0
 
     @property
     def tick(self) -> int:
@@ -120,6 +123,9 @@ class GameHost:
         commands, self._commands = self._commands, []
         events = self.rules.step(inputs, commands)
         self.rules.tick += 1
+        if self.result is None:
+            self.result = self.rules.result()
+            self.result_tick = self.rules.tick
         for given in inputs:
             given.fresh = False  # repeated from now on, until the next frame
         if not events:

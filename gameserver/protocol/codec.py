@@ -216,6 +216,8 @@ _CLIENT_DECODERS: dict[int, Callable[[list[Any]], ClientMessage]] = {
 
 
 VIEW_MAX = UINT32_MAX * 256 + 255  # a tick and a fraction of 1/256
+# The fast path reads a one-byte array head (0x80 + n, n <= 23): seq, fields and ack_tick.
+_FAST_INPUT_FIELDS_MAX = 23 - 3
 
 
 def _decode_input_fast(data: bytes, input_fields: int) -> InputFrame | None:
@@ -264,6 +266,7 @@ def decode_client_message(
     if (
         type(data) is bytes
         and len(data) <= max_bytes
+        and input_fields <= _FAST_INPUT_FIELDS_MAX
         and data[:2] == bytes((0x83 + input_fields, MessageType.INPUT))
     ):
         frame = _decode_input_fast(data, input_fields)

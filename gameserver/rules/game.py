@@ -37,6 +37,8 @@ from .records import (
 )
 from .wiretypes import WireValue
 
+_WELCOME_KEYS = frozenset({"id", "version", "prediction"})  # GameHost.describe() adds these
+
 
 class GameSchema:
     """Everything about a game that travels, declared once by its rules."""
@@ -113,8 +115,13 @@ class GameSchema:
 
     @classmethod
     def from_description(cls, doc: object) -> GameSchema:
-        """A decoding schema rebuilt from ``describe()``; ``SchemaError`` if malformed."""
-        if type(doc) is not dict or set(doc) != {"entities", "input", "commands", "events"}:
+        """A decoding schema rebuilt from ``describe()``; ``SchemaError`` if malformed.
+
+        The Welcome's whole game description (which also names the game: ``id``,
+        ``version``, ``prediction``) is accepted as it is.
+        """
+        parts = {"entities", "input", "commands", "events"}
+        if type(doc) is not dict or not parts <= set(doc) <= parts | _WELCOME_KEYS:
             raise SchemaError("a game description is a map of entities, input, commands, events")
         input_doc = doc["input"]
         try:

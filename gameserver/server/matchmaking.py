@@ -101,6 +101,7 @@ class Matchmaker:
         self.node_id = self.config.node_id
         # Rooms here made by matchmaking (seats required); ``?mode=`` joins stay out of them.
         self.seated_rooms: set[str] = server.room_manager.matchmade
+        self.ended_rooms: set[str] = set()  # seated rooms whose match is over
         self._node_urls: dict[str, tuple[str, str]] = {}  # node id -> (ws_url, http_url)
         self.registered = True  # the last heartbeat reached the directory (or none yet)
         config = self.config
@@ -133,6 +134,7 @@ class Matchmaker:
         if not self.node_id:
             self.node_id = f"{self.config.host}:{self.server.port}-{secrets.token_hex(2)}"
         self.server.room_manager.on_closed.append(self._room_closed)
+        self.server.room_manager.on_match_over.append(self._match_over)
         if await self._register():
             log.info("node %s registered in the room directory", self.node_id)
         task_status.started()
@@ -166,7 +168,11 @@ class Matchmaker:
 
     async def _renew_rooms(self, room_ids: list[str]) -> None:
         """The directory entries of rooms that live here last another ``node_ttl_s``."""
-        live = [room_id for room_id in room_ids if room_id in self.server.rooms]
+        live = [
+            room_id
+            for room_id in room_ids
+            if room_id in self.server.rooms and room_id not in self.ended_rooms
+        ]
         try:
             await self.directory.renew_rooms(
                 self.node_id, live, ttl_s=self.config.node_ttl_s, now_s=time.time()
@@ -174,7 +180,14 @@ class Matchmaker:
         except DirectoryError as error:
             log.warning("could not renew this node's rooms in the directory: %s", error)
 
+    def _match_over(self, room_id: str) -> None:
+        """A room whose match ended takes no more bookings: it leaves the directory."""
+        if room_id in self.seated_rooms:
+            self.ended_rooms.add(room_id)
+            self.server.spawn(self._forget_room, room_id)
+
     def _room_closed(self, room_id: str) -> None:
+        self.ended_rooms.discard(room_id)
         if room_id in self.seated_rooms:
             self.seated_rooms.discard(room_id)
             self.server.spawn(self._forget_room, room_id)

@@ -40,6 +40,7 @@ class Metrics:
     idle_timeouts: int = 0  # connections closed with 4010
     inputs_dropped_per_tick: int = 0  # input frames beyond max_inputs_per_tick
     commands_dropped: int = 0  # commands beyond max_commands_per_tick
+    matches_ended: int = 0  # rooms whose game declared its match over (a result)
     refused_origin: int = 0  # handshakes refused with 403 (Origin not allowed)
     refused_token: int = 0  # handshakes refused for a missing, invalid or replayed join token
     refused_match_credential: int = 0  # POST /api/match without a valid identity token

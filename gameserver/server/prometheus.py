@@ -114,6 +114,9 @@ class ServerCollector(Collector):
         yield counter("matches", "Seats handed out by matchmaking", metrics.matches)
         yield counter("matches_failed", "Match requests that failed", metrics.matches_failed)
         yield counter(
+            "matches_ended", "Matches whose game declared them over", metrics.matches_ended
+        )
+        yield counter(
             "matches_rate_limited",
             "Match requests refused for their rate (429)",
             metrics.matches_rate_limited,

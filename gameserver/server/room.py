@@ -108,6 +108,7 @@ class Room:
         self.spectator_count = 0
         self.stopped = False  # a tick raised: the room no longer runs
         self.on_chat: Callable[[str, str], None] | None = None  # (sender name, text)
+        self.on_match_over: Callable[[str], None] | None = None  # (room id): result is set
         # Spectators on other nodes (relay.py): while watched, each snapshot is published
         # once as a delta against the previous one, with a keyframe every second.
         self.on_publish: Callable[[str, bytes, bytes | None], None] | None = None
@@ -236,8 +237,11 @@ class Room:
         for session in self.sessions.values():
             if session.is_player:
                 self._consume_input(session)
+        over = self.game.result is not None
         events = self.game.step()
         tick = self.game.tick
+        if not over and self.game.result is not None:
+            self._match_over()
         if events:
             self._events.append((tick, events))
             self._private_events += sum(1 for _, to in events if to is not None)
@@ -247,6 +251,14 @@ class Room:
             self._private_events -= sum(1 for _, to in gone if to is not None)
         if tick % self.config.snapshot_divisor == 0:
             self._deliver(tick)
+
+    def _match_over(self) -> None:
+        result = self.game.result
+        assert result is not None
+        log.info("room %s: match over at tick %d: %s", self.name, self.game.tick, result.summary)
+        self.metrics.matches_ended += 1
+        if self.on_match_over is not None:
+            self.on_match_over(self.name)
 
     def _take_over(self, resume_token: str) -> None:
         """A resume for a session whose connection still looks alive: that one is stale."""
@@ -667,6 +679,10 @@ class Room:
     def _per_viewer_message(
         self, session: Session, tick: int, time_ms: int, state: WireState
     ) -> bytes:
+        if session.interest_centre is not None:
+            # Its last snapshot came through interest management, which keeps no
+            # baseline state per connection: start it again from a full snapshot.
+            session.baseline_tick, session.interest_centre = 0, None
         baseline = session.baseline_state if session.baseline_tick else EMPTY_STATE
         changes, removed = diff(baseline, state)
         player_id = session.player_id if session.is_player else None

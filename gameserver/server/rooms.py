@@ -80,6 +80,7 @@ class RoomManager:
         self._rooms_made = 0
         self._nursery: trio.Nursery | None = None
         self.on_closed: list[Callable[[str], None]] = []  # called with a room id
+        self.on_match_over: list[Callable[[str], None]] = []  # likewise: no new players
         self.on_chat: Callable[[str, str], None] | None = None  # given to every room
         self.on_publish: Callable[[str, bytes, bytes | None], None] | None = None  # likewise
         self.on_find_match: Callable[[Room, Connection, FindMatch], None] | None = None
@@ -142,6 +143,7 @@ class RoomManager:
             and room_id not in self._private_rooms
             and room_id not in self.matchmade
             and not room.stopped
+            and room.game.result is None  # a match that is over takes nobody new
             and self.free_seats(room) > 0
         ]
         if candidates:
@@ -193,6 +195,7 @@ class RoomManager:
             log.info("room %s is recorded to %s", room_id, recorder.path)
         room = Room(room_id, game, config, self.metrics)
         room.on_chat = self.on_chat
+        room.on_match_over = self._match_over
         room.on_publish = self.on_publish
         room.on_find_match = self.on_find_match
         self.rooms[room_id] = room
@@ -201,6 +204,10 @@ class RoomManager:
         self.metrics.rooms_opened += 1
         log.info("room %s opened (mode %s, seed %d)", room_id, mode_name, seed)
         return room
+
+    def _match_over(self, room_id: str) -> None:
+        for callback in self.on_match_over:
+            callback(room_id)
 
     async def _room_task(
         self,

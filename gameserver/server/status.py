@@ -47,6 +47,19 @@ def roster(room: Room) -> list[dict[str, Any]]:
     ]
 
 
+def _result(room: Room) -> dict[str, Any] | None:
+    """The match's result once the game declared it over (player ids, scores, a summary)."""
+    result = room.game.result
+    if result is None:
+        return None
+    return {
+        "tick": room.game.result_tick,
+        "ranking": list(result.ranking),
+        "scores": dict(result.scores),
+        "summary": result.summary,
+    }
+
+
 def room_status(
     room: Room, *, window_ticks: int, with_roster: bool = True, private: bool = False
 ) -> dict[str, Any]:
@@ -75,6 +88,7 @@ def room_status(
             "p99": round(summary["lateness_ms_p99"], 3),
         },
         "skipped_ticks": room.ticker.stats.skipped_ticks,
+        "result": _result(room),
     }
     if with_roster:
         status["roster"] = roster(room)

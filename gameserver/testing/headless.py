@@ -99,6 +99,8 @@ class Headless(Generic[InputT]):
         self.rules.leave(player)
 
     def disconnect(self, player: Player) -> None:
+        """As a room does when a connection is lost: its input stops until it is back."""
+        self._inputs.pop(player.id, None)
         self.rules.disconnected(player)
 
     def reconnect(self, player: Player) -> None:
