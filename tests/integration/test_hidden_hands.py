@@ -211,11 +211,14 @@ class Match:
     truth: dict[int, Truth]
 
 
-async def play_match(rules: str | type[CrazyEights]) -> Match:
+async def play_match(rules: str | type[CrazyEights], transport: str = "fast") -> Match:
     """Three bots play ``rules`` to the end over real sockets while a spectator watches."""
     settings = CrazyEightsSettings(min_players=3, max_players=3)
     truth: dict[int, Truth] = {0: Truth(0, {}, None)}
-    async with serve_game(rules, settings=settings) as server, AsyncExitStack() as stack:
+    async with (
+        serve_game(rules, settings=settings, transport=transport) as server,
+        AsyncExitStack() as stack,
+    ):
         host = default_room(server).game
         host.step = partial(capture_truth, host.rules, truth, host.step)  # type: ignore[method-assign]
         spectator = await stack.enter_async_context(connect_game(server.url, "eve", "spectator"))
@@ -254,10 +257,11 @@ def judge_match(match: Match) -> None:
         assert list(map(plain, public)) == list(map(plain, match.spectator.events))
 
 
+@pytest.mark.parametrize("transport", ["fast", "tasks"])
 async def test_no_player_ever_receives_another_players_cards(
-    autojump_clock: trio.testing.MockClock,
+    transport: str, autojump_clock: trio.testing.MockClock
 ) -> None:
-    judge_match(await play_match("crazyeights"))
+    judge_match(await play_match("crazyeights", transport))
 
 
 # -- the check can fail: two leaks it must catch ----------------------------------------------
