@@ -128,6 +128,9 @@ class Config:
     chat_burst: int = _positive_field(5)
     # Input frames accepted from one player per tick; more are dropped and counted.
     max_inputs_per_tick: int = _positive_field(4)
+    # Games with hidden information (views or private events) get a snapshot per viewer;
+    # one that would carry nothing new is not sent, but one goes out at least this often.
+    idle_snapshot_interval_s: float = _positive_field(1.0)
     # Commands (typed messages to the game's rules) accepted from one player per tick; more
     # are dropped, counted, and answered with a non-fatal Error 5.
     max_commands_per_tick: int = _positive_field(4)

@@ -26,6 +26,7 @@ whose wire tuple differs.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -33,7 +34,7 @@ import attrs
 import cbor2
 
 from gameserver.core import GameHost
-from gameserver.rules import Player
+from gameserver.rules import Player, Rules
 from gameserver.rules.loading import GameLoadError, load_rules, make_settings, settings_to_table
 
 FORMAT = "gameserver-recording"
@@ -66,12 +67,13 @@ class VerifyResult:
 
 
 def header(*, rules: str, rules_version: int, seed: int, tick_rate: int, settings: object,
-           room: str, mode: str) -> bytes:  # fmt: skip
+           room: str, mode: str, game: str = "") -> bytes:  # fmt: skip
     return cbor2.dumps(
         {
             "format": FORMAT,
             "version": FORMAT_VERSION,
             "rules": rules,
+            "game": game or rules,  # how the server found it: a name or module:Class
             "rules_version": rules_version,
             "seed": seed,
             "tick_rate": tick_rate,
@@ -91,10 +93,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def entity_digests(state: dict[int, tuple[Any, ...]]) -> dict[int, int]:
+def entity_digests(state: dict[int, tuple[Any, ...]], *, has_text: bool = False) -> dict[int, int]:
     # Python's hash of a tuple of ints is the same in every process (no hash seed for
-    # ints) and far cheaper per tick than hashing an encoding. The digests only say which
-    # entity differs once the state hash (blake2b, stable everywhere) found a divergence.
+    # ints) and far cheaper per tick than hashing an encoding; text is hashed with a
+    # per-process seed, so a game with text fields gets a CRC of each tuple's CBOR instead.
+    # The digests only say which entity differs once the state hash (blake2b, stable
+    # everywhere) found a divergence.
+    if has_text:
+        return {eid: zlib.crc32(cbor2.dumps(values)) for eid, values in state.items()}
     return {eid: hash(values) & 0xFFFFFFFF for eid, values in state.items()}
 
 
@@ -129,10 +135,7 @@ def check_header(item: Any) -> dict[str, Any]:
             f"recording format v{item.get('version')} is not supported "
             f"(this version reads v{FORMAT_VERSION})"
         )
-    try:
-        rules = load_rules(str(item.get("rules")))
-    except GameLoadError as error:
-        raise RecordingError(f"cannot replay: {error}") from None
+    rules = _recorded_rules(item)
     if item.get("rules_version") != rules.version:
         raise RecordingError(
             f"recorded with {rules.id} rules v{item.get('rules_version')}; this server has "
@@ -142,9 +145,26 @@ def check_header(item: Any) -> dict[str, Any]:
     return item
 
 
+def _recorded_rules(head: dict[str, Any]) -> type[Rules[Any, Any]]:
+    """The rules a recording was made with: found as the server found them, else by id."""
+    tried: list[str] = []
+    for spec in dict.fromkeys((str(head.get("game") or ""), str(head.get("rules")))):
+        if not spec:
+            continue
+        try:
+            rules = load_rules(spec)
+        except GameLoadError as error:
+            tried.append(str(error))
+            continue
+        if rules.id == head.get("rules"):
+            return rules
+        tried.append(f"{spec!r} is game {rules.id!r}, the recording says {head.get('rules')!r}")
+    raise RecordingError("cannot replay: " + "; ".join(tried))
+
+
 def new_game(head: dict[str, Any]) -> GameHost:
     """The recorded game at its start: same rules, settings and seed."""
-    rules = load_rules(head["rules"])
+    rules = _recorded_rules(head)
     try:
         settings = make_settings(rules, head["settings"])
     except GameLoadError as error:
@@ -209,7 +229,7 @@ def verify(source: BinaryIO) -> VerifyResult:
 
 def _explain(game: GameHost, tick: int, recorded: dict[int, int] | None) -> Divergence:
     state = game.wire_state()
-    replayed = entity_digests(state)
+    replayed = entity_digests(state, has_text=game.schema.has_text)
     for entity_id in sorted(set(replayed) | set(recorded or {})):
         if recorded is not None and replayed.get(entity_id) != recorded.get(entity_id):
             where = game.schema.position(state[entity_id]) if entity_id in state else None

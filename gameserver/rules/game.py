@@ -35,7 +35,7 @@ from .records import (
     PositionLayout,
     check_unique_names,
 )
-from .wiretypes import WireValue
+from .wiretypes import Text, WireValue
 
 _WELCOME_KEYS = frozenset({"id", "version", "prediction"})  # GameHost.describe() adds these
 
@@ -61,6 +61,10 @@ class GameSchema:
         self._by_type: dict[type, EntitySchema[Any]] = {e.cls: e for e in self.entities}
         self._layouts: tuple[PositionLayout | None, ...] = tuple(
             e.position_layout for e in self.entities
+        )
+        # Whether any entity carries text (recordings digest such tuples differently).
+        self.has_text = any(
+            isinstance(wire_type, Text) for e in self.entities for wire_type in e.wire_types
         )
 
     def entity(self, cls: type) -> EntitySchema[Any]:

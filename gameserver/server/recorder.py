@@ -101,7 +101,7 @@ class RecordingHost(GameHost):
 
     def __init__(
         self, rules: Rules[Any, Any], recorder: Recorder, *, tick_rate: int,
-        hash_every_ticks: int, seed: int, room: str, mode: str, settings: object,
+        hash_every_ticks: int, seed: int, room: str, mode: str, settings: object, game: str = "",
     ) -> None:  # fmt: skip
         super().__init__(rules, tick_rate=tick_rate)
         self._recorder = recorder
@@ -109,7 +109,7 @@ class RecordingHost(GameHost):
         self._ops: list[list[Any]] = []
         recorder.append(
             header(rules=rules.id, rules_version=rules.version, seed=seed, tick_rate=tick_rate,
-                   settings=settings, room=room, mode=mode),
+                   settings=settings, room=room, mode=mode, game=game),
             rules.tick,
         )  # fmt: skip
 
@@ -145,7 +145,7 @@ class RecordingHost(GameHost):
         state_hash = entities = None
         if tick % self._hash_every == 0:
             state_hash = self.rules.state_hash()
-            entities = entity_digests(self.rules.wire_state())
+            entities = entity_digests(self.rules.wire_state(), has_text=self.schema.has_text)
         self._recorder.append(tick_record(tick, self._ops, state_hash, entities), tick)
         self._ops = []
         return events

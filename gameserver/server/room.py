@@ -104,6 +104,9 @@ class Room:
         self._events: collections.deque[tuple[int, list[HostedEvent]]] = collections.deque()
         self._private_events = 0
         self._guests = 0  # player ids made for players without an identity
+        self._idle_snapshot_ticks = max(
+            1, round(config.idle_snapshot_interval_s * config.tick_rate)
+        )
         self.player_count = 0
         self.spectator_count = 0
         self.stopped = False  # a tick raised: the room no longer runs
@@ -644,11 +647,12 @@ class Room:
         full = game.wire_state()
         time_ms = self.server_time_ms()
         spectator_state: WireState | None = None
-        spectator_messages: dict[int, bytes] = {}  # baseline tick -> whole message
+        spectator_messages: dict[int, bytes | None] = {}  # baseline tick -> whole message
         for session in self.sessions.values():
             connection = session.connection
             if connection.closing:
                 continue
+            message: bytes | None
             if session.is_player:
                 state: WireState = (
                     game.view_state(session.player_id, full) if game.has_views else full
@@ -658,13 +662,17 @@ class Room:
                 if spectator_state is None:
                     spectator_state = game.view_state(None, full) if game.has_views else full
                 state = spectator_state
-                message = spectator_messages.get(session.baseline_tick, b"")
-                if not message:
+                if session.baseline_tick in spectator_messages:
+                    message = spectator_messages[session.baseline_tick]
+                else:
                     message = self._per_viewer_message(session, tick, time_ms, state)
                     spectator_messages[session.baseline_tick] = message
+            if message is None:
+                continue  # nothing new for it: quiet until something happens
             if connection.deliver(message):
                 session.baseline_tick = tick
                 session.baseline_state = state
+                session.sent_ack_seq = session.ack_seq
             else:
                 self.metrics.snapshots_skipped += 1
         if self.on_publish is not None and self.remote_watch_until > trio.current_time():
@@ -678,7 +686,9 @@ class Room:
 
     def _per_viewer_message(
         self, session: Session, tick: int, time_ms: int, state: WireState
-    ) -> bytes:
+    ) -> bytes | None:
+        """The connection's snapshot; None when it would say nothing new and one went out
+        less than ``idle_snapshot_interval_s`` ago (a quiet table sends next to nothing)."""
         if session.interest_centre is not None:
             # Its last snapshot came through interest management, which keeps no
             # baseline state per connection: start it again from a full snapshot.
@@ -688,6 +698,13 @@ class Room:
         player_id = session.player_id if session.is_player else None
         events = self._events_since(session.baseline_tick, tick, player_id)
         ack_seq = session.ack_seq if session.is_player else 0
+        if (
+            not (changes or removed or events)
+            and session.baseline_tick
+            and ack_seq == session.sent_ack_seq
+            and tick - session.baseline_tick < self._idle_snapshot_ticks
+        ):
+            return None
         return (
             snapshot_prefix(tick, session.baseline_tick, time_ms)
             + encode_uint(ack_seq)

@@ -190,7 +190,7 @@ class RoomManager:
             game = RecordingHost(
                 rules, recorder, tick_rate=config.tick_rate,
                 hash_every_ticks=self.config.recording_hash_every_ticks,
-                seed=seed, room=room_id, mode=mode_name, settings=settings,
+                seed=seed, room=room_id, mode=mode_name, settings=settings, game=mode.game,
             )  # fmt: skip
             log.info("room %s is recorded to %s", room_id, recorder.path)
         room = Room(room_id, game, config, self.metrics)

@@ -337,12 +337,6 @@ async def test_a_changed_input_in_a_recording_is_found_at_its_tick_and_entity(
     assert status == 1 and f"DIVERGED at tick {tick}: entity" in output, output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="recording.entity_digests uses Python's hash(), salted per process for text: "
-    "replayed in another process, an entity with a text field (a Seat's name) always "
-    "differs, so the CLI blames it for any divergence",
-)
 async def test_the_replay_command_explains_a_divergence_as_verify_does(
     tmp_path: Path, autojump_clock: trio.testing.MockClock
 ) -> None:
@@ -362,11 +356,6 @@ class CopiedBench(bench.Bench):
     id = "copiedbench"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a recording stores only the rules' id and replay loads rules by id, so a game "
-    "served as package.module:Class (not installed under gameserver.games) cannot be replayed",
-)
 async def test_a_game_served_by_its_dotted_path_replays(
     tmp_path: Path, autojump_clock: trio.testing.MockClock
 ) -> None:
@@ -416,12 +405,6 @@ async def test_card_game_traffic_while_idle_and_while_playing(
     assert min(playing) > max(idle)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a room sends every viewer a snapshot every tick even when nothing changed and "
-    "no event happened: about 150 B/s per card player while nobody moves (issue 13 asks "
-    "for next to no traffic)",
-)
 async def test_an_idle_card_table_sends_next_to_nothing(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
