@@ -658,6 +658,47 @@ def _serve_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_new_game(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "new-game",
+        help="write a new game's project: rules, a bot, tests and a README",
+        description="Writes a runnable game package written against gameserver.rules: "
+        "its rules, settings and schema, a bot, tests that pass at once, and a README. "
+        "Installed with pip, the game is served by name (gameserver serve --game NAME).",
+    )
+    p.add_argument(
+        "name",
+        help="the game's name: a lowercase identifier (its package, its id, its --game name)",
+    )
+    p.add_argument(
+        "--dir",
+        default=None,
+        help="the folder to write the project into: new or empty (default: ./NAME)",
+    )
+
+
+def _new_game(args: argparse.Namespace) -> int:
+    import shlex
+
+    from gameserver.scaffold import NewGameError, write_project
+
+    folder = Path(args.name if args.dir is None else args.dir)
+    try:
+        written = write_project(args.name, folder)
+    except NewGameError as error:
+        print(f"gameserver new-game: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote the game {args.name!r} into {folder}:")
+    for path in written:
+        print(f"  {path}")
+    print("next:")
+    print(f"  cd {shlex.quote(str(folder))}")
+    print('  pip install -e ".[test]"   # the game, then known by name to the server')
+    print("  pytest                     # its tests")
+    print(f"  gameserver serve --game {args.name}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gameserver", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -668,6 +709,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_token(sub)
     _add_demo(sub)
     _add_replay(sub)
+    _add_new_game(sub)
     return parser
 
 
@@ -740,6 +782,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _token(args)
     if args.command == "replay":
         return _replay(args)
+    if args.command == "new-game":
+        return _new_game(args)
     if args.command == "demo":
         logging.getLogger().setLevel(logging.WARNING)  # the live view owns the terminal
         try:
