@@ -120,6 +120,13 @@ class Room:
         self._published_state: WireState = EMPTY_STATE
         self._published_count = 0
         layout = game.schema.common_position_layout() if game.spatial else None
+        if game.spatial and layout is None and config.interest_management:
+            log.warning(
+                "room %s: interest management is off for game %s: its entity types do not "
+                "all keep x and y at the same places with the same scale (docs/games.md)",
+                name,
+                game.name,
+            )
         self.interest = (
             Interest(
                 game.world_width,
