@@ -14,7 +14,7 @@ import random
 from collections.abc import Mapping
 from typing import Protocol
 
-from gameserver.sim.game import AIM_STEPS, POSITION_SCALE, Buttons, EntityKind
+from gameserver.games.arena import AIM_STEPS, POSITION_SCALE, Buttons, EntityKind
 
 BEHAVIOURS = ("wander", "chase", "idle", "bench", "mixed")
 _MIXED_CYCLE = ("wander", "chase", "wander", "idle")

@@ -40,6 +40,7 @@ from trio_websocket import (
     open_websocket_url,
 )
 
+from gameserver.games.arena import ArenaRules, ArenaSettings, Buttons
 from gameserver.protocol import (
     SUBPROTOCOL,
     Chat,
@@ -62,8 +63,6 @@ from gameserver.protocol import (
     decode_server_message,
     encode,
 )
-from gameserver.sim.arena import Arena, ArenaSettings
-from gameserver.sim.game import Buttons
 
 from .clock import ClockEstimator
 from .interpolation import EntityView, Interpolator, default_delay_s
@@ -297,11 +296,15 @@ class GameClient:
         self.welcome = welcome
         self._resume = welcome.resume  # offered back when reconnecting after a drop
         self.predictor = None
-        if self.predict and self.role is Role.PLAYER and welcome.game == Arena.name:
+        if self.predict and self.role is Role.PLAYER and welcome.game == ArenaRules.id:
             known = {field.name for field in attrs.fields(ArenaSettings)}
             params = {k: v for k, v in welcome.params.items() if k in known}
-            settings = ArenaSettings(**params)  # type: ignore[arg-type]  # ints stay ints in CBOR
-            self.predictor = Predictor(settings, welcome.tick_rate)
+            try:
+                settings = ArenaSettings(**params)  # type: ignore[arg-type]  # ints stay ints
+            except (TypeError, ValueError):
+                log.warning("the server's arena parameters are not valid settings: no prediction")
+            else:
+                self.predictor = Predictor(settings, welcome.tick_rate)
         self.interpolator = (
             Interpolator(default_delay_s(welcome.snapshot_rate)) if self.interpolate else None
         )

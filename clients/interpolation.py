@@ -34,7 +34,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from gameserver.sim.game import ANGLE_WIRE_STEPS, POSITION_SCALE, EntityKind
+from gameserver.games.arena import ANGLE_WIRE_STEPS, POSITION_SCALE, EntityKind
 
 __all__ = ["EntityView", "Interpolator", "default_delay_s"]
 

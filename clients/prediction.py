@@ -5,8 +5,8 @@ Theory of operation
 The server is authoritative but a snapshot shows the local player where it was one round
 trip ago. So the client moves its own player at once: every input frame it sends also goes
 through ``apply_input``, which runs exactly the code the server runs for that player in one
-tick (``movement.make_mover`` followed by the obstacle push of ``Arena._move``), and is kept
-in a pending list. Positions stay on the 1/POSITION_SCALE grid, so a correct prediction is
+tick (``movement.make_mover`` followed by the obstacle push of ``ArenaRules._move``), and
+is kept in a pending list. Positions stay on the 1/POSITION_SCALE grid, so a correct prediction is
 bit-identical to the server's result, not merely close.
 
 Each snapshot carries the local player's authoritative position and ``ack_seq``, the newest
@@ -43,9 +43,8 @@ import collections
 import math
 from collections.abc import Iterable, Mapping
 
-from gameserver.sim.arena import ArenaSettings
-from gameserver.sim.game import ALL_BUTTONS, POSITION_SCALE, EntityKind
-from gameserver.sim.movement import make_mover, push_out_of_circle
+from gameserver.games.arena import ARENA_BUTTONS, POSITION_SCALE, ArenaSettings, EntityKind
+from gameserver.games.arena.movement import make_mover, push_out_of_circle
 
 __all__ = ["Predictor"]
 
@@ -98,7 +97,7 @@ class Predictor:
         if tick_rate <= 0 or max_pending <= 0:
             raise ValueError("tick_rate and max_pending must be positive")
         self._radius = settings.player_radius
-        # The same constructor call as Arena.__init__, so the same per-tick offsets and bounds.
+        # The same constructor call as ArenaRules._derive, so the same per-tick offsets and bounds.
         self._mover = make_mover(
             1.0 / tick_rate,
             settings.player_speed,
@@ -191,7 +190,7 @@ class Predictor:
     # ----------------------------------------------------------------- simulation
 
     def _step(self, x: float, y: float, buttons: int) -> tuple[float, float]:
-        """One server tick for this player: Arena._move, minus what only the server knows."""
+        """One server tick for this player: ArenaRules._move, minus what only the server knows."""
         if not buttons & _MOVE_BITS:
             return x, y  # the server skips idle players entirely (no clamp, no push)
         x, y = self._mover(x, y, buttons)
@@ -208,7 +207,7 @@ class Predictor:
         if seq <= self._last_seq:
             raise ValueError(f"input seq {seq} is not after {self._last_seq}")
         self._last_seq = seq
-        buttons &= ALL_BUTTONS
+        buttons &= ARENA_BUTTONS
         # A full deque drops its oldest entry: a silent server cannot grow memory, and the
         # frame lost is the one most likely to be acknowledged already.
         self._pending.append((seq, buttons))

@@ -22,8 +22,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from gameserver.games.arena import POSITION_SCALE, EntityKind
 from gameserver.protocol import Role
-from gameserver.sim.game import POSITION_SCALE, EntityKind
 
 from .client import GameClient, connect
 from .world import ALIVE_FLAG, describe_world, scoreboard

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from gameserver.sim.game import ANGLE_WIRE_STEPS, POSITION_SCALE, EntityKind
+from gameserver.games.arena import ANGLE_WIRE_STEPS, POSITION_SCALE, EntityKind
 
 ALIVE_FLAG = 1
 

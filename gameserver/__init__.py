@@ -2,7 +2,8 @@
 
 The package root stays light (it is imported by clients too): the server
 itself lives in ``gameserver.server``, the wire protocol in
-``gameserver.protocol`` and the game rules in ``gameserver.sim``.
+``gameserver.protocol``, the rules API games are written against in
+``gameserver.rules`` and the bundled games in ``gameserver.games``.
 """
 
 from __future__ import annotations

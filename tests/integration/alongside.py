@@ -24,9 +24,9 @@ import attrs
 import trio
 
 from clients import GameClient, connect
+from gameserver.games.arena import Buttons
 from gameserver.server import GameServer
 from gameserver.server.ticker import percentile
-from gameserver.sim.game import Buttons
 
 from .httpclient import get, http_client
 

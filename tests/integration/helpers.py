@@ -5,7 +5,7 @@ import sys
 
 import trio
 
-from gameserver.sim.game import AIM_STEPS, POSITION_SCALE
+from gameserver.games.arena import AIM_STEPS, POSITION_SCALE
 
 
 def position(entity: tuple[int, ...]) -> tuple[float, float]:

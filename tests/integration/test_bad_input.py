@@ -8,9 +8,9 @@ import trio
 from trio_websocket import ConnectionRejected
 
 from clients import GameClient, connect
+from gameserver.games.arena import Buttons
 from gameserver.protocol import CloseCode, ErrorCode, InputFrame, Join, Role, encode
 from gameserver.server import GameServer
-from gameserver.sim.game import Buttons
 
 TICK_RATE = 30
 

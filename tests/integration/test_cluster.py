@@ -17,9 +17,9 @@ import pytest
 import trio
 
 from clients import ClientClosed, ReconnectPolicy, connect
+from gameserver.games.arena import Buttons
 from gameserver.protocol import ChatChannel, CloseCode, Role
 from gameserver.server import GameServer
-from gameserver.sim.game import Buttons
 from tests.conftest import make_config
 from tests.redis_server import RedisServer
 

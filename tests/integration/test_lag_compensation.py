@@ -8,10 +8,9 @@ import trio
 
 from clients import GameClient, connect
 from clients.relay import LatencyRelay
-from gameserver.games.arena import ArenaSettings
+from gameserver.games.arena import AIM_STEPS, ArenaSettings, Buttons, EventKind
 from gameserver.protocol import Role
 from gameserver.server import GameServer
-from gameserver.sim.game import AIM_STEPS, Buttons, EventKind
 from tests.conftest import make_config
 
 ONE_WAY_S = 0.1

@@ -5,9 +5,9 @@ from __future__ import annotations
 import trio
 
 from clients import GameClient, connect
+from gameserver.games.arena import Buttons, EntityKind, EventKind
 from gameserver.protocol import Role
 from gameserver.server import GameServer
-from gameserver.sim.game import Buttons, EntityKind, EventKind
 
 from .helpers import aim_at, position
 

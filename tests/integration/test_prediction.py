@@ -8,8 +8,8 @@ import trio
 
 from clients import GameClient, connect
 from clients.relay import LatencyRelay
+from gameserver.games.arena import POSITION_SCALE, Buttons
 from gameserver.server import GameServer
-from gameserver.sim.game import POSITION_SCALE, Buttons
 
 TICK_S = 1 / 30
 MAX_CORRECTIONS = 3  # of ~100 steady inputs: only the first frames, while the queue settles

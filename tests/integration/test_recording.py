@@ -14,12 +14,12 @@ import pytest
 import trio
 
 from clients import ClientClosed, connect
+from gameserver.games.arena import EntityKind
 from gameserver.protocol import CloseCode, Role
 from gameserver.recording import GAP, INPUT, RecordingError, read_items, verify
 from gameserver.server import GameServer
 from gameserver.server.metrics import Metrics
 from gameserver.server.recorder import Recorder
-from gameserver.sim.game import EntityKind
 from tests.conftest import make_config
 
 from .helpers import run_swarm

@@ -8,8 +8,8 @@ import sys
 import trio
 
 from clients import connect
+from gameserver.games.arena import Buttons
 from gameserver.server import GameServer
-from gameserver.sim.game import Buttons
 
 
 async def spectate(*args: str) -> trio.CompletedProcess[bytes]:

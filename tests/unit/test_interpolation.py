@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clients.interpolation import EntityView, Interpolator, default_delay_s
-from gameserver.sim.game import POSITION_SCALE
+from gameserver.games.arena import POSITION_SCALE
 
 Q = POSITION_SCALE
 

@@ -10,13 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clients.prediction import Predictor
-from gameserver.sim.arena import DEFAULT_SETTINGS, Arena, ArenaSettings
-from gameserver.sim.game import POSITION_SCALE, Buttons
+from gameserver.games.arena import POSITION_SCALE, ArenaSettings, Buttons
+
+from .arena_world import ArenaWorld
 
 TICK_RATE = 30
 U, D, L, R = int(Buttons.UP), int(Buttons.DOWN), int(Buttons.LEFT), int(Buttons.RIGHT)
 FIRE = int(Buttons.FIRE)
 OPEN = ArenaSettings(obstacle_count=0)
+DEFAULT_SETTINGS = ArenaSettings()
 
 # Mostly held directions (runs), so players cross the map and hit walls and obstacles.
 runs = st.lists(
@@ -30,7 +32,7 @@ def expand(plan: list[tuple[int, int]]) -> list[int]:
     return [buttons for buttons, count in plan for _ in range(count)]
 
 
-def server_q(arena: Arena, pid: int) -> tuple[int, int]:
+def server_q(arena: ArenaWorld, pid: int) -> tuple[int, int]:
     t = arena.wire_state()[pid]
     return t[1], t[2]
 
@@ -39,9 +41,9 @@ def setup(
     arena_settings: ArenaSettings = DEFAULT_SETTINGS,
     seed: int = 1,
     at: tuple[float, float] | None = None,
-) -> tuple[Arena, int, Predictor]:
+) -> tuple[ArenaWorld, int, Predictor]:
     """One player, at `at` or else just right of an obstacle so LEFT pushes against it."""
-    arena = Arena(arena_settings, seed=seed, tick_rate=TICK_RATE)
+    arena = ArenaWorld(arena_settings, seed=seed, tick_rate=TICK_RATE)
     pid = arena.join("me")
     if at is not None:
         arena.place(pid, *at)
@@ -55,8 +57,8 @@ def setup(
     return arena, pid, predictor
 
 
-def server_step(arena: Arena, pid: int, buttons: int) -> None:
-    arena.apply_input(pid, buttons, 0)
+def server_step(arena: ArenaWorld, pid: int, buttons: int) -> None:
+    arena.send(pid, buttons)
     arena.step()
 
 
@@ -115,7 +117,7 @@ def test_without_obstacles_the_same_run_mispredicts() -> None:
 
 
 def run_with_latency(
-    arena: Arena,
+    arena: ArenaWorld,
     pid: int,
     p: Predictor,
     inputs: list[int],
@@ -138,9 +140,9 @@ def run_with_latency(
             to_server.append((tick + up_ticks, seq, inputs[tick]))
         if to_server and to_server[0][0] <= tick:
             _, ack, buttons = to_server.popleft()
-            arena.apply_input(pid, buttons, 0)
+            arena.send(pid, buttons)
         if teleport_at is not None and tick == teleport_at:
-            x, y = arena.entity_position(pid) or (0.0, 0.0)
+            x, y = arena.position(pid) or (0.0, 0.0)
             arena.place(pid, x + 5.0, y)
         arena.step()
         if tick % snapshot_every == 0 or ack == len(inputs):
@@ -202,7 +204,7 @@ def test_one_correction_is_smoothed_then_converges() -> None:
 
     seq += 1
     p.apply_input(seq, R)
-    sx, sy = arena.entity_position(pid) or (0.0, 0.0)
+    sx, sy = arena.position(pid) or (0.0, 0.0)
     arena.place(pid, sx - 5.0, sy)  # the server ends 5 units left of the prediction
     server_step(arena, pid, R)
     predicted_before = p.x
@@ -271,7 +273,7 @@ def test_smoothing_disabled_jumps() -> None:
 
 
 def test_server_only_crowding_is_corrected() -> None:
-    arena = Arena(OPEN, seed=3, tick_rate=TICK_RATE)
+    arena = ArenaWorld(OPEN, seed=3, tick_rate=TICK_RATE)
     me = arena.join("me")
     other = arena.join("other")
     arena.place(me, 500.0, 500.0)

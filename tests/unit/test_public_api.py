@@ -37,13 +37,13 @@ def test_public_names() -> None:
 
 def test_clients_and_pure_layers_do_not_import_the_server() -> None:
     code = (
-        "import sys, clients, gameserver.protocol, gameserver.sim.arena; "
+        "import sys, clients, gameserver.protocol, gameserver.games.arena; "
         "print(sorted(m for m in sys.modules if m.startswith(('gameserver.server', 'trio'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = eval(out.stdout)
     assert not [m for m in loaded if m.startswith("gameserver.server")]
-    code = "import sys, gameserver.protocol, gameserver.sim.arena; print('trio' in sys.modules)"
+    code = "import sys, gameserver.protocol, gameserver.games.arena; print('trio' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"  # the pure layers need no trio
 

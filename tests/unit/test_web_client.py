@@ -26,6 +26,8 @@ from clients.client import GameClient
 from clients.clock import ClockEstimator
 from clients.interpolation import Interpolator
 from clients.prediction import Predictor
+from gameserver.games.arena import ArenaSettings
+from gameserver.games.arena.movement import make_mover, push_out_of_circle, resolve_obstacles
 from gameserver.protocol import (
     DeltaError,
     Error,
@@ -43,8 +45,8 @@ from gameserver.protocol import (
     diff,
     encode,
 )
-from gameserver.sim.arena import Arena, ArenaSettings
-from gameserver.sim.movement import make_mover, push_out_of_circle, resolve_obstacles
+
+from .arena_world import ArenaWorld
 
 ROOT = Path(__file__).resolve().parents[2]
 JS_TESTS = ROOT / "tests" / "js"
@@ -541,7 +543,7 @@ def arena_session(seed: int) -> list[tuple[Any, ...]]:
         width=rng.choice([400.0, 1000.0]),
         height=rng.choice([300.0, 1000.0]),
     )
-    arena = Arena(settings, seed=seed, tick_rate=tick_rate)
+    arena = ArenaWorld(settings, seed=seed, tick_rate=tick_rate)
     me = arena.join("me")
     others = [arena.join(f"bot{i}") for i in range(rng.randint(0, 5))]
     welcome = Welcome(
@@ -553,7 +555,7 @@ def arena_session(seed: int) -> list[tuple[Any, ...]]:
         int(settings.height),
         arena.tick,
         "arena",
-        arena.client_params(),
+        arena.rules.client_params(),
         "resume",
     )
     steps: list[tuple[Any, ...]] = [("message", encode(welcome).hex())]
@@ -571,10 +573,10 @@ def arena_session(seed: int) -> list[tuple[Any, ...]]:
         in_flight.append((seq, buttons))
         if len(in_flight) > lag:
             ack, consumed = in_flight.popleft()
-            arena.apply_input(me, consumed, 8192)
+            arena.send(me, consumed, 8192)
         for bot in others:
-            arena.apply_input(bot, rng.randrange(32), rng.randrange(65536))
-        events += [[arena.tick + 1, int(e.kind), *e.args] for e in arena.step()]
+            arena.send(bot, rng.randrange(32), rng.randrange(65536))
+        events += [e.wire(arena.rules) for e in arena.step()]
         if rng.random() < 0.2:
             continue  # conflated: this snapshot is skipped, the baseline stays
         state = arena.wire_state()

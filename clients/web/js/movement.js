@@ -1,4 +1,4 @@
-// Player movement on the 1/16 grid (docs/protocol.md section 7.6); gameserver/sim/movement.py is the reference.
+// Player movement on the 1/16 grid (docs/protocol.md section 7.6); gameserver/games/arena/movement.py is the reference.
 //
 // An exact port: the same IEEE-double operations in the same order, and Python's
 // rounding rules (int() truncates, round() rounds half to even), so a prediction made

@@ -11,11 +11,15 @@ from .movement import predictor
 from .rules import RULES_VERSION, ArenaRules
 from .schema import (
     AIM_STEPS,
+    ANGLE_WIRE_STEPS,
+    ARENA_BUTTONS,
     POSITION_SCALE,
     SCHEMA,
     Buttons,
     Controls,
     Death,
+    EntityKind,
+    EventKind,
     Hit,
     Obstacle,
     Player,
@@ -29,6 +33,8 @@ from .settings import ArenaSettings
 
 __all__ = [
     "AIM_STEPS",
+    "ANGLE_WIRE_STEPS",
+    "ARENA_BUTTONS",
     "POSITION_SCALE",
     "RULES_VERSION",
     "SCHEMA",
@@ -38,6 +44,8 @@ __all__ = [
     "Buttons",
     "Controls",
     "Death",
+    "EntityKind",
+    "EventKind",
     "Hit",
     "Obstacle",
     "Player",

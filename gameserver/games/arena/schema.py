@@ -40,6 +40,24 @@ class Buttons(enum.IntFlag):
 ARENA_BUTTONS = 63  # the bits the arena acts on
 
 
+class EntityKind(enum.IntEnum):
+    """Entity kinds on the wire (item 0 of an entity's tuple): the order of ``ENTITIES``."""
+
+    PLAYER = 0
+    PROJECTILE = 1
+    OBSTACLE = 2
+
+
+class EventKind(enum.IntEnum):
+    """Event kinds on the wire (item 1 of ``[tick, kind, *args]``): the order of ``EVENTS``."""
+
+    HIT = 0
+    DEATH = 1
+    RESPAWN = 2
+    SCORE = 3
+    SHOT = 4
+
+
 class PlayerFlags(enum.IntFlag):
     ALIVE = 1
     COOLDOWN = 2  # the fire cooldown is running: FIRE has no effect yet

@@ -1,3 +1,5 @@
+"""The arena's collisions: players never overlap each other or obstacles, nor leave the world."""
+
 from __future__ import annotations
 
 import itertools
@@ -6,8 +8,9 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gameserver.sim.arena import Arena, ArenaSettings
-from gameserver.sim.game import POSITION_SCALE, Buttons
+from gameserver.games.arena import POSITION_SCALE, ArenaSettings, Buttons
+
+from .arena_world import ArenaWorld
 
 OPEN = ArenaSettings(obstacle_count=0)
 R = OPEN.player_radius
@@ -15,19 +18,19 @@ EPS = 1e-6
 U, D, L, RT = int(Buttons.UP), int(Buttons.DOWN), int(Buttons.LEFT), int(Buttons.RIGHT)
 
 
-def pos(arena: Arena, pid: int) -> tuple[float, float]:
-    p = arena.entity_position(pid)
+def pos(arena: ArenaWorld, pid: int) -> tuple[float, float]:
+    p = arena.position(pid)
     assert p is not None
     return p
 
 
 def test_two_players_walking_into_each_other_do_not_overlap() -> None:
-    arena = Arena(OPEN, seed=1)
+    arena = ArenaWorld(OPEN, seed=1)
     a, b = arena.join("a"), arena.join("b")
     arena.place(a, 400.0, 500.0)
     arena.place(b, 470.0, 503.0)
-    arena.apply_input(a, RT, 0)
-    arena.apply_input(b, L, 0)
+    arena.send(a, RT)
+    arena.send(b, L)
     contact = False
     for _ in range(60):
         arena.step()
@@ -48,19 +51,19 @@ def test_pair_never_overlaps_after_a_step(
     start_b: tuple[float, float],
     controls: list[tuple[int, int]],
 ) -> None:
-    arena = Arena(OPEN, seed=1)
+    arena = ArenaWorld(OPEN, seed=1)
     a, b = arena.join("a"), arena.join("b")
     arena.place(a, *start_a)
     arena.place(b, *start_b)  # may start overlapping, even stacked
     for ca, cb in controls:
-        arena.apply_input(a, ca, 0)
-        arena.apply_input(b, cb, 0)
+        arena.send(a, ca)
+        arena.send(b, cb)
         arena.step()
         assert math.dist(pos(arena, a), pos(arena, b)) >= 2 * R - EPS
 
 
 def test_stacked_crowd_spreads_out() -> None:
-    arena = Arena(OPEN, seed=1)
+    arena = ArenaWorld(OPEN, seed=1)
     ids = [arena.join(str(i)) for i in range(30)]
     for pid in ids:
         arena.place(pid, 500.0, 500.0)
@@ -75,11 +78,11 @@ def test_stacked_crowd_spreads_out() -> None:
 
 
 def test_crowd_against_a_wall_stays_in_bounds() -> None:
-    arena = Arena(OPEN, seed=2)
+    arena = ArenaWorld(OPEN, seed=2)
     ids = [arena.join(str(i)) for i in range(20)]
     for i, pid in enumerate(ids):
         arena.place(pid, 100.0 + 20 * i, 500.0)
-        arena.apply_input(pid, L, 0)
+        arena.send(pid, L)
     for _ in range(90):
         arena.step()
         for pid in ids:
@@ -87,7 +90,7 @@ def test_crowd_against_a_wall_stays_in_bounds() -> None:
             assert R <= x <= OPEN.width - R and R <= y <= OPEN.height - R
 
 
-def assert_outside_obstacles(arena: Arena, pid: int) -> None:
+def assert_outside_obstacles(arena: ArenaWorld, pid: int) -> None:
     x, y = pos(arena, pid)
     for o in arena.obstacles:
         assert math.hypot(x - o.x, y - o.y) >= o.radius + R - EPS
@@ -101,7 +104,7 @@ DIRECTIONS = [U, D, L, RT, U | L, U | RT, D | L, D | RT]
 def test_walking_into_an_obstacle_never_ends_inside(
     seed: int, which: int, buttons: int, offset: float
 ) -> None:
-    arena = Arena(seed=seed)
+    arena = ArenaWorld(seed=seed)
     o = arena.obstacles[which % len(arena.obstacles)]
     pid = arena.join("walker")
     # Start just outside the obstacle on the side opposite to the walking direction.
@@ -116,18 +119,18 @@ def test_walking_into_an_obstacle_never_ends_inside(
         o.y - dy / norm * dist + dx / norm * side,
     )
     assert_outside_obstacles(arena, pid)
-    arena.apply_input(pid, buttons, 0)
+    arena.send(pid, buttons)
     for _ in range(40):
         arena.step()
         assert_outside_obstacles(arena, pid)
 
 
 def test_head_on_into_an_obstacle_stops_at_its_surface() -> None:
-    arena = Arena(seed=4)
+    arena = ArenaWorld(seed=4)
     o = arena.obstacles[0]
     pid = arena.join("walker")
     arena.place(pid, o.x - o.radius - R - 30.0, o.y)
-    arena.apply_input(pid, RT, 0)
+    arena.send(pid, RT)
     for _ in range(30):
         arena.step()
         assert_outside_obstacles(arena, pid)
@@ -136,12 +139,12 @@ def test_head_on_into_an_obstacle_stops_at_its_surface() -> None:
 
 
 def test_player_shoved_into_an_obstacle_ends_outside() -> None:
-    arena = Arena(seed=5)
+    arena = ArenaWorld(seed=5)
     o = arena.obstacles[0]
     victim, pusher = arena.join("victim"), arena.join("pusher")
     arena.place(victim, o.x - o.radius - R - 1.0, o.y)
     arena.place(pusher, o.x - o.radius - 3 * R - 2.0, o.y + 3.0)
-    arena.apply_input(pusher, RT, 0)
+    arena.send(pusher, RT)
     for _ in range(60):
         arena.step()
         assert_outside_obstacles(arena, victim)

@@ -1,3 +1,5 @@
+"""The arena's movement on the 1/16 grid: speed, bounds, walls and obstacle pushes."""
+
 from __future__ import annotations
 
 import math
@@ -5,8 +7,8 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gameserver.sim.game import POSITION_SCALE, Buttons
-from gameserver.sim.movement import (
+from gameserver.games.arena import POSITION_SCALE, Buttons
+from gameserver.games.arena.movement import (
     clamp_snap,
     make_mover,
     move,

@@ -1,29 +1,32 @@
+"""What the arena puts on the wire: plain integers, the right kinds, lengths and fields."""
+
 from __future__ import annotations
 
 import random
 
-from gameserver.sim.arena import Arena, ArenaSettings
-from gameserver.sim.game import POSITION_SCALE, Buttons, EntityKind, Game
+from gameserver.games.arena import POSITION_SCALE, ArenaRules, ArenaSettings, Buttons, EntityKind
+
+from .arena_world import ArenaWorld
 
 LENGTHS = {EntityKind.PLAYER: 7, EntityKind.PROJECTILE: 5, EntityKind.OBSTACLE: 4}
 
 
-def busy_arena() -> tuple[Arena, list[int]]:
-    arena = Arena(ArenaSettings(width=400.0, height=400.0), seed=9)
+def busy_arena() -> tuple[ArenaWorld, list[int]]:
+    arena = ArenaWorld(ArenaSettings(width=400.0, height=400.0), seed=9)
     ids = [arena.join(f"p{i}") for i in range(6)]
     rng = random.Random(4)
     for _ in range(40):
         for pid in ids:
-            arena.apply_input(pid, rng.randrange(32) | int(Buttons.FIRE), rng.randrange(65536))
+            arena.send(pid, rng.randrange(32) | int(Buttons.FIRE), rng.randrange(65536))
         arena.step()
     return arena, ids
 
 
-def test_arena_is_a_game() -> None:
-    game: Game = Arena()
-    assert game.tick == 0
-    assert game.tick_rate == 30
-    assert (game.world_width, game.world_height) == (1000.0, 1000.0)
+def test_a_new_arena() -> None:
+    rules = ArenaWorld().rules
+    assert rules.tick == 0
+    assert rules.tick_rate == ArenaRules.tick_rate == 30
+    assert rules.world_size == (1000.0, 1000.0)
 
 
 def test_every_value_is_a_plain_int_and_kinds_are_right() -> None:
@@ -44,7 +47,7 @@ def test_every_value_is_a_plain_int_and_kinds_are_right() -> None:
 def test_player_and_projectile_fields() -> None:
     arena, ids = busy_arena()
     for eid, t in arena.wire_state().items():
-        pos = arena.entity_position(eid)
+        pos = arena.position(eid)
         assert pos is not None
         assert (t[1], t[2]) == (round(pos[0] * POSITION_SCALE), round(pos[1] * POSITION_SCALE))
         if t[0] == EntityKind.PLAYER:
@@ -60,16 +63,15 @@ def test_player_and_projectile_fields() -> None:
 
 
 def test_angle_is_aim_high_byte() -> None:
-    arena = Arena(seed=1)
+    arena = ArenaWorld(seed=1)
     pid = arena.join("a")
-    arena.apply_input(pid, 0, 0xABCD)
-    assert arena.wire_state()[pid][3] == 0xAB
-    arena.apply_input(pid, 0, 0x1ABCD)  # out-of-range aims wrap
-    assert arena.wire_state()[pid][3] == 0xAB
+    arena.send(pid, 0, 0xABCD)
+    arena.step()
+    assert arena.wire(pid)[3] == 0xAB
 
 
 def test_obstacles_on_the_wire() -> None:
-    arena = Arena(seed=1)
+    arena = ArenaWorld(seed=1)
     state = arena.wire_state()
     for o in arena.obstacles:
         assert state[o.id] == (
@@ -89,19 +91,19 @@ def test_obstacles_on_the_wire() -> None:
 def test_left_player_disappears() -> None:
     arena, ids = busy_arena()
     gone = ids[2]
+    player = arena.player(gone)
     assert gone in arena.wire_state()
     arena.leave(gone)
     assert gone not in arena.wire_state()
-    assert arena.entity_position(gone) is None
-    arena.apply_input(gone, 31, 0)  # ignored
+    assert arena.position(gone) is None
     arena.step()
     assert gone not in arena.wire_state()
-    arena.leave(gone)  # no error twice
-    arena.leave(123456)  # nor for unknown ids
+    arena.rules.leave(player)  # no error twice
+    assert arena.rules.score(player) is None
 
 
 def test_ids_are_never_reused() -> None:
-    arena = Arena(seed=1)
+    arena = ArenaWorld(seed=1)
     first = arena.join("a")
     arena.leave(first)
     second = arena.join("a")
@@ -110,7 +112,7 @@ def test_ids_are_never_reused() -> None:
 
 
 def test_join_spawns_alive_on_a_free_spot() -> None:
-    arena = Arena(seed=2)
+    arena = ArenaWorld(seed=2)
     r = arena.settings.player_radius
     ids = [arena.join(str(i)) for i in range(50)]
     state = arena.wire_state()
@@ -124,8 +126,7 @@ def test_join_spawns_alive_on_a_free_spot() -> None:
 
 
 def test_tick_counts_steps() -> None:
-    arena = Arena(seed=1)
+    arena = ArenaWorld(seed=1)
     for _ in range(5):
-        events = arena.step()
-        assert events == []
+        assert arena.step() == []
     assert arena.tick == 5
