@@ -34,6 +34,7 @@ from gameserver.rules import (
 from gameserver.rules.wiretypes import WireValue
 
 HostedEvent = tuple[list[WireValue], frozenset[str] | None]  # ([kind, *args], who may see it)
+INPUT_CACHE_SIZE = 4096  # distinct decoded inputs kept per room
 
 
 class GameHost:
@@ -48,6 +49,9 @@ class GameHost:
         input_schema = self.schema.input
         self.input_fields = len(input_schema.field_names) if input_schema is not None else 0
         self._decode_input = input_schema.from_wire if input_schema is not None else None
+        # Decoded inputs by their wire fields: players send the same few inputs again and
+        # again, and decoded inputs are immutable values, so each is decoded once.
+        self._input_values: dict[tuple[WireValue, ...], Any] = {}
         self.has_views = type(rules).view is not Rules.view
         self.players: dict[str, Player] = {}
         self.entity_of: dict[str, int] = {}
@@ -93,14 +97,26 @@ class GameHost:
 
     def decode_input(self, fields: Sequence[WireValue]) -> Any:
         """An Input's game fields as the rules' input object; ``SchemaError`` if invalid."""
+        key = fields if type(fields) is tuple else tuple(fields)
+        value = self._input_values.get(key)
+        if value is not None:
+            return value
         if self._decode_input is None:
             from gameserver.rules import SchemaError
 
             raise SchemaError("this game takes no input; send commands")
-        return self._decode_input(fields)
+        value = self._decode_input(key)
+        if len(self._input_values) >= INPUT_CACHE_SIZE:
+            self._input_values.clear()  # bounded: many distinct inputs just decode again
+        self._input_values[key] = value
+        return value
 
     def set_input(self, player_id: str, value: Any, view_tick: float | None = None) -> None:
         """The player's input from this tick on (decoded already by ``decode_input``)."""
+        given = self._inputs.get(player_id)
+        if given is not None:  # the player's TickInput is reused: one per player, not per tick
+            given.value, given.fresh, given.view_tick = value, True, view_tick
+            return
         player = self.players.get(player_id)
         if player is not None:
             self._inputs[player_id] = TickInput(

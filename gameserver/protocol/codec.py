@@ -265,9 +265,10 @@ def decode_client_message(
     """
     if (
         type(data) is bytes
-        and len(data) <= max_bytes
+        and 2 <= len(data) <= max_bytes
         and input_fields <= _FAST_INPUT_FIELDS_MAX
-        and data[:2] == bytes((0x83 + input_fields, MessageType.INPUT))
+        and data[0] == 0x83 + input_fields
+        and data[1] == MessageType.INPUT
     ):
         frame = _decode_input_fast(data, input_fields)
         if frame is not None:

@@ -474,14 +474,16 @@ class Room:
             message = decode_client_message(
                 raw, self.config.max_message_bytes, input_fields=self.game.input_fields
             )
-            if isinstance(message, InputFrame) and session.is_player:
-                value = self.game.decode_input(message.fields)  # SchemaError: 4002
-            elif isinstance(message, Command) and session.is_player:
-                command = self.game.decode_command(message.fields)
-        except ProtocolError as error:
+            kind = type(message)
+            if kind is InputFrame and session.is_player:
+                value = self.game.decode_input(message.fields)  # type: ignore[union-attr]
+            elif kind is Command and session.is_player:
+                command = self.game.decode_command(message.fields)  # type: ignore[union-attr]
+        except ProtocolError as error:  # SchemaError too: 4002 naming the field
             self._protocol_error(connection, error)
             return
-        if isinstance(message, InputFrame):
+        if kind is InputFrame:
+            assert isinstance(message, InputFrame)
             if not session.is_player:
                 self.metrics.spectator_inputs += 1
                 connection.send_control(

@@ -37,6 +37,8 @@ class Session:
     inputs_this_tick: int = 0
     chat_bucket: TokenBucket | None = None  # made at the first Say
 
-    @property
-    def is_player(self) -> bool:
-        return self.role is Role.PLAYER
+    # Read several times per connection per tick: a plain attribute, not a property.
+    is_player: bool = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.is_player = self.role is Role.PLAYER
