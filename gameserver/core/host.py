@@ -31,10 +31,30 @@ from gameserver.rules import (
     Viewer,
     WireTuple,
 )
-from gameserver.rules.wiretypes import WireValue
+from gameserver.rules.wiretypes import Bool, Enum, Flags, Int, WireValue
 
 HostedEvent = tuple[list[WireValue], frozenset[str] | None]  # ([kind, *args], who may see it)
 INPUT_CACHE_SIZE = 4096  # distinct decoded inputs kept per room
+
+
+def _value_count(wire_types: Sequence[Any]) -> int:
+    """How many distinct wire values a record of these types can take (big: no bound)."""
+    count = 1
+    for wire_type in wire_types:
+        if isinstance(wire_type, Int):
+            count *= wire_type.hi - wire_type.lo + 1
+        elif isinstance(wire_type, Bool):
+            count *= 2
+        elif isinstance(wire_type, Enum):
+            count *= len(wire_type.enum_class.__members__)
+        elif isinstance(wire_type, Flags):
+            mask = 0
+            for member in wire_type.flag_class:
+                mask |= int(member)
+            count *= mask + 1
+        else:
+            return 1 << 62  # angles, fixed-point numbers, text: too many to keep
+    return count
 
 
 class GameHost:
@@ -49,9 +69,13 @@ class GameHost:
         input_schema = self.schema.input
         self.input_fields = len(input_schema.field_names) if input_schema is not None else 0
         self._decode_input = input_schema.from_wire if input_schema is not None else None
-        # Decoded inputs by their wire fields: players send the same few inputs again and
-        # again, and decoded inputs are immutable values, so each is decoded once.
+        # Decoded inputs by their wire fields, for games whose inputs take few values (a
+        # stick of -1/0/1 per axis): each is then decoded once. A game with many (an aim
+        # in 65536 steps) decodes every frame: kept values would only feed the collector.
         self._input_values: dict[tuple[WireValue, ...], Any] = {}
+        self._cache_inputs = (
+            input_schema is not None and _value_count(input_schema.wire_types) <= INPUT_CACHE_SIZE
+        )
         self.has_views = type(rules).view is not Rules.view
         self.players: dict[str, Player] = {}
         self.entity_of: dict[str, int] = {}
@@ -97,18 +121,16 @@ class GameHost:
 
     def decode_input(self, fields: Sequence[WireValue]) -> Any:
         """An Input's game fields as the rules' input object; ``SchemaError`` if invalid."""
-        key = fields if type(fields) is tuple else tuple(fields)
-        value = self._input_values.get(key)
-        if value is not None:
-            return value
         if self._decode_input is None:
             from gameserver.rules import SchemaError
 
             raise SchemaError("this game takes no input; send commands")
-        value = self._decode_input(key)
-        if len(self._input_values) >= INPUT_CACHE_SIZE:
-            self._input_values.clear()  # bounded: many distinct inputs just decode again
-        self._input_values[key] = value
+        if not self._cache_inputs:
+            return self._decode_input(fields)
+        key = fields if type(fields) is tuple else tuple(fields)
+        value = self._input_values.get(key)
+        if value is None:
+            value = self._input_values[key] = self._decode_input(key)  # at most the count
         return value
 
     def set_input(self, player_id: str, value: Any, view_tick: float | None = None) -> None:
