@@ -484,11 +484,7 @@ class Room:
             return
         if kind is InputFrame:
             assert isinstance(message, InputFrame)
-            if not session.is_player:
-                self.metrics.spectator_inputs += 1
-                connection.send_control(
-                    encode(Error(ErrorCode.SPECTATOR_INPUT, "spectators cannot send input"))
-                )
+            if self._spectator_refused(session, "input"):
                 return
             tick = self.game.tick
             if session.inputs_tick != tick:
@@ -513,13 +509,18 @@ class Room:
                 connection, ProtocolError(CloseCode.UNEXPECTED_MESSAGE, "already joined")
             )
 
+    def _spectator_refused(self, session: Session, what: str) -> bool:
+        """A spectator's input or command: dropped, answered with Error 1, counted."""
+        if session.is_player:
+            return False
+        self.metrics.spectator_inputs += 1
+        reason = f"spectators cannot send {what}"
+        session.connection.send_control(encode(Error(ErrorCode.SPECTATOR_INPUT, reason)))
+        return True
+
     def _command(self, session: Session, command: object) -> None:
         connection = session.connection
-        if not session.is_player:
-            self.metrics.spectator_inputs += 1
-            connection.send_control(
-                encode(Error(ErrorCode.SPECTATOR_INPUT, "spectators cannot send commands"))
-            )
+        if self._spectator_refused(session, "commands"):
             return
         tick = self.game.tick
         if session.commands_tick != tick:
