@@ -20,10 +20,22 @@ if TYPE_CHECKING:
     from gameserver.server import GameServer
 
 
+def tune_collector(config: Config) -> None:
+    """For a server process: no full collection every few seconds (``Config`` explains)."""
+    import gc
+
+    if config.gc_full_collection_every:
+        gc.freeze()  # what start-up made lives for the whole run: never scan it again
+        young, middle, _ = gc.get_threshold()
+        gc.set_threshold(young, middle, config.gc_full_collection_every)
+
+
 async def _serve(config: Config) -> None:
     from gameserver.server import GameServer
 
-    await _serve_until_signal(GameServer(config))
+    server = GameServer(config)
+    tune_collector(config)
+    await _serve_until_signal(server)
 
 
 async def _serve_until_signal(server: GameServer, banner: str = "") -> None:
@@ -540,6 +552,7 @@ async def _demo(args: argparse.Namespace) -> int:
         host=args.host, port=args.port, interest_cell_size=150.0, web_root=_web_root(args.web_root)
     )
     server = GameServer(config)
+    tune_collector(config)
     duration = args.duration if args.duration is not None else 24 * 3600.0
     async with trio.open_nursery() as nursery:
         await nursery.start(server.run)
@@ -648,6 +661,7 @@ def _serve_replay(args: argparse.Namespace) -> int:
     except (OSError, RecordingError) as error:
         print(f"gameserver replay: {error}", file=sys.stderr)
         return 2
+    tune_collector(config)
 
     banner = (
         f"replaying {args.file} at {args.speed:g}x: watch at {{http_url}}?spectate "

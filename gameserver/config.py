@@ -308,6 +308,14 @@ class Config:
     # Tick percentiles in the stats document cover this many seconds.
     stats_window_s: float = _positive_field(60.0)
 
+    # -- The garbage collector of a server process (gameserver serve, demo, replay --serve)
+    # A full collection scans every object and stops the tick for tens of milliseconds at
+    # hundreds of players; with Python's defaults one runs every few seconds under load.
+    # The server freezes what it made at start-up and collects the oldest generation only
+    # after this many collections of the middle one (Python's default: 10). 0 leaves
+    # Python's settings alone.
+    gc_full_collection_every: int = attrs.field(default=1000, validator=attrs.validators.ge(0))
+
     # -- The game
     # The default room's game, and every mode's that names none: a shipped game's name
     # (arena, crazyeights, bench), an installed game's (entry point group gameserver.games)
