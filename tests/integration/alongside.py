@@ -62,13 +62,17 @@ class Crowd:
             p.stats.gaps_s.clear()
         # The server, its players and the test share one process here, whose heap holds
         # everything earlier tests left: a full garbage collection of it would stall the
-        # tick for longer than any attack. Freeze it, as a server process has no such heap.
+        # tick for longer than any attack. Collect and freeze it, and make full collections
+        # rare, as a server process does (``gameserver.cli.tune_collector``).
         gc.collect()
         gc.freeze()
+        thresholds = gc.get_threshold()
+        gc.set_threshold(thresholds[0], thresholds[1], 1000)
         started = trio.current_time()
         try:
             yield
         finally:
+            gc.set_threshold(*thresholds)
             gc.unfreeze()
         elapsed = trio.current_time() - started
         try:
