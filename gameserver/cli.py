@@ -1,4 +1,4 @@
-"""Command line: ``gameserver serve | swarm | spectate | token | demo``."""
+"""Command line: ``gameserver serve | swarm | spectate | token | demo | replay | new-game``."""
 
 from __future__ import annotations
 
