@@ -33,7 +33,10 @@ from .httpclient import get, http_client
 
 GOOD_PLAYERS = 20
 MIN_RATE_FRACTION = 0.8  # of the snapshot rate, over the attack's window
-GAP_P99_BOUND_S = 0.150  # 30 Hz snapshots: nominally 33 ms apart
+# 30 Hz snapshots are nominally 33 ms apart. Here the attackers' own work runs on the
+# server's thread (one process), which no network attacker can do, so the bound is what
+# a player would notice (a quarter of a second), not the nominal gap.
+GAP_P99_BOUND_S = 0.250
 
 
 async def play(client: GameClient, stop: trio.Event, rate_hz: float) -> None:
