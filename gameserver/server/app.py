@@ -223,7 +223,8 @@ class GameServer:
                 )
             if config.admin_token is None and config.admin_port is None:
                 log.warning(
-                    "operator routes (/metrics, /monitor, /api/rooms) are public on %s: "
+                    "operator routes (/metrics, /monitor, /monitor/events, /api/rooms) "
+                    "are public on %s: "
                     "set GAMESERVER_ADMIN_TOKEN or --admin-port (docs/security.md)",
                     self.http_url,
                 )

@@ -105,6 +105,30 @@ class ServerCollector(Collector):
             "internal_errors", "Connections closed with 1011 by an error", metrics.internal_errors
         )
         yield counter("resumes", "Players who reclaimed their entity", metrics.resumes)
+        yield counter(
+            "resumes_refused", "Resume tokens unknown or expired", metrics.resumes_refused
+        )
+        yield counter(
+            "wire_bytes_in", "Bytes read from sockets (TLS included)", metrics.wire_bytes_in
+        )
+        yield counter(
+            "wire_bytes_out", "Bytes written to sockets (TLS included)", metrics.wire_bytes_out
+        )
+        yield counter(
+            "recording_dropped",
+            "Recorded ticks dropped because the disk was too slow (a gap in the recording)",
+            metrics.recording_dropped,
+        )
+        yield counter(
+            "relay_dropped",
+            "Spectator relay messages dropped (a relay resyncs at the next keyframe)",
+            metrics.relay_dropped,
+        )
+        yield counter(
+            "http_bad_requests",
+            "Malformed HTTP requests refused with 400",
+            metrics.http_bad_requests,
+        )
         yield counter("rooms_opened", "Rooms opened", metrics.rooms_opened)
         yield counter(
             "rooms_closed", "Rooms closed (empty, crashed or at shutdown)", metrics.rooms_closed

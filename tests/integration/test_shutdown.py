@@ -79,6 +79,11 @@ async def test_while_draining_the_port_answers_503_then_closes(nursery: trio.Nur
 async def read_until(
     stream: trio.abc.ReceiveStream, pattern: str, lines: list[str]
 ) -> re.Match[str]:
+    """The first line of ``stream`` matching ``pattern``; every line read goes to ``lines``
+    (also those after the match in the same read, where a later call finds them)."""
+    for line in lines:
+        if match := re.search(pattern, line):
+            return match
     buffer = b""
     while True:
         chunk = await stream.receive_some()
@@ -86,9 +91,10 @@ async def read_until(
             raise AssertionError("server exited early:\n" + "".join(lines) + buffer.decode())
         buffer += chunk
         *done, buffer = buffer.split(b"\n")
-        for line in done:
-            lines.append(line.decode() + "\n")
-            if match := re.search(pattern, lines[-1]):
+        start = len(lines)
+        lines.extend(line.decode() + "\n" for line in done)
+        for line in lines[start:]:
+            if match := re.search(pattern, line):
                 return match
 
 
