@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .events import EventHistory
 from .host import GameHost, HostedEvent
 
-__all__ = ["GameHost", "HostedEvent"]
+__all__ = ["EventHistory", "GameHost", "HostedEvent"]

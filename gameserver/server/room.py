@@ -22,7 +22,6 @@ Theory of operation: ``tick()`` is synchronous and runs in three phases.
 
 from __future__ import annotations
 
-import collections
 import logging
 import secrets
 from collections.abc import Callable
@@ -32,7 +31,7 @@ import cbor2
 import trio
 
 from gameserver.config import Config
-from gameserver.core import GameHost, HostedEvent
+from gameserver.core import EventHistory, GameHost
 from gameserver.protocol import (
     PROTOCOL_VERSION,
     CloseCode,
@@ -99,10 +98,7 @@ class Room:
         self.on_find_match: Callable[[Room, Connection, FindMatch], None] | None = None
         self._held: dict[str, _Held] = {}  # resume token -> a dropped player's entity
         self._live: dict[str, Session] = {}  # resume token -> a connected player's session
-        # (tick, events) of the last event_history_ticks ticks that had any, and how many
-        # of those events are private (then events are chosen per connection).
-        self._events: collections.deque[tuple[int, list[HostedEvent]]] = collections.deque()
-        self._private_events = 0
+        self.events = EventHistory(config.event_history_ticks)
         self._guests = 0  # player ids made for players without an identity
         self._idle_snapshot_ticks = max(
             1, round(config.idle_snapshot_interval_s * config.tick_rate)
@@ -252,13 +248,7 @@ class Room:
         tick = self.game.tick
         if not over and self.game.result is not None:
             self._match_over()
-        if events:
-            self._events.append((tick, events))
-            self._private_events += sum(1 for _, to in events if to is not None)
-        horizon = tick - self.config.event_history_ticks
-        while self._events and self._events[0][0] <= horizon:
-            _, gone = self._events.popleft()
-            self._private_events -= sum(1 for _, to in gone if to is not None)
+        self.events.add(tick, events)
         if tick % self.config.snapshot_divisor == 0:
             self._deliver(tick)
 
@@ -572,22 +562,8 @@ class Room:
 
     # -- deliver -------------------------------------------------------------------
 
-    def _events_since(
-        self, baseline_tick: int, tick: int, player_id: str | None = None
-    ) -> list[list[object]]:
-        """Events after ``baseline_tick`` that ``player_id`` may see (None: public ones)."""
-        # A new joiner (baseline 0) gets only this tick's events.
-        first = baseline_tick + 1 if baseline_tick else tick
-        return [
-            [event_tick, *wire]
-            for event_tick, events in self._events
-            if event_tick >= first
-            for wire, to in events
-            if to is None or (player_id is not None and player_id in to)
-        ]
-
     def _deliver(self, tick: int) -> None:
-        if self.game.has_views or self._private_events:
+        if self.game.has_views or self.events.private:
             self._deliver_per_viewer(tick)
             return
         state = self.game.wire_state()
@@ -606,7 +582,7 @@ class Room:
         def events_since(baseline_tick: int) -> bytes:
             found = event_bytes.get(baseline_tick)
             if found is None:
-                found = cbor2.dumps(self._events_since(baseline_tick, tick))
+                found = cbor2.dumps(self.events.since(baseline_tick, tick))
                 event_bytes[baseline_tick] = found
             return found
 
@@ -706,7 +682,7 @@ class Room:
         baseline = session.baseline_state if session.baseline_tick else EMPTY_STATE
         changes, removed = diff(baseline, state)
         player_id = session.player_id if session.is_player else None
-        events = self._events_since(session.baseline_tick, tick, player_id)
+        events = self.events.since(session.baseline_tick, tick, player_id)
         ack_seq = session.ack_seq if session.is_player else 0
         if (
             not (changes or removed or events)
@@ -728,7 +704,7 @@ class Room:
         keyframe = not previous_tick or self._published_count % self.config.tick_rate == 0
         baseline_tick = 0 if keyframe else previous_tick
         changes, removed = diff(EMPTY_STATE if keyframe else self._published_state, state)
-        events = self._events_since(previous_tick, tick) if previous_tick else []
+        events = self.events.since(previous_tick, tick) if previous_tick else []
         message = prefix(baseline_tick) + encode_uint(0)
         message += encode_snapshot_body(changes, removed, events)
         self.on_publish(self.name, message, encode(self._welcome(0, "")) if keyframe else None)
@@ -741,12 +717,12 @@ class Room:
         if interest is None or not self.player_count:
             return None, -1
         steady_tick = interest.prev_tick
-        frame = interest.frame(tick, state, cbor2.dumps(self._events_since(steady_tick, tick)))
+        frame = interest.frame(tick, state, cbor2.dumps(self.events.since(steady_tick, tick)))
         return frame, steady_tick
 
     def _encode_body(self, session: Session, tick: int, state: WireState) -> bytes:
         baseline = session.baseline_state if session.baseline_tick else EMPTY_STATE
         changes, removed = diff(baseline, state)
         return encode_snapshot_body(
-            changes, removed, self._events_since(session.baseline_tick, tick)
+            changes, removed, self.events.since(session.baseline_tick, tick)
         )
