@@ -82,6 +82,8 @@ class GameHost:
         self._inputs: dict[str, TickInput[Any]] = {}
         self._commands: list[TickCommand] = []
         self._description: dict[str, Any] | None = None
+        self._entities: Mapping[int, Any] = {}  # rules.entities() of _entities_tick
+        self._entities_tick = -1
         self.result: MatchResult | None = None  # set once, at the tick the match ended
         self.result_tick = 0
 
@@ -182,18 +184,23 @@ class GameHost:
     def wire_state(self) -> dict[int, WireTuple]:
         return self.rules.wire_state()
 
-    def view_state(self, player_id: str | None, full: Mapping[int, WireTuple]) -> dict[int, Any]:
-        """What a viewer may see, as wire tuples; ``full`` is this tick's ``wire_state``.
-
-        Only for games with views (``has_views``). An entity the view shows unchanged
-        (the same object the rules hold) reuses its tuple from ``full``.
+    def view_state(
+        self, player_id: str | None, full: Mapping[int, WireTuple]
+    ) -> Mapping[int, WireTuple]:
+        """What a viewer (None: a spectator) may see, as wire tuples; ``full`` is this
+        tick's ``wire_state``, returned as it is for a game without views. An entity the
+        view shows unchanged (the same object the rules hold) reuses its tuple from ``full``.
         """
+        if not self.has_views:
+            return full
         player = self.players.get(player_id) if player_id is not None else None
         viewer = SPECTATOR if player is None else Viewer(player)
         seen = self.rules.view(viewer)
         if seen is None:
-            return dict(full)
-        everything = self.rules.entities()
+            return full
+        if self._entities_tick != self.rules.tick:  # once per tick, not once per viewer
+            self._entities, self._entities_tick = self.rules.entities(), self.rules.tick
+        everything = self._entities
         encode = self.schema.entity_to_wire
         return {
             entity_id: (

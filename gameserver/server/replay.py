@@ -12,6 +12,7 @@ real time) and continues with a keyframe; players are refused.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ class ReplayDriver:
         self._wake = trio.Event()
         self._tick_rate: int = self.head["tick_rate"]
         self._game: GameHost = new_game(self.head)
-        self._previous: dict[int, tuple[Any, ...]] = {}
+        self._previous: Mapping[int, tuple[Any, ...]] = {}
         self._since_keyframe = self._tick_rate  # the first snapshot is a keyframe
 
     def status(self) -> dict[str, Any]:
@@ -79,9 +80,7 @@ class ReplayDriver:
             game = self._game
             replay_tick(game, self.ticks[self.position])  # --verify is for checking
             self.position += 1
-            state = (
-                game.view_state(None, game.wire_state()) if game.has_views else game.wire_state()
-            )
+            state = game.view_state(None, game.wire_state())  # what spectators see
             keyframe = self._since_keyframe >= self._tick_rate
             self._since_keyframe = 1 if keyframe else self._since_keyframe + 1
             self.room.receive(self._stream_message(game, self._previous, state, keyframe))
@@ -96,8 +95,8 @@ class ReplayDriver:
     def _stream_message(
         self,
         game: GameHost,
-        previous: dict[int, tuple[Any, ...]],
-        state: dict[int, tuple[Any, ...]],
+        previous: Mapping[int, tuple[Any, ...]],
+        state: Mapping[int, tuple[Any, ...]],
         keyframe: bool,
     ) -> bytes:
         changes, removed = diff({} if keyframe else previous, state)

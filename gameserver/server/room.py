@@ -331,7 +331,9 @@ class Room:
 
     def _handle_pending(self, connection: Connection, raw: bytes | str) -> None:
         try:
-            message = decode_client_message(raw, self.config.max_message_bytes)
+            message = decode_client_message(
+                raw, self.config.max_message_bytes, input_fields=self.game.input_fields
+            )
             if isinstance(message, FindMatch) and self.on_find_match is not None:
                 claims = self._claims.get(connection)
                 if claims is not None and claims.room is not None:
@@ -640,13 +642,11 @@ class Room:
                 continue
             message: bytes | None
             if session.is_player:
-                state: WireState = (
-                    game.view_state(session.player_id, full) if game.has_views else full
-                )
+                state = game.view_state(session.player_id, full)
                 message = self._per_viewer_message(session, tick, time_ms, state)
             else:
                 if spectator_state is None:
-                    spectator_state = game.view_state(None, full) if game.has_views else full
+                    spectator_state = game.view_state(None, full)
                 state = spectator_state
                 if session.baseline_tick in spectator_messages:
                     message = spectator_messages[session.baseline_tick]
@@ -663,7 +663,7 @@ class Room:
                 self.metrics.snapshots_skipped += 1
         if self.on_publish is not None and self.remote_watch_until > trio.current_time():
             if spectator_state is None:
-                spectator_state = game.view_state(None, full) if game.has_views else full
+                spectator_state = game.view_state(None, full)
 
             def prefix(baseline_tick: int) -> bytes:
                 return snapshot_prefix(tick, baseline_tick, time_ms)
