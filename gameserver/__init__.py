@@ -8,8 +8,7 @@ itself lives in ``gameserver.server``, the wire protocol in
 
 from __future__ import annotations
 
+from gameserver._version import __version__
 from gameserver.config import Config
-
-__version__ = "0.1.0"
 
 __all__ = ["Config", "__version__"]

@@ -714,7 +714,10 @@ def _new_game(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from gameserver import __version__
+
     parser = argparse.ArgumentParser(prog="gameserver", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"gameserver {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_serve(sub)

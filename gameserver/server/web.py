@@ -29,6 +29,7 @@ from urllib.parse import unquote
 import attrs
 import trio
 
+from gameserver import __version__
 from gameserver.auth import now_s
 from gameserver.protocol import CHAT_MAX_CHARS, SUBPROTOCOL, SUBPROTOCOLS, ChatChannel, Role
 from gameserver.tokens import TokenError
@@ -221,6 +222,7 @@ class WebSide:
 
     def _info(self) -> dict[str, Any]:
         return {
+            "version": __version__,
             "ws_path": self.config.path,
             "subprotocol": SUBPROTOCOL,  # the newest; every one spoken is in "subprotocols"
             "subprotocols": list(SUBPROTOCOLS),

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import trio
 
+import gameserver
 from clients import connect
 from gameserver.protocol import Role
 from gameserver.server import GameServer
@@ -133,6 +134,7 @@ async def test_rooms_api_lists_players_by_name_with_their_state(web_server: Game
     missing = await get(web_server.port, "/api/rooms/nowhere")
     assert missing.status == 404 and "nowhere" in missing.json()["error"]
     info = (await get(web_server.port, "/api/info")).json()
+    assert info["version"] == gameserver.__version__
     assert info["ws_path"] == "/ws" and info["subprotocol"] == "gameserver.v2"
     assert info["subprotocols"] == ["gameserver.v2", "gameserver.v1"]
     assert info["tokens_required"] is False and info["rooms"] == ["default"]

@@ -80,7 +80,7 @@ def test_writes_the_project_and_prints_the_next_commands(
     assert f"gameserver serve --game {GAME}" in out and 'pip install -e ".[test]"' in out
     pyproject = (folder / "pyproject.toml").read_text()
     assert f'name = "{GAME}"' in pyproject
-    assert f'dependencies = ["gameserver>={gameserver.__version__}"]' in pyproject
+    assert f'dependencies = ["trio-gameserver>={gameserver.__version__}"]' in pyproject
     assert '[project.entry-points."gameserver.games"]' in pyproject
     assert f'{GAME} = "{GAME}.rules:CoinDash"' in pyproject
     readme = (folder / "README.md").read_text()
