@@ -1,10 +1,10 @@
-"""Developer tasks: ``nox -s tests``, ``nox -s lint``, ``nox -s typecheck``."""
+"""Developer tasks: ``nox -s tests``, ``nox -s docs``, ``nox -s lint``, ``nox -s typecheck``."""
 
 from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.sessions = ["docs", "tests", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
 
 
@@ -13,6 +13,14 @@ def tests(session: nox.Session) -> None:
     """The whole test suite (unit and integration over real sockets)."""
     session.install("-e", ".[test]")
     session.run("pytest", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site (MkDocs) from docs/ into site/, strict: a broken link, a
+    missing page or an API reference that does not resolve fails the build."""
+    session.install("-e", ".[docs]")
+    session.run("mkdocs", "build", "--strict", env={"NO_MKDOCS_2_WARNING": "1"})
 
 
 @nox.session
