@@ -13,7 +13,7 @@ package index, as CI can) and the ``build`` package (the ``test`` extra has it).
 
 from __future__ import annotations
 
-import importlib.util
+import importlib.metadata
 import json
 import shutil
 import subprocess
@@ -40,6 +40,7 @@ REPO_ROOT = Path(gameserver.__file__).resolve().parent.parent
 DISTRIBUTION = "trio-gameserver"
 BUILD_TIMEOUT_S = 120
 SERVER_START_TIMEOUT_S = 30
+SETUPTOOLS_MAJOR = 77  # pyproject.toml's build requirement (license as PEP 639 writes it)
 
 
 @attrs.frozen
@@ -67,9 +68,17 @@ NOT_SOURCE = shutil.ignore_patterns(
 
 def build_command(source: Path, outdir: Path) -> list[str]:
     """``python -m build``: an sdist, then the wheel from it."""
-    # Without setuptools here, build isolates the build and fetches it from the index.
-    isolation = [] if importlib.util.find_spec("setuptools") is None else ["--no-isolation"]
+    # Without setuptools as pyproject.toml requires it here, build isolates the build and
+    # fetches setuptools from the index.
+    isolation = ["--no-isolation"] if has_setuptools(SETUPTOOLS_MAJOR) else []
     return [sys.executable, "-m", "build", *isolation, "--outdir", str(outdir), str(source)]
+
+
+def has_setuptools(major: int) -> bool:
+    try:
+        return int(importlib.metadata.version("setuptools").split(".")[0]) >= major
+    except importlib.metadata.PackageNotFoundError:
+        return False
 
 
 @pytest.fixture(scope="module")
