@@ -1,8 +1,9 @@
-"""The docs say what the code does: option tables against the parsers, and the CI command.
+"""The docs say what the code does: option tables against the parsers, settings, CI.
 
 Each subcommand's options table in ``docs/operations.md`` names every option its
 ``--help`` shows and no other, with the same defaults where the table gives one in code
-quotes; so a new flag, or a renamed one, cannot land undocumented.
+quotes; so a new flag, or a renamed one, cannot land undocumented. Every ``Config`` field
+has its row in the configuration reference.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import argparse
 import re
 from pathlib import Path
 
+import attrs
 import pytest
 
 import gameserver
 from gameserver.cli import build_parser
+from gameserver.config import Config
 
 REPO_ROOT = Path(gameserver.__file__).resolve().parent.parent
 OPERATIONS = REPO_ROOT / "docs" / "operations.md"
@@ -142,3 +145,10 @@ def test_the_readme_test_command_is_the_one_ci_runs() -> None:
     readme = (REPO_ROOT / "README.md").read_text()
     assert "nox -s" in ci
     assert f"```sh\n{ci.replace(' --quiet', '')}\n```" in readme
+
+
+def test_every_setting_has_a_row_in_the_configuration_reference() -> None:
+    rows = [line for line in section("Configuration reference").splitlines() if line[:2] == "| "]
+    named = {name for row in rows for name in QUOTED.findall(row.split("|")[1])}
+    missing = [field.name for field in attrs.fields(Config) if field.name not in named]
+    assert not missing, f"Config fields without a row in docs/operations.md: {missing}"
