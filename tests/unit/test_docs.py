@@ -9,6 +9,7 @@ has its row in the configuration reference.
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 from pathlib import Path
 
@@ -152,3 +153,19 @@ def test_every_setting_has_a_row_in_the_configuration_reference() -> None:
     named = {name for row in rows for name in QUOTED.findall(row.split("|")[1])}
     missing = [field.name for field in attrs.fields(Config) if field.name not in named]
     assert not missing, f"Config fields without a row in docs/operations.md: {missing}"
+
+
+@pytest.mark.parametrize(
+    ("module", "heading"),
+    [
+        ("gameserver.rules", "## 4. Reference: `gameserver.rules`"),
+        ("gameserver.testing", "## 5. Reference: `gameserver.testing`"),
+    ],
+)
+def test_the_games_guide_reference_names_every_public_name(module: str, heading: str) -> None:
+    text = (REPO_ROOT / "docs" / "games.md").read_text()
+    start = text.index(f"\n{heading}\n")
+    reference = text[start : text.index("\n## ", start + 1)]
+    public = importlib.import_module(module).__all__
+    missing = [name for name in public if not re.search(rf"`{name}\b", reference)]
+    assert not missing, f"{module}: not in docs/games.md's reference: {missing}"
