@@ -3,7 +3,8 @@
 Each subcommand's options table in ``docs/operations.md`` names every option its
 ``--help`` shows and no other, with the same defaults where the table gives one in code
 quotes; so a new flag, or a renamed one, cannot land undocumented. Every ``Config`` field
-has its row in the configuration reference.
+has its row in the configuration reference, and every counter of ``Metrics`` in the
+counters table.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 import gameserver
 from gameserver.cli import build_parser
 from gameserver.config import Config
+from gameserver.server.metrics import Metrics
 
 REPO_ROOT = Path(gameserver.__file__).resolve().parent.parent
 OPERATIONS = REPO_ROOT / "docs" / "operations.md"
@@ -169,3 +171,10 @@ def test_the_games_guide_reference_names_every_public_name(module: str, heading:
     public = importlib.import_module(module).__all__
     missing = [name for name in public if not re.search(rf"`{name}\b", reference)]
     assert not missing, f"{module}: not in docs/games.md's reference: {missing}"
+
+
+def test_every_counter_has_a_row_in_the_counters_table() -> None:
+    rows = [line for line in section("Counters").splitlines() if line[:2] == "| "]
+    named = {name for row in rows for name in QUOTED.findall(row.split("|")[1])}
+    missing = [field.name for field in attrs.fields(Metrics) if field.name not in named]
+    assert not missing, f"Metrics counters without a row in docs/operations.md: {missing}"
