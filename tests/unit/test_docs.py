@@ -178,3 +178,17 @@ def test_every_counter_has_a_row_in_the_counters_table() -> None:
     named = {name for row in rows for name in QUOTED.findall(row.split("|")[1])}
     missing = [field.name for field in attrs.fields(Metrics) if field.name not in named]
     assert not missing, f"Metrics counters without a row in docs/operations.md: {missing}"
+
+
+def test_nothing_tells_a_user_to_depend_on_the_other_projects_gameserver() -> None:
+    """The distribution is trio-gameserver: "gameserver" on the index is someone else's."""
+    places = [
+        REPO_ROOT / "README.md",
+        *(REPO_ROOT / "docs").glob("*.md"),
+        *(REPO_ROOT / "gameserver" / "scaffold" / "templates").rglob("*.tmpl"),
+    ]
+    wrong = re.compile(
+        r"""["']gameserver\s*(?:[<>=!~]=?[^"']*)?["']\s*[,\]]|pip install gameserver\b"""
+    )
+    found = [p.relative_to(REPO_ROOT).as_posix() for p in places if wrong.search(p.read_text())]
+    assert not found, f"a dependency on the distribution 'gameserver' in {found}"
