@@ -1,0 +1,56 @@
+// The start page: the modes this server offers and their games (/api/info), each with
+// "play" (matchmaking), "private room" (a new room only its code reaches) and "watch";
+// and a box to join a private room by its code (play.html finds the room's game).
+
+import { fetchInfo } from "../sdk/index.js";
+import { gamePage } from "./page.js";
+
+function link(text, href, testId) {
+  const a = document.createElement("a");
+  a.textContent = text;
+  a.href = href;
+  a.dataset.action = testId;
+  return a;
+}
+
+async function start() {
+  const info = await fetchInfo();
+  const status = document.getElementById("start-status");
+  const table = document.getElementById("modes");
+  const body = table.querySelector("tbody");
+  const modes = info.modes.filter((mode) => info.mode_games[mode]);
+  for (const mode of modes) {
+    const game = info.mode_games[mode];
+    const page = gamePage(game);
+    const row = document.createElement("tr");
+    row.dataset.mode = mode;
+    row.dataset.game = game;
+    const name = document.createElement("td");
+    name.textContent = mode;
+    const gameCell = document.createElement("td");
+    gameCell.textContent = game;
+    const actions = document.createElement("td");
+    actions.className = "actions";
+    const query = (extra) => `?mode=${encodeURIComponent(mode)}${extra}`;
+    actions.append(
+      link("play", page + query(""), "play"),
+      link("private room", page + query("&private"), "private"),
+      link("watch", page + query("&spectate"), "watch"),
+    );
+    row.append(name, gameCell, actions);
+    body.append(row);
+  }
+  table.hidden = modes.length === 0;
+  status.textContent = modes.length ? "Pick a game, or join a friend's private room by its code." : "This server offers no games.";
+  document.getElementById("code-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const code = document.getElementById("code-input").value.trim().toUpperCase();
+    if (!/^[A-Z0-9]{1,16}$/.test(code)) {
+      document.getElementById("code-error").textContent = "A code is letters and digits.";
+      return;
+    }
+    location.assign(`/play.html?code=${encodeURIComponent(code)}`);
+  });
+}
+
+start();
