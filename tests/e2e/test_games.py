@@ -27,7 +27,7 @@ TABLE_KEY = "() => JSON.stringify([window.game.table(), window.game.seats()])"
 @pytest.fixture
 def cards_server() -> Iterator[ServerThread]:
     # Two seats, so the match starts as soon as both are taken; short turns, so a page
-    # that misses its turn does not hold the test up.
+    # that misses its turn does not hold the test up. The default mode is the arena.
     cards = Mode(
         "cards",
         game="crazyeights",
@@ -35,8 +35,9 @@ def cards_server() -> Iterator[ServerThread]:
         tick_rate=30,
         settings={"min_players": 2, "max_players": 2, "turn_seconds": 4},
     )
+    bench = Mode("bench", game="bench", max_players=8)
     config = Config(
-        host="127.0.0.1", port=0, seed=5, web_root=bundled_web_root(), modes=(cards,),
+        host="127.0.0.1", port=0, seed=5, web_root=bundled_web_root(), modes=(cards, bench),
         shutdown_timeout_s=0.5,
     )  # fmt: skip
     thread = ServerThread(config)
@@ -147,3 +148,57 @@ def test_a_page_reloaded_mid_match_resumes_its_player(
     assert hand <= hand_ids(bob)
     wait_until(ann, "id => window.game.seats().some(s => s.id === id && s.connected)", entity_id)
     assert cards_server.call(lambda: cards_server.server.metrics.resumes) == 1
+
+
+def test_the_start_page_lists_the_games_and_a_friend_joins_a_private_room_by_code(
+    cards_server: ServerThread, new_page: Callable[[str], Page]
+) -> None:
+    host = new_page(cards_server.page_url)
+    host.wait_for_selector('#modes tr[data-mode="cards"]')
+    offered = host.evaluate(
+        "() => Object.fromEntries([...document.querySelectorAll('#modes tbody tr')]"
+        ".map(r => [r.dataset.mode, r.dataset.game]))"
+    )
+    assert offered == {"default": "arena", "cards": "crazyeights", "bench": "bench"}
+    host.click('#modes tr[data-mode="cards"] a[data-action="private"]')
+    host.fill("#name-input", "ann")
+    host.click("#join-button")
+    seated(host)
+    code = wait_until(host, "() => window.game.code")
+    assert host.inner_text("#room-code") == code
+    # A friend types the code on the start page and lands at the same table.
+    friend = new_page(cards_server.page_url)
+    friend.fill("#code-input", code.lower())  # codes are not case-sensitive
+    friend.click("#code-button")
+    friend.fill("#name-input", "bob")
+    friend.click("#join-button")
+    friend.wait_for_url("**/games/crazyeights/**")
+    seated(friend)
+    for page in (host, friend):
+        wait_until(page, "() => window.game.seats().map(s => s.name).sort().join() === 'ann,bob'")
+    # The friend's seat is the one it took through the code (kept across the page change).
+    assert friend.evaluate("() => window.game.resumes") == 1
+    wait_until(host, "() => window.game.table().phase === 'PLAYING'")
+
+
+def test_the_bench_viewer_shows_a_player_moving(
+    cards_server: ServerThread, new_page: Callable[[str], Page]
+) -> None:
+    player = new_page(cards_server.page_url + "games/bench/?mode=bench&play&name=ann")
+    wait_until(player, "() => window.game.state === 'playing' && window.game.me !== null")
+    room = player.evaluate("() => window.game.room")
+    assert room.startswith("bench-")
+    viewer = new_page(cards_server.page_url + f"games/bench/?room={room}")
+    wait_until(viewer, "() => window.game.state === 'spectating'")
+    me = player.evaluate("() => window.game.entityId")
+    x0 = wait_until(viewer, "id => window.game.entities().find(e => e.id === id)?.x ?? null", me)
+    direction, sign = ("ArrowRight", 1) if x0 < 500 else ("ArrowLeft", -1)
+    player.keyboard.down(direction)
+    # The player's own page moves it at once (predicted); the viewer sees the server move it.
+    wait_until(player, "([x0, s]) => (window.game.me.x - x0) * s > 50", [x0, sign])
+    wait_until(
+        viewer,
+        "([id, x0, s]) => (window.game.entities().find(e => e.id === id).x - x0) * s > 50",
+        [me, x0, sign],
+    )
+    player.keyboard.up(direction)

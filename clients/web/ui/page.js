@@ -11,6 +11,7 @@
 //   closeCode, closeReason, lastError ({code, reason} of the latest Error message or
 //   local protocol failure), pingMs (median round trip, null before a pong)
 //   code        the private room's code, when the page made or joined one
+//   room        the room's id, as far as the page's URL or matchmaking named it ("default")
 //   chat()      the recent Chat messages as [{channel, sender, text}], oldest first
 //   say(text)   send a chat line; false (nothing sent) unless joined or if the text is invalid
 // A page adds its own getters (the arena: `me`, `fps`; the card game: `hand()`).
@@ -114,6 +115,9 @@ export function gameView(page, extra = {}) {
     },
     get code() {
       return page.code ?? null;
+    },
+    get room() {
+      return roomOf(connection());
     },
     chat() {
       if (!connection()) return [];
