@@ -13,7 +13,14 @@ import { ClockEstimator } from "../../clients/web/sdk/clock.js";
 import { Interpolator } from "../../clients/web/sdk/interpolation.js";
 import { makeMover, pushOutOfCircle, resolveObstacles, roundHalfEven } from "../../clients/web/games/arena/movement.js";
 import { arenaPrediction, Predictor } from "../../clients/web/games/arena/prediction.js";
-import { decodeServerMessage, encodeInput, encodeJoin, encodePing } from "../../clients/web/sdk/protocol.js";
+import {
+  decodeServerMessage,
+  encodeCommand,
+  encodeInput,
+  encodeJoin,
+  encodePing,
+} from "../../clients/web/sdk/protocol.js";
+import { GameSchema } from "../../clients/web/sdk/schema.js";
 import { Session } from "../../clients/web/sdk/session.js";
 import { applyDelta } from "../../clients/web/sdk/world.js";
 import { ARENA_PLAN, inSteps } from "./arena-plan.mjs";
@@ -133,6 +140,29 @@ const OPS = {
       }
       return viewsToJson(new Map([...interp.sample(time)].map(([id, view]) => [id, inSteps(view)])));
     });
+  },
+
+  // A game's Welcome (protocol 2), then its entity tuples and events decoded by the schema
+  // from the Welcome's description; commands and inputs ({field: value}) encoded by it.
+  game: ({ welcome, entities, events, commands, inputs }) => {
+    const message = decodeServerMessage(fromHex(welcome));
+    const schema = GameSchema.fromDescription(message.description);
+    const tryOr = (f) => {
+      try {
+        return f();
+      } catch (error) {
+        return { error: { name: error.name, code: error.code ?? null, message: error.message } };
+      }
+    };
+    return {
+      game: message.game,
+      entities: entities.map(([id, tuple]) => tryOr(() => schema.decodeEntity(id, tuple))),
+      events: events.map((event) => tryOr(() => schema.decodeEvent(event))),
+      commands: commands.map(([name, values]) =>
+        tryOr(() => toHex(encodeCommand(...schema.encodeCommand(name, values)))),
+      ),
+      inputs: inputs.map((values, i) => tryOr(() => toHex(encodeInput(i + 1, schema.encodeInput(values), 0)))),
+    };
   },
 
   clock: ({ window, ops }) => {

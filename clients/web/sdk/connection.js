@@ -283,8 +283,8 @@ export class Connection {
       this.lastError = { code: message.code, reason: message.reason };
       if (message.code === ErrorCode.MATCH_FAILED && !this.session.welcome) {
         this.stopping = true; // nowhere to play: say why, and do not retry
-        this.closeSocket({ code: null, reason: `no match: ${message.reason}`, retry: false });
         this.finishReason = `no match: ${message.reason}`;
+        this.closeSocket({ code: null, reason: this.finishReason, retry: false });
       }
     }
     this.onMessageHook(message);
