@@ -32,10 +32,13 @@ async function start() {
     const actions = document.createElement("td");
     actions.className = "actions";
     const query = (extra) => `?mode=${encodeURIComponent(mode)}${extra}`;
+    // The default mode's permanent room is where a page with no room in its address goes.
+    const play = mode === "default" ? page : page + query("");
+    const watch = mode === "default" ? `${page}?spectate` : page + query("&spectate");
     actions.append(
-      link("play", page + query(""), "play"),
+      link("play", play, "play"),
       link("private room", page + query("&private"), "private"),
-      link("watch", page + query("&spectate"), "watch"),
+      link("watch", watch, "watch"),
     );
     row.append(name, gameCell, actions);
     body.append(row);
