@@ -202,3 +202,29 @@ def test_the_bench_viewer_shows_a_player_moving(
         [me, x0, sign],
     )
     player.keyboard.up(direction)
+
+
+def test_the_page_for_any_game_plays_from_the_description_alone(
+    cards_server: ServerThread, new_page: Callable[[str], Page]
+) -> None:
+    pages = [new_page(cards_server.page_url + f"any/?mode=cards&name={n}") for n in ("ann", "bob")]
+    for page in pages:
+        wait_until(page, "() => window.game.state === 'playing'")
+        page.wait_for_selector('table[data-type="Table"] tbody tr')
+    turn = "() => window.game.entities().some(e => e.id === window.game.entityId && e.turn)"
+    wait_until(
+        pages[0], "() => window.game.entities().find(e => e.type === 'Table').phase === 'PLAYING'"
+    )
+    mover = next(page for page in pages if page.evaluate(turn))
+    stock = "() => window.game.entities().find(e => e.type === 'Table').stock"
+    before = mover.evaluate(stock)
+    mover.click('form[data-command="Draw"] button')  # the form the description made
+    for page in pages:
+        wait_until(page, f"s => ({stock})() === s - 1", before)
+        # Each page's Card table holds its own cards only, as many as its seat says.
+        wait_until(
+            page,
+            "() => document.querySelectorAll('table[data-type=\"Card\"] tbody tr').length"
+            " === window.game.entities().find(e => e.id === window.game.entityId).cards",
+        )
+    assert any("Drew" in page.inner_text("#events") for page in pages)

@@ -18,9 +18,24 @@
 
 import { isValidName, NAME_STORAGE_KEY, parsePageOptions } from "../sdk/index.js";
 
+/** The page made from a game's description alone, for a game without a page of its own. */
+export const ANY_GAME_PAGE = "/any/";
+
 /** The page of a game; each game's page lives in its own folder under /games/. */
 export function gamePage(game) {
   return `/games/${encodeURIComponent(game)}/`;
+}
+
+/** The game's own page if the server has one, else the page for any game (/any/). */
+export async function pageOf(game, fetchImpl = globalThis.fetch) {
+  const page = gamePage(game);
+  try {
+    const response = await fetchImpl(page, { method: "HEAD", cache: "no-store" });
+    if (response.ok) return page;
+  } catch {
+    // unknown: the page for any game plays it too
+  }
+  return ANY_GAME_PAGE;
 }
 
 export function setPageState(state) {

@@ -4,7 +4,7 @@
 // holds the entity for the server's resume grace).
 
 import { Connection, requestMatch, resumeKey, sessionResumeStore } from "../sdk/index.js";
-import { chooseName, gamePage, setPageState } from "./page.js";
+import { chooseName, pageOf, setPageState } from "./page.js";
 
 async function start() {
   const status = document.getElementById("play-status");
@@ -24,8 +24,8 @@ async function start() {
     url: answer.url,
     name,
     reconnect: null,
-    onWelcome: (welcome) => {
-      const target = new URL(gamePage(welcome.game), location.href);
+    onWelcome: async (welcome) => {
+      const target = new URL(await pageOf(welcome.game), location.href);
       target.searchParams.set("code", code);
       target.searchParams.set("name", name);
       sessionResumeStore(resumeKey(target)).save({ url: answer.url, resume: welcome.resume, entityId: welcome.entityId });

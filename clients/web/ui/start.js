@@ -1,9 +1,10 @@
 // The start page: the modes this server offers and their games (/api/info), each with
 // "play" (matchmaking), "private room" (a new room only its code reaches) and "watch";
-// and a box to join a private room by its code (play.html finds the room's game).
+// and a box to join a private room by its code (play.html finds the room's game). A game
+// without a page of its own is played on the page made from its description (/any/).
 
 import { fetchInfo } from "../sdk/index.js";
-import { gamePage } from "./page.js";
+import { pageOf } from "./page.js";
 
 function link(text, href, testId) {
   const a = document.createElement("a");
@@ -19,9 +20,11 @@ async function start() {
   const table = document.getElementById("modes");
   const body = table.querySelector("tbody");
   const modes = info.modes.filter((mode) => info.mode_games[mode]);
+  const games = [...new Set(modes.map((mode) => info.mode_games[mode]))];
+  const pages = new Map(await Promise.all(games.map(async (game) => [game, await pageOf(game)])));
   for (const mode of modes) {
     const game = info.mode_games[mode];
-    const page = gamePage(game);
+    const page = pages.get(game);
     const row = document.createElement("tr");
     row.dataset.mode = mode;
     row.dataset.game = game;
