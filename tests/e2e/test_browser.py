@@ -258,3 +258,23 @@ def test_a_recorded_match_is_watched_in_the_browser(
         )
     finally:
         replay.stop()
+
+
+def test_an_arena_page_reloaded_comes_back_as_the_same_player(
+    game_server: ServerThread, new_page: Callable[[str], Page]
+) -> None:
+    page = new_page(game_server.page_url + ARENA + "?name=dora")
+    entity_id = join(page)
+    x0 = page.evaluate("() => window.game.me.x")
+    key = "d" if x0 < 240 else "a"
+    page.keyboard.down(key)
+    wait_until(page, "x0 => Math.abs(window.game.me.x - x0) > 30", x0)
+    page.keyboard.up(key)
+    moved = page.evaluate("() => window.game.me.x")
+    page.reload()
+    # The same entity, where it was: the server held it while the page loaded again.
+    assert join(page) == entity_id
+    assert page.evaluate("() => window.game.resumes") == 1
+    assert abs(page.evaluate("() => window.game.me.x") - moved) < 10
+    rooms = operator_json(game_server, "api/rooms")
+    assert [p["entity_id"] for p in rooms[0]["roster"]] == [entity_id]
