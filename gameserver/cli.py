@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 import trio
 
 from gameserver.config import Config
-from gameserver.rules.loading import GameLoadError
+from gameserver.rules.loading import GameLoadError, load_rules
 
 if TYPE_CHECKING:
     from gameserver.server import GameServer
@@ -663,8 +664,12 @@ def _serve_replay(args: argparse.Namespace) -> int:
         return 2
     tune_collector(config)
 
+    # The recorded game's page watches it (docs/web.md: a game's page is /games/GAME/).
+    game = server.replay.head["rules"] if server.replay is not None else "arena"
+    with contextlib.suppress(GameLoadError):
+        game = load_rules(game).id
     banner = (
-        f"replaying {args.file} at {args.speed:g}x: watch at {{http_url}}?spectate "
+        f"replaying {args.file} at {args.speed:g}x: watch at {{http_url}}games/{game}/?spectate "
         "(or gameserver spectate --url {url}); seek with POST {http_url}api/replay "
         '{{"seek": TICK}}'
     )

@@ -2,9 +2,9 @@
 
 | Path | Answer |
 |---|---|
-| ``/`` and files | the browser client from ``web_root`` (``/`` is ``index.html``) |
+| ``/`` and files | the browser pages from ``web_root`` (``/x/`` is ``x/index.html``) |
 | ``/healthz`` | 200 with JSON; 503 while draining |
-| ``/api/info`` | where the game WebSocket is and what it speaks |
+| ``/api/info`` | where the game WebSocket is, what it speaks, its modes and their games |
 | ``/api/roster?room=ID`` | a public room's players: entity id, name, score (the game page) |
 | ``/monitor`` * | the live monitor page (``monitor.html``) |
 | ``/monitor/events`` * | Server-Sent Events: the monitor document every ``monitor_interval_s`` |
@@ -32,6 +32,7 @@ import trio
 from gameserver import __version__
 from gameserver.auth import now_s
 from gameserver.protocol import CHAT_MAX_CHARS, SUBPROTOCOL, SUBPROTOCOLS, ChatChannel, Role
+from gameserver.rules.loading import GameLoadError, load_rules
 from gameserver.tokens import TokenError
 
 from . import prometheus
@@ -229,8 +230,19 @@ class WebSide:
             "tokens_required": bool(self.config.join_secret),
             "rooms": [name for name in self.server.rooms if not is_private(self.server, name)],
             "modes": sorted(self.server.room_manager.modes),
+            "mode_games": self._mode_games(),
             "node": self.server.matchmaker.node_id if self.server.matchmaker else "",
         }
+
+    def _mode_games(self) -> dict[str, str]:
+        """Each mode's game id, so a start page can send a player to the game's page."""
+        games = {}
+        for name, mode in self.server.room_manager.modes.items():
+            try:
+                games[name] = load_rules(mode.game).id
+            except GameLoadError:  # the mode's rooms would fail to open too: not offered
+                continue
+        return dict(sorted(games.items()))
 
     @property
     def _operators_only(self) -> bool:
@@ -280,7 +292,9 @@ class WebSide:
     async def _file(self, path: str) -> Response:
         if self.web_root is None:
             return text_response(404, f"no page at {path}: this server serves no web client")
-        relative = unquote(path).lstrip("/") or "index.html"
+        relative = unquote(path).lstrip("/")
+        if relative == "" or relative.endswith("/"):  # a folder's page: /games/arena/
+            relative += "index.html"
         parts = relative.split("/")
         if any(part in ("", ".", "..") or part.startswith(".") for part in parts):
             return text_response(404, f"no page at {path}")

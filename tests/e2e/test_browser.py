@@ -26,6 +26,7 @@ from .conftest import ADMIN_TOKEN, ServerThread
 
 Page = Any
 PLAYING = "() => window.game && window.game.state === 'playing'"
+ARENA = "games/arena/"  # the arena's page
 
 
 def join(page: Page) -> int:
@@ -67,8 +68,8 @@ def seen_x(page: Page, entity_id: int) -> float:
 def test_two_players_see_each_other_move(
     game_server: ServerThread, new_page: Callable[[str], Page]
 ) -> None:
-    alice = new_page(game_server.page_url + "?name=alice")
-    bob = new_page(game_server.page_url + "?name=bob")
+    alice = new_page(game_server.page_url + ARENA + "?name=alice")
+    bob = new_page(game_server.page_url + ARENA + "?name=bob")
     for page in (alice, bob):
         wait_until(page, PLAYING)
     alice_id = alice.evaluate("() => window.game.entityId")
@@ -112,10 +113,10 @@ def test_two_players_see_each_other_move(
 def test_a_spectator_page_sees_both_players(
     game_server: ServerThread, new_page: Callable[[str], Page]
 ) -> None:
-    alice = new_page(game_server.page_url + "?name=alice")
-    bob = new_page(game_server.page_url + "?name=bob")
+    alice = new_page(game_server.page_url + ARENA + "?name=alice")
+    bob = new_page(game_server.page_url + ARENA + "?name=bob")
     ids = [join(alice), join(bob)]
-    watcher = new_page(game_server.page_url + "?spectate")
+    watcher = new_page(game_server.page_url + ARENA + "?spectate")
     wait_until(watcher, "() => window.game.state === 'spectating'")
     assert watcher.evaluate("() => window.game.entityId") == 0
     wait_until(
@@ -128,7 +129,7 @@ def test_a_spectator_page_sees_both_players(
 def test_the_name_form_joins_under_the_typed_name(
     game_server: ServerThread, new_page: Callable[[str], Page]
 ) -> None:
-    page = new_page(game_server.page_url)
+    page = new_page(game_server.page_url + ARENA)
     page.wait_for_selector("#join-form:not([hidden])")
     assert page.evaluate("() => window.game.state") == "idle"
     page.fill("#name-input", "Zoë the brave")
@@ -145,7 +146,7 @@ def test_a_page_survives_a_dropped_connection_and_resumes(
     game_server: ServerThread, new_page: Callable[[str], Page]
 ) -> None:
     # The page reaches the server through a TCP relay, which can cut the connection.
-    page = new_page(game_server.relayed_page_url + "?name=carol")
+    page = new_page(game_server.relayed_page_url + ARENA + "?name=carol")
     wait_until(page, PLAYING)
     entity_id = page.evaluate("() => window.game.entityId")
     assert game_server.relay is not None
@@ -177,7 +178,7 @@ def test_a_page_survives_a_dropped_connection_and_resumes(
 def test_the_monitor_shows_the_room_and_its_players(
     game_server: ServerThread, new_page: Callable[[str], Page]
 ) -> None:
-    players = [new_page(game_server.page_url + f"?name={n}") for n in ("alice", "bob")]
+    players = [new_page(game_server.page_url + ARENA + f"?name={n}") for n in ("alice", "bob")]
     ids = [join(page) for page in players]
     # The token once in the address; the page keeps a cookie and drops the token from the URL.
     monitor = new_page(game_server.page_url + f"monitor?token={ADMIN_TOKEN}")
@@ -203,8 +204,8 @@ def test_the_monitor_shows_the_room_and_its_players(
 def test_chat_typed_on_one_page_shows_on_the_other(
     game_server: ServerThread, new_page: Callable[[str], Page]
 ) -> None:
-    alice = new_page(game_server.page_url + "?name=alice")
-    bob = new_page(game_server.page_url + "?name=bob")
+    alice = new_page(game_server.page_url + ARENA + "?name=alice")
+    bob = new_page(game_server.page_url + ARENA + "?name=bob")
     join(alice)
     join(bob)
     x0 = alice.evaluate("() => window.game.me.x")
@@ -242,7 +243,7 @@ def test_a_recorded_match_is_watched_in_the_browser(
     replay = ServerThread(config, replay=recording, replay_speed=1.0)
     replay.start()
     try:
-        page = new_page(replay.page_url + "?spectate")
+        page = new_page(replay.page_url + ARENA + "?spectate")
         wait_until(page, "() => window.game.state === 'spectating'")
         wait_until(
             page, "() => window.game.entities().filter(e => e.kind === 'player').length === 3"
@@ -257,3 +258,23 @@ def test_a_recorded_match_is_watched_in_the_browser(
         )
     finally:
         replay.stop()
+
+
+def test_an_arena_page_reloaded_comes_back_as_the_same_player(
+    game_server: ServerThread, new_page: Callable[[str], Page]
+) -> None:
+    page = new_page(game_server.page_url + ARENA + "?name=dora")
+    entity_id = join(page)
+    x0 = page.evaluate("() => window.game.me.x")
+    key = "d" if x0 < 240 else "a"
+    page.keyboard.down(key)
+    wait_until(page, "x0 => Math.abs(window.game.me.x - x0) > 30", x0)
+    page.keyboard.up(key)
+    moved = page.evaluate("() => window.game.me.x")
+    page.reload()
+    # The same entity, where it was: the server held it while the page loaded again.
+    assert join(page) == entity_id
+    assert page.evaluate("() => window.game.resumes") == 1
+    assert abs(page.evaluate("() => window.game.me.x") - moved) < 10
+    rooms = operator_json(game_server, "api/rooms")
+    assert [p["entity_id"] for p in rooms[0]["roster"]] == [entity_id]

@@ -25,6 +25,8 @@ def web_root(tmp_path: Path) -> Path:
     (root / "index.html").write_text("<!doctype html><title>game</title>")
     (root / "monitor.html").write_text("<!doctype html><title>monitor</title>")
     (root / "js" / "main.js").write_text("export const answer = 42;\n")
+    (root / "games" / "cards").mkdir(parents=True)
+    (root / "games" / "cards" / "index.html").write_text("<!doctype html><title>cards</title>")
     (root / ".secret.js").write_text("HIDDEN-CONTENT")
     (tmp_path / "outside.js").write_text("OUTSIDE-CONTENT")
     (root / "js" / "link.js").symlink_to(tmp_path / "outside.js")
@@ -50,6 +52,8 @@ async def test_pages_are_served_from_the_web_root_with_their_types(
     assert script.headers["content-type"].startswith("text/javascript")
     monitor = await get(web_server.port, "/monitor")
     assert monitor.status == 200 and "<title>monitor</title>" in monitor.text
+    folder = await get(web_server.port, "/games/cards/")  # a folder's page is its index.html
+    assert folder.status == 200 and "<title>cards</title>" in folder.text
 
 
 @pytest.mark.parametrize(
@@ -139,6 +143,7 @@ async def test_rooms_api_lists_players_by_name_with_their_state(web_server: Game
     assert info["subprotocols"] == ["gameserver.v2", "gameserver.v1"]
     assert info["tokens_required"] is False and info["rooms"] == ["default"]
     assert info["modes"] == ["default", "duel", "squad"] and info["node"]
+    assert info["mode_games"] == {"default": "arena", "duel": "arena", "squad": "arena"}
 
 
 async def test_monitor_stream_updates_live_and_ends_when_the_server_drains(

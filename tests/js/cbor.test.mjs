@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { CborError, CborSimple, decode, encode, fromHex, toHex } from "../../clients/web/js/cbor.js";
+import { CborError, CborSimple, decode, encode, fromHex, toHex } from "../../clients/web/sdk/cbor.js";
 
 const hex = (value) => toHex(encode(value));
 const dec = (text) => decode(fromHex(text));

@@ -3,11 +3,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { encode } from "../../clients/web/js/cbor.js";
-import { ChatPanel, chatDraft, chatKeyAction, chatLine } from "../../clients/web/js/chat.js";
-import { Buttons, InputState, isTypingTarget } from "../../clients/web/js/input.js";
-import { decodeServerMessage } from "../../clients/web/js/protocol.js";
-import { CHAT_HISTORY, Session } from "../../clients/web/js/session.js";
+import { encode } from "../../clients/web/sdk/cbor.js";
+import { ChatPanel, chatDraft, chatKeyAction, chatLine } from "../../clients/web/ui/chat.js";
+import { Buttons, InputState, isTypingTarget } from "../../clients/web/games/arena/input.js";
+import { decodeServerMessage } from "../../clients/web/sdk/protocol.js";
+import { CHAT_HISTORY, Session } from "../../clients/web/sdk/session.js";
 
 /** Just enough of an element for the chat panel. */
 class FakeElement {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { ClockEstimator } from "../../clients/web/js/clock.js";
+import { ClockEstimator } from "../../clients/web/sdk/clock.js";
 
 const close = (a, b) => assert.ok(Math.abs(a - b) < 1e-9, `${a} != ${b}`);
 

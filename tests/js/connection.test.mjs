@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { decode, encode } from "../../clients/web/js/cbor.js";
-import { browserCloseCode, Connection, DEFAULT_RECONNECT, reconnectDelayS } from "../../clients/web/js/connection.js";
-import { roundHalfEven } from "../../clients/web/js/movement.js";
-import { viewTick } from "../../clients/web/js/session.js";
+import { decode, encode } from "../../clients/web/sdk/cbor.js";
+import { browserCloseCode, Connection, DEFAULT_RECONNECT, reconnectDelayS } from "../../clients/web/sdk/connection.js";
+import { roundHalfEven } from "../../clients/web/games/arena/movement.js";
+import { arenaPrediction } from "../../clients/web/games/arena/prediction.js";
+import { viewTick } from "../../clients/web/sdk/session.js";
 import * as ex from "./dumps.mjs";
 
 /** Timers on a simulated clock: `advance` runs what falls due, in time order. */
@@ -109,7 +110,10 @@ function setup(options = {}) {
     now: () => time.nowS,
     random: () => 0,
     timers: time,
-    inputSource: () => ({ buttons, aim: 8192 }),
+    // Version 1 Welcomes (the dumps) carry no description: the input goes as wire values.
+    inputSource: () => [buttons, 8192],
+    inputView: (input) => input[0] & 32,
+    prediction: arenaPrediction,
     onChange: (state) => states.push(state),
     ...options,
   });
@@ -130,7 +134,7 @@ describe("joining", () => {
     const { sockets, states, connection } = setup();
     assert.equal(sockets.length, 1);
     assert.equal(sockets[0].url, "ws://example.test/ws");
-    assert.equal(sockets[0].protocol, "gameserver.v1");
+    assert.equal(sockets[0].protocol, "gameserver.v2");
     assert.equal(sockets[0].binaryType, "arraybuffer");
     assert.equal(connection.state, "connecting");
     sockets[0].accept();
@@ -177,7 +181,7 @@ describe("input and ping", () => {
     assert.deepEqual(inputs.map((m) => m[1]), Array.from({ length: 30 }, (_, i) => i + 1));
     assert.deepEqual(inputs[0], [2, 1, 8, 8192, 1]);
     assert.equal(ws.messages(3).length, 2, "a ping on open and one a second later");
-    assert.equal(connection.session.predictor.pending.length, 30, "every input predicted");
+    assert.equal(connection.session.predictor.predictor.pending.length, 30, "every input predicted");
   });
 
   test("after a stall no burst: at most one late frame, then the tick rate again", () => {

@@ -1,6 +1,6 @@
 // The example bytes of docs/protocol.md section 10, copied from the page as printed.
 
-import { fromHex } from "../../clients/web/js/cbor.js";
+import { fromHex } from "../../clients/web/sdk/cbor.js";
 
 /** Bytes from a dump, with or without the leading offset column. */
 export function dump(text) {

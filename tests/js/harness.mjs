@@ -8,14 +8,22 @@
 //   {"bytes": "hex"}, {"map": [[k, v], ...]}, {"simple": n}, {"undefined": true};
 //   null, booleans, strings and arrays stand for themselves.
 
-import { CborSimple, decode, encode, fromHex, toHex } from "../../clients/web/js/cbor.js";
-import { ClockEstimator } from "../../clients/web/js/clock.js";
-import { Interpolator } from "../../clients/web/js/interpolation.js";
-import { makeMover, pushOutOfCircle, resolveObstacles, roundHalfEven } from "../../clients/web/js/movement.js";
-import { Predictor } from "../../clients/web/js/prediction.js";
-import { decodeServerMessage, encodeInput, encodeJoin, encodePing } from "../../clients/web/js/protocol.js";
-import { Session } from "../../clients/web/js/session.js";
-import { applyDelta } from "../../clients/web/js/world.js";
+import { CborSimple, decode, encode, fromHex, toHex } from "../../clients/web/sdk/cbor.js";
+import { ClockEstimator } from "../../clients/web/sdk/clock.js";
+import { Interpolator } from "../../clients/web/sdk/interpolation.js";
+import { makeMover, pushOutOfCircle, resolveObstacles, roundHalfEven } from "../../clients/web/games/arena/movement.js";
+import { arenaPrediction, Predictor } from "../../clients/web/games/arena/prediction.js";
+import {
+  decodeServerMessage,
+  encodeCommand,
+  encodeInput,
+  encodeJoin,
+  encodePing,
+} from "../../clients/web/sdk/protocol.js";
+import { GameSchema } from "../../clients/web/sdk/schema.js";
+import { Session } from "../../clients/web/sdk/session.js";
+import { applyDelta } from "../../clients/web/sdk/world.js";
+import { ARENA_PLAN, inSteps } from "./arena-plan.mjs";
 
 function tag(value) {
   if (value === null || typeof value === "boolean" || typeof value === "string") return value;
@@ -69,7 +77,7 @@ const OPS = {
 
   encode_join: ({ role, name, resume }) => toHex(encodeJoin(role, name, resume)),
   encode_input: ({ seq, buttons, aim, ack_tick, view }) =>
-    toHex(encodeInput(seq, buttons, aim, ack_tick, view ?? 0)),
+    toHex(encodeInput(seq, [buttons, aim], ack_tick, view ?? 0)),
   encode_ping: ({ nonce }) => toHex(encodePing(nonce)),
 
   round: ({ values }) => values.map(roundHalfEven),
@@ -87,11 +95,11 @@ const OPS = {
 
   // Server messages (hex) and locally sent inputs through a Session, as GameClient.handle.
   session: ({ role, steps }) => {
-    const session = new Session({ role });
+    const session = new Session({ role, prediction: arenaPrediction });
     return steps.map(([kind, ...args]) => {
       try {
         if (kind === "message") session.handle(decodeServerMessage(fromHex(args[0])), 0);
-        else if (kind === "input" && session.predictor) session.predictor.applyInput(args[0], args[1]);
+        else if (kind === "input" && session.predictor) session.predictor.applyInput(args[0], [args[1]]);
       } catch (error) {
         return { error: { name: error.name, code: error.code ?? null } };
       }
@@ -100,7 +108,9 @@ const OPS = {
         ack_seq: session.ackSeq,
         entity_id: session.entityId,
         world: worldToJson(session.mirror.entities),
-        predicted: session.predictor && session.predictor.known ? [session.predictor.x, session.predictor.y] : null,
+        predicted: session.predictor && session.predictor.predictor.known
+          ? [session.predictor.predictor.x, session.predictor.predictor.y]
+          : null,
       };
     });
   },
@@ -117,7 +127,7 @@ const OPS = {
   },
 
   interpolate: ({ delay_s, max_extrapolation_s, capacity, teleport_speed, ops }) => {
-    const interp = new Interpolator({
+    const interp = new Interpolator(ARENA_PLAN, {
       delayS: delay_s,
       maxExtrapolationS: max_extrapolation_s,
       capacity,
@@ -128,8 +138,31 @@ const OPS = {
         interp.push(time, new Map(world));
         return interp.length;
       }
-      return viewsToJson(interp.sample(time));
+      return viewsToJson(new Map([...interp.sample(time)].map(([id, view]) => [id, inSteps(view)])));
     });
+  },
+
+  // A game's Welcome (protocol 2), then its entity tuples and events decoded by the schema
+  // from the Welcome's description; commands and inputs ({field: value}) encoded by it.
+  game: ({ welcome, entities, events, commands, inputs }) => {
+    const message = decodeServerMessage(fromHex(welcome));
+    const schema = GameSchema.fromDescription(message.description);
+    const tryOr = (f) => {
+      try {
+        return f();
+      } catch (error) {
+        return { error: { name: error.name, code: error.code ?? null, message: error.message } };
+      }
+    };
+    return {
+      game: message.game,
+      entities: entities.map(([id, tuple]) => tryOr(() => schema.decodeEntity(id, tuple))),
+      events: events.map((event) => tryOr(() => schema.decodeEvent(event))),
+      commands: commands.map(([name, values]) =>
+        tryOr(() => toHex(encodeCommand(...schema.encodeCommand(name, values)))),
+      ),
+      inputs: inputs.map((values, i) => tryOr(() => toHex(encodeInput(i + 1, schema.encodeInput(values), 0)))),
+    };
   },
 
   clock: ({ window, ops }) => {

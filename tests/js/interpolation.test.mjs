@@ -1,7 +1,19 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { defaultDelayS, Interpolator, pyMod } from "../../clients/web/js/interpolation.js";
+import { defaultDelayS, Interpolator as SchemaInterpolator, pyMod } from "../../clients/web/sdk/interpolation.js";
+import { ARENA_PLAN, inSteps } from "./arena-plan.mjs";
+
+/** The SDK's interpolator on the arena's plan, answering angles in wire steps. */
+class Interpolator extends SchemaInterpolator {
+  constructor(options) {
+    super(ARENA_PLAN, options);
+  }
+
+  sample(t) {
+    return new Map([...super.sample(t)].map(([id, view]) => [id, inSteps(view)]));
+  }
+}
 
 const Q = 16;
 const player = (x, y, angle = 0) => [0, Math.round(x * Q), Math.round(y * Q), angle, 100, 0, 1];

@@ -10,7 +10,7 @@ import {
   resolveObstacles,
   roundHalfEven,
   snap,
-} from "../../clients/web/js/movement.js";
+} from "../../clients/web/games/arena/movement.js";
 
 const UP = 1;
 const DOWN = 2;

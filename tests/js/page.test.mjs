@@ -3,11 +3,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { describeState, scoreRows } from "../../clients/web/js/hud.js";
-import { aimFromVector, Buttons, buttonForKey, InputState } from "../../clients/web/js/input.js";
+import { describeState, scoreRows } from "../../clients/web/games/arena/hud.js";
+import { aimFromVector, Buttons, buttonForKey, InputState } from "../../clients/web/games/arena/input.js";
 import { formatKBps, formatUptime, RateMeter, TickHistory } from "../../clients/web/js/monitor-model.js";
-import { mergeInfo, parsePageOptions, webSocketUrl } from "../../clients/web/js/options.js";
-import { computeCamera } from "../../clients/web/js/render.js";
+import { mergeInfo, parsePageOptions, webSocketUrl } from "../../clients/web/sdk/matchmaking.js";
+import { computeCamera } from "../../clients/web/games/arena/render.js";
 
 describe("input", () => {
   test("aim: 0 = +x, clockwise on screen since +y is down (section 5.3)", () => {
@@ -76,16 +76,16 @@ describe("HUD", () => {
   });
 
   test("scoreboard: mirror scores win, the roster adds names and players out of view", () => {
-    const mirror = new Map([
-      [2, [0, 0, 0, 0, 100, 3, 1]],
-      [4, [0, 0, 0, 0, 100, 5, 1]],
-      [3, [1, 0, 0, 0, 2]], // a projectile
-    ]);
+    const entities = [
+      { id: 2, type: "Player", score: 3 },
+      { id: 4, type: "Player", score: 5 },
+      { id: 3, type: "Projectile", owner: 2 },
+    ];
     const roster = [
       { entity_id: 2, name: "ann", score: 1, connected: true }, // stale: the mirror says 3
       { entity_id: 9, name: "zed", score: 4, connected: false },
     ];
-    assert.deepEqual(scoreRows(mirror, roster, 2), [
+    assert.deepEqual(scoreRows(entities, roster, 2), [
       { id: 4, name: "#4", score: 5, self: false },
       { id: 9, name: "zed", score: 4, self: false },
       { id: 2, name: "ann", score: 3, self: true },
@@ -94,23 +94,30 @@ describe("HUD", () => {
 });
 
 describe("page options", () => {
-  test("?spectate, ?name, ?token", () => {
-    assert.deepEqual(parsePageOptions("?spectate"), { spectate: true, name: null, token: null });
-    assert.deepEqual(parsePageOptions("?name=ann&token=a.b"), { spectate: false, name: "ann", token: "a.b" });
-    assert.deepEqual(parsePageOptions(""), { spectate: false, name: null, token: null });
+  test("?spectate, ?name, ?token, and the room: ?mode, ?code, ?room, ?private", () => {
+    const none = { spectate: false, name: null, token: null, mode: null, code: null, room: null, private: false };
+    assert.deepEqual(parsePageOptions("?spectate"), { ...none, spectate: true });
+    assert.deepEqual(parsePageOptions("?name=ann&token=a.b"), { ...none, name: "ann", token: "a.b" });
+    assert.deepEqual(parsePageOptions(""), none);
+    assert.deepEqual(parsePageOptions("?mode=duel&private"), { ...none, mode: "duel", private: true });
+    assert.deepEqual(parsePageOptions("?code=K7PQ2M&room=r"), { ...none, code: "K7PQ2M", room: "r" });
   });
 
   test("the WebSocket URL follows the page's scheme and host", () => {
     assert.equal(webSocketUrl({ protocol: "http:", host: "h:8000" }, "/ws", null), "ws://h:8000/ws");
     assert.equal(webSocketUrl({ protocol: "https:", host: "h" }, "/ws", "x-y_z.t"), "wss://h/ws?token=x-y_z.t");
+    assert.equal(webSocketUrl({ protocol: "http:", host: "h" }, "/ws", null, { room: "r 1" }), "ws://h/ws?room=r+1");
   });
 
   test("/api/info over the defaults", () => {
-    assert.deepEqual(mergeInfo(null), { ws_path: "/ws", subprotocol: "gameserver.v1", tokens_required: false });
-    assert.deepEqual(mergeInfo({ ws_path: "/game", tokens_required: true }), {
+    const defaults = { ws_path: "/ws", subprotocol: "gameserver.v2", tokens_required: false, modes: ["default"], mode_games: {} };
+    assert.deepEqual(mergeInfo(null), defaults);
+    assert.deepEqual(mergeInfo({ ws_path: "/game", tokens_required: true, modes: ["default", "cards"], mode_games: { cards: "crazyeights" } }), {
+      ...defaults,
       ws_path: "/game",
-      subprotocol: "gameserver.v1",
       tokens_required: true,
+      modes: ["default", "cards"],
+      mode_games: { cards: "crazyeights" },
     });
     assert.equal(mergeInfo({ ws_path: "ws" }).ws_path, "/ws", "a relative path is not trusted");
   });

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { makeMover } from "../../clients/web/js/movement.js";
-import { Predictor } from "../../clients/web/js/prediction.js";
+import { makeMover } from "../../clients/web/games/arena/movement.js";
+import { Predictor } from "../../clients/web/games/arena/prediction.js";
 
 const PARAMS = { width: 1000, height: 1000, player_radius: 16, player_speed: 200 };
 const RIGHT = 8;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { encode, fromHex, toHex } from "../../clients/web/js/cbor.js";
+import { encode, fromHex, toHex } from "../../clients/web/sdk/cbor.js";
 import {
   ChatChannel,
   closeCodeLabel,
@@ -22,7 +22,7 @@ import {
   sayProblem,
   SUBPROTOCOL,
   VIEW_MAX,
-} from "../../clients/web/js/protocol.js";
+} from "../../clients/web/sdk/protocol.js";
 import * as ex from "./dumps.mjs";
 
 describe("client messages: the bytes of section 10", () => {
@@ -33,8 +33,8 @@ describe("client messages: the bytes of section 10", () => {
   });
 
   test("10.4 Input and Ping; 10.7 ann's second Input", () => {
-    assert.deepEqual(encodeInput(1, 24, 8192, 1), ex.INPUT_ANN_1);
-    assert.deepEqual(encodeInput(2, 8, 8192, 2), ex.INPUT_ANN_2);
+    assert.deepEqual(encodeInput(1, [24, 8192], 1), ex.INPUT_ANN_1);
+    assert.deepEqual(encodeInput(2, [8, 8192], 2), ex.INPUT_ANN_2);
     assert.deepEqual(encodePing(12345), ex.PING);
   });
 
@@ -44,33 +44,32 @@ describe("client messages: the bytes of section 10", () => {
   });
 
   test("integers take the shortest head at every boundary", () => {
-    assert.equal(toHex(encodeInput(23, 24, 255, 256)), "850217181818ff190100");
-    assert.equal(toHex(encodeInput(65535, 0, 65535, 65536)), "850219ffff0019ffff1a00010000");
-    assert.equal(toHex(encodeInput(2 ** 32 - 1, 255, 0, 2 ** 32 - 1)), "85021affffffff18ff001affffffff");
+    assert.equal(toHex(encodeInput(23, [24, 255], 256)), "850217181818ff190100");
+    assert.equal(toHex(encodeInput(65535, [0, 65535], 65536)), "850219ffff0019ffff1a00010000");
+    assert.equal(toHex(encodeInput(2 ** 32 - 1, [255, 0], 2 ** 32 - 1)), "85021affffffff18ff001affffffff");
     assert.equal(toHex(encodePing(2 ** 53 - 1)), "82031b001fffffffffffff");
   });
 
   test("an Input with a view has six items; without one (or 0), five", () => {
-    assert.equal(toHex(encodeInput(1, 32, 0, 100)), "8502011820001864");
-    assert.equal(toHex(encodeInput(1, 32, 0, 100, 0)), "8502011820001864");
-    assert.equal(toHex(encodeInput(1, 32, 0, 100, 25472)), "8602011820001864196380"); // tick 99.5
-    assert.equal(toHex(encodeInput(1, 32, 0, 100, 1)), "860201182000186401");
-    assert.equal(toHex(encodeInput(1, 32, 0, 100, 255)), "860201182000186418ff");
-    assert.equal(toHex(encodeInput(1, 32, 0, 100, 65536)), "86020118200018641a00010000");
-    assert.equal(toHex(encodeInput(1, 32, 0, 100, VIEW_MAX)), "86020118200018641b000000ffffffffff");
+    assert.equal(toHex(encodeInput(1, [32, 0], 100)), "8502011820001864");
+    assert.equal(toHex(encodeInput(1, [32, 0], 100, 0)), "8502011820001864");
+    assert.equal(toHex(encodeInput(1, [32, 0], 100, 25472)), "8602011820001864196380"); // tick 99.5
+    assert.equal(toHex(encodeInput(1, [32, 0], 100, 1)), "860201182000186401");
+    assert.equal(toHex(encodeInput(1, [32, 0], 100, 255)), "860201182000186418ff");
+    assert.equal(toHex(encodeInput(1, [32, 0], 100, 65536)), "86020118200018641a00010000");
+    assert.equal(toHex(encodeInput(1, [32, 0], 100, VIEW_MAX)), "86020118200018641b000000ffffffffff");
     assert.equal(VIEW_MAX, (2 ** 32 - 1) * 256 + 255);
-    assert.throws(() => encodeInput(1, 32, 0, 100, VIEW_MAX + 1), RangeError);
-    assert.throws(() => encodeInput(1, 32, 0, 100, -1), RangeError);
-    assert.throws(() => encodeInput(1, 32, 0, 100, 2.5), RangeError);
+    assert.throws(() => encodeInput(1, [32, 0], 100, VIEW_MAX + 1), RangeError);
+    assert.throws(() => encodeInput(1, [32, 0], 100, -1), RangeError);
+    assert.throws(() => encodeInput(1, [32, 0], 100, 2.5), RangeError);
   });
 
   test("out-of-range fields are refused before anything is sent", () => {
-    assert.throws(() => encodeInput(0, 0, 0, 0), RangeError); // seq starts at 1
-    assert.throws(() => encodeInput(2 ** 32, 0, 0, 0), RangeError);
-    assert.throws(() => encodeInput(1, 256, 0, 0), RangeError);
-    assert.throws(() => encodeInput(1, 0, 65536, 0), RangeError);
-    assert.throws(() => encodeInput(1, 0, 1.5, 0), RangeError); // never a float on the wire
-    assert.throws(() => encodeInput(1, 0, 0, -1), RangeError);
+    assert.throws(() => encodeInput(0, [0, 0], 0), RangeError); // seq starts at 1
+    assert.throws(() => encodeInput(2 ** 32, [0, 0], 0), RangeError);
+    // Each input field's range is the game's (schema.js); the message only takes integers.
+    assert.throws(() => encodeInput(1, [0, 1.5], 0), RangeError); // never a float on the wire
+    assert.throws(() => encodeInput(1, [0, 0], -1), RangeError);
     assert.throws(() => encodePing(2 ** 53), RangeError);
     assert.throws(() => encodeJoin(2, "ann"), RangeError);
     assert.throws(() => encodeJoin(Role.PLAYER, ""), RangeError);
@@ -315,7 +314,7 @@ describe("malformed server messages carry the close code to send", () => {
     assert.equal(code(encode([18, 1])), 4002);
     assert.equal(code(encode([18, 1, -1])), 4002);
     assert.equal(code(encode([18, 1, 2 ** 53])), 4002); // not exact in a Number
-    assert.equal(code(encode([17, 1, 0, 0, 0, [[1, 1, "x"]], [], []])), 4002);
+    assert.equal(code(encode([17, 1, 0, 0, 0, [[1, 1, true]], [], []])), 4002);
     assert.equal(code(encode([17, 1, 0, 0, 0, [], [1.5], []])), 4002);
     assert.equal(code(encode([19, 1, 2])), 4002);
     const params = new Map([["width", "wide"]]);
@@ -369,7 +368,10 @@ describe("close codes (sections 9.1 and 11)", () => {
   });
 
   test("Error codes", () => {
-    assert.deepEqual({ ...ErrorCode }, { SPECTATOR_INPUT: 1, RESUME_REFUSED: 2, CHAT_RATE_LIMITED: 3 });
+    assert.deepEqual(
+      { ...ErrorCode },
+      { SPECTATOR_INPUT: 1, RESUME_REFUSED: 2, CHAT_RATE_LIMITED: 3, MATCH_FAILED: 4, COMMAND_DROPPED: 5 },
+    );
     assert.deepEqual(decodeServerMessage(encode([19, 3, "chat rate limited"])), {
       type: MessageType.ERROR,
       code: ErrorCode.CHAT_RATE_LIMITED,
@@ -381,6 +383,6 @@ describe("close codes (sections 9.1 and 11)", () => {
     assert.equal(closeCodeLabel(4009), "ROOM_FULL (4009)");
     assert.equal(closeCodeLabel(1006), "ABNORMAL_CLOSURE (1006)");
     assert.equal(closeCodeLabel(4321), "4321");
-    assert.equal(SUBPROTOCOL, "gameserver.v1");
+    assert.equal(SUBPROTOCOL, "gameserver.v2");
   });
 });

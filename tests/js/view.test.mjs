@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { decode, encode } from "../../clients/web/js/cbor.js";
-import { Buttons } from "../../clients/web/js/input.js";
-import { roundHalfEven } from "../../clients/web/js/movement.js";
-import { decodeServerMessage } from "../../clients/web/js/protocol.js";
-import { Session, viewTick } from "../../clients/web/js/session.js";
+import { decode, encode } from "../../clients/web/sdk/cbor.js";
+import { Buttons } from "../../clients/web/games/arena/input.js";
+import { roundHalfEven } from "../../clients/web/games/arena/movement.js";
+import { decodeServerMessage } from "../../clients/web/sdk/protocol.js";
+import { Session, viewTick } from "../../clients/web/sdk/session.js";
 import * as ex from "./dumps.mjs";
 
 const close = (actual, expected, what) =>
@@ -45,23 +45,24 @@ describe("view tick (section 7.7)", () => {
     assert.ok(Math.abs(expected - 37) < 0.05, `${expected} is about 37`);
   });
 
-  test("nextInput: a HITSCAN frame carries round(view tick × 256), any other frame not", () => {
+  test("nextInput: a frame with the view carries round(view tick × 256), any other frame not", () => {
     const session = new Session();
     session.handle(decodeServerMessage(ex.WELCOME_ANN), 0);
     session.handle(decodeServerMessage(ex.SNAPSHOT_1_ANN), 0);
     session.handle(decodeServerMessage(emptyDelta(2, 33)), 1 / 30);
-    assert.deepEqual(decode(session.nextInput(Buttons.RIGHT, 100, 0.3)), [2, 1, 8, 100, 2]);
-    const frame = decode(session.nextInput(Buttons.HITSCAN | Buttons.RIGHT, 100, 0.3));
+    // Version 1 Welcomes carry no description: the input goes as wire values.
+    assert.deepEqual(decode(session.nextInput([Buttons.RIGHT, 100], 0.3)), [2, 1, 8, 100, 2]);
+    const frame = decode(session.nextInput([Buttons.HITSCAN | Buttons.RIGHT, 100], 0.3, { withView: true }));
     assert.equal(frame.length, 6);
     const viewed = viewTick(2, 33, session.renderTimeS(0.3), 30);
     assert.equal(frame[5], roundHalfEven(viewed * 256));
     assert.deepEqual(frame.slice(0, 5), [2, 2, 40, 100, 2]);
-    assert.equal(decode(session.nextInput(Buttons.FIRE, 100, 0.3)).length, 5);
+    assert.equal(decode(session.nextInput([Buttons.FIRE, 100], 0.3)).length, 5);
   });
 
   test("a HITSCAN frame before any snapshot has no view to send: five items", () => {
     const session = new Session();
     session.handle(decodeServerMessage(ex.WELCOME_ANN), 0);
-    assert.deepEqual(decode(session.nextInput(Buttons.HITSCAN, 0, 1)), [2, 1, 32, 0, 0]);
+    assert.deepEqual(decode(session.nextInput([Buttons.HITSCAN, 0], 1, { withView: true })), [2, 1, 32, 0, 0]);
   });
 });

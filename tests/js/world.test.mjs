@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { DeltaError, decodeServerMessage } from "../../clients/web/js/protocol.js";
-import { applyDelta, describe as describeEntity, describeWorld, Mirror } from "../../clients/web/js/world.js";
+import { DeltaError, decodeServerMessage } from "../../clients/web/sdk/protocol.js";
+import { applyDelta, Mirror } from "../../clients/web/sdk/world.js";
 import * as ex from "./dumps.mjs";
 
 const snap = (bytes) => decodeServerMessage(bytes);
@@ -112,26 +112,5 @@ describe("applyDelta (gameserver/protocol/delta.py apply)", () => {
     assert.equal(out.get(1)[39], 8);
     const fresh = applyDelta(new Map(), [[2, 2 ** 40 - 1, ...new Array(40).fill(3)]], []);
     assert.equal(fresh.get(2).length, 40);
-  });
-});
-
-describe("describe", () => {
-  test("players, projectiles, obstacles and unknown kinds in world units", () => {
-    assert.deepEqual(describeEntity(2, [0, 11026, 1047, 32, 100, 4, 3]), {
-      id: 2, x: 689.125, y: 65.4375, kind: "player", angle: 32, hp: 100, score: 4,
-      alive: true, cooldown: true,
-    });
-    assert.deepEqual(describeEntity(3, [1, 11433, 1454, 32, 2]), {
-      id: 3, x: 714.5625, y: 90.875, kind: "projectile", angle: 32, owner: 2,
-    });
-    assert.deepEqual(describeEntity(1, [2, 3826, 7823, 811]), {
-      id: 1, x: 239.125, y: 488.9375, kind: "obstacle", radius: 50.6875,
-    });
-    assert.deepEqual(describeEntity(5, [9, 16, 32, 7]), { id: 5, x: 1, y: 2, kind: "unknown-9", fields: [7] });
-  });
-
-  test("the world in id order", () => {
-    const world = new Map([[3, [1, 0, 0, 0, 2]], [1, [2, 0, 0, 16]]]);
-    assert.deepEqual(describeWorld(world).map((e) => e.id), [1, 3]);
   });
 });

@@ -1,4 +1,4 @@
-"""The browser client (clients/web/js) against the Python code it ports.
+"""The browser SDK and the arena page (clients/web) against the Python code they port.
 
 Two parts: the JavaScript unit tests (``node --test tests/js/``) must pass, and the JS
 modules, driven through ``tests/js/harness.mjs``, must agree with the Python reference
@@ -296,6 +296,7 @@ def test_js_decodes_server_messages_like_python() -> None:
                 "game": expected.game,
                 "params": expected.params,
                 "resume": expected.resume,
+                "description": None,
             }
         elif isinstance(expected, Snapshot):
             assert got == {

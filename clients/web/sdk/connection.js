@@ -1,7 +1,9 @@
-// The WebSocket, joining and reconnecting; clients/client.py (GameClient._run) is the reference.
+// The WebSocket, joining, matchmaking and reconnecting; clients/client.py (GameClient._run)
+// is the reference.
 //
 // Theory of operation. States:
-//   connecting    the first socket is opening, or joined and waiting for the Welcome;
+//   connecting    the first socket is opening, or joined (or looking for a match) and
+//                 waiting for the Welcome;
 //   playing / spectating   the Welcome arrived (per role); snapshots flow;
 //   reconnecting  the connection ended with a code worth retrying (section 9.1): wait an
 //                 exponential backoff with jitter, open a new socket and Join again;
@@ -17,14 +19,27 @@
 // tick at the Welcome's tick rate, never a burst to catch up after a stall. Chat (Say)
 // goes out only between the Welcome and the end of that socket, for players and
 // spectators alike; the session keeps the recent Chat messages across reconnections.
-// Timers, the clock, randomness and the WebSocket class are injected, so the machine
-// runs under test without a browser.
+// Matchmaking (`mode`): the first socket sends FindMatch instead of Join (section 4.3b).
+// The Matched answer names the room's URL, which becomes the URL of every later
+// connection; when the room is on another node the server closes with 1000, and the
+// next socket goes there at once and joins. A refused FindMatch (Error MATCH_FAILED)
+// closes for good with its reason.
+// Resume across page loads (`resumeStore`): each Welcome of a player stores the room's
+// URL, the resume token and the entity id; a Connection that finds them at start goes
+// straight to that room with the token (no matchmaking), as after a dropped connection.
+// A page that goes away does not close the socket itself: the browser closes it with
+// 1001, which the server treats as a lost connection and holds the entity for
+// resume_grace_s. Leaving on purpose (`stop`) closes with 1000 and forgets the token.
+// Timers, the clock, randomness, storage and the WebSocket class are injected, so the
+// machine runs under test without a browser.
 
 import {
   CloseCode,
   decodeServerMessage,
+  encodeFindMatch,
   encodeJoin,
   encodeSay,
+  ErrorCode,
   isRetryable,
   MessageType,
   ProtocolError,
@@ -62,16 +77,57 @@ export function resumeUrl(url, resumeToken) {
   return parsed.toString();
 }
 
+/**
+ * Where a player's resume token is kept across page loads: sessionStorage under `key`
+ * (per tab, gone with the tab). Storage can be unavailable (privacy settings): then
+ * nothing is kept.
+ */
+export function sessionResumeStore(key, storage = globalThis.sessionStorage) {
+  return {
+    load() {
+      try {
+        const record = JSON.parse(storage.getItem(key) ?? "null");
+        return record && typeof record.url === "string" && typeof record.resume === "string" ? record : null;
+      } catch {
+        return null;
+      }
+    },
+    save(record) {
+      try {
+        storage.setItem(key, JSON.stringify(record));
+      } catch {
+        // not kept
+      }
+    },
+    clear() {
+      try {
+        storage.removeItem(key);
+      } catch {
+        // nothing kept
+      }
+    },
+  };
+}
+
 export class Connection {
   constructor({
     url,
     role = Role.PLAYER,
     name = "player",
+    mode = null, // matchmaking: FindMatch for a room of this mode instead of a Join
     reconnect = DEFAULT_RECONNECT, // null: never reconnect
     connectTimeoutS = 5,
     pingIntervalS = 1,
-    inputSource = () => ({ buttons: 0, aim: 0 }),
+    inputSource = () => null, // the game's input each tick ({field: value}); null: none sent
+    inputView = () => false, // whether this tick's input carries the view (section 4.2)
+    prediction = null, // the game's prediction hook (prediction.js)
+    interpolation = {}, // Interpolator options
+    resumeStore = null, // sessionResumeStore(key): resume across page loads
     onChange = () => {},
+    onWelcome = () => {},
+    onSnapshot = () => {},
+    onEvent = () => {},
+    onMessage = () => {},
     WebSocketImpl = globalThis.WebSocket,
     now = () => performance.now() / 1000,
     random = Math.random,
@@ -80,6 +136,14 @@ export class Connection {
     this.url = url;
     this.role = role;
     this.name = name;
+    this.mode = mode;
+    this.inputView = inputView;
+    this.resumeStore = resumeStore;
+    this.onWelcomeHook = onWelcome;
+    this.onSnapshotHook = onSnapshot;
+    this.onEvent = onEvent;
+    this.onMessageHook = onMessage;
+    this.matchedUrl = null; // the room matchmaking placed us in
     this.reconnect = reconnect;
     this.connectTimeoutS = connectTimeoutS;
     this.pingIntervalS = pingIntervalS;
@@ -89,7 +153,7 @@ export class Connection {
     this.now = now;
     this.random = random;
     this.timers = timers;
-    this.session = new Session({ role });
+    this.session = new Session({ role, prediction, interpolation });
     this.state = "idle";
     this.ws = null;
     this.attempt = 0; // consecutive failed attempts
@@ -105,6 +169,7 @@ export class Connection {
     this.socketOpened = false;
     this.fault = null; // set when we close the socket ourselves: {code, reason, retry}
     this.stopping = false;
+    this.finishReason = null;
     this.timerIds = { deadline: null, ping: null, input: null, retry: null };
   }
 
@@ -128,14 +193,29 @@ export class Connection {
     return this.send(encodeSay(text));
   }
 
+  /** Send a game command (by name, with {field: value}); false unless joined. */
+  command(command, values = {}) {
+    if (!this.joined || this.role !== Role.PLAYER) return false;
+    return this.send(this.session.command(command, values));
+  }
+
   start() {
     if (this.state !== "idle") return;
+    const stored = this.role === Role.PLAYER && this.resumeStore ? this.resumeStore.load() : null;
+    if (stored) {
+      // A page load in the middle of a match: back to the same room as the same player.
+      this.url = stored.url;
+      this.resumeToken = stored.resume;
+      this.lastEntityId = stored.entityId ?? 0;
+      this.mode = null;
+    }
     this.open();
   }
 
-  /** Leave for good: a normal close (1000), no reconnection. */
+  /** Leave for good: a normal close (1000), no reconnection, the resume token forgotten. */
   stop(reason = "left") {
     if (this.state === "closed") return;
+    if (this.resumeStore) this.resumeStore.clear();
     this.stopping = true;
     this.clearTimers();
     const ws = this.ws;
@@ -174,7 +254,8 @@ export class Connection {
     this.socketOpened = true;
     this.joinedWithResume = Boolean(this.resumeToken) && this.role === Role.PLAYER;
     const resume = this.joinedWithResume ? this.resumeToken : "";
-    this.send(encodeJoin(this.role, this.name, resume));
+    if (this.mode && !this.matchedUrl && !resume) this.send(encodeFindMatch(this.mode, this.name));
+    else this.send(encodeJoin(this.role, this.name, resume));
     this.setTimer("deadline", this.connectTimeoutS, () =>
       this.abandon("no welcome from the server in time"),
     );
@@ -192,7 +273,21 @@ export class Connection {
       return;
     }
     if (message.type === MessageType.WELCOME) this.onWelcome(message);
-    else if (message.type === MessageType.ERROR) this.lastError = { code: message.code, reason: message.reason };
+    else if (message.type === MessageType.SNAPSHOT) {
+      this.onSnapshotHook(this.session);
+      for (const event of this.session.lastEvents) this.onEvent(event);
+    } else if (message.type === MessageType.MATCHED) {
+      this.matchedUrl = message.url;
+      this.url = message.url; // every later connection goes to the room we were placed in
+    } else if (message.type === MessageType.ERROR) {
+      this.lastError = { code: message.code, reason: message.reason };
+      if (message.code === ErrorCode.MATCH_FAILED && !this.session.welcome) {
+        this.stopping = true; // nowhere to play: say why, and do not retry
+        this.finishReason = `no match: ${message.reason}`;
+        this.closeSocket({ code: null, reason: this.finishReason, retry: false });
+      }
+    }
+    this.onMessageHook(message);
   }
 
   onWelcome(welcome) {
@@ -203,8 +298,14 @@ export class Connection {
     }
     this.lastEntityId = welcome.entityId;
     this.resumeToken = welcome.resume;
+    if (this.resumeStore && this.role === Role.PLAYER && welcome.resume) {
+      this.resumeStore.save({ url: this.url, resume: welcome.resume, entityId: welcome.entityId });
+    }
     this.setState(this.role === Role.PLAYER ? "playing" : "spectating");
-    if (this.role === Role.PLAYER) this.startInput(welcome.tickRate);
+    this.onWelcomeHook(welcome, this.session);
+    const schema = this.session.schema;
+    const takesInput = schema ? schema.input !== null : true; // version 1: the page knows
+    if (this.role === Role.PLAYER && takesInput) this.startInput(welcome.tickRate);
   }
 
   onClose(code, reason) {
@@ -213,7 +314,11 @@ export class Connection {
     if (this.openedWithResume && !this.socketOpened) this.resumeToken = ""; // refused: start afresh
     const fault = this.fault;
     if (this.stopping) {
-      this.finish(code, reason);
+      this.finish(code, this.finishReason ?? reason);
+      return;
+    }
+    if (this.matchedUrl && !this.session.welcome && code === CloseCode.NORMAL && !fault) {
+      this.setTimer("retry", 0, () => this.open()); // matched on another node: go there
       return;
     }
     if (fault) {
@@ -242,6 +347,7 @@ export class Connection {
   finish(code, reason) {
     this.closeCode = code;
     this.closeReason = reason || null;
+    if (this.resumeStore && !isRetryable(code)) this.resumeStore.clear();
     this.setState("closed");
   }
 
@@ -303,9 +409,10 @@ export class Connection {
     const intervalS = 1 / tickRate;
     let dueS = this.now() + intervalS;
     const tick = () => {
-      const { buttons, aim } = this.inputSource();
-      if (this.ws && this.ws.readyState === OPEN && !this.fault) {
-        this.send(this.session.nextInput(buttons, aim, this.now()));
+      const input = this.inputSource();
+      if (input !== null && this.ws && this.ws.readyState === OPEN && !this.fault) {
+        const withView = Boolean(this.inputView(input));
+        this.send(this.session.nextInput(input, this.now(), { withView }));
       }
       const nowS = this.now();
       dueS += intervalS;

@@ -1,4 +1,5 @@
-// Client-side prediction with server reconciliation; clients/prediction.py is the reference.
+// The arena's client-side prediction with server reconciliation, plugged into the SDK's
+// prediction hook (arenaPrediction); clients/prediction.py is the reference.
 //
 // Theory of operation: every input frame sent also moves the local player at once, with
 // exactly the server's per-tick step (movement.js, then the obstacle push), and is kept
@@ -12,7 +13,13 @@
 // frames: those consumed after the respawn are replayed from the spawn point.
 
 import { makeMover, MOVE_BITS, POSITION_SCALE, pushOutOfCircle, roundHalfEven } from "./movement.js";
-import { ALIVE_FLAG, EntityKind } from "./world.js";
+
+// The arena's wire tuples (docs/protocol.md section 7): [kind, x_q, y_q, ...], players
+// kind 0 with their flags last, obstacles kind 2 with their radius at index 3.
+export const EntityKind = Object.freeze({ PLAYER: 0, PROJECTILE: 1, OBSTACLE: 2 });
+export const ALIVE_FLAG = 1;
+// Arena params prediction needs; a Welcome without them is not predicted.
+const PREDICTION_PARAMS = ["width", "height", "player_radius", "player_speed"];
 
 const SCALE = POSITION_SCALE;
 const ALL_BUTTONS = 31;
@@ -169,4 +176,25 @@ export class Predictor {
     }
     return [this.x + ox, this.y + oy];
   }
+}
+
+/**
+ * The SDK prediction hook (sdk/prediction.js) for the arena: a Predictor made from the
+ * Welcome's params, fed the buttons of every Input sent and every snapshot's own tuple;
+ * obstacles are read again from each full snapshot.
+ */
+export function arenaPrediction({ welcome }) {
+  const params = welcome.params;
+  if (!PREDICTION_PARAMS.every((key) => typeof params[key] === "number")) return null;
+  const predictor = new Predictor(params, welcome.tickRate);
+  return {
+    predictor,
+    applyInput(seq, wire) {
+      predictor.applyInput(seq, wire[0]);
+    },
+    reconcile({ session, me, ackSeq, full }) {
+      if (full) predictor.setObstaclesFromWorld(session.mirror.entities);
+      if (me) predictor.reconcileWire(me, ackSeq);
+    },
+  };
 }

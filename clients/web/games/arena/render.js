@@ -1,11 +1,10 @@
 // Drawing the arena on a canvas, top-down, +y down (docs/protocol.md section 7).
 //
-// Obstacles come from the mirror (they never move); other players and projectiles from
-// the interpolator, about three snapshot intervals in the past; the own player from the
-// prediction, now. A player's camera follows its own player; a spectator sees the whole
-// world scaled to fit.
-
-import { ALIVE_FLAG, EntityKind, POSITION_SCALE } from "./world.js";
+// Entities come decoded by the SDK from the game's description (world units, radians).
+// Obstacles are drawn from the mirror (they never move); other players and projectiles
+// from the SDK's interpolation, about three snapshot intervals in the past; the own
+// player from the prediction, now. A player's camera follows its own player; a
+// spectator sees the whole world scaled to fit.
 
 const PLAYER_VIEW_SPAN = 640; // world units across the shorter side of a player's screen
 const SPECTATOR_MARGIN_PX = 16;
@@ -84,10 +83,11 @@ export class Renderer {
   }
 
   /**
-   * One frame. `view`: {session, remote (Map id -> {x, y, angle}), me ([x, y] or null),
-   * names (Map id -> name), nowS (the page clock, for fading shots)}.
+   * One frame. `view`: {session, remote (Map id -> interpolated {x, y, aim}), me ([x, y]
+   * or null), names (Map id -> name), shots ([{shooter, x, y, receivedS}]), nowS (the
+   * page clock, for fading shots)}.
    */
-  draw({ session, remote, me, names, nowS = null }) {
+  draw({ session, remote, me, names, shots = [], nowS = null }) {
     this.resize();
     const ctx = this.ctx;
     ctx.fillStyle = COLORS.background;
@@ -99,44 +99,35 @@ export class Renderer {
     const worldH = params.height ?? welcome.worldHeight;
     this.camera = computeCamera(this.width, this.height, worldW, worldH, me);
     this.drawFloor(worldW, worldH);
-    const entities = session.mirror.entities;
-    for (const tuple of entities.values()) {
-      if (tuple[0] === EntityKind.OBSTACLE) this.drawObstacle(tuple);
+    const entities = session.entities();
+    for (const entity of entities) {
+      if (entity.type === "Obstacle") this.drawObstacle(entity);
     }
     const playerRadius = params.player_radius ?? DEFAULT_PLAYER_RADIUS;
     const projectileRadius = params.projectile_radius ?? DEFAULT_PROJECTILE_RADIUS;
     const selfId = session.entityId;
-    for (const [id, tuple] of entities) {
-      const kind = tuple[0];
-      if (kind === EntityKind.OBSTACLE) continue;
-      const pose = remote.get(id) ?? {
-        x: tuple[1] / POSITION_SCALE,
-        y: tuple[2] / POSITION_SCALE,
-        angle: tuple[3] ?? 0,
-      };
-      if (kind === EntityKind.PROJECTILE) {
+    for (const entity of entities) {
+      const pose = { ...entity, ...remote.get(entity.id) };
+      if (entity.type === "Projectile") {
         this.drawProjectile(pose, projectileRadius);
-      } else if (kind === EntityKind.PLAYER) {
-        const isSelf = id === selfId;
-        const at = isSelf && me ? { x: me[0], y: me[1], angle: tuple[3] } : pose;
-        this.drawPlayer(at, tuple, playerRadius, isSelf, names.get(id) ?? `#${id}`, params.max_hp);
+      } else if (entity.type === "Player") {
+        const isSelf = entity.id === selfId;
+        const at = isSelf && me ? { ...entity, x: me[0], y: me[1] } : pose;
+        this.drawPlayer(at, playerRadius, isSelf, names.get(entity.id) ?? `#${entity.id}`, params.max_hp);
       }
     }
-    if (nowS !== null && session.shots) this.drawShots(session, remote, me, nowS);
+    if (nowS !== null) this.drawShots(session, shots, remote, me, nowS);
   }
 
   /** Hitscan shots of the last SHOT_SHOW_S: a fading line from the shooter to the end. */
-  drawShots(session, remote, me, nowS) {
+  drawShots(session, shots, remote, me, nowS) {
     const ctx = this.ctx;
-    for (const shot of session.shots) {
+    for (const shot of shots) {
       const age = nowS - shot.receivedS;
       if (age < 0 || age > SHOT_SHOW_S) continue;
-      let from = shot.shooterId === session.entityId && me ? { x: me[0], y: me[1] } : remote.get(shot.shooterId);
-      if (!from) {
-        const tuple = session.mirror.entities.get(shot.shooterId);
-        if (!tuple) continue;
-        from = { x: tuple[1] / POSITION_SCALE, y: tuple[2] / POSITION_SCALE };
-      }
+      let from = shot.shooter === session.entityId && me ? { x: me[0], y: me[1] } : remote.get(shot.shooter);
+      if (!from) from = session.entity(shot.shooter);
+      if (!from) continue;
       const [x0, y0] = this.screen(from.x, from.y);
       const [x1, y1] = this.screen(shot.x, shot.y);
       ctx.globalAlpha = 1 - age / SHOT_SHOW_S;
@@ -180,10 +171,10 @@ export class Renderer {
     ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
   }
 
-  drawObstacle(tuple) {
+  drawObstacle(obstacle) {
     const ctx = this.ctx;
-    const [sx, sy] = this.screen(tuple[1] / POSITION_SCALE, tuple[2] / POSITION_SCALE);
-    const r = (tuple[3] / POSITION_SCALE) * this.camera.scale;
+    const [sx, sy] = this.screen(obstacle.x, obstacle.y);
+    const r = obstacle.radius * this.camera.scale;
     ctx.beginPath();
     ctx.arc(sx, sy, r, 0, TURN);
     ctx.fillStyle = COLORS.obstacle;
@@ -202,9 +193,9 @@ export class Renderer {
     ctx.fill();
   }
 
-  drawPlayer(pose, tuple, radius, isSelf, name, maxHp = 100) {
+  drawPlayer(pose, radius, isSelf, name, maxHp = 100) {
     const ctx = this.ctx;
-    const alive = Boolean(tuple[6] & ALIVE_FLAG);
+    const alive = pose.flags.ALIVE;
     const [sx, sy] = this.screen(pose.x, pose.y);
     const r = Math.max(3, radius * this.camera.scale);
     const color = !alive ? COLORS.dead : isSelf ? COLORS.me : COLORS.other;
@@ -218,7 +209,7 @@ export class Renderer {
       ctx.lineWidth = 2;
       ctx.stroke();
     }
-    const angle = (pose.angle * TURN) / 256;
+    const angle = pose.aim;
     ctx.beginPath();
     ctx.moveTo(sx, sy);
     ctx.lineTo(sx + Math.cos(angle) * r * 1.5, sy + Math.sin(angle) * r * 1.5);
@@ -228,7 +219,7 @@ export class Renderer {
     ctx.globalAlpha = 1;
     // hp bar above, name below
     const barW = Math.max(24, r * 2);
-    const hp = Math.max(0, Math.min(1, tuple[4] / (maxHp || 100)));
+    const hp = Math.max(0, Math.min(1, pose.hp / (maxHp || 100)));
     ctx.fillStyle = COLORS.hpBack;
     ctx.fillRect(sx - barW / 2, sy - r - 10, barW, 5);
     ctx.fillStyle = hp > 0.3 ? COLORS.hp : COLORS.hpLow;

@@ -1,4 +1,4 @@
-// The world mirror (docs/protocol.md section 6.2); gameserver/protocol/delta.py and clients/world.py are the reference.
+// The world mirror (docs/protocol.md section 6.2); gameserver/protocol/delta.py is the reference.
 //
 // Theory of operation: the mirror is a map entity id -> array of ints and the tick it
 // represents. Each snapshot names its baseline: 0 means start from an empty world,
@@ -6,13 +6,6 @@
 // copy, so a snapshot that does not fit (DeltaError) leaves the mirror untouched.
 
 import { DeltaError } from "./protocol.js";
-
-export const POSITION_SCALE = 16;
-export const ANGLE_WIRE_STEPS = 256;
-export const EntityKind = Object.freeze({ PLAYER: 0, PROJECTILE: 1, OBSTACLE: 2 });
-export const EventKind = Object.freeze({ HIT: 0, DEATH: 1, RESPAWN: 2, SCORE: 3, SHOT: 4 });
-export const ALIVE_FLAG = 1;
-export const COOLDOWN_FLAG = 2;
 
 function popcount(mask) {
   let count = 0;
@@ -85,32 +78,28 @@ export class Mirror {
   }
 }
 
-/** One wire tuple as a plain object in world units (clients/world.py `describe`). */
-export function describe(id, entity) {
-  const kind = entity[0];
-  const view = { id, x: entity[1] / POSITION_SCALE, y: entity[2] / POSITION_SCALE };
-  if (kind === EntityKind.PLAYER) {
-    view.kind = "player";
-    view.angle = entity[3];
-    view.hp = entity[4];
-    view.score = entity[5];
-    view.alive = Boolean(entity[6] & ALIVE_FLAG);
-    view.cooldown = Boolean(entity[6] & COOLDOWN_FLAG);
-  } else if (kind === EntityKind.PROJECTILE) {
-    view.kind = "projectile";
-    view.angle = entity[3];
-    view.owner = entity[4];
-  } else if (kind === EntityKind.OBSTACLE) {
-    view.kind = "obstacle";
-    view.radius = entity[3] / POSITION_SCALE;
-  } else {
-    view.kind = `unknown-${kind}`;
-    view.fields = entity.slice(3);
+/**
+ * Decoded views of a mirror's tuples through a game's schema (schema.js), cached per
+ * tuple: a snapshot replaces only the tuples it changes, so an unchanged entity is not
+ * decoded again.
+ */
+export class DecodedWorld {
+  constructor(schema) {
+    this.schema = schema;
+    this.cache = new WeakMap(); // tuple -> decoded entity
   }
-  return view;
-}
 
-/** Every entity of a mirror, in id order, as `describe` objects. */
-export function describeWorld(entities) {
-  return [...entities.keys()].sort((a, b) => a - b).map((id) => describe(id, entities.get(id)));
+  entity(id, tuple) {
+    let decoded = this.cache.get(tuple);
+    if (decoded === undefined || decoded.id !== id) {
+      decoded = Object.freeze(this.schema.decodeEntity(id, tuple));
+      this.cache.set(tuple, decoded);
+    }
+    return decoded;
+  }
+
+  /** Every entity of `entities` (Map id -> tuple), in id order. */
+  all(entities) {
+    return [...entities.keys()].sort((a, b) => a - b).map((id) => this.entity(id, entities.get(id)));
+  }
 }

@@ -1,11 +1,10 @@
 // The heads-up display: ping, server tick, frame rate, connection state and scoreboard.
 //
-// Scores come from the player entities in the mirror (field 5). A player only sees the
+// Scores come from the decoded player entities (`score`). A player only sees the
 // entities around it (section 6.4), and names are not on the wire at all, so the room
 // roster polled from /api/roster fills in names and the scores of players out of view.
 
-import { closeCodeLabel } from "./protocol.js";
-import { EntityKind } from "./world.js";
+import { closeCodeLabel } from "../../sdk/protocol.js";
 
 /** "closed: ROOM_FULL (4009) room full", or the bare state. */
 export function describeState(state, closeCode, closeReason) {
@@ -16,18 +15,19 @@ export function describeState(state, closeCode, closeReason) {
 
 /**
  * Scoreboard rows {id, name, score, self}, best score first, then by id.
- * `entities`: the mirror (Map id -> tuple); `roster`: [{entity_id, name, score, connected}].
+ * `entities`: decoded entities ({id, type, score, ...}); `roster`: [{entity_id, name, score,
+ * connected}].
  */
 export function scoreRows(entities, roster, selfId) {
   const rows = new Map();
   for (const entry of roster) {
     rows.set(entry.entity_id, { id: entry.entity_id, name: entry.name, score: entry.score });
   }
-  for (const [id, tuple] of entities) {
-    if (tuple[0] !== EntityKind.PLAYER) continue;
-    const row = rows.get(id) ?? { id, name: null, score: 0 };
-    row.score = tuple[5];
-    rows.set(id, row);
+  for (const entity of entities) {
+    if (entity.type !== "Player") continue;
+    const row = rows.get(entity.id) ?? { id: entity.id, name: null, score: 0 };
+    row.score = entity.score;
+    rows.set(entity.id, row);
   }
   return [...rows.values()]
     .map((row) => ({ ...row, name: row.name || `#${row.id}`, self: row.id === selfId }))

@@ -6,10 +6,16 @@
 // (channel 1) are styled apart through their data-channel attribute; any other channel
 // number shows as ordinary chat.
 
-import { isTypingTarget } from "./input.js";
-import { ChatChannel, sayProblem } from "./protocol.js";
+import { ChatChannel, sayProblem } from "../sdk/protocol.js";
 
 const NOTICE_S = 4;
+
+/** Whether keys pressed in `target` are text being typed, not game controls. */
+export function isTypingTarget(target) {
+  if (!target) return false;
+  const tag = typeof target.tagName === "string" ? target.tagName.toUpperCase() : "";
+  return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || target.isContentEditable === true;
+}
 
 /** The text of one log line: "sender: text". */
 export function chatLine({ sender, text }) {

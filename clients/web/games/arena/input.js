@@ -6,6 +6,7 @@
 // once: it is latched until the next sample.
 // Keys typed into a text field (the chat line, the name form) never move or fire.
 
+import { isTypingTarget } from "../../ui/chat.js";
 import { roundHalfEven } from "./movement.js";
 
 export const Buttons = Object.freeze({ UP: 1, DOWN: 2, LEFT: 4, RIGHT: 8, FIRE: 16, HITSCAN: 32 });
@@ -28,12 +29,7 @@ const KEY_BUTTONS = new Map([
 const MOUSE_PRIMARY = 1;
 const MOUSE_SECONDARY = 2;
 
-/** Whether keys pressed in `target` are text being typed, not game controls. */
-export function isTypingTarget(target) {
-  if (!target) return false;
-  const tag = typeof target.tagName === "string" ? target.tagName.toUpperCase() : "";
-  return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || target.isContentEditable === true;
-}
+export { isTypingTarget };
 
 /** The button bit of a KeyboardEvent.code, or 0. */
 export function buttonForKey(code) {
@@ -106,9 +102,12 @@ export class InputState {
     return buttons;
   }
 
-  /** The control state for the next Input frame; consumes latched clicks. */
+  /**
+   * The control state for the next Input frame as the game's input ({buttons, aim}: the
+   * button bits, the aim in radians); consumes latched clicks.
+   */
   sample() {
-    const state = { buttons: this.buttons(), aim: this.aim };
+    const state = { buttons: this.buttons(), aim: (this.aim * 2 * Math.PI) / AIM_STEPS };
     this.latched = 0;
     return state;
   }

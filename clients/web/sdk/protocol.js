@@ -1,13 +1,14 @@
-// Protocol v1 messages (docs/protocol.md sections 4 and 9); gameserver/protocol/ is the reference.
+// Protocol v2 messages (docs/protocol.md sections 4 and 9); gameserver/protocol/ is the reference.
 //
 // Client messages are encoded from plain arguments (validated: the server closes the
 // connection for any out-of-range field); server messages decode into plain objects
 // whose `type` is a MessageType. Decoding raises ProtocolError carrying the close code
-// the Python client would close with.
+// the Python client would close with. What a game's integers mean is not decoded here:
+// the Welcome's description (schema.js) does that.
 
 import { CborError, decode, encode } from "./cbor.js";
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 export const SUBPROTOCOL = `gameserver.v${PROTOCOL_VERSION}`;
 
 export const MessageType = Object.freeze({
@@ -15,24 +16,32 @@ export const MessageType = Object.freeze({
   INPUT: 2,
   PING: 3,
   SAY: 4,
+  FIND_MATCH: 5,
+  COMMAND: 6,
   WELCOME: 16,
   SNAPSHOT: 17,
   PONG: 18,
   ERROR: 19,
   CHAT: 20,
+  MATCHED: 21,
 });
 
 export const Role = Object.freeze({ PLAYER: 0, SPECTATOR: 1 });
 
-export const ErrorCode = Object.freeze({ SPECTATOR_INPUT: 1, RESUME_REFUSED: 2, CHAT_RATE_LIMITED: 3 });
+export const ErrorCode = Object.freeze({
+  SPECTATOR_INPUT: 1,
+  RESUME_REFUSED: 2,
+  CHAT_RATE_LIMITED: 3,
+  MATCH_FAILED: 4,
+  COMMAND_DROPPED: 5,
+});
 
 /** Chat channels; a client shows any other channel as ordinary chat. */
 export const ChatChannel = Object.freeze({ GLOBAL: 0, ANNOUNCEMENT: 1 });
 
 export const UINT32_MAX = 2 ** 32 - 1;
 export const NONCE_MAX = 2 ** 53 - 1;
-export const BUTTONS_MAX = 255;
-export const AIM_MAX = 65535;
+export const SAFE_INT_MAX = Number.MAX_SAFE_INTEGER;
 // Input view: a tick in 1/256 steps (uint32 tick, the fraction in the low byte).
 export const VIEW_MAX = UINT32_MAX * 256 + 255;
 export const NAME_MAX_CHARS = 32;
@@ -41,8 +50,10 @@ export const CHAT_MAX_CHARS = 200;
 // The server closes with 1009 for a client message longer than this.
 export const CLIENT_MESSAGE_MAX_BYTES = 256;
 
-// Server messages nest at most snapshot -> changes -> one change.
-const SERVER_MAX_DEPTH = 3;
+// Server messages nest at most 7 deep: Welcome -> description -> entities -> one type ->
+// fields -> one field -> members (section 2.2).
+const SERVER_MAX_DEPTH = 7;
+const MODE_PATTERN = /^[a-z0-9_-]{1,24}$/;
 
 /** Close codes (section 9.1) with whether reconnecting can help (clients/client.py). */
 export const CloseCode = Object.freeze({
@@ -162,19 +173,47 @@ export function encodeJoin(role, name, resume = "") {
 }
 
 /**
- * Input [2, seq, buttons, aim, ack_tick] or, with a view (the tick the player was looking
- * at, times 256), [2, seq, buttons, aim, ack_tick, view]. A view of 0 is left out.
+ * Input [2, seq, *fields, ack_tick] or, with a view (the tick the player was looking at,
+ * times 256), [2, seq, *fields, ack_tick, view]. `fields` are wire values (ints or texts)
+ * in the order of the description's input fields (schema.js encodes them); a view of 0
+ * is left out.
  */
-export function encodeInput(seq, buttons, aim, ackTick, view = 0) {
-  const fields = [
-    MessageType.INPUT,
-    checkInt(seq, 1, UINT32_MAX, "input seq"),
-    checkInt(buttons, 0, BUTTONS_MAX, "input buttons"),
-    checkInt(aim, 0, AIM_MAX, "input aim"),
-    checkInt(ackTick, 0, UINT32_MAX, "input ack_tick"),
-  ];
-  if (checkInt(view, 0, VIEW_MAX, "input view") !== 0) fields.push(view);
-  return encode(fields);
+export function encodeInput(seq, fields, ackTick, view = 0) {
+  const message = [MessageType.INPUT, checkInt(seq, 1, UINT32_MAX, "input seq")];
+  for (const value of fields) message.push(wireValue(value, "input field"));
+  message.push(checkInt(ackTick, 0, UINT32_MAX, "input ack_tick"));
+  if (checkInt(view, 0, VIEW_MAX, "input view") !== 0) message.push(view);
+  return encode(message);
+}
+
+/** Command [6, kind, *args]: `args` are wire values in the command's field order. */
+export function encodeCommand(kind, args = []) {
+  const message = [MessageType.COMMAND, checkInt(kind, 0, UINT32_MAX, "command kind")];
+  for (const value of args) message.push(wireValue(value, "command argument"));
+  return checkSize(encode(message), "command");
+}
+
+/** FindMatch [5, mode, name]: matchmaking on this connection, sent instead of a Join. */
+export function encodeFindMatch(mode, name) {
+  if (typeof mode !== "string" || !MODE_PATTERN.test(mode)) {
+    throw new RangeError("a mode is 1..24 of a-z 0-9 - _");
+  }
+  if (!isValidName(name)) {
+    throw new RangeError(`name must be 1..${NAME_MAX_CHARS} printable characters`);
+  }
+  return encode([MessageType.FIND_MATCH, mode, name]);
+}
+
+function wireValue(value, what) {
+  if (typeof value === "string") return value;
+  return checkInt(value, -SAFE_INT_MAX, SAFE_INT_MAX, what);
+}
+
+function checkSize(bytes, what) {
+  if (bytes.length > CLIENT_MESSAGE_MAX_BYTES) {
+    throw new RangeError(`${what} is ${bytes.length} bytes, at most ${CLIENT_MESSAGE_MAX_BYTES} are allowed`);
+  }
+  return bytes;
 }
 
 /** Ping [3, nonce]. */
@@ -210,9 +249,20 @@ function intList(value, what) {
   return value;
 }
 
-function nestedIntLists(value, what) {
+const isWireValue = (value) => Number.isSafeInteger(value) || typeof value === "string";
+
+/** Entity changes and events: arrays of ints, and texts where the game says `text`. */
+function nestedValueLists(value, what) {
   if (!Array.isArray(value)) throw invalid(`${what} must be an array`);
-  return value.map((entry) => intList(entry, what));
+  for (const entry of value) {
+    if (!Array.isArray(entry)) throw invalid(`${what} must be arrays`);
+    if (entry.some((item) => Array.isArray(item) || item instanceof Map)) {
+      // As the Python client: deeper than a snapshot's shape is not its payload at all.
+      throw new ProtocolError(CloseCode.INVALID_PAYLOAD, `${what}: nested too deep`);
+    }
+    if (!entry.every(isWireValue)) throw invalid(`${what} must be arrays of integers and texts`);
+  }
+  return value;
 }
 
 function decodeParams(map) {
@@ -230,11 +280,13 @@ function decodeParams(map) {
 /**
  * Decode one server message (bytes: ArrayBuffer or Uint8Array) into a plain object:
  *   {type: WELCOME, protocolVersion, entityId, tickRate, snapshotRate, worldWidth,
- *    worldHeight, tick, game, params, resume}
+ *    worldHeight, tick, game, params, resume, description}   (description: the raw Map of
+ *    item 11, or null from a version 1 server; schema.js reads it)
  *   {type: SNAPSHOT, tick, baselineTick, serverTimeMs, ackSeq, changes, removed, events}
  *   {type: PONG, nonce, serverTimeMs}
  *   {type: ERROR, code, reason}
  *   {type: CHAT, channel, sender, text}   (any channel number: unknown ones are chat)
+ *   {type: MATCHED, room, url}
  */
 export function decodeServerMessage(bytes) {
   if (typeof bytes === "string") {
@@ -258,14 +310,18 @@ export function decodeServerMessage(bytes) {
       baselineTick: uint(f[1], "snapshot baseline_tick"),
       serverTimeMs: uint(f[2], "snapshot server_time_ms"),
       ackSeq: uint(f[3], "snapshot ack_seq"),
-      changes: nestedIntLists(f[4], "snapshot changes"),
+      changes: nestedValueLists(f[4], "snapshot changes"),
       removed: intList(f[5], "snapshot removed"),
-      events: nestedIntLists(f[6], "snapshot events"),
+      events: nestedValueLists(f[6], "snapshot events"),
     };
   }
-  if (type === MessageType.WELCOME && f.length === 10) {
+  if (type === MessageType.WELCOME && (f.length === 10 || f.length === 11)) {
     if (typeof f[7] !== "string" || typeof f[9] !== "string") {
       throw invalid("welcome game and resume must be text");
+    }
+    const description = f.length === 11 ? f[10] : null;
+    if (description !== null && !(description instanceof Map)) {
+      throw invalid("welcome game description must be a map");
     }
     return {
       type,
@@ -279,6 +335,7 @@ export function decodeServerMessage(bytes) {
       game: f[7],
       params: decodeParams(f[8]),
       resume: f[9],
+      description,
     };
   }
   if (type === MessageType.PONG && f.length === 2) {
@@ -294,6 +351,10 @@ export function decodeServerMessage(bytes) {
     if (channel > UINT32_MAX) throw invalid("chat channel out of range");
     if (!isValidChatText(f[2])) throw invalid(`chat text must be 1..${CHAT_MAX_CHARS} printable characters`);
     return { type, channel, sender: f[1], text: f[2] };
+  }
+  if (type === MessageType.MATCHED && f.length === 2) {
+    if (typeof f[0] !== "string" || typeof f[1] !== "string") throw invalid("matched room and url must be text");
+    return { type, room: f[0], url: f[1] };
   }
   throw invalid(`unexpected server message type ${type}`);
 }
