@@ -622,7 +622,8 @@ class Config:
     interest_management: bool = setting(
         True,
         section="interest",
-        doc="False: every player receives the whole world.",
+        doc="True: players receive the cells around them (spectators everything); false: "
+        "every player receives the whole world.",
         flags=("--interest-management", "--no-interest-management", "--no-interest"),
     )
     interest_cell_size: float = setting(
