@@ -64,7 +64,7 @@ def _modes_from_text(text: str, origin: Origin) -> tuple[Mode, ...]:
     """Modes as one TOML inline table: ``{duel = {game = "arena", max_players = 2}}``."""
     table = toml_value(text)
     if not isinstance(table, dict):
-        raise origin.error('expected a TOML inline table of modes: {duel = {game = "arena"}}')
+        raise origin.error('expected a TOML inline table of modes: {NAME = {game = "GAME"}}')
     return tuple(read_mode(name, values, lambda *path: origin) for name, values in table.items())
 
 
