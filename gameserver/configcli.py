@@ -18,10 +18,8 @@ from gameserver.cliflags import add_setting_flags, given_settings
 from gameserver.config import Config
 from gameserver.configdump import to_toml
 from gameserver.configfile import read_file
-from gameserver.configload import Loaded, build, check_games, read_env
+from gameserver.configload import CONFIG_ENV_VAR, Loaded, build, check_games, read_env
 from gameserver.configvalues import ConfigError
-
-CONFIG_ENV_VAR = "GAMESERVER_CONFIG"
 
 
 def add_config_sources(parser: argparse.ArgumentParser, shown_defaults: Mapping[str, str]) -> None:

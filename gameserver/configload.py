@@ -12,6 +12,8 @@ can say where each setting was given.
 
 from __future__ import annotations
 
+import difflib
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -31,7 +33,11 @@ from gameserver.configvalues import (
 )
 
 ENV_PREFIX = "GAMESERVER_"
+# The config file's path (``--config``'s default): not a setting itself.
+CONFIG_ENV_VAR = "GAMESERVER_CONFIG"
 DEFAULT = Origin("default")
+
+log = logging.getLogger("gameserver.config")
 
 
 def env_names(field: attrs.Attribute[Any]) -> tuple[str, ...]:
@@ -57,7 +63,19 @@ def read_env(env: Mapping[str, str]) -> dict[str, Setting]:
                 raise
             raise origin.error(str(error)) from None
         settings[field.name] = Setting(value, origin)
+    _warn_of_strangers(env)
     return settings
+
+
+def _warn_of_strangers(env: Mapping[str, str]) -> None:
+    """A GAMESERVER_ variable that is no setting is most likely a misspelt one."""
+    known = {name for field in attrs.fields(Config) for name in env_names(field)}
+    known.add(CONFIG_ENV_VAR)
+    for name in sorted(env):
+        if name.startswith(ENV_PREFIX) and name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            log.warning("%s is not a setting and is ignored%s", name, hint)
 
 
 def _modes_from_text(text: str, origin: Origin) -> tuple[Mode, ...]:

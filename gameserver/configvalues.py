@@ -11,6 +11,7 @@ in ``Config`` itself.
 from __future__ import annotations
 
 import enum
+import math
 import tomllib
 from typing import Any
 
@@ -138,7 +139,7 @@ def from_toml(field: attrs.Attribute[Any], value: object) -> Any:
         raise ValueError(f"expected {allowed(field)}, got {describe(value)}")
     converted: Any = value
     if kind is Kind.FLOAT:
-        converted = float(value)  # type: ignore[arg-type]
+        converted = _finite(float(value))  # type: ignore[arg-type]
     elif kind is Kind.TEXTS:
         converted = tuple(value)  # type: ignore[arg-type]
     elif kind is Kind.TEXT and value == "" and shape.optional:
@@ -159,7 +160,7 @@ def from_text(field: attrs.Attribute[Any], text: str) -> Any:
         if kind is Kind.INT:
             value = int(stripped)
         elif kind is Kind.FLOAT:
-            value = float(stripped)
+            value = _finite(float(stripped))
         elif kind is Kind.BOOL:
             value = _boolean(stripped)
         elif kind is Kind.TEXT:
@@ -193,6 +194,13 @@ def toml_value(text: str) -> Any:
         return tomllib.loads(f"value = {text}")["value"]
     except tomllib.TOMLDecodeError:
         raise ValueError(f"not a TOML value: {text!r}") from None
+
+
+def _finite(number: float) -> float:
+    """TOML and float() both read inf and nan, which no duration or rate may be."""
+    if not math.isfinite(number):
+        raise ValueError(f"expected a finite number, got {number!r}")
+    return number
 
 
 def _boolean(text: str) -> bool:

@@ -223,6 +223,23 @@ def test_the_environment_sets_every_kind_of_setting() -> None:
     assert (config.admin_token, config.join_secret) == ("token", SECRET)
 
 
+def test_a_misspelt_variable_is_warned_of(caplog: pytest.LogCaptureFixture) -> None:
+    config = build([read_env({"GAMESERVER_TICKRATE": "20", "GAMESERVER_CONFIG": "x"})]).config
+    assert config.tick_rate == 30
+    (record,) = caplog.records
+    assert record.getMessage() == (
+        "GAMESERVER_TICKRATE is not a setting and is ignored (did you mean GAMESERVER_TICK_RATE?)"
+    )
+
+
+def test_numbers_must_be_finite(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"GAMESERVER_SEND_TIMEOUT_S: expected a number > 0"):
+        build([read_env({"GAMESERVER_SEND_TIMEOUT_S": "nan"})])
+    path = write(tmp_path, "[limits]\nsend_timeout_s = inf\n")
+    with pytest.raises(ConfigError, match=r":2: limits.send_timeout_s: expected a finite number"):
+        build([read_file(path)])
+
+
 def test_gameserver_secret_is_read_before_the_fields_own_name() -> None:
     other = "b" * 40
     env = {"GAMESERVER_SECRET": SECRET, "GAMESERVER_JOIN_SECRET": other}
