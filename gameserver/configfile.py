@@ -32,6 +32,7 @@ import logging
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -178,15 +179,15 @@ def _read_modes(file: _File, table: dict[str, Any]) -> Setting:
     return Setting(tuple(modes), file.origin("modes"), parts)
 
 
-def read_mode(name: str, values: object, origin_of: Any) -> Mode:
+def read_mode(name: str, values: object, origin_of: Callable[..., Origin]) -> Mode:
     """One ``[modes.NAME]`` table as a ``Mode``; ``origin_of(*path)`` places its keys."""
-    origin: Origin = origin_of("modes", name)
+    origin = origin_of("modes", name)
     if not isinstance(values, dict):
         raise origin.error("expected a table [modes.NAME] of the mode's settings")
     fields = {field.name: field for field in attrs.fields(Mode) if field.name != "name"}
     given: dict[str, Any] = {}
     for key, value in values.items():
-        key_origin: Origin = origin_of("modes", name, key)
+        key_origin = origin_of("modes", name, key)
         field = fields.get(key)
         if field is None:
             raise key_origin.error(
