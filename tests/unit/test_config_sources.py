@@ -8,6 +8,7 @@ value anywhere is refused with where it was given and what is allowed.
 from __future__ import annotations
 
 import argparse
+import ast
 import re
 from pathlib import Path
 
@@ -79,6 +80,23 @@ def test_the_docs_sections_table_is_the_metadata() -> None:
     }
     expected["modes.NAME"] = [f.name for f in attrs.fields(Mode) if f.name != "name"]
     assert documented == expected
+
+
+def test_the_configuration_references_defaults_are_configs() -> None:
+    """A row of one field whose default is one Python literal in code quotes states it."""
+    text = OPERATIONS.read_text()
+    start = text.index("\n## Configuration reference\n")
+    reference = text[start : text.index("\n## ", start + 1)]
+    defaults, checked = Config(), 0
+    for line in reference.splitlines():
+        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:-1]]
+        if not cells or not cells[0].startswith("`"):
+            continue
+        names, values = re.findall(r"`([^`]*)`", cells[0]), re.findall(r"`([^`]*)`", cells[1])
+        if len(names) == 1 and len(values) == 1:
+            assert ast.literal_eval(values[0]) == getattr(defaults, names[0]), names[0]
+            checked += 1
+    assert checked > 60
 
 
 def test_the_docs_example_config_file_loads(tmp_path: Path) -> None:
