@@ -61,236 +61,27 @@ async def _serve_until_signal(server: GameServer, banner: str = "") -> None:
             nursery.cancel_scope.cancel()
 
 
+# The defaults serve and config show where they are not Config's.
+_SERVE_SHOWN_DEFAULTS = {"web_root": "the bundled browser client; '' serves none"}
+
+
+def _serve_base() -> Config:
+    """Serve's defaults: Config's, but with the bundled browser client at /."""
+    return Config(web_root=bundled_web_root())
+
+
 def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    defaults = Config()
-    p = sub.add_parser("serve", help="run a game server until SIGINT/SIGTERM")
-    p.add_argument(
-        "--host", default=defaults.host, help="address to listen on (default %(default)s)"
-    )
-    p.add_argument(
-        "--port",
-        type=int,
-        default=defaults.port,
-        help="TCP port, 0 = any free (default %(default)s)",
-    )
-    p.add_argument(
-        "--tick-rate",
-        type=int,
-        default=defaults.tick_rate,
-        help="ticks per second (default %(default)s)",
-    )
-    p.add_argument(
-        "--snapshot-divisor",
-        type=int,
-        default=defaults.snapshot_divisor,
-        help="send a snapshot every Nth tick (default %(default)s)",
-    )
-    p.add_argument("--seed", type=int, default=None, help="world seed (default: random, logged)")
-    p.add_argument(
-        "--game",
-        default=defaults.game,
-        help="the default room's game: a shipped or installed game's name, or "
-        "package.module:RulesClass (default %(default)s)",
-    )
-    p.add_argument(
-        "--game-setting",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="one of the game's settings (repeatable); VALUE is read as JSON when it parses "
-        '(10, 2.5, true, "text"), else as text',
-    )
-    p.add_argument(
-        "--max-players",
-        type=int,
-        default=defaults.max_players_per_room,
-        help="players per room (default %(default)s)",
-    )
-    p.add_argument(
-        "--stats-file", default=None, help="write a JSON stats document here every second"
-    )
-    p.add_argument(
-        "--max-spectators",
-        type=int,
-        default=defaults.max_spectators_per_room,
-        help="spectators per room (default %(default)s)",
-    )
-    p.add_argument(
-        "--max-connections",
-        type=int,
-        default=defaults.max_connections,
-        help="connections in total, 0 = no limit (default %(default)s)",
-    )
-    p.add_argument(
-        "--max-connections-per-address",
-        type=int,
-        default=defaults.max_connections_per_address,
-        help="connections from one remote address, 0 = no limit (default %(default)s)",
-    )
-    p.add_argument(
-        "--max-http-connections-per-address",
-        type=int,
-        default=defaults.max_http_connections_per_address,
-        help="plain HTTP connections open at once from one address, 0 = no limit "
-        "(default %(default)s)",
-    )
-    p.add_argument("--certfile", default=None, help="PEM certificate chain: serve wss://")
-    p.add_argument("--keyfile", default=None, help="PEM private key for --certfile")
-    p.add_argument(
-        "--admin-host",
-        default=defaults.admin_host,
-        help="address of the admin listener (default %(default)s)",
-    )
-    p.add_argument(
-        "--admin-port",
-        type=int,
-        default=None,
-        help="serve the operator routes (/metrics, /monitor, /api/rooms) only on this port "
-        "(plain HTTP), not on the game's port (default: no admin listener)",
-    )
-    p.add_argument(
-        "--transport",
-        choices=("fast", "tasks"),
-        default=defaults.transport,
-        help="fast: the ticker moves each socket's bytes once per tick; tasks: a reader and "
-        "a writer task per connection (default %(default)s)",
-    )
-    p.add_argument(
-        "--no-interest",
-        action="store_true",
-        help="send every player the whole world (no interest management)",
-    )
-    p.add_argument(
-        "--view-ring",
-        type=int,
-        default=defaults.view_ring,
-        help="cells a player sees around its own (default %(default)s)",
-    )
-    p.add_argument(
-        "--cell-size",
-        type=float,
-        default=defaults.interest_cell_size,
-        help="interest cell side in world units (default %(default)s)",
-    )
-    p.add_argument(
-        "--web-root",
-        default=None,
-        help="directory served at / (default: the bundled browser client; '' serves none)",
-    )
-    p.add_argument(
-        "--redis",
-        default=None,
-        metavar="URL",
-        help="share the room directory with other nodes on this Redis (redis://host:6379/0)",
-    )
-    p.add_argument("--node-id", default="", help="this node's name in the directory")
-    p.add_argument(
-        "--record",
-        default=None,
-        metavar="DIR",
-        help="record every room's match to DIR (check one with: gameserver replay FILE --verify)",
-    )
-    p.add_argument(
-        "--node-capacity",
-        type=int,
-        default=defaults.node_capacity,
-        help="players this node takes through matchmaking (default %(default)s)",
-    )
-    p.add_argument(
-        "--match-rate-per-address",
-        type=float,
-        default=defaults.match_rate_per_s,
-        help="match requests per second from one address, 0 = no limit (default %(default)s)",
-    )
-    p.add_argument(
-        "--max-unconfirmed-seats-per-address",
-        type=int,
-        default=defaults.max_unconfirmed_seats_per_address,
-        help="booked seats from one address not taken yet, 0 = no limit (default %(default)s)",
-    )
-    p.add_argument(
-        "--node-ttl",
-        type=float,
-        default=defaults.node_ttl_s,
-        help="seconds after which a silent node leaves the directory (default %(default)s)",
-    )
-    p.add_argument(
-        "--public-url",
-        default="",
-        help="the ws:// URL clients reach this node at (default: the listening address)",
-    )
-    p.add_argument(
-        "--stats-window",
-        type=float,
-        default=defaults.stats_window_s,
-        help="seconds of ticks the stats percentiles cover (default %(default)s)",
-    )
-    _add_auth_flags(p, defaults)
+    from gameserver.configcli import add_config_sources
 
-
-def _add_auth_flags(p: argparse.ArgumentParser, defaults: Config) -> None:
-    auth = p.add_argument_group("authentication (docs/security.md section 4)")
-    auth.add_argument(
-        "--jwt-secret",
-        default=None,
-        metavar="SECRET",
-        help="turns authentication on: signs seat tokens, verifies HS256 identity tokens "
-        "(default: $GAMESERVER_SECRET; other local users can see a secret given here)",
+    p = sub.add_parser(
+        "serve",
+        help="run a game server until SIGINT/SIGTERM",
+        usage="%(prog)s [-h] [--config FILE] [--SETTING VALUE ...]",
+        description="Runs a game server. Every setting comes from, highest first: these "
+        "options, GAMESERVER_* environment variables, the --config file, the defaults "
+        "(docs/operations.md). gameserver config prints the result.",
     )
-    auth.add_argument(
-        "--jwt-public-key", default=None, metavar="FILE", help="identity provider's PEM public key"
-    )
-    auth.add_argument(
-        "--jwks",
-        default=None,
-        metavar="FILE|URL",
-        help="identity provider's JWKS (keys by kid; a URL is refetched every "
-        f"{defaults.jwks_refresh_s:g} s)",
-    )
-    auth.add_argument("--jwt-issuer", default=None, help="the iss identity tokens must carry")
-    auth.add_argument("--jwt-audience", default=None, help="the aud identity tokens must carry")
-    auth.add_argument(
-        "--jwt-leeway",
-        type=float,
-        default=defaults.jwt_leeway_s,
-        metavar="SECONDS",
-        help="clock skew allowed on exp/nbf/iat (default %(default)s)",
-    )
-    auth.add_argument(
-        "--jwt-algorithms",
-        default="",
-        metavar="LIST",
-        help="comma-separated algorithms identity tokens may use (default: by the keys)",
-    )
-    auth.add_argument(
-        "--jwt-name-claim",
-        default=defaults.jwt_name_claim,
-        help="claim with the name shown (default %(default)s)",
-    )
-    auth.add_argument(
-        "--jwt-role-claim",
-        default=defaults.jwt_role_claim,
-        help="claim with the player's role; 'spectator' makes a spectator (default %(default)s)",
-    )
-
-
-def _auth_settings(args: argparse.Namespace) -> dict[str, object]:
-    """The Config fields of the authentication flags (the secret: flag, else environment)."""
-    from gameserver.tokens import load_secret
-
-    secret = load_secret(args.jwt_secret, os.environ)
-    algorithms = tuple(name.strip() for name in args.jwt_algorithms.split(",") if name.strip())
-    return {
-        "join_secret": secret.decode() if secret else None,
-        "jwt_public_key_file": args.jwt_public_key,
-        "jwks": args.jwks,
-        "jwt_issuer": args.jwt_issuer,
-        "jwt_audience": args.jwt_audience,
-        "jwt_leeway_s": args.jwt_leeway,
-        "jwt_algorithms": algorithms,
-        "jwt_name_claim": args.jwt_name_claim,
-        "jwt_role_claim": args.jwt_role_claim,
-    }
+    add_config_sources(p, _SERVE_SHOWN_DEFAULTS)
 
 
 def _add_swarm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -589,31 +380,6 @@ def _add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
-def _game_settings(pairs: list[str]) -> dict[str, object]:
-    """``--game-setting NAME=VALUE`` options as a settings table."""
-    import json
-
-    table: dict[str, object] = {}
-    for pair in pairs:
-        name, sep, text = pair.partition("=")
-        if not sep or not name:
-            raise ValueError(f"--game-setting wants NAME=VALUE, got {pair!r}")
-        try:
-            table[name.strip()] = json.loads(text)
-        except ValueError:
-            table[name.strip()] = text
-    return table
-
-
-def _check_games(config: Config) -> None:
-    """Every mode's game found and its settings valid, or ``GameLoadError`` now."""
-    from gameserver.rules.loading import load_rules, make_settings
-    from gameserver.server.modes import all_modes
-
-    for mode in all_modes(config).values():
-        make_settings(load_rules(mode.game), mode.settings)
-
-
 def _replay(args: argparse.Namespace) -> int:
     import json
 
@@ -718,6 +484,12 @@ def _new_game(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_config(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from gameserver.configcli import add_config_command
+
+    add_config_command(sub, _SERVE_SHOWN_DEFAULTS)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from gameserver import __version__
 
@@ -732,6 +504,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(sub)
     _add_replay(sub)
     _add_new_game(sub)
+    _add_config(sub)
     return parser
 
 
@@ -747,51 +520,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         try:
             from gameserver.auth import Authenticator
+            from gameserver.configcli import effective
 
-            config = Config(
-                **_auth_settings(args),  # type: ignore[arg-type]
-                admin_token=os.environ.get("GAMESERVER_ADMIN_TOKEN") or None,
-                admin_host=args.admin_host,
-                admin_port=args.admin_port,
-                host=args.host,
-                port=args.port,
-                tick_rate=args.tick_rate,
-                snapshot_divisor=args.snapshot_divisor,
-                seed=args.seed,
-                game=args.game,
-                game_settings=_game_settings(args.game_setting),
-                max_players_per_room=args.max_players,
-                max_spectators_per_room=args.max_spectators,
-                max_connections=args.max_connections,
-                certfile=args.certfile,
-                keyfile=args.keyfile,
-                max_connections_per_address=args.max_connections_per_address,
-                max_http_connections_per_address=args.max_http_connections_per_address,
-                stats_file=args.stats_file,
-                stats_window_s=args.stats_window,
-                transport=args.transport,
-                interest_management=not args.no_interest,
-                view_ring=args.view_ring,
-                inner_ring=min(Config().inner_ring, args.view_ring),
-                interest_cell_size=args.cell_size,
-                web_root=_web_root(args.web_root),
-                redis_url=args.redis,
-                node_id=args.node_id,
-                node_capacity=args.node_capacity,
-                match_rate_per_s=args.match_rate_per_address,
-                max_unconfirmed_seats_per_address=args.max_unconfirmed_seats_per_address,
-                node_ttl_s=args.node_ttl,
-                public_ws_url=args.public_url,
-                record_all=args.record is not None,
-                recordings_dir=args.record or Config().recordings_dir,
-            )
+            config = effective(args, _serve_base()).config
             Authenticator.from_config(config)  # key files read now: a bad one stops the start
-            _check_games(config)
         except (ValueError, GameLoadError) as exc:
             print(f"gameserver: {exc}", file=sys.stderr)
             return 2
         trio.run(_serve, config)
         return 0
+    if args.command == "config":
+        from gameserver.configcli import run_config_command
+
+        return run_config_command(args, _serve_base())
     if args.command == "swarm":
         try:
             return trio.run(_swarm, args)

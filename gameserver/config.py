@@ -1,8 +1,10 @@
 """Server configuration: one frozen class, every limit in one place.
 
-Each field's comment is its documentation (``docs/operations.md`` repeats
-them). Validation happens at construction so a bad value fails at start-up,
-not in the middle of a match.
+Each field carries its documentation and its section in its metadata (``setting``): the
+config file's ``[section]`` tables, the environment variables, ``gameserver serve``'s
+flags and ``gameserver config``'s output are all made from it (``gameserver/configload.py``,
+``gameserver/cliflags.py``), and ``docs/operations.md`` repeats it. Validation happens at
+construction so a bad value fails at start-up, not in the middle of a match.
 """
 
 from __future__ import annotations
@@ -12,13 +14,127 @@ from typing import Any
 import attrs
 
 
-def _positive(instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
-    if value <= 0:
-        raise ValueError(f"{attribute.name} must be > 0, got {value!r}")
+@attrs.frozen
+class Bound:
+    """A numeric field's allowed range: its validator, and the words errors use for it."""
+
+    low: float
+    high: float | None = None
+    # True: the value must be above ``low``, not merely at least ``low``.
+    above: bool = False
+    # None is allowed too (the field is optional).
+    optional: bool = False
+
+    def __call__(self, instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and self.optional:
+            return
+        if not self.allows(value):
+            raise ValueError(f"{attribute.name} must be {self.allowed}, got {value!r}")
+
+    def allows(self, value: float) -> bool:
+        if value < self.low or (self.above and value == self.low):
+            return False
+        return self.high is None or value <= self.high
+
+    @property
+    def allowed(self) -> str:
+        if self.high is not None:
+            return f"in {self.low:g}..{self.high:g}"
+        return f"> {self.low:g}" if self.above else f">= {self.low:g}"
+
+
+@attrs.frozen
+class Choice:
+    """A text field's allowed values."""
+
+    options: tuple[str, ...]
+
+    def __call__(self, instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value not in self.options:
+            raise ValueError(f"{attribute.name} must be {self.allowed}, got {value!r}")
+
+    @property
+    def allowed(self) -> str:
+        return "one of " + ", ".join(repr(option) for option in self.options)
+
+
+POSITIVE = Bound(0, above=True)
+AT_LEAST_ZERO = Bound(0)
+PORT = Bound(0, 65535)
 
 
 def _positive_field(default: float) -> Any:
-    return attrs.field(default=default, validator=_positive)
+    return attrs.field(default=default, validator=POSITIVE)
+
+
+# The metadata key under which a Config field keeps its ``About``.
+ABOUT = "gameserver.setting"
+
+# The config file's tables, in the order ``gameserver config`` prints them, and what each holds.
+SECTIONS: dict[str, str] = {
+    "network": "listening, TLS, and the transport that moves a connection's bytes",
+    "admission": "who may connect, checked before the WebSocket is accepted",
+    "limits": "per connection: memory, rates and timeouts (memory per connection is bounded)",
+    "auth": "authentication: the token secret and the identity provider (docs/security.md 4)",
+    "rooms": "ticks, room sizes and lifetimes of the default mode's rooms and of the process",
+    "game": "the default room's game and its settings",
+    "modes": "kinds of rooms besides default: [modes.NAME] tables",
+    "interest": "interest management: players receive the cells around them",
+    "cluster": "the directory of rooms shared by nodes (Redis) and this node's place in it",
+    "matchmaking": "match requests and booked seats",
+    "web": "the HTTP side on the game's port (requests without a WebSocket upgrade)",
+    "admin": "the operator routes (/metrics, /monitor, /api/rooms, /api/announce)",
+    "recording": "match recordings (gameserver replay FILE --verify)",
+    "stats": "the JSON stats document",
+    "process": "shutdown and the garbage collector of a server process",
+}
+
+
+@attrs.frozen
+class About:
+    """What a setting is: its config file table, its doc, how it is given from outside."""
+
+    section: str
+    doc: str
+    # Masked by ``gameserver config`` and kept out of the repr; set it in the environment.
+    secret: bool = False
+    # The command-line flags of ``gameserver serve``; None: ``--field-name``; (): none.
+    flags: tuple[str, ...] | None = None
+    # Environment variables besides GAMESERVER_<FIELD>, read first.
+    env: tuple[str, ...] = ()
+    # The flag's value placeholder in --help; None: from the type.
+    metavar: str | None = None
+
+
+def setting(
+    default: Any = attrs.NOTHING,
+    *,
+    section: str,
+    doc: str,
+    check: Bound | Choice | None = None,
+    factory: Any = None,
+    secret: bool = False,
+    flags: tuple[str, ...] | None = None,
+    env: tuple[str, ...] = (),
+    metavar: str | None = None,
+) -> Any:
+    """A ``Config`` field with its section and doc (see ``About``)."""
+    if section not in SECTIONS:
+        raise ValueError(f"unknown section {section!r}")
+    about = About(section, " ".join(doc.split()), secret, flags, env, metavar)
+    return attrs.field(
+        default=default if factory is None else attrs.NOTHING,
+        factory=factory,
+        validator=check,
+        repr=not secret,
+        metadata={ABOUT: about},
+    )
+
+
+def about(field: attrs.Attribute[Any]) -> About:
+    """The field's ``About``; a field declared without ``setting`` gets a placeholder."""
+    found = field.metadata.get(ABOUT)
+    return found if isinstance(found, About) else About("process", "")
 
 
 # JWS algorithms an identity token may name (jwt_algorithms); "none" is not one of them.
@@ -67,263 +183,651 @@ def _example_modes() -> tuple[Mode, ...]:
 
 @attrs.frozen
 class Config:
-    # -- Network
-    host: str = "127.0.0.1"
-    # 0 lets the OS pick a free port (tests).
-    port: int = 8000
-    # WebSocket path advertised in the start-up log line.
-    path: str = "/ws"
-    # "fast": after the handshake the room's ticker reads and writes each socket itself,
-    # once per tick. "tasks": a reader and a writer task per connection over trio-websocket.
-    transport: str = attrs.field(default="fast", validator=attrs.validators.in_(("fast", "tasks")))
+    """Every setting of a server; see ``About`` for how each is given from outside."""
 
-    # TLS: with both set the server speaks wss:// and https:// (PEM files), on either
-    # transport (the fast path runs TLS in memory).
-    certfile: str | None = None
-    keyfile: str | None = None
-
-    # -- Ticks
-    # Simulation steps per second.
-    tick_rate: int = _positive_field(30)
-    # A snapshot every Nth tick (must divide tick_rate).
-    snapshot_divisor: int = _positive_field(1)
-    # When the loop is further behind than this many ticks it skips ahead (and counts).
-    max_ticks_behind: int = _positive_field(5)
-    # World seed; None picks one at random and logs it.
-    seed: int | None = None
-
-    # -- Per-connection limits (memory per connection is bounded by these)
-    # Largest client message accepted, checked before decoding (close 1009 above it).
-    max_message_bytes: int = _positive_field(256)
-    # Input frames buffered per player; the oldest is dropped (and counted) beyond it.
-    input_queue_size: int = _positive_field(8)
-    # Messages taken from one connection per tick (fast transport: data frames, so fragments
-    # count one each); the rest wait in the socket (TCP pushes back).
-    inbox_size: int = _positive_field(64)
-    # Pongs and errors queued behind unsent bytes; more are dropped and counted.
-    control_queue_size: int = _positive_field(16)
-    # A peer that has not taken our bytes for this long is closed with 4008.
-    send_timeout_s: float = _positive_field(5.0)
-    # Unsent bytes kept for one connection (a snapshot's tail, pongs); beyond it: 4008.
-    max_write_buffer_bytes: int = _positive_field(256 * 1024)
-    # A connection that has not sent its join message by then is closed with 1008.
-    join_timeout_s: float = _positive_field(10.0)
-    # A peer that has not completed the HTTP upgrade by then is dropped (slowloris).
-    handshake_timeout_s: float = _positive_field(5.0)
-    # Messages per second a connection may send on average (token bucket), and the burst
-    # it may save up; beyond them the connection is closed with 4029.
-    # Each frame of a fragmented message counts as one message.
-    message_rate_per_s: float = _positive_field(60.0)
-    message_burst: int = _positive_field(120)
-    # WebSocket pings and pongs a connection may send per second on average, and the burst it
-    # may save up; beyond them the connection is closed with 4029. Only the newest ping of a
-    # tick is answered (RFC 6455 allows it), so a connection gets at most one pong per tick.
-    control_frame_rate_per_s: float = _positive_field(10.0)
-    control_frame_burst: int = _positive_field(30)
-    # Frames one message may be split into; a message in more is closed with 1009.
-    max_fragments_per_message: int = _positive_field(8)
-    # Chat (Say) messages per second a connection may send on average, and its burst;
-    # beyond them a Say is dropped with a non-fatal Error (they also count as messages).
-    chat_rate_per_s: float = _positive_field(1.0)
-    chat_burst: int = _positive_field(5)
-    # Input frames accepted from one player per tick; more are dropped and counted.
-    max_inputs_per_tick: int = _positive_field(4)
-    # Games with hidden information (views or private events) get a snapshot per viewer;
-    # one that would carry nothing new is not sent, but one goes out at least this often.
-    idle_snapshot_interval_s: float = _positive_field(1.0)
-    # Commands (typed messages to the game's rules) accepted from one player per tick; more
-    # are dropped, counted, and answered with a non-fatal Error 5.
-    max_commands_per_tick: int = _positive_field(4)
-    # With nothing received for this long a WebSocket ping is sent; with nothing received
-    # (not even the pong) for idle_timeout_s the connection is closed with 4010.
-    keepalive_interval_s: float = _positive_field(10.0)
-    idle_timeout_s: float = _positive_field(30.0)
-
-    # -- Admission (checked before the WebSocket is accepted)
-    # Connections in total (HTTP 503 beyond) and from one remote address (HTTP 429 beyond);
-    # 0 means no limit.
-    max_connections: int = attrs.field(default=10_000, validator=attrs.validators.ge(0))
-    max_connections_per_address: int = attrs.field(default=64, validator=attrs.validators.ge(0))
-    # Bearer token for the operator routes (/metrics, /monitor, /api/rooms, POST
-    # /api/announce; docs/operations.md). None: announcements are off, and the other
-    # operator routes are open to whoever reaches their listener. GAMESERVER_ADMIN_TOKEN.
-    admin_token: str | None = attrs.field(default=None, repr=False)
-    # Browser Origins allowed to connect (HTTP 403 otherwise); empty allows every origin.
-    # Requests without an Origin header (non-browser clients) are not affected.
-    allowed_origins: tuple[str, ...] = ()
-
-    # -- Authentication (docs/security.md section 4)
-    # Secret (at least 32 bytes): turns authentication on. It signs this server's own tokens
-    # (matchmaking's seat tokens, `gameserver token --room`), which every node of a cluster
-    # checks, and verifies HS256 identity tokens unless a public key is configured. Every
-    # connection must then present a credential before the WebSocket is accepted (?token=,
-    # ?seat= with ?token=, or ?resume=) and POST /api/match an Authorization: Bearer
-    # identity token. None: development mode, anyone may join as anything (logged at
-    # start-up). The CLI reads --jwt-secret, else GAMESERVER_SECRET.
-    join_secret: str | None = attrs.field(default=None, repr=False)
-    # PEM file with the identity provider's public key (RSA, EC P-256/384/521 or Ed25519):
-    # identity tokens signed RS256/ES256/EdDSA (and kin) verify with it.
-    jwt_public_key_file: str | None = None
-    # JWKS document with the provider's public keys by kid (how providers rotate keys): a
-    # file, read at start-up, or an http(s) URL, fetched off the tick at start-up and every
-    # jwks_refresh_s (sooner, at most once a minute, when a token names an unknown kid),
-    # each fetch bounded by jwks_timeout_s.
-    jwks: str | None = None
-    jwks_refresh_s: float = _positive_field(300.0)
-    jwks_timeout_s: float = _positive_field(5.0)
-    # The iss and aud identity tokens must carry; None: not checked.
-    jwt_issuer: str | None = None
-    jwt_audience: str | None = None
-    # Clock skew allowed when checking exp, nbf and iat (seconds).
-    jwt_leeway_s: float = attrs.field(default=30.0, validator=attrs.validators.ge(0))
-    # Algorithms identity tokens may use; empty: HS256 when only the secret is configured,
-    # else those the public keys fit. "none" is never accepted.
-    jwt_algorithms: tuple[str, ...] = ()
-    # Claim holding the name shown to other players (cut to 32 characters; sub without it).
-    jwt_name_claim: str = "name"
-    # Claim holding the player's role (text or a list of texts), and the values of it that
-    # make a spectator (who may watch but not play or take a seat).
-    jwt_role_claim: str = "role"
-    jwt_spectator_roles: tuple[str, ...] = ("spectator",)
-
-    # -- Rooms
-    # Modes besides "default" (which the settings of this class make); joinable by name.
-    modes: tuple[Mode, ...] = attrs.field(factory=_example_modes)
-    # Rooms open at once in this process (the permanent "default" room included).
-    max_rooms: int = _positive_field(256)
-    # A room (other than "default") with nobody in it for this long is closed.
-    empty_room_grace_s: float = _positive_field(30.0)
-    max_players_per_room: int = _positive_field(512)
-    max_spectators_per_room: int = _positive_field(1024)
-    # A dropped player's entity (score, state) waits this long for a resume token.
-    resume_grace_s: float = _positive_field(15.0)
-    # Ticks of events kept for connections whose snapshots were skipped (they ride in the
-    # next one): longer than send_timeout_s, after which a stalled connection is closed.
-    event_history_ticks: int = _positive_field(180)
-
-    # -- Matchmaking and the directory of rooms shared by nodes
-    # Redis URL of the shared directory (redis://host:6379/0); None: in memory, one process.
-    redis_url: str | None = attrs.field(default=None, repr=False)
-    # Keys in Redis start with this, so several clusters can share one Redis.
-    directory_prefix: str = "gs:"
-    # This process's name in the directory; empty: host:port and a random suffix.
-    node_id: str = ""
-    # Addresses clients are sent to for rooms on this node; empty: the listening address.
-    # Behind a reverse proxy or NAT, set these to what clients can reach.
-    public_ws_url: str = ""
-    public_http_url: str = ""
-    # Players this node takes through matchmaking (rooms are placed on the emptiest node).
-    node_capacity: int = _positive_field(5000)
-    # A node that has not renewed its registration for this long is considered dead; it
-    # renews every third of it.
-    node_ttl_s: float = _positive_field(10.0)
-    # A seat booked by matchmaking is held this long for its player to arrive.
-    seat_ttl_s: float = _positive_field(30.0)
-    # Match requests (POST /api/match and FindMatch) one address may make per second on
-    # average, and the burst it may save up; beyond them: HTTP 429 with Retry-After
-    # (FindMatch: a non-fatal Error, and 4029 for a connection that asks again).
-    # 0: no per-address limit (a load test from one machine).
-    match_rate_per_s: float = attrs.field(default=2.0, validator=attrs.validators.ge(0))
-    match_burst: int = _positive_field(20)
-    # The same for one authenticated player (the identity matchmaking is told of).
-    match_identity_rate_per_s: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
-    match_identity_burst: int = _positive_field(5)
-    # Seats booked through this node whose player has not arrived yet: from one address
-    # (HTTP 429 beyond; 0: no per-address bound) and in all (HTTP 503 beyond). They
-    # lapse after seat_ttl_s.
-    max_unconfirmed_seats_per_address: int = attrs.field(
-        default=16, validator=attrs.validators.ge(0)
+    host: str = setting("127.0.0.1", section="network", doc="Address to listen on.", metavar="HOST")
+    port: int = setting(
+        8000,
+        section="network",
+        doc="TCP port; 0 lets the OS pick a free port (tests).",
+        check=PORT,
+        metavar="PORT",
     )
-    max_unconfirmed_seats: int = _positive_field(1024)
-
-    # -- Interest management (players receive the cells around them; spectators everything)
-    # False: every player receives the whole world.
-    interest_management: bool = True
-    # Side of a square cell, world units.
-    interest_cell_size: float = _positive_field(100.0)
-    # Cells seen around the player's own cell (Chebyshev distance).
-    view_ring: int = attrs.field(default=2, validator=attrs.validators.ge(0))
-    # Cells within this ring get exact deltas every snapshot; the rest are refreshed in turn.
-    inner_ring: int = attrs.field(default=1, validator=attrs.validators.ge(0))
-    # Far cells are refreshed while a snapshot stays under this size (at least one per snapshot).
-    snapshot_budget_bytes: int = _positive_field(1200)
-
-    # -- HTTP side (same port: requests without a WebSocket upgrade)
-    # Directory served at / (the browser client); empty serves no files, only the API.
-    web_root: str = ""
-    # Plain HTTP connections open at once (health checks, metrics, pages); beyond: 503.
-    max_http_connections: int = _positive_field(128)
-    # An HTTP connection with no request in progress is closed after this long.
-    http_idle_timeout_s: float = _positive_field(15.0)
-    # Live monitor streams (/monitor/events) open at once, and how often each is updated.
-    max_monitor_streams: int = _positive_field(16)
-    monitor_interval_s: float = _positive_field(1.0)
-    # Plain HTTP connections open at once from one address (address_key); beyond: 429.
-    # 0 means no limit.
-    max_http_connections_per_address: int = attrs.field(
-        default=32, validator=attrs.validators.ge(0)
+    path: str = setting(
+        "/ws", section="network", doc="WebSocket path advertised in the start-up log line."
     )
-    # Connections beyond max_http_connections kept for GET /healthz alone (one request
-    # each, then closed), so a load balancer's health check gets through a full server.
-    http_health_reserve: int = attrs.field(default=4, validator=attrs.validators.ge(0))
-    # One request (head and body) must arrive within this, counted from its first byte
-    # (from the connection's start for the first request); otherwise 408 and close.
-    http_request_timeout_s: float = _positive_field(10.0)
+    transport: str = setting(
+        "fast",
+        section="network",
+        doc='"fast": after the handshake the room\'s ticker reads and writes each socket '
+        'itself, once per tick. "tasks": a reader and a writer task per connection over '
+        "trio-websocket.",
+        check=Choice(("fast", "tasks")),
+        metavar="T",
+    )
+    certfile: str | None = setting(
+        None,
+        section="network",
+        doc="TLS: with certfile and keyfile set the server speaks wss:// and https:// (PEM "
+        "files), on either transport (the fast path runs TLS in memory). The certificate "
+        "chain.",
+        metavar="PATH",
+    )
+    keyfile: str | None = setting(
+        None, section="network", doc="The PEM private key of certfile.", metavar="PATH"
+    )
 
-    # -- Operator surface (/metrics, /monitor, /monitor/events, /api/rooms, /api/announce)
-    # With admin_port set they are served only on this second, plain-HTTP listener (keep it
-    # on loopback or a private network), and the game's port answers them with 404.
-    # None: no admin listener. 0 lets the OS pick a port (tests).
-    admin_host: str = "127.0.0.1"
-    admin_port: int | None = None
-    # Wrong admin tokens allowed per address (address_key): a burst, then this rate;
-    # beyond them 429 with Retry-After, before the token is even compared.
-    admin_failure_burst: int = _positive_field(10)
-    admin_failure_rate_per_s: float = _positive_field(0.1)
+    tick_rate: int = setting(
+        30, section="rooms", doc="Simulation steps per second.", check=POSITIVE
+    )
+    snapshot_divisor: int = setting(
+        1,
+        section="rooms",
+        doc="A snapshot every Nth tick (must divide tick_rate).",
+        check=POSITIVE,
+    )
+    max_ticks_behind: int = setting(
+        5,
+        section="rooms",
+        doc="When the loop is further behind than this many ticks it skips ahead (and counts).",
+        check=POSITIVE,
+    )
+    seed: int | None = setting(
+        None, section="rooms", doc="World seed; none picks one at random and logs it."
+    )
 
-    # -- Per-address keys: every per-address limit counts an IPv4 peer by its network of
-    # this many bits (32: the address) and an IPv6 peer by its network (64: one host's /64).
-    ipv4_prefix_length: int = attrs.field(default=32, validator=attrs.validators.in_(range(33)))
-    ipv6_prefix_length: int = attrs.field(default=64, validator=attrs.validators.in_(range(129)))
+    max_message_bytes: int = setting(
+        256,
+        section="limits",
+        doc="Largest client message accepted, checked before decoding (close 1009 above it).",
+        check=POSITIVE,
+    )
+    input_queue_size: int = setting(
+        8,
+        section="limits",
+        doc="Input frames buffered per player; the oldest is dropped (and counted) beyond it.",
+        check=POSITIVE,
+    )
+    inbox_size: int = setting(
+        64,
+        section="limits",
+        doc="Messages taken from one connection per tick (fast transport: data frames, so "
+        "fragments count one each); the rest wait in the socket (TCP pushes back).",
+        check=POSITIVE,
+    )
+    control_queue_size: int = setting(
+        16,
+        section="limits",
+        doc="Pongs and errors queued behind unsent bytes; more are dropped and counted.",
+        check=POSITIVE,
+    )
+    send_timeout_s: float = setting(
+        5.0,
+        section="limits",
+        doc="A peer that has not taken our bytes for this long is closed with 4008.",
+        check=POSITIVE,
+    )
+    max_write_buffer_bytes: int = setting(
+        256 * 1024,
+        section="limits",
+        doc="Unsent bytes kept for one connection (a snapshot's tail, pongs); beyond it: 4008.",
+        check=POSITIVE,
+    )
+    join_timeout_s: float = setting(
+        10.0,
+        section="limits",
+        doc="A connection that has not sent its join message by then is closed with 1008.",
+        check=POSITIVE,
+    )
+    handshake_timeout_s: float = setting(
+        5.0,
+        section="limits",
+        doc="A peer that has not completed the HTTP upgrade by then is dropped (slowloris).",
+        check=POSITIVE,
+    )
+    message_rate_per_s: float = setting(
+        60.0,
+        section="limits",
+        doc="Messages per second a connection may send on average (token bucket); beyond it "
+        "the connection is closed with 4029. Each frame of a fragmented message counts as one "
+        "message.",
+        check=POSITIVE,
+    )
+    message_burst: int = setting(
+        120,
+        section="limits",
+        doc="The burst of messages a connection may save up (message_rate_per_s's bucket).",
+        check=POSITIVE,
+    )
+    control_frame_rate_per_s: float = setting(
+        10.0,
+        section="limits",
+        doc="WebSocket pings and pongs a connection may send per second on average; beyond "
+        "it the connection is closed with 4029. Only the newest ping of a tick is answered "
+        "(RFC 6455 allows it), so a connection gets at most one pong per tick.",
+        check=POSITIVE,
+    )
+    control_frame_burst: int = setting(
+        30,
+        section="limits",
+        doc="The burst of pings and pongs a connection may save up "
+        "(control_frame_rate_per_s's bucket).",
+        check=POSITIVE,
+    )
+    max_fragments_per_message: int = setting(
+        8,
+        section="limits",
+        doc="Frames one message may be split into; a message in more is closed with 1009.",
+        check=POSITIVE,
+    )
+    chat_rate_per_s: float = setting(
+        1.0,
+        section="limits",
+        doc="Chat (Say) messages per second a connection may send on average; beyond it a "
+        "Say is dropped with a non-fatal Error (they also count as messages).",
+        check=POSITIVE,
+    )
+    chat_burst: int = setting(
+        5,
+        section="limits",
+        doc="The burst of chat messages a connection may save up (chat_rate_per_s's bucket).",
+        check=POSITIVE,
+    )
+    max_inputs_per_tick: int = setting(
+        4,
+        section="limits",
+        doc="Input frames accepted from one player per tick; more are dropped and counted.",
+        check=POSITIVE,
+    )
+    idle_snapshot_interval_s: float = setting(
+        1.0,
+        section="rooms",
+        doc="Games with hidden information (views or private events) get a snapshot per "
+        "viewer; one that would carry nothing new is not sent, but one goes out at least "
+        "this often.",
+        check=POSITIVE,
+    )
+    max_commands_per_tick: int = setting(
+        4,
+        section="limits",
+        doc="Commands (typed messages to the game's rules) accepted from one player per tick; "
+        "more are dropped, counted, and answered with a non-fatal Error 5.",
+        check=POSITIVE,
+    )
+    keepalive_interval_s: float = setting(
+        10.0,
+        section="limits",
+        doc="With nothing received for this long a WebSocket ping is sent.",
+        check=POSITIVE,
+    )
+    idle_timeout_s: float = setting(
+        30.0,
+        section="limits",
+        doc="With nothing received (not even the pong) for this long the connection is "
+        "closed with 4010; must exceed keepalive_interval_s.",
+        check=POSITIVE,
+    )
 
-    # -- Match recording (gameserver/recording.py for the format)
-    # Record every room, whatever its mode says (the CLI's --record DIR).
-    record_all: bool = False
-    recordings_dir: str = "recordings"
-    # Unwritten recording kept in memory per room; beyond it ticks are dropped, counted,
-    # and marked in the recording as a gap.
-    recording_buffer_bytes: int = _positive_field(4 * 1024 * 1024)
-    recording_flush_interval_s: float = _positive_field(0.5)
-    # A state hash (and per-entity digests) is recorded every this many ticks.
-    recording_hash_every_ticks: int = _positive_field(1)
+    max_connections: int = setting(
+        10_000,
+        section="admission",
+        doc="Connections in total (HTTP 503 beyond); 0 means no limit.",
+        check=AT_LEAST_ZERO,
+    )
+    max_connections_per_address: int = setting(
+        64,
+        section="admission",
+        doc="Connections from one remote address (HTTP 429 beyond); 0 means no limit.",
+        check=AT_LEAST_ZERO,
+    )
+    admin_token: str | None = setting(
+        None,
+        section="admin",
+        doc="Bearer token for the operator routes (/metrics, /monitor, /api/rooms, POST "
+        "/api/announce; docs/operations.md). None: announcements are off, and the other "
+        "operator routes are open to whoever reaches their listener.",
+        secret=True,
+        flags=(),
+    )
+    allowed_origins: tuple[str, ...] = setting(
+        (),
+        section="admission",
+        doc="Browser Origins allowed to connect (HTTP 403 otherwise); empty allows every "
+        "origin. Requests without an Origin header (non-browser clients) are not affected.",
+    )
 
-    # -- Shutdown
-    # Time allowed for close frames to reach every client.
-    shutdown_timeout_s: float = _positive_field(2.0)
+    join_secret: str | None = setting(
+        None,
+        section="auth",
+        doc="Secret (at least 32 bytes): turns authentication on. It signs this server's own "
+        "tokens (matchmaking's seat tokens, `gameserver token --room`), which every node of "
+        "a cluster checks, and verifies HS256 identity tokens unless a public key is "
+        "configured. Every connection must then present a credential before the WebSocket "
+        "is accepted (?token=, ?seat= with ?token=, or ?resume=) and POST /api/match an "
+        "Authorization: Bearer identity token. None: development mode, anyone may join as "
+        "anything (logged at start-up).",
+        secret=True,
+        flags=("--jwt-secret",),
+        env=("GAMESERVER_SECRET",),
+        metavar="SECRET",
+    )
+    jwt_public_key_file: str | None = setting(
+        None,
+        section="auth",
+        doc="PEM file with the identity provider's public key (RSA, EC P-256/384/521 or "
+        "Ed25519): identity tokens signed RS256/ES256/EdDSA (and kin) verify with it.",
+        flags=("--jwt-public-key-file", "--jwt-public-key"),
+        metavar="FILE",
+    )
+    jwks: str | None = setting(
+        None,
+        section="auth",
+        doc="JWKS document with the provider's public keys by kid (how providers rotate "
+        "keys): a file, read at start-up, or an http(s) URL, fetched off the tick at start-up "
+        "and every jwks_refresh_s (sooner, at most once a minute, when a token names an "
+        "unknown kid), each fetch bounded by jwks_timeout_s.",
+        metavar="FILE|URL",
+    )
+    jwks_refresh_s: float = setting(
+        300.0, section="auth", doc="Seconds between fetches of a JWKS URL.", check=POSITIVE
+    )
+    jwks_timeout_s: float = setting(
+        5.0, section="auth", doc="Time allowed for one JWKS fetch.", check=POSITIVE
+    )
+    jwt_issuer: str | None = setting(
+        None, section="auth", doc="The iss identity tokens must carry; none: not checked."
+    )
+    jwt_audience: str | None = setting(
+        None, section="auth", doc="The aud identity tokens must carry; none: not checked."
+    )
+    jwt_leeway_s: float = setting(
+        30.0,
+        section="auth",
+        doc="Clock skew allowed when checking exp, nbf and iat (seconds).",
+        check=AT_LEAST_ZERO,
+        flags=("--jwt-leeway-s", "--jwt-leeway"),
+        metavar="SECONDS",
+    )
+    jwt_algorithms: tuple[str, ...] = setting(
+        (),
+        section="auth",
+        doc="Algorithms identity tokens may use; empty: HS256 when only the secret is "
+        'configured, else those the public keys fit. "none" is never accepted.',
+    )
+    jwt_name_claim: str = setting(
+        "name",
+        section="auth",
+        doc="Claim holding the name shown to other players (cut to 32 characters; sub without it).",
+        metavar="C",
+    )
+    jwt_role_claim: str = setting(
+        "role",
+        section="auth",
+        doc="Claim holding the player's role (text or a list of texts).",
+        metavar="C",
+    )
+    jwt_spectator_roles: tuple[str, ...] = setting(
+        ("spectator",),
+        section="auth",
+        doc="The values of the role claim that make a spectator (who may watch but not play "
+        "or take a seat).",
+    )
 
-    # -- Observability
-    # Write a JSON stats document to this path every stats_interval_s.
-    stats_file: str | None = None
-    stats_interval_s: float = _positive_field(1.0)
-    # Tick percentiles in the stats document cover this many seconds.
-    stats_window_s: float = _positive_field(60.0)
+    modes: tuple[Mode, ...] = setting(
+        section="modes",
+        doc='Modes besides "default" (which the settings of this class make); joinable by '
+        "name. In a config file: a [modes.NAME] table each.",
+        factory=_example_modes,
+        flags=(),
+    )
+    max_rooms: int = setting(
+        256,
+        section="rooms",
+        doc='Rooms open at once in this process (the permanent "default" room included).',
+        check=POSITIVE,
+    )
+    empty_room_grace_s: float = setting(
+        30.0,
+        section="rooms",
+        doc='A room (other than "default") with nobody in it for this long is closed.',
+        check=POSITIVE,
+    )
+    max_players_per_room: int = setting(
+        512,
+        section="rooms",
+        doc="Player slots per room of the default mode; a Join beyond them is closed with 4009.",
+        check=POSITIVE,
+        flags=("--max-players-per-room", "--max-players"),
+    )
+    max_spectators_per_room: int = setting(
+        1024,
+        section="rooms",
+        doc="Spectator slots per room of the default mode; a Join beyond them is closed with 4009.",
+        check=POSITIVE,
+        flags=("--max-spectators-per-room", "--max-spectators"),
+    )
+    resume_grace_s: float = setting(
+        15.0,
+        section="rooms",
+        doc="A dropped player's entity (score, state) waits this long for a resume token.",
+        check=POSITIVE,
+    )
+    event_history_ticks: int = setting(
+        180,
+        section="rooms",
+        doc="Ticks of events kept for connections whose snapshots were skipped (they ride in "
+        "the next one): longer than send_timeout_s, after which a stalled connection is "
+        "closed.",
+        check=POSITIVE,
+    )
 
-    # -- The garbage collector of a server process (gameserver serve, demo, replay --serve)
-    # A full collection scans every object and stops the tick for tens of milliseconds at
-    # hundreds of players; with Python's defaults one runs every few seconds under load.
-    # The server freezes what it made at start-up and collects the oldest generation only
-    # after this many collections of the middle one (Python's default: 10). 0 leaves
-    # Python's settings alone.
-    gc_full_collection_every: int = attrs.field(default=1000, validator=attrs.validators.ge(0))
+    redis_url: str | None = setting(
+        None,
+        section="cluster",
+        doc="Redis URL of the shared directory (redis://host:6379/0); none: in memory, one "
+        "process.",
+        secret=True,
+        flags=("--redis-url", "--redis"),
+        metavar="URL",
+    )
+    directory_prefix: str = setting(
+        "gs:",
+        section="cluster",
+        doc="Keys in Redis start with this, so several clusters can share one Redis.",
+    )
+    node_id: str = setting(
+        "",
+        section="cluster",
+        doc="This process's name in the directory; empty: host:port and a random suffix.",
+        metavar="ID",
+    )
+    public_ws_url: str = setting(
+        "",
+        section="cluster",
+        doc="The ws:// URL clients are sent to for rooms on this node; empty: the listening "
+        "address. Behind a reverse proxy or NAT, set it to what clients can reach.",
+        flags=("--public-ws-url", "--public-url"),
+        metavar="URL",
+    )
+    public_http_url: str = setting(
+        "",
+        section="cluster",
+        doc="The http:// URL of this node for clients; empty: the listening address.",
+        metavar="URL",
+    )
+    node_capacity: int = setting(
+        5000,
+        section="cluster",
+        doc="Players this node takes through matchmaking (rooms are placed on the emptiest node).",
+        check=POSITIVE,
+    )
+    node_ttl_s: float = setting(
+        10.0,
+        section="cluster",
+        doc="A node that has not renewed its registration for this long is considered dead; "
+        "it renews every third of it.",
+        check=POSITIVE,
+        flags=("--node-ttl-s", "--node-ttl"),
+    )
+    seat_ttl_s: float = setting(
+        30.0,
+        section="matchmaking",
+        doc="A seat booked by matchmaking is held this long for its player to arrive.",
+        check=POSITIVE,
+    )
+    match_rate_per_s: float = setting(
+        2.0,
+        section="matchmaking",
+        doc="Match requests (POST /api/match and FindMatch) one address may make per second "
+        "on average; beyond it: HTTP 429 with Retry-After (FindMatch: a non-fatal Error, and "
+        "4029 for a connection that asks again). 0: no per-address limit (a load test from "
+        "one machine).",
+        check=AT_LEAST_ZERO,
+        flags=("--match-rate-per-s", "--match-rate-per-address"),
+    )
+    match_burst: int = setting(
+        20,
+        section="matchmaking",
+        doc="The burst of match requests one address may save up.",
+        check=POSITIVE,
+    )
+    match_identity_rate_per_s: float = setting(
+        0.5,
+        section="matchmaking",
+        doc="Match requests one authenticated player (the identity matchmaking is told of) "
+        "may make per second on average; 0: no limit.",
+        check=AT_LEAST_ZERO,
+    )
+    match_identity_burst: int = setting(
+        5,
+        section="matchmaking",
+        doc="The burst of match requests one authenticated player may save up.",
+        check=POSITIVE,
+    )
+    max_unconfirmed_seats_per_address: int = setting(
+        16,
+        section="matchmaking",
+        doc="Seats booked through this node from one address whose player has not arrived "
+        "yet (HTTP 429 beyond; 0: no per-address bound). They lapse after seat_ttl_s.",
+        check=AT_LEAST_ZERO,
+    )
+    max_unconfirmed_seats: int = setting(
+        1024,
+        section="matchmaking",
+        doc="Seats booked through this node whose player has not arrived yet, in all (HTTP "
+        "503 beyond).",
+        check=POSITIVE,
+    )
 
-    # -- The game
-    # The default room's game, and every mode's that names none: a shipped game's name
-    # (arena, crazyeights, bench), an installed game's (entry point group gameserver.games)
-    # or package.module:RulesClass.
-    game: str = "arena"
-    # Its settings: a table of the game's settings class's fields (or an instance of it);
-    # empty: the game's defaults.
-    game_settings: Any = attrs.field(factory=dict)
+    interest_management: bool = setting(
+        True,
+        section="interest",
+        doc="True: players receive the cells around them (spectators everything); false: "
+        "every player receives the whole world.",
+        flags=("--interest-management", "--no-interest-management", "--no-interest"),
+    )
+    interest_cell_size: float = setting(
+        100.0,
+        section="interest",
+        doc="Side of a square cell, world units.",
+        check=POSITIVE,
+        flags=("--interest-cell-size", "--cell-size"),
+    )
+    view_ring: int = setting(
+        2,
+        section="interest",
+        doc="Cells seen around the player's own cell (Chebyshev distance).",
+        check=AT_LEAST_ZERO,
+    )
+    inner_ring: int = setting(
+        1,
+        section="interest",
+        doc="Cells within this ring get exact deltas every snapshot; the rest are refreshed "
+        "in turn. Unless set, at most view_ring.",
+        check=AT_LEAST_ZERO,
+    )
+    snapshot_budget_bytes: int = setting(
+        1200,
+        section="interest",
+        doc="Far cells are refreshed while a snapshot stays under this size (at least one per "
+        "snapshot).",
+        check=POSITIVE,
+    )
+
+    web_root: str = setting(
+        "",
+        section="web",
+        doc="Directory served at / (the browser client); empty serves no files, only the API. "
+        "gameserver serve's default: the bundled browser client.",
+        metavar="DIR",
+    )
+    max_http_connections: int = setting(
+        128,
+        section="web",
+        doc="Plain HTTP connections open at once (health checks, metrics, pages); beyond: 503.",
+        check=POSITIVE,
+    )
+    http_idle_timeout_s: float = setting(
+        15.0,
+        section="web",
+        doc="An HTTP connection with no request in progress is closed after this long.",
+        check=POSITIVE,
+    )
+    max_monitor_streams: int = setting(
+        16,
+        section="admin",
+        doc="Live monitor streams (/monitor/events) open at once; beyond: 503.",
+        check=POSITIVE,
+    )
+    monitor_interval_s: float = setting(
+        1.0,
+        section="admin",
+        doc="How often each live monitor stream is updated.",
+        check=POSITIVE,
+    )
+    max_http_connections_per_address: int = setting(
+        32,
+        section="web",
+        doc="Plain HTTP connections open at once from one address (address_key); beyond: 429. "
+        "0 means no limit.",
+        check=AT_LEAST_ZERO,
+    )
+    http_health_reserve: int = setting(
+        4,
+        section="web",
+        doc="Connections beyond max_http_connections kept for GET /healthz alone (one request "
+        "each, then closed), so a load balancer's health check gets through a full server.",
+        check=AT_LEAST_ZERO,
+    )
+    http_request_timeout_s: float = setting(
+        10.0,
+        section="web",
+        doc="One request (head and body) must arrive within this, counted from its first "
+        "byte (from the connection's start for the first request); otherwise 408 and close.",
+        check=POSITIVE,
+    )
+
+    admin_host: str = setting(
+        "127.0.0.1", section="admin", doc="Address of the admin listener.", metavar="HOST"
+    )
+    admin_port: int | None = setting(
+        None,
+        section="admin",
+        doc="With admin_port set the operator routes are served only on this second, "
+        "plain-HTTP listener (keep it on loopback or a private network), and the game's port "
+        "answers them with 404. None: no admin listener. 0 lets the OS pick a port (tests).",
+        check=Bound(0, 65535, optional=True),
+        metavar="PORT",
+    )
+    admin_failure_burst: int = setting(
+        10,
+        section="admin",
+        doc="Wrong admin tokens allowed per address (address_key) at once; beyond them and "
+        "admin_failure_rate_per_s: 429 with Retry-After, before the token is even compared.",
+        check=POSITIVE,
+    )
+    admin_failure_rate_per_s: float = setting(
+        0.1,
+        section="admin",
+        doc="Wrong admin tokens allowed per address per second after the burst.",
+        check=POSITIVE,
+    )
+
+    ipv4_prefix_length: int = setting(
+        32,
+        section="admission",
+        doc="Every per-address limit counts an IPv4 peer by its network of this many bits "
+        "(32: the address).",
+        check=Bound(0, 32),
+    )
+    ipv6_prefix_length: int = setting(
+        64,
+        section="admission",
+        doc="Every per-address limit counts an IPv6 peer by its network of this many bits "
+        "(64: one host's /64).",
+        check=Bound(0, 128),
+    )
+
+    record_all: bool = setting(
+        False,
+        section="recording",
+        doc="Record every room, whatever its mode says (the CLI's --record DIR).",
+    )
+    recordings_dir: str = setting(
+        "recordings", section="recording", doc="Where recordings are written.", metavar="DIR"
+    )
+    recording_buffer_bytes: int = setting(
+        4 * 1024 * 1024,
+        section="recording",
+        doc="Unwritten recording kept in memory per room; beyond it ticks are dropped, "
+        "counted, and marked in the recording as a gap.",
+        check=POSITIVE,
+    )
+    recording_flush_interval_s: float = setting(
+        0.5, section="recording", doc="How often a recording is written.", check=POSITIVE
+    )
+    recording_hash_every_ticks: int = setting(
+        1,
+        section="recording",
+        doc="A state hash (and per-entity digests) is recorded every this many ticks.",
+        check=POSITIVE,
+    )
+
+    shutdown_timeout_s: float = setting(
+        2.0,
+        section="process",
+        doc="Time allowed for close frames to reach every client.",
+        check=POSITIVE,
+    )
+
+    stats_file: str | None = setting(
+        None,
+        section="stats",
+        doc="Write a JSON stats document to this path every stats_interval_s.",
+        metavar="PATH",
+    )
+    stats_interval_s: float = setting(
+        1.0,
+        section="stats",
+        doc="Seconds between two writes of the stats document.",
+        check=POSITIVE,
+    )
+    stats_window_s: float = setting(
+        60.0,
+        section="stats",
+        doc="Tick percentiles in the stats document cover this many seconds.",
+        check=POSITIVE,
+        flags=("--stats-window-s", "--stats-window"),
+    )
+
+    gc_full_collection_every: int = setting(
+        1000,
+        section="process",
+        doc="A full collection scans every object and stops the tick for tens of "
+        "milliseconds at hundreds of players; with Python's defaults one runs every few "
+        "seconds under load. A server process (gameserver serve, demo, replay --serve) "
+        "freezes what it made at start-up and collects the oldest generation only after "
+        "this many collections of the middle one (Python's default: 10). 0 leaves Python's "
+        "settings alone.",
+        check=AT_LEAST_ZERO,
+    )
+
+    game: str = setting(
+        "arena",
+        section="game",
+        doc="The default room's game, and every mode's that names none: a shipped game's "
+        "name (docs/operations.md, Games), an installed game's (entry point group "
+        "gameserver.games) or package.module:RulesClass.",
+        metavar="GAME",
+    )
+    game_settings: Any = setting(  # noqa: RUF009 (a field specifier, like attrs.field)
+        section="game",
+        doc="Its settings: a table of the game's settings class's fields (or an instance of "
+        "it); empty: the game's defaults.",
+        factory=dict,
+        flags=("--game-setting",),
+        metavar="NAME=VALUE",
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.tick_rate % self.snapshot_divisor:
@@ -338,10 +842,6 @@ class Config:
             raise ValueError("mode names must be unique and not 'default'")
         if self.inner_ring > self.view_ring:
             raise ValueError("inner_ring must not exceed view_ring")
-        if not 0 <= self.port <= 65535:
-            raise ValueError(f"port must be in 0..65535, got {self.port}")
-        if self.admin_port is not None and not 0 <= self.admin_port <= 65535:
-            raise ValueError(f"admin_port must be in 0..65535, got {self.admin_port}")
 
     def _check_authentication(self) -> None:
         if self.join_secret is not None and len(self.join_secret.encode()) < 32:
