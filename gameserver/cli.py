@@ -431,7 +431,8 @@ def _serve_replay(args: argparse.Namespace) -> int:
     tune_collector(config)
 
     # The recorded game's page watches it (docs/web.md: a game's page is /games/GAME/).
-    game = server.replay.head["rules"] if server.replay is not None else "arena"
+    assert server.replay is not None  # given a recording, the server replays it
+    game = server.replay.head["rules"]
     with contextlib.suppress(GameLoadError):
         game = load_rules(game).id
     banner = (
