@@ -26,16 +26,16 @@ synchronously, always in the same order, so the same calls give the same world:
 4. ``result()`` says when the match is over, and how it ended.
 
 Rules are pure: no I/O, no clocks, no randomness but ``self.random`` (seeded by the
-server). ``save()``/``restore()`` capture the whole state (for recordings' periodic
-snapshots and for moving a room), and ``state_hash()`` summarises it so replays can
-prove they re-simulated the same match.
+server). ``save()``/``restore()`` capture the whole state as plain data (for
+recordings' periodic snapshots and for moving a room; restoring never runs code from the
+data), and ``state_hash()`` summarises it so replays can prove they re-simulated the
+same match.
 """
 
 from __future__ import annotations
 
 import enum
 import hashlib
-import pickle
 import random
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
@@ -43,6 +43,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 import attrs
 
 from .game import GameSchema
+from .savedstate import StateError, game_modules, load_state, save_state
 from .wiretypes import WireValue
 
 InputT = TypeVar("InputT")
@@ -241,14 +242,24 @@ class Rules(Generic[InputT, SettingsT]):
     # -- whole state ---------------------------------------------------------------------
 
     def save(self) -> bytes:
-        """The whole state, to be given to ``restore`` (trusted storage only: a pickle)."""
-        return pickle.dumps(self.__dict__, protocol=pickle.HIGHEST_PROTOCOL)
+        """The whole state, to be given to ``restore``: the instance's attributes as data
+        (``savedstate.py``: containers, enums, random generators and instances of the
+        game's own classes; ``StateError`` names anything else)."""
+        return save_state(self.__dict__)
 
     @classmethod
     def restore(cls, data: bytes) -> Rules[InputT, SettingsT]:
-        """A world in exactly the saved state."""
+        """A world in exactly the saved state (``StateError`` if ``data`` is not one).
+
+        Safe on data from anyone: nothing in it is run, and it may only name the game's
+        own classes. Override ``save`` and ``restore`` together (for example to leave out
+        and then rebuild what is derived from the settings).
+        """
+        state = load_state(data, modules=game_modules(cls))
+        if type(state) is not dict or not all(type(name) is str for name in state):
+            raise StateError("a saved rules state is a map of attribute names")
         rules = cls.__new__(cls)
-        rules.__dict__.update(pickle.loads(data))  # our own saves only
+        rules.__dict__.update(state)
         return rules
 
     def state_hash(self) -> str:
