@@ -296,6 +296,10 @@ class Config:
     recording_flush_interval_s: float = _positive_field(0.5)
     # A state hash (and per-entity digests) is recorded every this many ticks.
     recording_hash_every_ticks: int = _positive_field(1)
+    # A snapshot of the whole game (its rules' saved state) is recorded every this many
+    # seconds, so a replay can start there (replay --from-tick) instead of at tick 0;
+    # 0: none.
+    recording_snapshot_every_s: float = attrs.field(default=10.0, validator=attrs.validators.ge(0))
 
     # -- Shutdown
     # Time allowed for close frames to reach every client.

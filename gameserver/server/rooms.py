@@ -39,7 +39,7 @@ from gameserver.rules.loading import load_rules, make_settings
 
 from .metrics import Metrics
 from .modes import DEFAULT_MODE, all_modes, room_config
-from .recorder import Recorder, RecordingHost
+from .recorder import Recorder, RecordingHost, snapshot_every_ticks
 from .room import Room
 from .transport import Connection
 
@@ -191,6 +191,9 @@ class RoomManager:
                 rules, recorder, tick_rate=config.tick_rate,
                 hash_every_ticks=self.config.recording_hash_every_ticks,
                 seed=seed, room=room_id, mode=mode_name, settings=settings, game=mode.game,
+                snapshot_every_ticks=snapshot_every_ticks(
+                    self.config.recording_snapshot_every_s, config.tick_rate
+                ),
             )  # fmt: skip
             log.info("room %s is recorded to %s", room_id, recorder.path)
         room = Room(room_id, game, config, self.metrics)

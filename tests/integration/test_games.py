@@ -24,7 +24,7 @@ import trio
 import gameserver
 from gameserver.games import arena, bench, crazyeights
 from gameserver.games.crazyeights import CrazyEightsSettings
-from gameserver.recording import INPUT, verify
+from gameserver.recording import INPUT, SNAPSHOT, read_items, seek, verify
 from gameserver.rules import Bot
 from gameserver.testing import KitClient, connect_game, default_room, serve_game
 
@@ -229,7 +229,7 @@ async def test_arena_plays_through_the_kit(autojump_clock: trio.testing.MockCloc
 # -- recordings of every game ------------------------------------------------------------------
 
 
-async def record_match(game: str, tmp_path: Path) -> Path:
+async def record_match(game: str, tmp_path: Path, **config: Any) -> Path:
     """Serve ``game`` recorded, let bots play it for a while, stop; the recording."""
     settings: dict[str, Any] = {
         "crazyeights": {"min_players": 3, "max_players": 3},
@@ -242,7 +242,7 @@ async def record_match(game: str, tmp_path: Path) -> Path:
         "arena": arena.Bot,
     }
     async with serve_game(
-        game, settings=settings, record_all=True, recordings_dir=str(tmp_path)
+        game, settings=settings, record_all=True, recordings_dir=str(tmp_path), **config
     ) as server:
         async with AsyncExitStack() as stack:
             clients = await join_all(stack, server.url, ["ada", "bob", "cy"])
@@ -259,9 +259,9 @@ async def record_match(game: str, tmp_path: Path) -> Path:
     return recording
 
 
-async def replay_cli(recording: Path) -> tuple[int, str]:
+async def replay_cli(recording: Path, *options: str) -> tuple[int, str]:
     result = await trio.run_process(
-        [sys.executable, "-m", "gameserver", "replay", str(recording), "--verify"],
+        [sys.executable, "-m", "gameserver", "replay", str(recording), "--verify", *options],
         capture_stdout=True,
         capture_stderr=True,
         check=False,
@@ -278,7 +278,7 @@ def tamper(recording: Path, change: Callable[[list[Any]], bool]) -> int:
         while source.tell() < recording.stat().st_size:
             items.append(decoder.decode())
     for item in items[1 + len(items) // 2 :]:  # a tick in the second half
-        if change(item):
+        if item[0] >= 0 and change(item):  # a tick record (not a gap or a snapshot)
             recording.write_bytes(b"".join(cbor2.dumps(i) for i in items))
             return int(item[0])
     raise AssertionError("nothing to tamper with")
@@ -348,6 +348,92 @@ async def test_the_replay_command_explains_a_divergence_as_verify_does(
     status, output = await replay_cli(recording)
     assert status == 1
     assert output.strip() == f"DIVERGED at tick {tick}: {divergence.reason}"
+
+
+def records(recording: Path) -> list[Any]:
+    with recording.open("rb") as source:
+        return list(read_items(source))
+
+
+@pytest.mark.parametrize("game", ["crazyeights", "bench", "arena"])
+async def test_a_replay_seeks_from_a_snapshot_to_the_state_a_full_replay_reaches(
+    game: str, tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    recording = await record_match(game, tmp_path, recording_snapshot_every_s=1.0)
+    items = records(recording)
+    snapshot_ticks = [item[1] for item in items[1:] if item[0] == SNAPSHOT]
+    hashes = {item[0]: item[2] for item in items[1:] if item[0] > 0}
+    assert len(snapshot_ticks) >= 2, snapshot_ticks
+    late = max(hashes) - 2  # a late tick, just after the last snapshot or two
+    with recording.open("rb") as source:
+        sought = seek(source, late)
+    with recording.open("rb") as source:
+        full = seek(source, late, use_snapshots=False)
+    assert sought.from_snapshot == max(t for t in snapshot_ticks if t <= late) > 0
+    assert full.from_snapshot == 0
+    assert sought.game.tick == full.game.tick == late
+    assert sought.game.state_hash() == full.game.state_hash() == hashes[late].hex()
+
+    with recording.open("rb") as source:
+        whole = verify(source)
+    assert whole.ok and whole.snapshots_checked == len(snapshot_ticks), whole
+    with recording.open("rb") as source:
+        tail = verify(source, from_tick=late)
+    assert tail.ok and tail.start_tick == sought.from_snapshot, tail
+    assert tail.ticks == whole.ticks - sought.from_snapshot  # only from the snapshot on
+    status, output = await replay_cli(recording, "--from-tick", str(late))
+    assert status == 0, output
+    assert f"from the snapshot at tick {sought.from_snapshot}," in output
+
+
+def alter_random(node: Any) -> bool:
+    """Change one number of the random generator in a saved rules state (its CBOR tree)."""
+    if type(node) is list and len(node) == 4 and node[0] == 8 and type(node[2]) is list:
+        node[2][5] ^= 1  # savedstate's random generator: [8, version, state, gauss]
+        return True
+    return type(node) is list and any(alter_random(child) for child in node)
+
+
+async def test_a_tampered_snapshot_fails_verify_with_a_clear_message(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    recording = await record_match("arena", tmp_path, recording_snapshot_every_s=1.0)
+    items = records(recording)
+    snapshot = [item for item in items[1:] if item[0] == SNAPSHOT][1]
+    saved = cbor2.loads(snapshot[3])
+    rules_tree = cbor2.loads(saved["rules"])
+    assert alter_random(rules_tree)
+    saved["rules"] = cbor2.dumps(rules_tree)
+    snapshot[3] = cbor2.dumps(saved)  # its recorded state hash is left as it was
+    recording.write_bytes(b"".join(cbor2.dumps(item) for item in items))
+
+    message = f"the snapshot at tick {snapshot[1]} does not restore to its recorded state hash"
+    with recording.open("rb") as source:
+        result = verify(source)
+    assert result.divergence is not None and result.divergence.tick == snapshot[1]
+    assert result.divergence.reason.startswith(message), result.divergence
+    status, output = await replay_cli(recording)
+    assert status == 1 and output.startswith(f"DIVERGED at tick {snapshot[1]}: {message}"), output
+    status, output = await replay_cli(recording, "--from-tick", str(snapshot[1]))
+    assert status == 1 and message in output, output
+
+
+async def test_a_recording_without_snapshots_still_replays_and_seeks(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    recording = await record_match("bench", tmp_path, recording_snapshot_every_s=0)
+    items = records(recording)
+    assert not [item for item in items[1:] if item[0] == SNAPSHOT]
+    items[0]["version"] = 2  # as recorded before snapshots existed
+    recording.write_bytes(b"".join(cbor2.dumps(item) for item in items))
+    last = max(item[0] for item in items[1:])
+    with recording.open("rb") as source:
+        result = verify(source, from_tick=last)
+    assert result.ok and result.start_tick == 0 and result.ticks == last, result
+    with recording.open("rb") as source:
+        assert seek(source, last).game.state_hash() == items[-1][2].hex()
+    status, output = await replay_cli(recording, "--from-tick", str(last))
+    assert status == 0 and f"OK: replayed {last} ticks, " in output, output
 
 
 class CopiedBench(bench.Bench):
