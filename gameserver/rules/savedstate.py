@@ -69,7 +69,11 @@ def game_modules(rules_class: type) -> tuple[str, ...]:
 
 def save_state(value: object) -> bytes:
     """``value`` as CBOR (``StateError`` naming the path of what cannot be saved)."""
-    return cbor2.dumps(_Saver().save(value, "state"))
+    try:
+        return cbor2.dumps(_Saver().save(value))
+    except _Unsaveable as error:
+        where = "state" + "".join(reversed(error.path))
+        raise StateError(f"{where}: {error.reason}") from None
 
 
 def _class_name(cls: type) -> str:
@@ -86,12 +90,24 @@ def _slot_names(cls: type) -> list[str]:
     return names
 
 
+class _Unsaveable(Exception):
+    """Raised where a value cannot be saved; each container on the way out adds its step."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.path: list[str] = []
+
+
 class _Saver:
+    """One pass over the value (it runs on a tick while recording: kept lean)."""
+
     def __init__(self) -> None:
         self._numbers: dict[int, int] = {}
         self._kept: list[object] = []  # alive until the end, so no id() is reused
+        self._classes: dict[type, tuple[int, str, list[str]]] = {}
 
-    def save(self, value: object, path: str) -> Any:
+    def save(self, value: object) -> Any:
         cls = type(value)
         if cls in _SCALARS:
             return value
@@ -100,58 +116,91 @@ class _Saver:
             return [_REF, number]
         self._numbers[id(value)] = len(self._numbers)
         self._kept.append(value)
-        if cls is list:
-            return [_LIST, *self._items(value, path)]  # type: ignore[arg-type]
-        if cls is tuple:
-            return [_TUPLE, *self._items(value, path)]  # type: ignore[arg-type]
+        if cls is list or cls is tuple or cls is set or cls is frozenset:
+            kind = (
+                _LIST
+                if cls is list
+                else _TUPLE
+                if cls is tuple
+                else _SET
+                if cls is set
+                else (_FROZENSET)
+            )
+            return [kind, *self._items(value)]  # type: ignore[arg-type]
         if cls is dict:
-            out: list[Any] = [_DICT]
-            for key, item in value.items():  # type: ignore[attr-defined]
-                out.append(self.save(key, f"{path} key"))
-                out.append(self.save(item, f"{path}[{key!r}]"))
-            return out
-        if cls is set:
-            return [_SET, *self._items(value, path)]  # type: ignore[arg-type]
-        if cls is frozenset:
-            return [_FROZENSET, *self._items(value, path)]  # type: ignore[arg-type]
+            return self._dict(value)  # type: ignore[arg-type]
         if cls is collections.deque:
             deque: collections.deque[object] = value  # type: ignore[assignment]
-            return [_DEQUE, deque.maxlen, *self._items(deque, path)]
+            return [_DEQUE, deque.maxlen, *self._items(deque)]
         if cls is random.Random:
             version, internal, gauss = value.getstate()  # type: ignore[attr-defined]
             return [_RANDOM, version, list(internal), gauss]
-        _check_nameable(cls, path)
-        if isinstance(value, enum.Enum):
-            return [_ENUM, _class_name(cls), self.save(value.value, f"{path}.value")]
-        if isinstance(value, tuple) and hasattr(cls, "_fields"):
-            return [_NAMEDTUPLE, _class_name(cls), *self._items(value, path)]
-        if not _plain_new(cls) or isinstance(value, type):
-            raise StateError(f"{path}: a {cls.__qualname__} cannot be saved as data")
+        known = self._classes.get(cls)
+        if known is None:
+            known = self._classes[cls] = self._learn(cls, value)
+        kind, name, slots = known
+        if kind == _ENUM:
+            return [_ENUM, name, self._step(value.value, ".value")]  # type: ignore[attr-defined]
+        if kind == _NAMEDTUPLE:
+            return [_NAMEDTUPLE, name, *self._items(value)]  # type: ignore[arg-type]
         fields: list[Any] = []
-        for name in _slot_names(cls):
-            if hasattr(value, name):
-                fields += [name, self.save(getattr(value, name), f"{path}.{name}")]
-        for name, item in getattr(value, "__dict__", {}).items():
-            fields += [name, self.save(item, f"{path}.{name}")]
-        return [_OBJECT, _class_name(cls), fields]
+        for slot in slots:
+            if hasattr(value, slot):
+                fields += [slot, self._step(getattr(value, slot), f".{slot}")]
+        for field, item in getattr(value, "__dict__", {}).items():
+            fields += [field, self._step(item, f".{field}")]
+        return [_OBJECT, name, fields]
 
-    def _items(self, values: Iterable[object], path: str) -> list[Any]:
-        return [self.save(item, f"{path}[{i}]") for i, item in enumerate(values)]
+    def _learn(self, cls: type, value: object) -> tuple[int, str, list[str]]:
+        """How a class is saved, its name and slots, once it is known that ``load_state``
+        can build it back."""
+        if "<" in cls.__qualname__ or _find(cls.__module__, cls.__qualname__) is not cls:
+            raise _Unsaveable(
+                f"{cls.__qualname__} cannot be saved (a class a state holds must be "
+                "defined at the top level of a module)"
+            )
+        if isinstance(value, enum.Enum):
+            kind = _ENUM
+        elif isinstance(value, tuple) and hasattr(cls, "_fields"):
+            kind = _NAMEDTUPLE
+        elif _plain_new(cls) and not isinstance(value, type):
+            kind = _OBJECT
+        else:
+            raise _Unsaveable(f"a {cls.__qualname__} cannot be saved as data")
+        return kind, _class_name(cls), _slot_names(cls)
+
+    def _step(self, value: object, step: str) -> Any:
+        try:
+            return self.save(value)
+        except _Unsaveable as error:
+            error.path.append(step)
+            raise
+
+    def _items(self, values: Iterable[object]) -> list[Any]:
+        save = self.save
+        try:
+            return [save(item) for item in values]
+        except _Unsaveable as error:
+            error.path.append("[...]")
+            raise
+
+    def _dict(self, mapping: dict[Any, Any]) -> list[Any]:
+        out: list[Any] = [_DICT]
+        save = self.save
+        for key, item in mapping.items():
+            try:
+                out.append(save(key))
+                out.append(save(item))
+            except _Unsaveable as error:
+                error.path.append(f"[{key!r}]")
+                raise
+        return out
 
 
 def _plain_new(cls: type) -> bool:
     """Whether instances are made by ``object.__new__`` (nothing of the class runs)."""
     new: object = cls.__new__
     return new is object.__new__
-
-
-def _check_nameable(cls: type, path: str) -> None:
-    """A class ``load_state`` can find again: at the top level of its module."""
-    if "<" in cls.__qualname__ or _find(cls.__module__, cls.__qualname__) is not cls:
-        raise StateError(
-            f"{path}: {cls.__qualname__} cannot be saved (a class a state holds must be "
-            "defined at the top level of a module)"
-        )
 
 
 def _find(module_name: str, qualname: str) -> object:
