@@ -76,7 +76,8 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--tick-rate",
         type=int,
         default=defaults.tick_rate,
-        help="ticks per second (default %(default)s)",
+        help="ticks per second of the default room (default: the game's own, its rules "
+        "class's tick_rate)",
     )
     p.add_argument(
         "--snapshot-divisor",
@@ -103,7 +104,7 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--max-players",
         type=int,
         default=defaults.max_players_per_room,
-        help="players per room (default %(default)s)",
+        help="players in the default room (default: the game's own, its rules class's max_players)",
     )
     p.add_argument(
         "--stats-file", default=None, help="write a JSON stats document here every second"
@@ -622,10 +623,12 @@ def _game_settings(pairs: list[str]) -> dict[str, object]:
 def _check_games(config: Config) -> None:
     """Every mode's game found and its settings valid, or ``GameLoadError`` now."""
     from gameserver.rules.loading import load_rules, make_settings
-    from gameserver.server.modes import all_modes
+    from gameserver.server.modes import all_modes, resolved
 
     for mode in all_modes(config).values():
-        make_settings(load_rules(mode.game), mode.settings)
+        rules = load_rules(mode.game)
+        make_settings(rules, mode.settings)
+        resolved(mode, rules)  # a snapshot divisor that does not divide the game's rate
 
 
 def _replay(args: argparse.Namespace) -> int:

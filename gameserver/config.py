@@ -44,17 +44,19 @@ class Mode:
     game: str = ""
     # The game's settings: a table of its settings class's fields (or an instance of it).
     settings: Any = attrs.field(factory=dict)
-    # Simulation steps per second, and a snapshot every Nth tick (must divide it).
-    tick_rate: int = _positive_field(30)
+    # Simulation steps per second, and a snapshot every Nth tick (must divide it);
+    # 0: the game's own rate (its rules class's tick_rate).
+    tick_rate: int = attrs.field(default=0, validator=attrs.validators.ge(0))
     snapshot_divisor: int = _positive_field(1)
-    # Seats per room: players beyond get a new room (matchmaking) or 4009 (joining by id).
-    max_players: int = _positive_field(16)
+    # Seats per room: players beyond get a new room (matchmaking) or 4009 (joining by id);
+    # 0: the game's own (its rules class's max_players).
+    max_players: int = attrs.field(default=0, validator=attrs.validators.ge(0))
     max_spectators: int = _positive_field(64)
     # Record every room of this mode to recordings_dir (gameserver replay FILE --verify).
     record: bool = False
 
     def __attrs_post_init__(self) -> None:
-        if self.tick_rate % self.snapshot_divisor:
+        if self.tick_rate % self.snapshot_divisor:  # 0 (the game's) is checked with the game
             raise ValueError(f"mode {self.name}: snapshot_divisor must divide tick_rate")
 
 
@@ -83,8 +85,9 @@ class Config:
     keyfile: str | None = None
 
     # -- Ticks
-    # Simulation steps per second.
-    tick_rate: int = _positive_field(30)
+    # Simulation steps per second of the default room (a mode has its own); 0: the game's
+    # own rate (its rules class's tick_rate: 30 for the arena, 10 for crazyeights).
+    tick_rate: int = attrs.field(default=0, validator=attrs.validators.ge(0))
     # A snapshot every Nth tick (must divide tick_rate).
     snapshot_divisor: int = _positive_field(1)
     # When the loop is further behind than this many ticks it skips ahead (and counts).
@@ -193,7 +196,9 @@ class Config:
     max_rooms: int = _positive_field(256)
     # A room (other than "default") with nobody in it for this long is closed.
     empty_room_grace_s: float = _positive_field(30.0)
-    max_players_per_room: int = _positive_field(512)
+    # Seats in the default room; 0: the game's own (its rules class's max_players: 512 for
+    # the arena, 4 for crazyeights). A mode has its own max_players.
+    max_players_per_room: int = attrs.field(default=0, validator=attrs.validators.ge(0))
     max_spectators_per_room: int = _positive_field(1024)
     # A dropped player's entity (score, state) waits this long for a resume token.
     resume_grace_s: float = _positive_field(15.0)

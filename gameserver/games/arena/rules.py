@@ -129,7 +129,7 @@ class ArenaRules(rules.Rules[Controls, ArenaSettings]):
     schema = SCHEMA
     settings_type = ArenaSettings
     tick_rate = 30
-    max_players = 16
+    max_players = 512  # one large world, shared with interest management; modes cap it
     prediction = "gameserver.games.arena.movement:predictor"
 
     def __init__(self, settings: ArenaSettings, seed: int, *, tick_rate: int | None = None) -> None:
