@@ -8,7 +8,8 @@ arrived since the last step, in order. Untrusted wire values are validated again
 the game's schema here (``SchemaError``: close 4002 naming the field) before the rules
 ever see them. ``step()`` calls the rules once, advances ``rules.tick`` and turns the
 events into wire lists (``[kind, *args]``), each with the set of player ids that may
-receive it (None: everyone).
+receive it (None: everyone). Events that ``join``, ``leave``, ``disconnected`` or
+``reconnected`` returned wait (encoded) for the next step and go out before its own.
 
 Everything is synchronous and pure: no clock, no I/O. The same calls in the same order
 give the same world, which recordings rely on (``recorder.py`` wraps a host).
@@ -42,6 +43,7 @@ from gameserver.rules import (
     Viewer,
     WireTuple,
 )
+from gameserver.rules.api import hook_events, joined
 from gameserver.rules.wiretypes import Bool, Enum, Flags, Int, WireValue
 
 HostedEvent = tuple[list[WireValue], frozenset[str] | None]  # ([kind, *args], who may see it)
@@ -92,6 +94,7 @@ class GameHost:
         self.entity_of: dict[str, int] = {}
         self._inputs: dict[str, TickInput[Any]] = {}
         self._commands: list[TickCommand] = []
+        self._hook_events: list[HostedEvent] = []  # from join & co., for the next step
         self._description: dict[str, Any] | None = None
         self._entities: Mapping[int, Any] = {}  # rules.entities() of _entities_tick
         self._entities_tick = -1
@@ -107,8 +110,9 @@ class GameHost:
     def join(self, player: Player) -> int:
         """The player arrives; the entity it controls (0: none)."""
         self.players[player.id] = player
-        entity_id = self.rules.join(player)
+        entity_id, events = joined(self.rules.join(player))
         self.entity_of[player.id] = entity_id
+        self._hook_events += self._hosted(events)
         return entity_id
 
     def leave(self, player_id: str) -> None:
@@ -116,19 +120,21 @@ class GameHost:
         self.entity_of.pop(player_id, None)
         self._inputs.pop(player_id, None)
         if player is not None:
-            self.rules.leave(player)
+            self._hook_events += self._hosted(hook_events(self.rules.leave(player), "leave"))
 
     def disconnected(self, player_id: str) -> None:
         """The player's connection was lost: it stands still (its input is forgotten)."""
         self._inputs.pop(player_id, None)
         player = self.players.get(player_id)
         if player is not None:
-            self.rules.disconnected(player)
+            answer = self.rules.disconnected(player)
+            self._hook_events += self._hosted(hook_events(answer, "disconnected"))
 
     def reconnected(self, player_id: str) -> None:
         player = self.players.get(player_id)
         if player is not None:
-            self.rules.reconnected(player)
+            answer = self.rules.reconnected(player)
+            self._hook_events += self._hosted(hook_events(answer, "reconnected"))
 
     # -- what players send -----------------------------------------------------------------
 
@@ -177,8 +183,13 @@ class GameHost:
             self.result_tick = self.rules.tick
         for given in inputs:
             given.fresh = False  # repeated from now on, until the next frame
-        if not events:
-            return []
+        if self._hook_events:
+            hosted, self._hook_events = self._hook_events, []
+            return hosted + self._hosted(events)
+        return self._hosted(events) if events else []
+
+    def _hosted(self, events: Sequence[Any]) -> list[HostedEvent]:
+        """Events as wire lists, each with who may see it (None: everyone)."""
         to_wire = self.schema.events.to_wire
         hosted: list[HostedEvent] = []
         for event in events:
@@ -262,6 +273,9 @@ class GameHost:
                 "commands": [
                     [c.player.id, self.schema.commands.to_wire(c.command)] for c in self._commands
                 ],
+                "events": [
+                    [wire, None if to is None else sorted(to)] for wire, to in self._hook_events
+                ],
                 "result": None
                 if result is None
                 else [self.result_tick, list(result.ranking), dict(result.scores), result.summary],
@@ -303,6 +317,15 @@ class GameHost:
             _expect(type(entry) is list and len(entry) == 2, "a command")
             _expect(entry[0] in host.players and type(entry[1]) is list, "a command's player")
             host.command(entry[0], _checked(host.decode_command, entry[1]))
+        _expect(type(doc["events"]) is list, "the pending events")
+        for entry in doc["events"]:
+            _expect(type(entry) is list and len(entry) == 2, "a pending event")
+            wire, to = entry
+            _expect(type(wire) is list and (to is None or type(to) is list), "a pending event")
+            _expect(to is None or all(type(p) is str for p in to), "an event's recipients")
+            event = _checked(host.schema.events.from_wire, wire)
+            recipients = None if to is None else frozenset(to)
+            host._hook_events.append((host.schema.events.to_wire(event), recipients))
         if doc["result"] is not None:
             _expect(type(doc["result"]) is list and len(doc["result"]) == 4, "the result")
             result_tick, ranking, scores, summary = doc["result"]
@@ -313,7 +336,7 @@ class GameHost:
         return host
 
 
-_SAVED_PARTS = frozenset({"rules", "players", "inputs", "commands", "result"})
+_SAVED_PARTS = frozenset({"rules", "players", "inputs", "commands", "events", "result"})
 
 
 def _expect(condition: bool, what: str) -> None:

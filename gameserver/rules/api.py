@@ -12,7 +12,10 @@ synchronously, always in the same order, so the same calls give the same world:
 1. ``join(player)`` / ``leave(player)`` as players arrive and go (a player dropped by
    the network is first ``disconnected`` and either ``reconnected`` within the grace
    period or then ``leave``-d); ``join`` returns the entity the player controls (0:
-   none), which is the player's own entity on the wire (Welcome item 2).
+   none), which is the player's own entity on the wire (Welcome item 2), or that and
+   events: ``(entity_id, events)``. ``leave``, ``disconnected`` and ``reconnected`` may
+   return events too. Such events go out with the next step's, before them, stamped
+   with that step's tick (the tick whose snapshot first shows the joined player).
 2. Once per tick, ``step(inputs, commands)``: ``inputs`` holds one ``TickInput`` per
    player that has ever sent an input (the newest frame; the previous one repeated when
    none arrived this tick), ``commands`` every ``TickCommand`` that arrived since the
@@ -188,18 +191,26 @@ class Rules(Generic[InputT, SettingsT]):
 
     # -- membership ----------------------------------------------------------------
 
-    def join(self, player: Player) -> int:
-        """A player arrives; return the id of the entity it controls (0: none)."""
+    def join(self, player: Player) -> int | tuple[int, Sequence[Any]]:
+        """A player arrives; return the id of the entity it controls (0: none), or
+        ``(entity_id, events)`` to send events as well (declared events or ``Private``;
+        they go out with the next step's)."""
         return 0
 
-    def leave(self, player: Player) -> None:
-        """A player is gone for good (left, or not back within the grace period)."""
+    def leave(self, player: Player) -> Sequence[Any] | None:
+        """A player is gone for good (left, or not back within the grace period); may
+        return events, as ``join`` may."""
+        return None
 
-    def disconnected(self, player: Player) -> None:
-        """A player's connection was lost; its seat is held for a while."""
+    def disconnected(self, player: Player) -> Sequence[Any] | None:
+        """A player's connection was lost; its seat is held for a while. May return
+        events."""
+        return None
 
-    def reconnected(self, player: Player) -> None:
-        """A disconnected player is back, with the same id and entity."""
+    def reconnected(self, player: Player) -> Sequence[Any] | None:
+        """A disconnected player is back, with the same id and entity. May return
+        events."""
+        return None
 
     # -- the tick ------------------------------------------------------------------------
 
@@ -270,6 +281,29 @@ class Rules(Generic[InputT, SettingsT]):
         when the state is large (it may run every tick while recording).
         """
         return hashlib.blake2b(canonical(self.__dict__).encode(), digest_size=16).hexdigest()
+
+
+def joined(answer: object) -> tuple[int, Sequence[Any]]:
+    """What ``join`` returned, as (entity id, events): an id alone, or the pair."""
+    if type(answer) is int:
+        return answer, ()
+    if (
+        type(answer) is tuple
+        and len(answer) == 2
+        and type(answer[0]) is int
+        and isinstance(answer[1], Sequence)
+    ):
+        return answer[0], answer[1]
+    raise TypeError(f"join() must return an entity id or (entity id, events), got {answer!r}")
+
+
+def hook_events(answer: object, hook: str) -> Sequence[Any]:
+    """What ``leave``, ``disconnected`` or ``reconnected`` returned, as events."""
+    if answer is None:
+        return ()
+    if isinstance(answer, Sequence) and not isinstance(answer, str | bytes):
+        return answer
+    raise TypeError(f"{hook}() must return None or a sequence of events, got {answer!r}")
 
 
 def canonical(value: object) -> str:

@@ -29,8 +29,11 @@ from gameserver.rules.api import (
     TickInput,
     Viewer,
     WireTuple,
+    hook_events,
+    joined,
     rules_class_problems,
 )
+from gameserver.rules.bots import BotView
 from gameserver.rules.wiretypes import WireValue
 
 InputT = TypeVar("InputT")
@@ -71,6 +74,7 @@ class Headless(Generic[InputT]):
         self._inputs: dict[str, TickInput[InputT]] = {}
         self._commands: list[TickCommand] = []
         self.events: list[SentEvent] = []  # every event so far
+        self._hook_events: list[Any] = []  # returned by join & co., sent with the next step
         self._next_id = 1
 
     @property
@@ -89,22 +93,23 @@ class Headless(Generic[InputT]):
             raise ValueError(f"player {player_id!r} is already in the game")
         player = Player(player_id, name, dict(claims or {}))
         self.players[player_id] = player
-        self.entity_of[player_id] = self.rules.join(player)
+        self.entity_of[player_id], events = joined(self.rules.join(player))
+        self._hook_events += events
         return player
 
     def leave(self, player: Player) -> None:
         del self.players[player.id]
         self.entity_of.pop(player.id, None)
         self._inputs.pop(player.id, None)
-        self.rules.leave(player)
+        self._hook_events += hook_events(self.rules.leave(player), "leave")
 
     def disconnect(self, player: Player) -> None:
         """As a room does when a connection is lost: its input stops until it is back."""
         self._inputs.pop(player.id, None)
-        self.rules.disconnected(player)
+        self._hook_events += hook_events(self.rules.disconnected(player), "disconnected")
 
     def reconnect(self, player: Player) -> None:
-        self.rules.reconnected(player)
+        self._hook_events += hook_events(self.rules.reconnected(player), "reconnected")
 
     # -- what players send -----------------------------------------------------------------
 
@@ -133,6 +138,8 @@ class Headless(Generic[InputT]):
             inputs = [self._inputs[pid] for pid in self.players if pid in self._inputs]
             commands, self._commands = self._commands, []
             events = self.rules.step(inputs, commands)
+            if self._hook_events:  # join & co. returned them: they go out first
+                events, self._hook_events = [*self._hook_events, *events], []
             self.rules.tick += 1
             for given in self._inputs.values():
                 given.fresh = False
@@ -167,6 +174,20 @@ class Headless(Generic[InputT]):
         return [
             e for e in self.events if e.to is None or (player is not None and player.id in e.to)
         ]
+
+    def bot_view(self, player: Player, events: Sequence[Any] = ()) -> BotView:
+        """What ``player``'s bot would be given now (``events``: those it received since
+        its last view, as objects), with the room's tick rate, world size and parameters."""
+        rules = self.rules
+        return BotView(
+            rules.tick,
+            self.entity_of.get(player.id, 0),
+            self.decoded_view(player),
+            list(events),
+            tick_rate=rules.tick_rate,
+            world_size=rules.world_size,
+            params=dict(rules.client_params()),
+        )
 
     def decoded_view(self, player: Player | None) -> dict[int, Any]:
         """The view as a client decodes it from the game's description (named objects)."""

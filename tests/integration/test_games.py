@@ -22,11 +22,14 @@ import pytest
 import trio
 
 import gameserver
+from gameserver.config import Mode
 from gameserver.games import arena, bench, crazyeights
 from gameserver.games.crazyeights import CrazyEightsSettings
+from gameserver.protocol import CloseCode
 from gameserver.recording import INPUT, SNAPSHOT, read_items, seek, verify
 from gameserver.rules import Bot
-from gameserver.testing import KitClient, connect_game, default_room, serve_game
+from gameserver.server import GameServer
+from gameserver.testing import ClientClosed, KitClient, connect_game, default_room, serve_game
 
 ROOT = Path(gameserver.__file__).resolve().parents[1]
 BENCH_STEP = 200.0 / 30  # world units a tick at 200 units/s and 30 ticks/s
@@ -434,6 +437,65 @@ async def test_a_recording_without_snapshots_still_replays_and_seeks(
         assert seek(source, last).game.state_hash() == items[-1][2].hex()
     status, output = await replay_cli(recording, "--from-tick", str(last))
     assert status == 0 and f"OK: replayed {last} ticks, " in output, output
+
+
+async def ticks_in(server: GameServer, seconds: float) -> int:
+    """Steps the default room takes in ``seconds`` of (mock) time."""
+    room = default_room(server)
+    first = room.game.tick
+    await trio.sleep(seconds)
+    return room.game.tick - first
+
+
+async def refused(url: str) -> int | None:
+    """The close code a join at ``url`` is refused with."""
+    try:
+        async with connect_game(url, "one-too-many"):
+            pass
+    except BaseException as error:  # connect_game's nursery wraps it in a group
+        found: BaseException = error
+        while isinstance(found, BaseExceptionGroup) and len(found.exceptions) == 1:
+            found = found.exceptions[0]
+        if not isinstance(found, ClientClosed):
+            raise
+        return found.code
+    raise AssertionError(f"joined {url}")
+
+
+async def test_a_room_runs_at_its_games_tick_rate_and_seats_unless_they_are_set(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    modes = (
+        Mode("quick", game="crazyeights", tick_rate=20, max_players=2),  # explicit: these
+        Mode("brawl", game="bench"),  # nothing set: the bench's own 30 Hz
+    )
+    async with serve_game("crazyeights", modes=modes) as server, AsyncExitStack() as stack:
+        # The default room: Crazy Eights' own 10 Hz and 4 seats (the server sets neither).
+        seated = await join_all(stack, server.url, ["ada", "bob", "cy", "dee"])
+        assert seated[0].welcome is not None and seated[0].welcome.tick_rate == 10
+        assert seated[0].bot_view().tick_rate == 10  # what its bot is told
+        assert 19 <= await ticks_in(server, 2.0) <= 21  # 10 a second
+        assert await refused(server.url) == CloseCode.ROOM_FULL  # the fifth: no seat
+        assert server.config.tick_rate == 10 and server.config.max_players_per_room == 4
+
+        quick = await join_all(stack, server.url + "?mode=quick", ["eve", "fay"])
+        assert quick[0].welcome is not None and quick[0].welcome.tick_rate == 20
+        await join_all(stack, server.url + "?mode=quick", ["gil"])  # full: a second room
+        modes = server.room_manager.room_modes
+        counts = [r.player_count for rid, r in server.rooms.items() if modes[rid] == "quick"]
+        assert sorted(counts) == [1, 2]
+        (brawler,) = await join_all(stack, server.url + "?mode=brawl", ["gus"])
+        assert brawler.welcome is not None and brawler.welcome.tick_rate == 30
+
+    # Set for the default room, the server's own settings win over the game's.
+    async with (
+        serve_game("crazyeights", tick_rate=20, max_players_per_room=5) as server,
+        AsyncExitStack() as stack,
+    ):
+        seated = await join_all(stack, server.url, ["ada", "bob", "cy", "dee", "eve"])
+        assert seated[0].welcome is not None and seated[0].welcome.tick_rate == 20
+        assert 39 <= await ticks_in(server, 2.0) <= 41
+        assert await refused(server.url) == CloseCode.ROOM_FULL  # the sixth
 
 
 class CopiedBench(bench.Bench):
