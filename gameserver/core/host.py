@@ -14,20 +14,18 @@ receive it (None: everyone). Events that ``join``, ``leave``, ``disconnected`` o
 Everything is synchronous and pure: no clock, no I/O. The same calls in the same order
 give the same world, which recordings rely on (``recorder.py`` wraps a host).
 
-``save()`` is that whole state as data between two steps (the rules' own ``save()``
-and the host's players, held inputs and pending commands); ``GameHost.restored`` builds
-a host that continues exactly where the saved one stood. Recordings carry it as their
-periodic snapshots, so it is read as untrusted data: every part is checked, inputs and
-commands through the schema, and the rules' part by ``Rules.restore``, which runs none
-of it.
+``save()`` is that whole state as data between two steps (``savedgame.py``: the rules'
+own ``save()`` and the host's players, held inputs, pending commands and events);
+``GameHost.restored`` builds a host that continues exactly where the saved one stood.
+Recordings carry it as their periodic snapshots, so it is read as untrusted data: every
+part is checked, inputs, commands and events through the schema, and the rules' part by
+``Rules.restore``, which runs none of it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
-
-import cbor2
 
 from gameserver.rules import (
     SPECTATOR,
@@ -37,7 +35,6 @@ from gameserver.rules import (
     Private,
     Rules,
     SchemaError,
-    StateError,
     TickCommand,
     TickInput,
     Viewer,
@@ -45,6 +42,8 @@ from gameserver.rules import (
 )
 from gameserver.rules.api import hook_events, joined
 from gameserver.rules.wiretypes import Bool, Enum, Flags, Int, WireValue
+
+from .savedgame import SavedGame, checked
 
 HostedEvent = tuple[list[WireValue], frozenset[str] | None]  # ([kind, *args], who may see it)
 INPUT_CACHE_SIZE = 4096  # distinct decoded inputs kept per room
@@ -257,30 +256,20 @@ class GameHost:
     def save(self) -> bytes:
         """The game between two steps, as data ``GameHost.restored`` continues from."""
         input_schema = self.schema.input
-        result = self.result
-        return cbor2.dumps(
-            {
-                "rules": self.rules.save(),
-                "players": [
-                    [p.id, p.name, dict(p.claims), self.entity_of.get(p.id, 0)]
-                    for p in self.players.values()
-                ],
-                "inputs": [
-                    [pid, list(input_schema.to_wire(g.value)), g.fresh, g.view_tick]
-                    for pid, g in self._inputs.items()
-                    if input_schema is not None
-                ],
-                "commands": [
-                    [c.player.id, self.schema.commands.to_wire(c.command)] for c in self._commands
-                ],
-                "events": [
-                    [wire, None if to is None else sorted(to)] for wire, to in self._hook_events
-                ],
-                "result": None
-                if result is None
-                else [self.result_tick, list(result.ranking), dict(result.scores), result.summary],
-            }
-        )
+        return SavedGame(
+            rules=self.rules.save(),
+            players=tuple((p, self.entity_of.get(p.id, 0)) for p in self.players.values()),
+            inputs=tuple(
+                (pid, list(input_schema.to_wire(g.value)), g.fresh, g.view_tick)
+                for pid, g in self._inputs.items()
+                if input_schema is not None
+            ),
+            commands=tuple(
+                (c.player.id, self.schema.commands.to_wire(c.command)) for c in self._commands
+            ),
+            events=tuple(self._hook_events),
+            result=None if self.result is None else (self.result_tick, self.result),
+        ).encode()
 
     @classmethod
     def restored(
@@ -288,64 +277,19 @@ class GameHost:
     ) -> GameHost:
         """A host whose game continues exactly where ``save()`` left it (``StateError``
         naming what is wrong when ``data`` is not such a state)."""
-        try:
-            doc = cbor2.loads(data)
-        except (cbor2.CBORDecodeError, ValueError, TypeError, RecursionError) as error:
-            raise StateError(f"not a saved game: {error}") from None
-        _expect(type(doc) is dict and set(doc) == _SAVED_PARTS, "a saved game's parts")
-        _expect(type(doc["rules"]) is bytes, "the rules' saved state")
-        host = cls(rules_class.restore(doc["rules"]), tick_rate=tick_rate)
-        _expect(type(doc["players"]) is list, "the players")
-        for entry in doc["players"]:
-            _expect(type(entry) is list and len(entry) == 4, "a player")
-            player_id, name, claims, entity_id = entry
-            _expect(type(player_id) is str and type(name) is str, "a player's id and name")
-            _expect(type(claims) is dict and type(entity_id) is int, "a player's entity")
-            host.players[player_id] = Player(player_id, name, claims)
-            host.entity_of[player_id] = entity_id
-        _expect(type(doc["inputs"]) is list, "the inputs")
-        for entry in doc["inputs"]:
-            _expect(type(entry) is list and len(entry) == 4, "an input")
-            player_id, fields, fresh, view_tick = entry
-            _expect(player_id in host.players and type(fields) is list, "an input's player")
-            _expect(type(fresh) is bool, "an input's freshness")
-            _expect(view_tick is None or type(view_tick) in (int, float), "a view tick")
-            host.set_input(player_id, _checked(host.decode_input, fields), view_tick)
+        saved = SavedGame.decode(data)
+        host = cls(rules_class.restore(saved.rules), tick_rate=tick_rate)
+        for player, entity_id in saved.players:
+            host.players[player.id] = player
+            host.entity_of[player.id] = entity_id
+        for player_id, fields, fresh, view_tick in saved.inputs:
+            host.set_input(player_id, checked(host.decode_input, fields), view_tick)
             host._inputs[player_id].fresh = fresh
-        _expect(type(doc["commands"]) is list, "the commands")
-        for entry in doc["commands"]:
-            _expect(type(entry) is list and len(entry) == 2, "a command")
-            _expect(entry[0] in host.players and type(entry[1]) is list, "a command's player")
-            host.command(entry[0], _checked(host.decode_command, entry[1]))
-        _expect(type(doc["events"]) is list, "the pending events")
-        for entry in doc["events"]:
-            _expect(type(entry) is list and len(entry) == 2, "a pending event")
-            wire, to = entry
-            _expect(type(wire) is list and (to is None or type(to) is list), "a pending event")
-            _expect(to is None or all(type(p) is str for p in to), "an event's recipients")
-            event = _checked(host.schema.events.from_wire, wire)
-            recipients = None if to is None else frozenset(to)
-            host._hook_events.append((host.schema.events.to_wire(event), recipients))
-        if doc["result"] is not None:
-            _expect(type(doc["result"]) is list and len(doc["result"]) == 4, "the result")
-            result_tick, ranking, scores, summary = doc["result"]
-            _expect(type(result_tick) is int and type(summary) is str, "the result")
-            _expect(type(ranking) is list and type(scores) is dict, "the result")
-            host.result = MatchResult(tuple(ranking), scores, summary)
-            host.result_tick = result_tick
+        for player_id, wire in saved.commands:
+            host.command(player_id, checked(host.decode_command, wire))
+        events = host.schema.events
+        for wire, to in saved.events:
+            host._hook_events.append((events.to_wire(checked(events.from_wire, wire)), to))
+        if saved.result is not None:
+            host.result_tick, host.result = saved.result
         return host
-
-
-_SAVED_PARTS = frozenset({"rules", "players", "inputs", "commands", "events", "result"})
-
-
-def _expect(condition: bool, what: str) -> None:
-    if not condition:
-        raise StateError(f"damaged saved game: {what}")
-
-
-def _checked(decode: Any, fields: list[Any]) -> Any:
-    try:
-        return decode(fields)
-    except SchemaError as error:
-        raise StateError(f"damaged saved game: {error}") from None

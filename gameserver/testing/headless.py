@@ -10,7 +10,9 @@ test, not in production). Views are encoded the same way, so a test can assert w
 given player's connection would receive.
 
 Same calls, same seed: same world (``state_hash``), which is what ``replay --verify``
-relies on.
+relies on. ``save()`` and ``Headless.restored`` take a match between two steps and
+continue it, in the format of the room's own snapshots (``gameserver/core/savedgame.py``):
+a headless save restores in a room's ``GameHost`` and a recording's snapshot here.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
+from gameserver.core.savedgame import SavedGame, checked
 from gameserver.rules.api import (
     SPECTATOR,
     Player,
@@ -34,9 +37,13 @@ from gameserver.rules.api import (
     rules_class_problems,
 )
 from gameserver.rules.bots import BotView
+from gameserver.rules.game import GameSchema
 from gameserver.rules.wiretypes import WireValue
 
 InputT = TypeVar("InputT")
+# A game's schema as a client rebuilds it from the description, made once per schema
+# (building its classes is slow): the schema itself is kept, so its id is never reused.
+_client_schemas: dict[int, tuple[GameSchema, GameSchema]] = {}
 
 
 @attrs.frozen
@@ -155,6 +162,69 @@ class Headless(Generic[InputT]):
         self.events += produced
         return produced
 
+    # -- whole state ---------------------------------------------------------------------
+
+    def save(self) -> bytes:
+        """The match now (between two steps): the rules' saved state, the players, their
+        held inputs, and the commands and events waiting for the next step."""
+        rules = self.rules
+        schema = rules.schema
+        inputs = schema.input
+        return SavedGame(
+            rules=rules.save(),
+            players=tuple((p, self.entity_of.get(pid, 0)) for pid, p in self.players.items()),
+            inputs=tuple(
+                (pid, list(inputs.to_wire(g.value)), g.fresh, g.view_tick)
+                for pid, g in self._inputs.items()
+                if inputs is not None
+            ),
+            commands=tuple(
+                (c.player.id, schema.commands.to_wire(c.command)) for c in self._commands
+            ),
+            events=tuple(
+                (schema.events.to_wire(e.event), e.to)
+                if isinstance(e, Private)
+                else (schema.events.to_wire(e), None)
+                for e in self._hook_events
+            ),
+        ).encode()
+
+    @classmethod
+    def restored(cls, rules_class: type[Rules[InputT, Any]], data: bytes) -> Headless[InputT]:
+        """A headless match that continues exactly where ``save()`` (or a room's snapshot)
+        left it; ``StateError`` if ``data`` is not one. Its ``events`` log starts empty."""
+        problems = rules_class_problems(rules_class)
+        if problems:
+            raise TypeError("; ".join(problems))
+        saved = SavedGame.decode(data)
+        game: Headless[InputT] = cls.__new__(cls)
+        game.rules = rules_class.restore(saved.rules)
+        game.players = {p.id: p for p, _ in saved.players}
+        game.entity_of = {p.id: entity_id for p, entity_id in saved.players}
+        schema = game.rules.schema
+        game._inputs = {}
+        for player_id, fields, fresh, view_tick in saved.inputs:
+            if schema.input is None:
+                raise TypeError(f"{rules_class.__name__} declares no input")
+            value = checked(schema.input.from_wire, fields)
+            game._inputs[player_id] = TickInput(
+                game.players[player_id], game.entity_of[player_id], value, fresh, view_tick
+            )
+        game._commands = [
+            TickCommand(game.players[pid], checked(schema.commands.from_wire, wire))
+            for pid, wire in saved.commands
+        ]
+        game._hook_events = [
+            event if to is None else Private(event, to)
+            for event, to in (
+                (checked(schema.events.from_wire, wire), to) for wire, to in saved.events
+            )
+        ]
+        game.events = []
+        numbers = [int(pid[1:]) for pid in game.players if pid[:1] == "p" and pid[1:].isdigit()]
+        game._next_id = max(numbers, default=0) + 1
+        return game
+
     # -- reading -------------------------------------------------------------------------
 
     def wire_state(self) -> dict[int, WireTuple]:
@@ -191,8 +261,15 @@ class Headless(Generic[InputT]):
 
     def decoded_view(self, player: Player | None) -> dict[int, Any]:
         """The view as a client decodes it from the game's description (named objects)."""
-        client_schema = type(self.rules.schema).from_description(self.rules.schema.describe())
-        return {eid: client_schema.entity_from_wire(w) for eid, w in self.view(player).items()}
+        schema = self.rules.schema
+        client_schema = _client_schemas.get(id(schema))
+        if client_schema is None or client_schema[0] is not schema:
+            client_schema = _client_schemas[id(schema)] = (
+                schema,
+                type(schema).from_description(schema.describe()),
+            )
+        decode = client_schema[1].entity_from_wire
+        return {eid: decode(w) for eid, w in self.view(player).items()}
 
 
 def run_seeded(
