@@ -61,6 +61,11 @@ class ReplayDriver:
         self._previous: Mapping[int, tuple[Any, ...]] = {}
         self._since_keyframe = self._tick_rate  # the first snapshot is a keyframe
 
+    @property
+    def game(self) -> GameHost:
+        """The re-simulated game, at the last tick played."""
+        return self._game
+
     def status(self) -> dict[str, Any]:
         return {
             "file": self.path.name,

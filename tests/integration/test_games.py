@@ -8,6 +8,7 @@ a card match with 60-second turns runs in a moment, over real loopback sockets.
 
 from __future__ import annotations
 
+import logging
 import math
 import sys
 import time
@@ -29,7 +30,11 @@ from gameserver.protocol import CloseCode
 from gameserver.recording import INPUT, SNAPSHOT, read_items, seek, verify
 from gameserver.rules import Bot
 from gameserver.server import GameServer
+from gameserver.server.metrics import Metrics
+from gameserver.server.relay import RelayRoom
+from gameserver.server.replay import ReplayDriver
 from gameserver.testing import ClientClosed, KitClient, connect_game, default_room, serve_game
+from tests.conftest import make_config
 
 ROOT = Path(gameserver.__file__).resolve().parents[1]
 BENCH_STEP = 200.0 / 30  # world units a tick at 200 units/s and 30 ticks/s
@@ -387,6 +392,14 @@ async def test_a_replay_seeks_from_a_snapshot_to_the_state_a_full_replay_reaches
     status, output = await replay_cli(recording, "--from-tick", str(late))
     assert status == 0, output
     assert f"from the snapshot at tick {sought.from_snapshot}," in output
+    served = replay_server(recording)  # replay --serve seeks the same way
+    served.seek(late)
+    assert served.game.tick == late and served.game.state_hash() == hashes[late].hex()
+
+
+def replay_server(recording: Path) -> ReplayDriver:
+    room = RelayRoom("replay", make_config(tick_rate=30), Metrics())
+    return ReplayDriver(recording, room, speed=1.0)
 
 
 def alter_random(node: Any) -> bool:
@@ -398,7 +411,7 @@ def alter_random(node: Any) -> bool:
 
 
 async def test_a_tampered_snapshot_fails_verify_with_a_clear_message(
-    tmp_path: Path, autojump_clock: trio.testing.MockClock
+    tmp_path: Path, autojump_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     recording = await record_match("arena", tmp_path, recording_snapshot_every_s=1.0)
     items = records(recording)
@@ -419,6 +432,13 @@ async def test_a_tampered_snapshot_fails_verify_with_a_clear_message(
     assert status == 1 and output.startswith(f"DIVERGED at tick {snapshot[1]}: {message}"), output
     status, output = await replay_cli(recording, "--from-tick", str(snapshot[1]))
     assert status == 1 and message in output, output
+    # A replay server does not seek from it: it starts from the snapshot before.
+    served = replay_server(recording)
+    with caplog.at_level(logging.WARNING):
+        served.seek(snapshot[1] + 1)
+    assert message in caplog.text
+    recorded = {item[0]: item[2] for item in items[1:] if item[0] > 0}
+    assert served.game.state_hash() == recorded[snapshot[1] + 1].hex()
 
 
 async def test_a_recording_without_snapshots_still_replays_and_seeks(
