@@ -154,19 +154,19 @@ class _Saver:
     def _learn(self, cls: type, value: object) -> tuple[int, str, list[str]]:
         """How a class is saved, its name and slots, once it is known that ``load_state``
         can build it back."""
+        if isinstance(value, enum.Enum):
+            kind = _ENUM
+        elif isinstance(value, tuple) and hasattr(cls, "_fields"):
+            kind = _NAMEDTUPLE
+        elif _plain_new(cls) and not isinstance(value, type) and cls.__module__ != "builtins":
+            kind = _OBJECT
+        else:
+            raise _Unsaveable(f"a {cls.__qualname__} is not data and cannot be saved")
         if "<" in cls.__qualname__ or _find(cls.__module__, cls.__qualname__) is not cls:
             raise _Unsaveable(
                 f"{cls.__qualname__} cannot be saved (a class a state holds must be "
                 "defined at the top level of a module)"
             )
-        if isinstance(value, enum.Enum):
-            kind = _ENUM
-        elif isinstance(value, tuple) and hasattr(cls, "_fields"):
-            kind = _NAMEDTUPLE
-        elif _plain_new(cls) and not isinstance(value, type):
-            kind = _OBJECT
-        else:
-            raise _Unsaveable(f"a {cls.__qualname__} cannot be saved as data")
         return kind, _class_name(cls), _slot_names(cls)
 
     def _step(self, value: object, step: str) -> Any:

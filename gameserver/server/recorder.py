@@ -38,7 +38,7 @@ from gameserver.recording import (
     snapshot_record,
     tick_record,
 )
-from gameserver.rules import Player, Rules
+from gameserver.rules import Player, Rules, StateError
 
 from .metrics import Metrics
 
@@ -170,6 +170,15 @@ class RecordingHost(GameHost):
         self._recorder.append(tick_record(tick, self._ops, state_hash, entities), tick)
         self._ops = []
         if self._snapshot_every and tick % self._snapshot_every == 0:
-            snapshot = snapshot_record(tick, state_hash or self.rules.state_hash(), self.save())
-            self._recorder.append_snapshot(snapshot, tick)
+            self._snapshot(tick, state_hash)
         return events
+
+    def _snapshot(self, tick: int, state_hash: str | None) -> None:
+        try:
+            game = self.save()
+        except StateError as error:  # a game that holds what cannot be data: no snapshots
+            log.error("recording %s carries no snapshots: %s", self._recorder.path, error)
+            self._snapshot_every = 0
+            return
+        record = snapshot_record(tick, state_hash or self.rules.state_hash(), game)
+        self._recorder.append_snapshot(record, tick)

@@ -539,6 +539,39 @@ async def test_a_game_served_by_its_dotted_path_replays(
         assert verify(source).ok
 
 
+class UnsaveableBench(bench.Bench):
+    """A game that keeps something that is not data (a function) in its state."""
+
+    id = "unsaveablebench"
+
+    def __init__(self, settings: Any, seed: int, *, tick_rate: int | None = None) -> None:
+        super().__init__(settings, seed, tick_rate=tick_rate)
+        self.on_move = print
+
+
+async def test_a_game_that_cannot_be_saved_is_recorded_without_snapshots_and_plays_on(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with (
+        serve_game(
+            UnsaveableBench, record_all=True, recordings_dir=str(tmp_path),
+            recording_snapshot_every_s=0.1,
+        ) as server,
+        connect_game(server.url, "ada") as ada,
+    ):  # fmt: skip
+        for _ in range(30):  # well past the first snapshot's tick: the room plays on
+            await ada.next_snapshot()
+        assert not default_room(server).stopped
+    assert (
+        "carries no snapshots: state['on_move']: a builtin_function_or_method is not data"
+        in caplog.text
+    )
+    (recording,) = tmp_path.glob("*.rec")
+    assert not [item for item in records(recording)[1:] if item[0] == SNAPSHOT]
+    with recording.open("rb") as source:
+        assert verify(source).ok
+
+
 def bytes_between(client: KitClient, start: float, end: float) -> int:
     return sum(len(data) for at, data in client.raw_chunks if start <= at < end)
 
