@@ -370,6 +370,14 @@ def _add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("file", help="a recording (*.rec)")
     p.add_argument("--verify", action="store_true", help="re-simulate and check (the default)")
     p.add_argument(
+        "--from-tick",
+        type=_tick_number,
+        default=None,
+        metavar="N",
+        help="start at the newest snapshot at or before tick N and re-simulate only from "
+        "there (checking from there to the end; with --serve, the match starts at tick N)",
+    )
+    p.add_argument(
         "--serve",
         action="store_true",
         help="serve the match to spectators (browser: http://HOST:PORT/?spectate)",
@@ -378,6 +386,13 @@ def _add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--port", type=int, default=8000, help="with --serve: TCP port")
     p.add_argument("--speed", type=float, default=1.0, help="with --serve: 1 = real time")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+
+
+def _tick_number(text: str) -> int:
+    tick = int(text)
+    if tick < 0:
+        raise argparse.ArgumentTypeError(f"a tick is 0 or more, got {tick}")
+    return tick
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -390,7 +405,7 @@ def _replay(args: argparse.Namespace) -> int:
 
     try:
         with open(args.file, "rb") as source:
-            result = verify(source)
+            result = verify(source, from_tick=args.from_tick)
     except (OSError, RecordingError) as error:
         print(f"gameserver replay: {error}", file=sys.stderr)
         return 2
@@ -400,6 +415,8 @@ def _replay(args: argparse.Namespace) -> int:
             "ok": result.ok,
             "ticks": result.ticks,
             "hashes_checked": result.hashes_checked,
+            "snapshots_checked": result.snapshots_checked,
+            "start_tick": result.start_tick,
             "gaps": [list(gap) for gap in result.gaps],
             "divergence": None if divergence is None else {
                 "tick": divergence.tick,
@@ -414,7 +431,9 @@ def _replay(args: argparse.Namespace) -> int:
         print(f"replayed {result.ticks} ticks, then a gap: ticks {first}..{last} were not "
               "recorded (the disk was too slow)")  # fmt: skip
     else:
-        print(f"OK: replayed {result.ticks} ticks, {result.hashes_checked} state hashes match")
+        start = f" from the snapshot at tick {result.start_tick}" if result.start_tick else ""
+        print(f"OK: replayed {result.ticks} ticks{start}, {result.hashes_checked} state hashes "
+              f"and {result.snapshots_checked} snapshots match")  # fmt: skip
     return 0 if result.ok else 1
 
 
@@ -425,6 +444,8 @@ def _serve_replay(args: argparse.Namespace) -> int:
     config = Config(host=args.host, port=args.port, web_root=bundled_web_root())
     try:
         server = GameServer(config, replay=Path(args.file), replay_speed=args.speed)
+        if args.from_tick is not None and server.replay is not None:
+            server.replay.seek(args.from_tick)
     except (OSError, RecordingError) as error:
         print(f"gameserver replay: {error}", file=sys.stderr)
         return 2

@@ -160,17 +160,19 @@ class Mode:
     game: str = ""
     # The game's settings: a table of its settings class's fields (or an instance of it).
     settings: Any = attrs.field(factory=dict)
-    # Simulation steps per second, and a snapshot every Nth tick (must divide it).
-    tick_rate: int = _positive_field(30)
+    # Simulation steps per second, and a snapshot every Nth tick (must divide it);
+    # 0: the game's own rate (its rules class's tick_rate).
+    tick_rate: int = attrs.field(default=0, validator=AT_LEAST_ZERO)
     snapshot_divisor: int = _positive_field(1)
     # Seats per room: players beyond get a new room (matchmaking) or 4009 (joining by id).
-    max_players: int = _positive_field(16)
+    # 0: the game's own (its rules class's max_players).
+    max_players: int = attrs.field(default=0, validator=AT_LEAST_ZERO)
     max_spectators: int = _positive_field(64)
     # Record every room of this mode to recordings_dir (gameserver replay FILE --verify).
     record: bool = False
 
     def __attrs_post_init__(self) -> None:
-        if self.tick_rate % self.snapshot_divisor:
+        if self.tick_rate % self.snapshot_divisor:  # 0 (the game's) is checked with the game
             raise ValueError(f"mode {self.name}: snapshot_divisor must divide tick_rate")
 
 
@@ -218,7 +220,11 @@ class Config:
     )
 
     tick_rate: int = setting(
-        30, section="rooms", doc="Simulation steps per second.", check=POSITIVE
+        0,
+        section="rooms",
+        doc="Simulation steps per second of the default room (a mode has its own); 0: the "
+        "game's own rate (its rules class's tick_rate).",
+        check=AT_LEAST_ZERO,
     )
     snapshot_divisor: int = setting(
         1,
@@ -493,10 +499,11 @@ class Config:
         check=POSITIVE,
     )
     max_players_per_room: int = setting(
-        512,
+        0,
         section="rooms",
-        doc="Player slots per room of the default mode; a Join beyond them is closed with 4009.",
-        check=POSITIVE,
+        doc="Player slots in the default room; a Join beyond them is closed with 4009. 0: the "
+        "game's own (its rules class's max_players).",
+        check=AT_LEAST_ZERO,
         flags=("--max-players-per-room", "--max-players"),
     )
     max_spectators_per_room: int = setting(
@@ -771,6 +778,14 @@ class Config:
         section="recording",
         doc="A state hash (and per-entity digests) is recorded every this many ticks.",
         check=POSITIVE,
+    )
+    recording_snapshot_every_s: float = setting(
+        10.0,
+        section="recording",
+        doc="A snapshot of the whole game (its rules' saved state) is recorded every this "
+        "many seconds, so a replay can start there (replay --from-tick) instead of at tick 0; "
+        "0: none.",
+        check=AT_LEAST_ZERO,
     )
 
     shutdown_timeout_s: float = setting(

@@ -157,3 +157,11 @@ def check_games(loaded: Loaded) -> None:
             make_settings(rules, settings)
         except GameLoadError as error:
             raise settings_origin.error(str(error)) from None
+    from gameserver.server.modes import all_modes, resolved
+
+    for mode in all_modes(config).values():  # a divisor that does not divide the game's rate
+        try:
+            resolved(mode, load_rules(mode.game))
+        except ValueError as error:
+            where = "snapshot_divisor" if mode.name == "default" else "modes"
+            raise loaded.origin(where).error(str(error)) from None

@@ -8,10 +8,18 @@ arrived since the last step, in order. Untrusted wire values are validated again
 the game's schema here (``SchemaError``: close 4002 naming the field) before the rules
 ever see them. ``step()`` calls the rules once, advances ``rules.tick`` and turns the
 events into wire lists (``[kind, *args]``), each with the set of player ids that may
-receive it (None: everyone).
+receive it (None: everyone). Events that ``join``, ``leave``, ``disconnected`` or
+``reconnected`` returned wait (encoded) for the next step and go out before its own.
 
 Everything is synchronous and pure: no clock, no I/O. The same calls in the same order
 give the same world, which recordings rely on (``recorder.py`` wraps a host).
+
+``save()`` is that whole state as data between two steps (``savedgame.py``: the rules'
+own ``save()`` and the host's players, held inputs, pending commands and events);
+``GameHost.restored`` builds a host that continues exactly where the saved one stood.
+Recordings carry it as their periodic snapshots, so it is read as untrusted data: every
+part is checked, inputs, commands and events through the schema, and the rules' part by
+``Rules.restore``, which runs none of it.
 """
 
 from __future__ import annotations
@@ -26,12 +34,16 @@ from gameserver.rules import (
     Player,
     Private,
     Rules,
+    SchemaError,
     TickCommand,
     TickInput,
     Viewer,
     WireTuple,
 )
+from gameserver.rules.api import hook_events, joined
 from gameserver.rules.wiretypes import Bool, Enum, Flags, Int, WireValue
+
+from .savedgame import SavedGame, checked
 
 HostedEvent = tuple[list[WireValue], frozenset[str] | None]  # ([kind, *args], who may see it)
 INPUT_CACHE_SIZE = 4096  # distinct decoded inputs kept per room
@@ -81,6 +93,7 @@ class GameHost:
         self.entity_of: dict[str, int] = {}
         self._inputs: dict[str, TickInput[Any]] = {}
         self._commands: list[TickCommand] = []
+        self._hook_events: list[HostedEvent] = []  # from join & co., for the next step
         self._description: dict[str, Any] | None = None
         self._entities: Mapping[int, Any] = {}  # rules.entities() of _entities_tick
         self._entities_tick = -1
@@ -96,8 +109,9 @@ class GameHost:
     def join(self, player: Player) -> int:
         """The player arrives; the entity it controls (0: none)."""
         self.players[player.id] = player
-        entity_id = self.rules.join(player)
+        entity_id, events = joined(self.rules.join(player))
         self.entity_of[player.id] = entity_id
+        self._hook_events += self._hosted(events)
         return entity_id
 
     def leave(self, player_id: str) -> None:
@@ -105,27 +119,27 @@ class GameHost:
         self.entity_of.pop(player_id, None)
         self._inputs.pop(player_id, None)
         if player is not None:
-            self.rules.leave(player)
+            self._hook_events += self._hosted(hook_events(self.rules.leave(player), "leave"))
 
     def disconnected(self, player_id: str) -> None:
         """The player's connection was lost: it stands still (its input is forgotten)."""
         self._inputs.pop(player_id, None)
         player = self.players.get(player_id)
         if player is not None:
-            self.rules.disconnected(player)
+            answer = self.rules.disconnected(player)
+            self._hook_events += self._hosted(hook_events(answer, "disconnected"))
 
     def reconnected(self, player_id: str) -> None:
         player = self.players.get(player_id)
         if player is not None:
-            self.rules.reconnected(player)
+            answer = self.rules.reconnected(player)
+            self._hook_events += self._hosted(hook_events(answer, "reconnected"))
 
     # -- what players send -----------------------------------------------------------------
 
     def decode_input(self, fields: Sequence[WireValue]) -> Any:
         """An Input's game fields as the rules' input object; ``SchemaError`` if invalid."""
         if self._decode_input is None:
-            from gameserver.rules import SchemaError
-
             raise SchemaError("this game takes no input; send commands")
         if not self._cache_inputs:
             return self._decode_input(fields)
@@ -168,8 +182,13 @@ class GameHost:
             self.result_tick = self.rules.tick
         for given in inputs:
             given.fresh = False  # repeated from now on, until the next frame
-        if not events:
-            return []
+        if self._hook_events:
+            hosted, self._hook_events = self._hook_events, []
+            return hosted + self._hosted(events)
+        return self._hosted(events) if events else []
+
+    def _hosted(self, events: Sequence[Any]) -> list[HostedEvent]:
+        """Events as wire lists, each with who may see it (None: everyone)."""
         to_wire = self.schema.events.to_wire
         hosted: list[HostedEvent] = []
         for event in events:
@@ -231,3 +250,46 @@ class GameHost:
                 **self.schema.describe(),
             }
         return self._description
+
+    # -- whole state ---------------------------------------------------------------------
+
+    def save(self) -> bytes:
+        """The game between two steps, as data ``GameHost.restored`` continues from."""
+        input_schema = self.schema.input
+        return SavedGame(
+            rules=self.rules.save(),
+            players=tuple((p, self.entity_of.get(p.id, 0)) for p in self.players.values()),
+            inputs=tuple(
+                (pid, list(input_schema.to_wire(g.value)), g.fresh, g.view_tick)
+                for pid, g in self._inputs.items()
+                if input_schema is not None
+            ),
+            commands=tuple(
+                (c.player.id, self.schema.commands.to_wire(c.command)) for c in self._commands
+            ),
+            events=tuple(self._hook_events),
+            result=None if self.result is None else (self.result_tick, self.result),
+        ).encode()
+
+    @classmethod
+    def restored(
+        cls, rules_class: type[Rules[Any, Any]], data: bytes, *, tick_rate: int
+    ) -> GameHost:
+        """A host whose game continues exactly where ``save()`` left it (``StateError``
+        naming what is wrong when ``data`` is not such a state)."""
+        saved = SavedGame.decode(data)
+        host = cls(rules_class.restore(saved.rules), tick_rate=tick_rate)
+        for player, entity_id in saved.players:
+            host.players[player.id] = player
+            host.entity_of[player.id] = entity_id
+        for player_id, fields, fresh, view_tick in saved.inputs:
+            host.set_input(player_id, checked(host.decode_input, fields), view_tick)
+            host._inputs[player_id].fresh = fresh
+        for player_id, wire in saved.commands:
+            host.command(player_id, checked(host.decode_command, wire))
+        events = host.schema.events
+        for wire, to in saved.events:
+            host._hook_events.append((events.to_wire(checked(events.from_wire, wire)), to))
+        if saved.result is not None:
+            host.result_tick, host.result = saved.result
+        return host

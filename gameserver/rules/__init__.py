@@ -52,6 +52,7 @@ from .records import (
     MessageSchema,
     PositionLayout,
 )
+from .savedstate import StateError, game_modules, load_state, save_state
 from .wiretypes import (
     Angle,
     BinaryAngle,
@@ -92,6 +93,7 @@ __all__ = [
     "Private",
     "Rules",
     "SchemaError",
+    "StateError",
     "Text",
     "TickCommand",
     "TickInput",
@@ -107,9 +109,12 @@ __all__ = [
     "field",
     "fixed",
     "flags",
+    "game_modules",
     "integer",
+    "load_state",
     "message",
     "rules_class_problems",
+    "save_state",
     "text",
     "wire_fields",
     "wire_type_from_description",

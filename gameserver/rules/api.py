@@ -12,7 +12,10 @@ synchronously, always in the same order, so the same calls give the same world:
 1. ``join(player)`` / ``leave(player)`` as players arrive and go (a player dropped by
    the network is first ``disconnected`` and either ``reconnected`` within the grace
    period or then ``leave``-d); ``join`` returns the entity the player controls (0:
-   none), which is the player's own entity on the wire (Welcome item 2).
+   none), which is the player's own entity on the wire (Welcome item 2), or that and
+   events: ``(entity_id, events)``. ``leave``, ``disconnected`` and ``reconnected`` may
+   return events too. Such events go out with the next step's, before them, stamped
+   with that step's tick (the tick whose snapshot first shows the joined player).
 2. Once per tick, ``step(inputs, commands)``: ``inputs`` holds one ``TickInput`` per
    player that has ever sent an input (the newest frame; the previous one repeated when
    none arrived this tick), ``commands`` every ``TickCommand`` that arrived since the
@@ -26,16 +29,16 @@ synchronously, always in the same order, so the same calls give the same world:
 4. ``result()`` says when the match is over, and how it ended.
 
 Rules are pure: no I/O, no clocks, no randomness but ``self.random`` (seeded by the
-server). ``save()``/``restore()`` capture the whole state (for recordings' periodic
-snapshots and for moving a room), and ``state_hash()`` summarises it so replays can
-prove they re-simulated the same match.
+server). ``save()``/``restore()`` capture the whole state as plain data (for
+recordings' periodic snapshots and for moving a room; restoring never runs code from the
+data), and ``state_hash()`` summarises it so replays can prove they re-simulated the
+same match.
 """
 
 from __future__ import annotations
 
 import enum
 import hashlib
-import pickle
 import random
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
@@ -43,6 +46,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 import attrs
 
 from .game import GameSchema
+from .savedstate import StateError, game_modules, load_state, save_state
 from .wiretypes import WireValue
 
 InputT = TypeVar("InputT")
@@ -187,18 +191,26 @@ class Rules(Generic[InputT, SettingsT]):
 
     # -- membership ----------------------------------------------------------------
 
-    def join(self, player: Player) -> int:
-        """A player arrives; return the id of the entity it controls (0: none)."""
+    def join(self, player: Player) -> int | tuple[int, Sequence[Any]]:
+        """A player arrives; return the id of the entity it controls (0: none), or
+        ``(entity_id, events)`` to send events as well (declared events or ``Private``;
+        they go out with the next step's)."""
         return 0
 
-    def leave(self, player: Player) -> None:
-        """A player is gone for good (left, or not back within the grace period)."""
+    def leave(self, player: Player) -> Sequence[Any] | None:
+        """A player is gone for good (left, or not back within the grace period); may
+        return events, as ``join`` may."""
+        return None
 
-    def disconnected(self, player: Player) -> None:
-        """A player's connection was lost; its seat is held for a while."""
+    def disconnected(self, player: Player) -> Sequence[Any] | None:
+        """A player's connection was lost; its seat is held for a while. May return
+        events."""
+        return None
 
-    def reconnected(self, player: Player) -> None:
-        """A disconnected player is back, with the same id and entity."""
+    def reconnected(self, player: Player) -> Sequence[Any] | None:
+        """A disconnected player is back, with the same id and entity. May return
+        events."""
+        return None
 
     # -- the tick ------------------------------------------------------------------------
 
@@ -241,14 +253,24 @@ class Rules(Generic[InputT, SettingsT]):
     # -- whole state ---------------------------------------------------------------------
 
     def save(self) -> bytes:
-        """The whole state, to be given to ``restore`` (trusted storage only: a pickle)."""
-        return pickle.dumps(self.__dict__, protocol=pickle.HIGHEST_PROTOCOL)
+        """The whole state, to be given to ``restore``: the instance's attributes as data
+        (``savedstate.py``: containers, enums, random generators and instances of the
+        game's own classes; ``StateError`` names anything else)."""
+        return save_state(self.__dict__)
 
     @classmethod
     def restore(cls, data: bytes) -> Rules[InputT, SettingsT]:
-        """A world in exactly the saved state."""
+        """A world in exactly the saved state (``StateError`` if ``data`` is not one).
+
+        Safe on data from anyone: nothing in it is run, and it may only name the game's
+        own classes. Override ``save`` and ``restore`` together (for example to leave out
+        and then rebuild what is derived from the settings).
+        """
+        state = load_state(data, modules=game_modules(cls))
+        if type(state) is not dict or not all(type(name) is str for name in state):
+            raise StateError("a saved rules state is a map of attribute names")
         rules = cls.__new__(cls)
-        rules.__dict__.update(pickle.loads(data))  # our own saves only
+        rules.__dict__.update(state)
         return rules
 
     def state_hash(self) -> str:
@@ -259,6 +281,29 @@ class Rules(Generic[InputT, SettingsT]):
         when the state is large (it may run every tick while recording).
         """
         return hashlib.blake2b(canonical(self.__dict__).encode(), digest_size=16).hexdigest()
+
+
+def joined(answer: object) -> tuple[int, Sequence[Any]]:
+    """What ``join`` returned, as (entity id, events): an id alone, or the pair."""
+    if type(answer) is int:
+        return answer, ()
+    if (
+        type(answer) is tuple
+        and len(answer) == 2
+        and type(answer[0]) is int
+        and isinstance(answer[1], Sequence)
+    ):
+        return answer[0], answer[1]
+    raise TypeError(f"join() must return an entity id or (entity id, events), got {answer!r}")
+
+
+def hook_events(answer: object, hook: str) -> Sequence[Any]:
+    """What ``leave``, ``disconnected`` or ``reconnected`` returned, as events."""
+    if answer is None:
+        return ()
+    if isinstance(answer, Sequence) and not isinstance(answer, str | bytes):
+        return answer
+    raise TypeError(f"{hook}() must return None or a sequence of events, got {answer!r}")
 
 
 def canonical(value: object) -> str:

@@ -75,6 +75,8 @@ class GameServer:
         self.metrics = Metrics()
         seed = config.seed if config.seed is not None else secrets.randbits(32)
         self.room_manager = RoomManager(config, self.metrics, seed=seed)
+        # The default room's tick rate and seats, where they were left to its game.
+        self.config = config = self.room_manager.config
         self.rooms = self.room_manager.rooms  # the live rooms by id ("default" always)
         self.seed = seed
         self.connections: set[FastConnection | WsConnection] = set()

@@ -54,6 +54,7 @@ class Metrics:
     matches: int = 0  # seats handed out by matchmaking
     recording_bytes: int = 0  # written to recordings
     recording_dropped: int = 0  # tick records dropped because a recording's buffer was full
+    recording_snapshots_dropped: int = 0  # snapshots left out for the same reason (no gap)
     relay_dropped: int = 0  # spectator-stream messages not published (queue full, no Redis)
     refused_admin: int = 0  # operator requests with a missing or wrong admin token
     chat_messages: int = 0  # Says accepted from this node's players

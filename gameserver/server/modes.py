@@ -4,13 +4,21 @@ The server always has the mode ``default``, made from the top-level settings
 of ``Config`` (its game and settings, tick rate, room caps), whose permanent room is
 also called ``default``. ``Config.modes`` adds more; rooms of those modes are
 made on demand and close after staying empty for ``empty_room_grace_s``.
+
+A mode's tick rate and seats left at 0 are the game's own (its rules class's
+``tick_rate`` and ``max_players``); ``resolved`` fills them in once the game is loaded,
+so every room, matchmaking and the status documents see the numbers the room runs with.
+An explicit setting always wins.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
 from gameserver.config import Config, Mode
+from gameserver.rules import Rules
 
 DEFAULT_MODE = "default"
 
@@ -34,8 +42,28 @@ def all_modes(config: Config) -> dict[str, Mode]:
     return modes
 
 
+def resolved(mode: Mode, rules: type[Rules[Any, Any]]) -> Mode:
+    """The mode with the game's own tick rate and seats where it sets none (0)."""
+    tick_rate = mode.tick_rate or rules.tick_rate
+    if tick_rate % mode.snapshot_divisor:
+        raise ValueError(
+            f"mode {mode.name}: snapshot_divisor {mode.snapshot_divisor} must divide the tick "
+            f"rate {tick_rate}" + ("" if mode.tick_rate else f" (game {rules.id}'s own)")
+        )
+    return attrs.evolve(
+        mode, tick_rate=tick_rate, max_players=mode.max_players or rules.max_players
+    )
+
+
+def resolved_config(config: Config, default: Mode) -> Config:
+    """The server's settings with the default room's tick rate and seats filled in."""
+    return attrs.evolve(
+        config, tick_rate=default.tick_rate, max_players_per_room=default.max_players
+    )
+
+
 def room_config(config: Config, mode: Mode) -> Config:
-    """The server's settings with the mode's own where it has them."""
+    """The server's settings with the mode's own where it has them (a ``resolved`` mode)."""
     return attrs.evolve(
         config,
         tick_rate=mode.tick_rate,

@@ -120,6 +120,11 @@ class ServerCollector(Collector):
             metrics.recording_dropped,
         )
         yield counter(
+            "recording_snapshots_dropped",
+            "Recording snapshots left out because the disk was too slow (no ticks lost)",
+            metrics.recording_snapshots_dropped,
+        )
+        yield counter(
             "relay_dropped",
             "Spectator relay messages dropped (a relay resyncs at the next keyframe)",
             metrics.relay_dropped,

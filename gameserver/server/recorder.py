@@ -3,13 +3,17 @@
 Theory of operation: ``RecordingHost`` is the room's ``GameHost`` that also notes, in
 order, every call that changes the world (joins, leaves, drops and returns, inputs and
 commands), and after each step the state hash and per-entity digests (every
-``recording_hash_every_ticks`` ticks). Each step appends one encoded
-record to the ``Recorder``'s in-memory buffer, which is all the tick does. A task of
+``recording_hash_every_ticks`` ticks), and every ``recording_snapshot_every_s`` a
+snapshot of the whole game (``GameHost.save()``), from which a replay can start. Each
+step appends one encoded record (and now and then a snapshot) to the ``Recorder``'s
+in-memory buffer, which is all the tick does. A task of
 the room's own writes the buffer to the file (in a worker thread) every
 ``recording_flush_interval_s``. If the disk is so slow that the buffer reaches
 ``recording_buffer_bytes``, records are dropped, counted (``recording_dropped``), and
 the gap is written into the recording itself, so a replay reports it rather than
-silently skipping ticks. The format is in ``gameserver/recording.py``.
+silently skipping ticks. A snapshot that does not fit is skipped (and counted) without a
+gap: the ticks are all there, a replay just has one starting point fewer. The format is
+in ``gameserver/recording.py``.
 """
 
 from __future__ import annotations
@@ -31,9 +35,10 @@ from gameserver.recording import (
     entity_digests,
     gap_record,
     header,
+    snapshot_record,
     tick_record,
 )
-from gameserver.rules import Player, Rules
+from gameserver.rules import Player, Rules, StateError
 
 from .metrics import Metrics
 
@@ -51,6 +56,15 @@ class Recorder:
         self._buffered = 0
         self._gap: tuple[int, int] | None = None  # ticks dropped since the last kept record
         self.records = 0
+
+    def append_snapshot(self, data: bytes, tick: int) -> None:
+        """Queue a snapshot record if it fits (after its tick's record, kept or not)."""
+        if self._gap is not None or self._buffered + len(data) > self.max_buffer_bytes:
+            self.metrics.recording_snapshots_dropped += 1
+            log.warning("recording %s: no room for the snapshot at tick %d", self.path, tick)
+            return
+        self._chunks.append(data)
+        self._buffered += len(data)
 
     def append(self, data: bytes, tick: int) -> None:
         """Queue one record (the tick calls this; it never blocks)."""
@@ -96,16 +110,23 @@ class Recorder:
         self.metrics.recording_bytes += len(data)
 
 
+def snapshot_every_ticks(every_s: float, tick_rate: int) -> int:
+    """``recording_snapshot_every_s`` in ticks (0: no snapshots), at least one."""
+    return 0 if every_s <= 0 else max(1, round(every_s * tick_rate))
+
+
 class RecordingHost(GameHost):
     """A ``GameHost`` that records what is done to its game."""
 
     def __init__(
         self, rules: Rules[Any, Any], recorder: Recorder, *, tick_rate: int,
         hash_every_ticks: int, seed: int, room: str, mode: str, settings: object, game: str = "",
+        snapshot_every_ticks: int = 0,
     ) -> None:  # fmt: skip
         super().__init__(rules, tick_rate=tick_rate)
         self._recorder = recorder
         self._hash_every = hash_every_ticks
+        self._snapshot_every = snapshot_every_ticks  # 0: none
         self._ops: list[list[Any]] = []
         recorder.append(
             header(rules=rules.id, rules_version=rules.version, seed=seed, tick_rate=tick_rate,
@@ -148,4 +169,16 @@ class RecordingHost(GameHost):
             entities = entity_digests(self.rules.wire_state(), has_text=self.schema.has_text)
         self._recorder.append(tick_record(tick, self._ops, state_hash, entities), tick)
         self._ops = []
+        if self._snapshot_every and tick % self._snapshot_every == 0:
+            self._snapshot(tick, state_hash)
         return events
+
+    def _snapshot(self, tick: int, state_hash: str | None) -> None:
+        try:
+            game = self.save()
+        except StateError as error:  # a game that holds what cannot be data: no snapshots
+            log.error("recording %s carries no snapshots: %s", self._recorder.path, error)
+            self._snapshot_every = 0
+            return
+        record = snapshot_record(tick, state_hash or self.rules.state_hash(), game)
+        self._recorder.append_snapshot(record, tick)

@@ -6,12 +6,16 @@ publishes for relays (``relay.py``): a snapshot as a delta against the previous 
 and a keyframe with the Welcome every second. A ``RelayRoom`` serves that stream to
 spectators exactly as it serves a room on another node, so the browser client
 (``/?spectate``) and ``gameserver spectate`` watch a replay like a live match. Seeking
-re-simulates from the start up to the wanted tick (a match replays far faster than
-real time) and continues with a keyframe; players are refused.
+restores the newest snapshot at or before the wanted tick (from the start in a
+recording without one, or when that snapshot does not restore to its recorded hash),
+re-simulates from there up to the tick, and continues with a keyframe; players are
+refused.
 """
 
 from __future__ import annotations
 
+import bisect
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,9 +25,20 @@ import trio
 
 from gameserver.core import GameHost
 from gameserver.protocol import PROTOCOL_VERSION, Snapshot, Welcome, diff, encode
-from gameserver.recording import GAP, check_header, new_game, read_items, replay_tick
+from gameserver.recording import (
+    GAP,
+    SNAPSHOT,
+    RecordingError,
+    check_header,
+    new_game,
+    read_items,
+    replay_tick,
+    restore_game,
+)
 
 from .relay import RelayRoom
+
+log = logging.getLogger(__name__)
 
 
 class ReplayDriver:
@@ -34,7 +49,9 @@ class ReplayDriver:
         with path.open("rb") as source:
             items = list(read_items(source))
         self.head = check_header(items[0] if items else None)
-        self.ticks = [item for item in items[1:] if item and item[0] != GAP]
+        self.ticks = [item for item in items[1:] if item and item[0] not in (GAP, SNAPSHOT)]
+        self.snapshots = [item for item in items[1:] if item and item[0] == SNAPSHOT]
+        self._tick_numbers = [item[0] for item in self.ticks]
         self.total_ticks = len(self.ticks)
         self.position = 0  # index of the next tick record to play
         self.paused = False
@@ -43,6 +60,11 @@ class ReplayDriver:
         self._game: GameHost = new_game(self.head)
         self._previous: Mapping[int, tuple[Any, ...]] = {}
         self._since_keyframe = self._tick_rate  # the first snapshot is a keyframe
+
+    @property
+    def game(self) -> GameHost:
+        """The re-simulated game, at the last tick played."""
+        return self._game
 
     def status(self) -> dict[str, Any]:
         return {
@@ -56,14 +78,29 @@ class ReplayDriver:
         }
 
     def seek(self, tick: int) -> None:
-        """Jump to ``tick``: re-simulate from the start (fast), then go on with a keyframe."""
-        self._game, self.position = new_game(self.head), 0
+        """Jump to ``tick``: restore the newest snapshot before it, re-simulate from there
+        (fast), then go on with a keyframe."""
+        self._game, self.position = self._start_before(tick)
         while self.position < self.total_ticks and self.ticks[self.position][0] <= tick:
             replay_tick(self._game, self.ticks[self.position])
             self.position += 1
         self._previous = {}
         self._since_keyframe = self._tick_rate  # the next snapshot is a keyframe
         self._wake.set()
+
+    def _start_before(self, tick: int) -> tuple[GameHost, int]:
+        """The game at the newest usable snapshot at or before ``tick`` (else at the
+        start), and the index of the tick record to play next."""
+        for snapshot in reversed(self.snapshots):
+            if snapshot[1] > tick:
+                continue
+            try:
+                game = restore_game(self.head, snapshot)
+            except RecordingError as error:
+                log.warning("replay %s: %s; seeking from an earlier point", self.path, error)
+                continue
+            return game, bisect.bisect_right(self._tick_numbers, snapshot[1])
+        return new_game(self.head), 0
 
     def set_speed(self, speed: float) -> None:
         self.speed = speed

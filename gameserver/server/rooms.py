@@ -38,8 +38,8 @@ from gameserver.rules import Rules
 from gameserver.rules.loading import load_rules, make_settings
 
 from .metrics import Metrics
-from .modes import DEFAULT_MODE, all_modes, room_config
-from .recorder import Recorder, RecordingHost
+from .modes import DEFAULT_MODE, all_modes, resolved, resolved_config, room_config
+from .recorder import Recorder, RecordingHost, snapshot_every_ticks
 from .room import Room
 from .transport import Connection
 
@@ -62,15 +62,18 @@ class RoomError(Exception):
 
 class RoomManager:
     def __init__(self, config: Config, metrics: Metrics, *, seed: int) -> None:
-        self.config = config
         self.metrics = metrics
-        self.modes = all_modes(config)
         # Each mode's rules class and settings, loaded and checked now: a game that cannot
-        # be found or a setting it does not have stops the start, not the first room.
+        # be found or a setting it does not have stops the start, not the first room. A
+        # mode's tick rate and seats left to the game are filled in from its rules class.
+        self.modes: dict[str, Mode] = {}
         self.games: dict[str, tuple[type[Rules[Any, Any]], object]] = {}
-        for name, mode in self.modes.items():
+        for name, mode in all_modes(config).items():
             rules = load_rules(mode.game)
             self.games[name] = (rules, make_settings(rules, mode.settings))
+            self.modes[name] = resolved(mode, rules)
+        # The server's settings with the default room's tick rate and seats, as it runs.
+        self.config = resolved_config(config, self.modes[DEFAULT_MODE])
         self.rooms: dict[str, Room] = {}  # the live ones, by id
         self.room_modes: dict[str, str] = {}  # room id -> mode name
         self.private_codes: dict[str, str] = {}  # code -> room id
@@ -191,6 +194,9 @@ class RoomManager:
                 rules, recorder, tick_rate=config.tick_rate,
                 hash_every_ticks=self.config.recording_hash_every_ticks,
                 seed=seed, room=room_id, mode=mode_name, settings=settings, game=mode.game,
+                snapshot_every_ticks=snapshot_every_ticks(
+                    self.config.recording_snapshot_every_s, config.tick_rate
+                ),
             )  # fmt: skip
             log.info("room %s is recorded to %s", room_id, recorder.path)
         room = Room(room_id, game, config, self.metrics)

@@ -166,7 +166,19 @@ class KitClient:
     def bot_view(self, events: list[ReceivedEvent] | None = None) -> BotView:
         """What a bot sees now; ``events``: default, those since the last ``take_events``."""
         given = self.take_events() if events is None else events
-        return BotView(self.tick, self.me, self.entities, [e.event for e in given])
+        welcome = self.welcome
+        if welcome is None:
+            raise ClientClosed(None, "no Welcome yet")
+        size = (float(welcome.world_width), float(welcome.world_height))
+        return BotView(
+            self.tick,
+            self.me,
+            self.entities,
+            [e.event for e in given],
+            tick_rate=welcome.tick_rate,
+            world_size=size if welcome.world_width or welcome.world_height else None,
+            params=dict(welcome.params),
+        )
 
     # -- sending -----------------------------------------------------------------------
 

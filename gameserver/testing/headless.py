@@ -10,7 +10,9 @@ test, not in production). Views are encoded the same way, so a test can assert w
 given player's connection would receive.
 
 Same calls, same seed: same world (``state_hash``), which is what ``replay --verify``
-relies on.
+relies on. ``save()`` and ``Headless.restored`` take a match between two steps and
+continue it, in the format of the room's own snapshots (``gameserver/core/savedgame.py``):
+a headless save restores in a room's ``GameHost`` and a recording's snapshot here.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
+from gameserver.core.savedgame import SavedGame, checked
 from gameserver.rules.api import (
     SPECTATOR,
     Player,
@@ -29,11 +32,18 @@ from gameserver.rules.api import (
     TickInput,
     Viewer,
     WireTuple,
+    hook_events,
+    joined,
     rules_class_problems,
 )
+from gameserver.rules.bots import BotView
+from gameserver.rules.game import GameSchema
 from gameserver.rules.wiretypes import WireValue
 
 InputT = TypeVar("InputT")
+# A game's schema as a client rebuilds it from the description, made once per schema
+# (building its classes is slow): the schema itself is kept, so its id is never reused.
+_client_schemas: dict[int, tuple[GameSchema, GameSchema]] = {}
 
 
 @attrs.frozen
@@ -71,6 +81,7 @@ class Headless(Generic[InputT]):
         self._inputs: dict[str, TickInput[InputT]] = {}
         self._commands: list[TickCommand] = []
         self.events: list[SentEvent] = []  # every event so far
+        self._hook_events: list[Any] = []  # returned by join & co., sent with the next step
         self._next_id = 1
 
     @property
@@ -89,22 +100,23 @@ class Headless(Generic[InputT]):
             raise ValueError(f"player {player_id!r} is already in the game")
         player = Player(player_id, name, dict(claims or {}))
         self.players[player_id] = player
-        self.entity_of[player_id] = self.rules.join(player)
+        self.entity_of[player_id], events = joined(self.rules.join(player))
+        self._hook_events += events
         return player
 
     def leave(self, player: Player) -> None:
         del self.players[player.id]
         self.entity_of.pop(player.id, None)
         self._inputs.pop(player.id, None)
-        self.rules.leave(player)
+        self._hook_events += hook_events(self.rules.leave(player), "leave")
 
     def disconnect(self, player: Player) -> None:
         """As a room does when a connection is lost: its input stops until it is back."""
         self._inputs.pop(player.id, None)
-        self.rules.disconnected(player)
+        self._hook_events += hook_events(self.rules.disconnected(player), "disconnected")
 
     def reconnect(self, player: Player) -> None:
-        self.rules.reconnected(player)
+        self._hook_events += hook_events(self.rules.reconnected(player), "reconnected")
 
     # -- what players send -----------------------------------------------------------------
 
@@ -133,6 +145,8 @@ class Headless(Generic[InputT]):
             inputs = [self._inputs[pid] for pid in self.players if pid in self._inputs]
             commands, self._commands = self._commands, []
             events = self.rules.step(inputs, commands)
+            if self._hook_events:  # join & co. returned them: they go out first
+                events, self._hook_events = [*self._hook_events, *events], []
             self.rules.tick += 1
             for given in self._inputs.values():
                 given.fresh = False
@@ -147,6 +161,69 @@ class Headless(Generic[InputT]):
             self.wire_state()  # must encode
         self.events += produced
         return produced
+
+    # -- whole state ---------------------------------------------------------------------
+
+    def save(self) -> bytes:
+        """The match now (between two steps): the rules' saved state, the players, their
+        held inputs, and the commands and events waiting for the next step."""
+        rules = self.rules
+        schema = rules.schema
+        inputs = schema.input
+        return SavedGame(
+            rules=rules.save(),
+            players=tuple((p, self.entity_of.get(pid, 0)) for pid, p in self.players.items()),
+            inputs=tuple(
+                (pid, list(inputs.to_wire(g.value)), g.fresh, g.view_tick)
+                for pid, g in self._inputs.items()
+                if inputs is not None
+            ),
+            commands=tuple(
+                (c.player.id, schema.commands.to_wire(c.command)) for c in self._commands
+            ),
+            events=tuple(
+                (schema.events.to_wire(e.event), e.to)
+                if isinstance(e, Private)
+                else (schema.events.to_wire(e), None)
+                for e in self._hook_events
+            ),
+        ).encode()
+
+    @classmethod
+    def restored(cls, rules_class: type[Rules[InputT, Any]], data: bytes) -> Headless[InputT]:
+        """A headless match that continues exactly where ``save()`` (or a room's snapshot)
+        left it; ``StateError`` if ``data`` is not one. Its ``events`` log starts empty."""
+        problems = rules_class_problems(rules_class)
+        if problems:
+            raise TypeError("; ".join(problems))
+        saved = SavedGame.decode(data)
+        game: Headless[InputT] = cls.__new__(cls)
+        game.rules = rules_class.restore(saved.rules)
+        game.players = {p.id: p for p, _ in saved.players}
+        game.entity_of = {p.id: entity_id for p, entity_id in saved.players}
+        schema = game.rules.schema
+        game._inputs = {}
+        for player_id, fields, fresh, view_tick in saved.inputs:
+            if schema.input is None:
+                raise TypeError(f"{rules_class.__name__} declares no input")
+            value = checked(schema.input.from_wire, fields)
+            game._inputs[player_id] = TickInput(
+                game.players[player_id], game.entity_of[player_id], value, fresh, view_tick
+            )
+        game._commands = [
+            TickCommand(game.players[pid], checked(schema.commands.from_wire, wire))
+            for pid, wire in saved.commands
+        ]
+        game._hook_events = [
+            event if to is None else Private(event, to)
+            for event, to in (
+                (checked(schema.events.from_wire, wire), to) for wire, to in saved.events
+            )
+        ]
+        game.events = []
+        numbers = [int(pid[1:]) for pid in game.players if pid[:1] == "p" and pid[1:].isdigit()]
+        game._next_id = max(numbers, default=0) + 1
+        return game
 
     # -- reading -------------------------------------------------------------------------
 
@@ -168,10 +245,31 @@ class Headless(Generic[InputT]):
             e for e in self.events if e.to is None or (player is not None and player.id in e.to)
         ]
 
+    def bot_view(self, player: Player, events: Sequence[Any] = ()) -> BotView:
+        """What ``player``'s bot would be given now (``events``: those it received since
+        its last view, as objects), with the room's tick rate, world size and parameters."""
+        rules = self.rules
+        return BotView(
+            rules.tick,
+            self.entity_of.get(player.id, 0),
+            self.decoded_view(player),
+            list(events),
+            tick_rate=rules.tick_rate,
+            world_size=rules.world_size,
+            params=dict(rules.client_params()),
+        )
+
     def decoded_view(self, player: Player | None) -> dict[int, Any]:
         """The view as a client decodes it from the game's description (named objects)."""
-        client_schema = type(self.rules.schema).from_description(self.rules.schema.describe())
-        return {eid: client_schema.entity_from_wire(w) for eid, w in self.view(player).items()}
+        schema = self.rules.schema
+        client_schema = _client_schemas.get(id(schema))
+        if client_schema is None or client_schema[0] is not schema:
+            client_schema = _client_schemas[id(schema)] = (
+                schema,
+                type(schema).from_description(schema.describe()),
+            )
+        decode = client_schema[1].entity_from_wire
+        return {eid: decode(w) for eid, w in self.view(player).items()}
 
 
 def run_seeded(

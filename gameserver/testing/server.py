@@ -58,12 +58,11 @@ def served_config(
 ) -> Config:
     """The ``Config`` ``serve_game`` starts its server with (see there)."""
     spec = game_spec(rules_or_name)
-    rules = load_rules(spec)  # a game that cannot be found fails here, readably
+    load_rules(spec)  # a game that cannot be found fails here, readably
     values: dict[str, Any] = {
         "host": "127.0.0.1",
         "port": 0,
         "seed": TEST_SEED,
-        "tick_rate": rules.tick_rate,
         "game": spec,
         "game_settings": {} if settings is None else settings,
         "modes": (),
@@ -85,7 +84,8 @@ async def serve_game(
     or the rules class itself. ``settings``: the game's settings (an instance of its
     settings class, or a table of its fields); None: its defaults. ``config_overrides``
     are ``Config`` fields (``tick_rate``, ``interest_management``, ``record_all``,
-    ``recordings_dir``, ...). Defaults: 127.0.0.1, port 0, seed 1, the game's tick rate.
+    ``recordings_dir``, ...). Defaults: 127.0.0.1, port 0, seed 1, the game's own tick rate
+    and seats (its rules class's ``tick_rate`` and ``max_players``).
 
     Yields the ``GameServer``: ``server.url`` is the WebSocket to connect to,
     ``default_room(server)`` the room. On exit the server is cancelled (connections drop

@@ -8,6 +8,7 @@ a card match with 60-second turns runs in a moment, over real loopback sockets.
 
 from __future__ import annotations
 
+import logging
 import math
 import sys
 import time
@@ -22,11 +23,18 @@ import pytest
 import trio
 
 import gameserver
+from gameserver.config import Mode
 from gameserver.games import arena, bench, crazyeights
 from gameserver.games.crazyeights import CrazyEightsSettings
-from gameserver.recording import INPUT, verify
+from gameserver.protocol import CloseCode
+from gameserver.recording import INPUT, SNAPSHOT, read_items, seek, verify
 from gameserver.rules import Bot
-from gameserver.testing import KitClient, connect_game, default_room, serve_game
+from gameserver.server import GameServer
+from gameserver.server.metrics import Metrics
+from gameserver.server.relay import RelayRoom
+from gameserver.server.replay import ReplayDriver
+from gameserver.testing import ClientClosed, KitClient, connect_game, default_room, serve_game
+from tests.conftest import make_config
 
 ROOT = Path(gameserver.__file__).resolve().parents[1]
 BENCH_STEP = 200.0 / 30  # world units a tick at 200 units/s and 30 ticks/s
@@ -229,7 +237,7 @@ async def test_arena_plays_through_the_kit(autojump_clock: trio.testing.MockCloc
 # -- recordings of every game ------------------------------------------------------------------
 
 
-async def record_match(game: str, tmp_path: Path) -> Path:
+async def record_match(game: str, tmp_path: Path, **config: Any) -> Path:
     """Serve ``game`` recorded, let bots play it for a while, stop; the recording."""
     settings: dict[str, Any] = {
         "crazyeights": {"min_players": 3, "max_players": 3},
@@ -242,7 +250,7 @@ async def record_match(game: str, tmp_path: Path) -> Path:
         "arena": arena.Bot,
     }
     async with serve_game(
-        game, settings=settings, record_all=True, recordings_dir=str(tmp_path)
+        game, settings=settings, record_all=True, recordings_dir=str(tmp_path), **config
     ) as server:
         async with AsyncExitStack() as stack:
             clients = await join_all(stack, server.url, ["ada", "bob", "cy"])
@@ -259,9 +267,9 @@ async def record_match(game: str, tmp_path: Path) -> Path:
     return recording
 
 
-async def replay_cli(recording: Path) -> tuple[int, str]:
+async def replay_cli(recording: Path, *options: str) -> tuple[int, str]:
     result = await trio.run_process(
-        [sys.executable, "-m", "gameserver", "replay", str(recording), "--verify"],
+        [sys.executable, "-m", "gameserver", "replay", str(recording), "--verify", *options],
         capture_stdout=True,
         capture_stderr=True,
         check=False,
@@ -278,7 +286,7 @@ def tamper(recording: Path, change: Callable[[list[Any]], bool]) -> int:
         while source.tell() < recording.stat().st_size:
             items.append(decoder.decode())
     for item in items[1 + len(items) // 2 :]:  # a tick in the second half
-        if change(item):
+        if item[0] >= 0 and change(item):  # a tick record (not a gap or a snapshot)
             recording.write_bytes(b"".join(cbor2.dumps(i) for i in items))
             return int(item[0])
     raise AssertionError("nothing to tamper with")
@@ -350,6 +358,166 @@ async def test_the_replay_command_explains_a_divergence_as_verify_does(
     assert output.strip() == f"DIVERGED at tick {tick}: {divergence.reason}"
 
 
+def records(recording: Path) -> list[Any]:
+    with recording.open("rb") as source:
+        return list(read_items(source))
+
+
+@pytest.mark.parametrize("game", ["crazyeights", "bench", "arena"])
+async def test_a_replay_seeks_from_a_snapshot_to_the_state_a_full_replay_reaches(
+    game: str, tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    recording = await record_match(game, tmp_path, recording_snapshot_every_s=1.0)
+    items = records(recording)
+    snapshot_ticks = [item[1] for item in items[1:] if item[0] == SNAPSHOT]
+    hashes = {item[0]: item[2] for item in items[1:] if item[0] > 0}
+    assert len(snapshot_ticks) >= 2, snapshot_ticks
+    late = max(hashes) - 2  # a late tick, just after the last snapshot or two
+    with recording.open("rb") as source:
+        sought = seek(source, late)
+    with recording.open("rb") as source:
+        full = seek(source, late, use_snapshots=False)
+    assert sought.from_snapshot == max(t for t in snapshot_ticks if t <= late) > 0
+    assert full.from_snapshot == 0
+    assert sought.game.tick == full.game.tick == late
+    assert sought.game.state_hash() == full.game.state_hash() == hashes[late].hex()
+
+    with recording.open("rb") as source:
+        whole = verify(source)
+    assert whole.ok and whole.snapshots_checked == len(snapshot_ticks), whole
+    with recording.open("rb") as source:
+        tail = verify(source, from_tick=late)
+    assert tail.ok and tail.start_tick == sought.from_snapshot, tail
+    assert tail.ticks == whole.ticks - sought.from_snapshot  # only from the snapshot on
+    status, output = await replay_cli(recording, "--from-tick", str(late))
+    assert status == 0, output
+    assert f"from the snapshot at tick {sought.from_snapshot}," in output
+    served = replay_server(recording)  # replay --serve seeks the same way
+    served.seek(late)
+    assert served.game.tick == late and served.game.state_hash() == hashes[late].hex()
+
+
+def replay_server(recording: Path) -> ReplayDriver:
+    room = RelayRoom("replay", make_config(tick_rate=30), Metrics())
+    return ReplayDriver(recording, room, speed=1.0)
+
+
+def alter_random(node: Any) -> bool:
+    """Change one number of the random generator in a saved rules state (its CBOR tree)."""
+    if type(node) is list and len(node) == 4 and node[0] == 8 and type(node[2]) is list:
+        node[2][5] ^= 1  # savedstate's random generator: [8, version, state, gauss]
+        return True
+    return type(node) is list and any(alter_random(child) for child in node)
+
+
+async def test_a_tampered_snapshot_fails_verify_with_a_clear_message(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    recording = await record_match("arena", tmp_path, recording_snapshot_every_s=1.0)
+    items = records(recording)
+    snapshot = [item for item in items[1:] if item[0] == SNAPSHOT][1]
+    saved = cbor2.loads(snapshot[3])
+    rules_tree = cbor2.loads(saved["rules"])
+    assert alter_random(rules_tree)
+    saved["rules"] = cbor2.dumps(rules_tree)
+    snapshot[3] = cbor2.dumps(saved)  # its recorded state hash is left as it was
+    recording.write_bytes(b"".join(cbor2.dumps(item) for item in items))
+
+    message = f"the snapshot at tick {snapshot[1]} does not restore to its recorded state hash"
+    with recording.open("rb") as source:
+        result = verify(source)
+    assert result.divergence is not None and result.divergence.tick == snapshot[1]
+    assert result.divergence.reason.startswith(message), result.divergence
+    status, output = await replay_cli(recording)
+    assert status == 1 and output.startswith(f"DIVERGED at tick {snapshot[1]}: {message}"), output
+    status, output = await replay_cli(recording, "--from-tick", str(snapshot[1]))
+    assert status == 1 and message in output, output
+    # A replay server does not seek from it: it starts from the snapshot before.
+    served = replay_server(recording)
+    with caplog.at_level(logging.WARNING):
+        served.seek(snapshot[1] + 1)
+    assert message in caplog.text
+    recorded = {item[0]: item[2] for item in items[1:] if item[0] > 0}
+    assert served.game.state_hash() == recorded[snapshot[1] + 1].hex()
+
+
+async def test_a_recording_without_snapshots_still_replays_and_seeks(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    recording = await record_match("bench", tmp_path, recording_snapshot_every_s=0)
+    items = records(recording)
+    assert not [item for item in items[1:] if item[0] == SNAPSHOT]
+    items[0]["version"] = 2  # as recorded before snapshots existed
+    recording.write_bytes(b"".join(cbor2.dumps(item) for item in items))
+    last = max(item[0] for item in items[1:])
+    with recording.open("rb") as source:
+        result = verify(source, from_tick=last)
+    assert result.ok and result.start_tick == 0 and result.ticks == last, result
+    with recording.open("rb") as source:
+        assert seek(source, last).game.state_hash() == items[-1][2].hex()
+    status, output = await replay_cli(recording, "--from-tick", str(last))
+    assert status == 0 and f"OK: replayed {last} ticks, " in output, output
+
+
+async def ticks_in(server: GameServer, seconds: float) -> int:
+    """Steps the default room takes in ``seconds`` of (mock) time."""
+    room = default_room(server)
+    first = room.game.tick
+    await trio.sleep(seconds)
+    return room.game.tick - first
+
+
+async def refused(url: str) -> int | None:
+    """The close code a join at ``url`` is refused with."""
+    try:
+        async with connect_game(url, "one-too-many"):
+            pass
+    except BaseException as error:  # connect_game's nursery wraps it in a group
+        found: BaseException = error
+        while isinstance(found, BaseExceptionGroup) and len(found.exceptions) == 1:
+            found = found.exceptions[0]
+        if not isinstance(found, ClientClosed):
+            raise
+        return found.code
+    raise AssertionError(f"joined {url}")
+
+
+async def test_a_room_runs_at_its_games_tick_rate_and_seats_unless_they_are_set(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    modes = (
+        Mode("quick", game="crazyeights", tick_rate=20, max_players=2),  # explicit: these
+        Mode("brawl", game="bench"),  # nothing set: the bench's own 30 Hz
+    )
+    async with serve_game("crazyeights", modes=modes) as server, AsyncExitStack() as stack:
+        # The default room: Crazy Eights' own 10 Hz and 4 seats (the server sets neither).
+        seated = await join_all(stack, server.url, ["ada", "bob", "cy", "dee"])
+        assert seated[0].welcome is not None and seated[0].welcome.tick_rate == 10
+        assert seated[0].bot_view().tick_rate == 10  # what its bot is told
+        assert 19 <= await ticks_in(server, 2.0) <= 21  # 10 a second
+        assert await refused(server.url) == CloseCode.ROOM_FULL  # the fifth: no seat
+        assert server.config.tick_rate == 10 and server.config.max_players_per_room == 4
+
+        quick = await join_all(stack, server.url + "?mode=quick", ["eve", "fay"])
+        assert quick[0].welcome is not None and quick[0].welcome.tick_rate == 20
+        await join_all(stack, server.url + "?mode=quick", ["gil"])  # full: a second room
+        modes = server.room_manager.room_modes
+        counts = [r.player_count for rid, r in server.rooms.items() if modes[rid] == "quick"]
+        assert sorted(counts) == [1, 2]
+        (brawler,) = await join_all(stack, server.url + "?mode=brawl", ["gus"])
+        assert brawler.welcome is not None and brawler.welcome.tick_rate == 30
+
+    # Set for the default room, the server's own settings win over the game's.
+    async with (
+        serve_game("crazyeights", tick_rate=20, max_players_per_room=5) as server,
+        AsyncExitStack() as stack,
+    ):
+        seated = await join_all(stack, server.url, ["ada", "bob", "cy", "dee", "eve"])
+        assert seated[0].welcome is not None and seated[0].welcome.tick_rate == 20
+        assert 39 <= await ticks_in(server, 2.0) <= 41
+        assert await refused(server.url) == CloseCode.ROOM_FULL  # the sixth
+
+
 class CopiedBench(bench.Bench):
     """A game served by its dotted path, as ``serve --game package.module:Class`` does."""
 
@@ -367,6 +535,39 @@ async def test_a_game_served_by_its_dotted_path_replays(
         for _ in range(10):
             await ada.next_snapshot()
     (recording,) = tmp_path.glob("*.rec")
+    with recording.open("rb") as source:
+        assert verify(source).ok
+
+
+class UnsaveableBench(bench.Bench):
+    """A game that keeps something that is not data (a function) in its state."""
+
+    id = "unsaveablebench"
+
+    def __init__(self, settings: Any, seed: int, *, tick_rate: int | None = None) -> None:
+        super().__init__(settings, seed, tick_rate=tick_rate)
+        self.on_move = print
+
+
+async def test_a_game_that_cannot_be_saved_is_recorded_without_snapshots_and_plays_on(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with (
+        serve_game(
+            UnsaveableBench, record_all=True, recordings_dir=str(tmp_path),
+            recording_snapshot_every_s=0.1,
+        ) as server,
+        connect_game(server.url, "ada") as ada,
+    ):  # fmt: skip
+        for _ in range(30):  # well past the first snapshot's tick: the room plays on
+            await ada.next_snapshot()
+        assert not default_room(server).stopped
+    assert (
+        "carries no snapshots: state['on_move']: a builtin_function_or_method is not data"
+        in caplog.text
+    )
+    (recording,) = tmp_path.glob("*.rec")
+    assert not [item for item in records(recording)[1:] if item[0] == SNAPSHOT]
     with recording.open("rb") as source:
         assert verify(source).ok
 

@@ -138,8 +138,8 @@ def test_a_file_sets_settings_by_section_with_their_lines(tmp_path: Path) -> Non
     [
         ("[network]\nport = 70000\n", 2, r"network\.port: must be in 0\.\.65535, got 70000"),
         ("[network]\nhost = 1\n", 2, r"network\.host: expected text, got 1"),
-        ('[rooms]\n\ntick_rate = "30"\n', 3, r"rooms\.tick_rate: expected an integer > 0"),
-        ("[rooms]\ntick_rate = 2.5\n", 2, r"expected an integer > 0, got 2\.5"),
+        ('[rooms]\n\ntick_rate = "30"\n', 3, r"rooms\.tick_rate: expected an integer >= 0"),
+        ("[rooms]\ntick_rate = 2.5\n", 2, r"expected an integer >= 0, got 2\.5"),
         ("[limits]\nsend_timeout_s = true\n", 2, r"expected a number > 0, got true"),
         ("[network]\nprot = 1\n", 2, r"network\.prot: unknown setting; did you mean port\?"),
         ("[network]\ntick_rate = 1\n", 2, r"not a setting of \[network\]: it goes under \[rooms\]"),
@@ -153,7 +153,8 @@ def test_a_file_sets_settings_by_section_with_their_lines(tmp_path: Path) -> Non
         ("[modes.Big]\n", 1, r"modes\.Big: mode name must be 1\.\.24 of a-z"),
         ("[modes.duel]\nmax_player = 2\n", 2, r"modes\.duel\.max_player: unknown mode setting; "
          r"did you mean max_players\?"),
-        ("\n[modes.duel]\nmax_players = 0\n", 3, r"modes\.duel\.max_players: must be > 0, got 0"),
+        ("\n[modes.duel]\nmax_spectators = 0\n", 3,
+         r"modes\.duel\.max_spectators: must be > 0, got 0"),
         ("[network\n", 1, r"not valid TOML"),
     ],
 )  # fmt: skip
@@ -243,7 +244,7 @@ def test_the_environment_sets_every_kind_of_setting() -> None:
 
 def test_a_misspelt_variable_is_warned_of(caplog: pytest.LogCaptureFixture) -> None:
     config = build([read_env({"GAMESERVER_TICKRATE": "20", "GAMESERVER_CONFIG": "x"})]).config
-    assert config.tick_rate == 30
+    assert config.tick_rate == 0  # the default: the game's own
     (record,) = caplog.records
     assert record.getMessage() == (
         "GAMESERVER_TICKRATE is not a setting and is ignored (did you mean GAMESERVER_TICK_RATE?)"
@@ -327,9 +328,9 @@ def test_the_older_flags_still_set_their_fields() -> None:
 
 def test_a_wrong_flag_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
-        parse("--tick-rate", "0")
+        parse("--tick-rate", "-1")
     assert exit_.value.code == 2
-    assert "argument --tick-rate: must be > 0, got 0" in capsys.readouterr().err
+    assert "argument --tick-rate: must be >= 0, got -1" in capsys.readouterr().err
 
 
 # -- gameserver config

@@ -21,6 +21,7 @@ from gameserver.protocol import (
 )
 from gameserver.protocol.messages import InputFrame
 from gameserver.server.metrics import Metrics
+from gameserver.server.modes import default_mode, resolved, resolved_config
 from gameserver.server.room import Room
 from tests.conftest import make_config
 
@@ -68,6 +69,7 @@ class FakeConnection:
 
 def make_room(**overrides: object) -> Room:
     config = make_config(**overrides)
+    config = resolved_config(config, resolved(default_mode(config), ArenaRules))  # as a server does
     rules = ArenaRules(ArenaSettings(**config.game_settings), seed=1)
     return Room("test", GameHost(rules, tick_rate=config.tick_rate), config, Metrics())
 

@@ -22,6 +22,7 @@ from gameserver.protocol import (
     encode,
 )
 from gameserver.server.metrics import Metrics
+from gameserver.server.modes import default_mode, resolved, resolved_config
 from gameserver.server.room import Room
 from tests.conftest import make_config
 
@@ -43,6 +44,7 @@ class Recording(FakeConnection):
 
 def make_room(**overrides: object) -> Room:
     config = make_config(**overrides)
+    config = resolved_config(config, resolved(default_mode(config), Climb))  # as a server does
     rules = Climb(Settings(), seed=3, tick_rate=config.tick_rate)
     return Room("test", GameHost(rules, tick_rate=config.tick_rate), config, Metrics())
 

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import pickle
 import struct
 from collections.abc import Sequence
 from typing import Any
@@ -130,7 +129,7 @@ class ArenaRules(rules.Rules[Controls, ArenaSettings]):
     schema = SCHEMA
     settings_type = ArenaSettings
     tick_rate = 30
-    max_players = 16
+    max_players = 512  # one large world, shared with interest management; modes cap it
     prediction = "gameserver.games.arena.movement:predictor"
 
     def __init__(self, settings: ArenaSettings, seed: int, *, tick_rate: int | None = None) -> None:
@@ -627,13 +626,15 @@ class ArenaRules(rules.Rules[Controls, ArenaSettings]):
     # ----------------------------------------------------------------- whole state
 
     def save(self) -> bytes:
-        state = {name: getattr(self, name) for name in _SAVED}
-        return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+        return rules.save_state({name: getattr(self, name) for name in _SAVED})
 
     @classmethod
     def restore(cls, data: bytes) -> ArenaRules:
+        state = rules.load_state(data, modules=rules.game_modules(cls))
+        if type(state) is not dict or set(state) != set(_SAVED):
+            raise rules.StateError("not a saved arena")
         arena = cls.__new__(cls)
-        arena.__dict__.update(pickle.loads(data))  # our own saves only
+        arena.__dict__.update(state)
         arena._derive()
         return arena
 
