@@ -37,8 +37,6 @@ from .records import (
 )
 from .wiretypes import Text, WireValue
 
-_WELCOME_KEYS = frozenset({"id", "version", "prediction"})  # GameHost.describe() adds these
-
 
 class GameSchema:
     """Everything about a game that travels, declared once by its rules."""
@@ -122,10 +120,12 @@ class GameSchema:
         """A decoding schema rebuilt from ``describe()``; ``SchemaError`` if malformed.
 
         The Welcome's whole game description (which also names the game: ``id``,
-        ``version``, ``prediction``) is accepted as it is.
+        ``version``, ``prediction``) is accepted as it is. Other keys are ignored, as
+        the protocol asks of every client (docs/protocol.md 4.4.1), so a client keeps
+        decoding a newer server's description that adds one.
         """
         parts = {"entities", "input", "commands", "events"}
-        if type(doc) is not dict or not parts <= set(doc) <= parts | _WELCOME_KEYS:
+        if type(doc) is not dict or not parts <= doc.keys():
             raise SchemaError("a game description is a map of entities, input, commands, events")
         input_doc = doc["input"]
         try:

@@ -600,6 +600,21 @@ def test_a_damaged_description_raises_only_schema_error(path: tuple[Any, ...], v
         )
 
 
+def test_a_welcome_description_with_keys_a_newer_server_adds_still_decodes() -> None:
+    # docs/protocol.md 4.4.1: a client must ignore the description's keys it does not know,
+    # so a client of this version keeps working against a server that adds one.
+    doc = {
+        "id": "game",
+        "version": 3,
+        "prediction": None,
+        **cbor2.loads(cbor2.dumps(DESCRIPTION)),
+        "rules_url": "https://example.com/rules",
+        "teams": [{"name": "red"}],
+    }
+    client = rules.GameSchema.from_description(doc)
+    assert client.describe() == DESCRIPTION
+
+
 def test_private_enum_classes_describe_and_rebuild() -> None:
     class _Mood(enum.IntEnum):
         CALM = 0
