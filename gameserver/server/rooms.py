@@ -5,8 +5,9 @@ its own there, with its ticker, so rooms tick independently. A room ends in
 one of three ways, and is then forgotten (``rooms`` no longer lists it):
 
 - it stayed empty (no player, spectator, pending or held connection) for
-  ``empty_room_grace_s``: its task is cancelled. The permanent ``default``
-  room never closes this way;
+  ``empty_room_grace_s``, or at all once its match is over: its task is
+  cancelled. The permanent ``default`` room closes only the second way, and a
+  fresh ``default`` room, for the next match, replaces it at once;
 - a tick raised: the room closed its connections with 1011 and stopped
   (``Room.run``); a fresh ``default`` room replaces a crashed one at once;
 - the server stops.
@@ -84,6 +85,7 @@ class RoomManager:
         self._nursery: trio.Nursery | None = None
         self.on_closed: list[Callable[[str], None]] = []  # called with a room id
         self.on_match_over: list[Callable[[str], None]] = []  # likewise: no new players
+        self._finished: set[str] = set()  # rooms closing because their match is over
         self.on_chat: Callable[[str, str], None] | None = None  # given to every room
         self.on_publish: Callable[[str, bytes, bytes | None], None] | None = None  # likewise
         self.on_find_match: Callable[[Room, Connection, FindMatch], None] | None = None
@@ -236,18 +238,30 @@ class RoomManager:
 
                 await nursery.start(tick_until_stopped)
                 task_status.started()
-                if closes_when_empty:
-                    nursery.start_soon(self._close_when_empty, room, nursery.cancel_scope)
+                nursery.start_soon(
+                    self._close_when_empty, room, nursery.cancel_scope, closes_when_empty
+                )
         finally:
             self._forget(room)
 
-    async def _close_when_empty(self, room: Room, scope: trio.CancelScope) -> None:
+    async def _close_when_empty(
+        self, room: Room, scope: trio.CancelScope, closes_when_empty: bool
+    ) -> None:
+        """Close ``room`` once empty for the grace period, or once empty after its match:
+        a finished match has nothing to wait for (the default room waits only for this)."""
         empty_since: float | None = None
         while True:
             await trio.sleep(EMPTY_CHECK_INTERVAL_S)
             now = trio.current_time()
             if not room.is_empty:
                 empty_since = None
+            elif room.game.result is not None:
+                log.info("room %s closed: its match is over and everyone has left", room.name)
+                self._finished.add(room.name)
+                scope.cancel()
+                return
+            elif not closes_when_empty:
+                continue
             elif empty_since is None:
                 empty_since = now
             elif now - empty_since >= self.config.empty_room_grace_s:
@@ -270,5 +284,7 @@ class RoomManager:
         for callback in self.on_closed:
             callback(room_id)
         self.matchmade.discard(room_id)
-        if room_id == DEFAULT_ROOM and room.stopped and self._nursery is not None:
-            self._nursery.start_soon(self.default_room)  # a crashed default room is replaced
+        finished = room_id in self._finished
+        self._finished.discard(room_id)
+        if room_id == DEFAULT_ROOM and (room.stopped or finished) and self._nursery is not None:
+            self._nursery.start_soon(self.default_room)  # crashed or finished: a fresh one

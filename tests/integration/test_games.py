@@ -102,6 +102,28 @@ async def test_card_match_is_played_to_its_result_by_bots(
     print(f"{players} players: match of {end_tick - started[0]} ticks, {result.summary}")
 
 
+async def test_the_default_room_holds_the_next_match_once_the_last_one_is_over_and_left(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    async with serve_game("crazyeights", settings=card_settings(2)) as server:
+        async with AsyncExitStack() as stack:
+            first = await join_all(stack, server.url, ["ada", "bob"])
+            await play_bots(first, [crazyeights.Bot(1), crazyeights.Bot(2)], match_over)
+            finished = default_room(server)
+            async with connect_game(server.url, "late") as late:  # the match is over: no seat
+                await late.next_snapshot()
+                assert late.me == 0
+        with trio.fail_after(10):  # everyone has left: a fresh default room takes its place
+            while default_room(server) is finished:
+                await trio.sleep(0.1)
+        async with AsyncExitStack() as stack:
+            second = await join_all(stack, server.url, ["cy", "dee"])
+            assert all(client.me for client in second), "no seat in the next match"
+            await play_bots(second, [crazyeights.Bot(3), crazyeights.Bot(4)], match_over)
+        assert default_room(server).game.result is not None
+    assert server.metrics.matches_ended == 2
+
+
 async def test_a_turn_timer_runs_out_in_mock_time_over_real_sockets(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
