@@ -118,6 +118,11 @@ def test_the_wheel_and_sdist_hold_the_browser_client_scripts_games_and_license(
     )
     assert web and set(web) <= files, set(web) - files
     assert len(lua) > 5 and set(lua) <= files, set(lua) - files
+    templates = sorted(
+        path.relative_to(REPO_ROOT).as_posix()
+        for path in (REPO_ROOT / "gameserver/scaffold/templates").rglob("*.tmpl")
+    )
+    assert len(templates) > 10 and set(templates) <= files, set(templates) - files  # new-game
     for game in ("arena", "crazyeights", "bench"):
         assert f"gameserver/games/{game}/__init__.py" in files
     assert {"clients/py.typed", "gameserver/py.typed"} <= files
