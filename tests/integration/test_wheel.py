@@ -216,9 +216,9 @@ async def test_the_installed_wheel_serves_the_browser_client_and_a_match_through
         page = await request(port, "GET", "/")
         assert page.status == 200 and page.headers["content-type"].startswith("text/html")
         assert page.body == (REPO_ROOT / "clients/web/index.html").read_bytes()
-        script = await request(port, "GET", "/js/main.js")
+        script = await request(port, "GET", "/sdk/index.js")
         assert script.status == 200 and "javascript" in script.headers["content-type"]
-        assert script.body == (REPO_ROOT / "clients/web/js/main.js").read_bytes()
+        assert script.body == (REPO_ROOT / "clients/web/sdk/index.js").read_bytes()
         info = (await request(port, "GET", "/api/info")).json()
         assert info["version"] == gameserver.__version__ and info["node"] == "wheel"
 
