@@ -20,6 +20,7 @@ as files from ``web_root`` are.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterable
 from importlib.resources import files
@@ -29,6 +30,8 @@ from typing import Any
 from gameserver.rules import Rules
 
 WEB_FOLDER = "web"  # in a game's package: the game's page
+
+log = logging.getLogger(__name__)
 
 
 def package_web_folder(rules: type[Rules[Any, Any]]) -> Path | None:
@@ -55,4 +58,5 @@ def game_page_folders(games: Iterable[type[Rules[Any, Any]]]) -> dict[str, Path]
         folder = package_web_folder(rules)
         if folder is not None:
             folders[rules.id] = folder
+            log.info("game %s: its page /games/%s/ from %s", rules.id, rules.id, folder)
     return folders
