@@ -3,6 +3,7 @@
 | Path | Answer |
 |---|---|
 | ``/`` and files | the browser pages from ``web_root`` (``/x/`` is ``x/index.html``) |
+| ``/games/<id>/`` | a served game's page: ``web_root``'s, else its package's (``gamepages.py``) |
 | ``/healthz`` | 200 with JSON; 503 while draining |
 | ``/api/info`` | where the game WebSocket is, what it speaks, its modes and their games |
 | ``/api/roster?room=ID`` | a public room's players: entity id, name, score (the game page) |
@@ -37,6 +38,7 @@ from gameserver.tokens import TokenError
 
 from . import prometheus
 from .addresses import address_key
+from .gamepages import game_page_folders
 from .http import EventStream, Request, Response, text_response
 from .matchmaking import MatchError, MatchRequest
 from .operator import OperatorGuard, is_operator_path
@@ -89,6 +91,9 @@ class WebSide:
         self.config = server.config
         root = self.config.web_root
         self.web_root = Path(root).resolve() if root else None
+        # Only the games this server's modes play: a URL never names a module to import.
+        rules = (game for game, _settings in server.room_manager.games.values())
+        self.game_pages = game_page_folders(rules)
         self.monitor_streams = 0
         self.post_paths = frozenset({"/api/match", "/api/announce", "/api/replay"})
         self.operator_guard = OperatorGuard(self.config, server.metrics)
@@ -298,14 +303,19 @@ class WebSide:
         parts = relative.split("/")
         if any(part in ("", ".", "..") or part.startswith(".") for part in parts):
             return text_response(404, f"no page at {path}")
-        candidate = self.web_root.joinpath(*parts)
+        root = self.web_root
+        game = parts[1] if len(parts) > 2 and parts[0] == "games" else ""
+        # web_root's folder for a game wins; else the game's package serves its page.
+        if game in self.game_pages and not await trio.Path(self.web_root, "games", game).is_dir():
+            root, parts = self.game_pages[game], parts[2:]
+        candidate = root.joinpath(*parts)
         content_type = CONTENT_TYPES.get(candidate.suffix.lower())
         if content_type is None:
             return text_response(404, f"no page at {path}")
         try:
-            # A symlink out of web_root is not served.
+            # A symlink out of its root (web_root or the game's folder) is not served.
             real = await trio.Path(candidate).resolve(strict=True)
-            if not Path(real).is_relative_to(self.web_root):
+            if not Path(real).is_relative_to(root):
                 raise FileNotFoundError(path)
             body = await real.read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):

@@ -24,6 +24,7 @@ import sysconfig
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import trio
@@ -44,6 +45,8 @@ from gameserver.protocol import (
 )
 from gameserver.rules import GameSchema
 from gameserver.scaffold import NAME_MAX_CHARS
+
+from .httpclient import get
 
 REPO_ROOT = Path(gameserver.__file__).resolve().parent.parent
 GAME = "coin_dash"
@@ -72,6 +75,9 @@ def test_writes_the_project_and_prints_the_next_commands(
         f"{GAME}/rules.py",
         f"{GAME}/schema.py",
         f"{GAME}/settings.py",
+        f"{GAME}/web/index.html",
+        f"{GAME}/web/main.js",
+        f"{GAME}/web/style.css",
         "tests/test_bot.py",
         "tests/test_rules.py",
     }
@@ -83,6 +89,7 @@ def test_writes_the_project_and_prints_the_next_commands(
     assert f'dependencies = ["trio-gameserver>={gameserver.__version__}"]' in pyproject
     assert '[project.entry-points."gameserver.games"]' in pyproject
     assert f'{GAME} = "{GAME}.rules:CoinDash"' in pyproject
+    assert f'{GAME} = ["py.typed", "web/*"]' in pyproject  # the page is installed too
     readme = (folder / "README.md").read_text()
     assert "pytest" in readme and "docs/games.md" in readme
     assert f"gameserver serve --game {GAME}\n" in readme
@@ -253,7 +260,8 @@ async def play_over_a_socket(url: str) -> Welcome:
 
 
 async def test_the_generated_game_installs_passes_its_tests_and_serves(tmp_path: Path) -> None:
-    """The scaffold's output, pip-installed into a fresh venv: its tests pass, it serves.
+    """The scaffold's output, pip-installed into a fresh venv: its tests pass, it serves,
+    its page too.
 
     And the match served is recorded and replays exactly, the rules found by their id.
     """
@@ -308,6 +316,8 @@ async def test_the_generated_game_installs_passes_its_tests_and_serves(tmp_path:
         async with trio.open_nursery() as nursery:  # keep the log flowing
             nursery.start_soon(read_until, process.stderr, r"(?!)", lines)
             welcome = await play_over_a_socket(url)
+            page = await get(urlsplit(url).port or 0, f"/games/{GAME}/")  # installed with it
+            assert page.status == 200 and 'src="main.js"' in page.text, page
             nursery.cancel_scope.cancel()
         assert welcome.game == GAME
         assert welcome.schema is not None and welcome.schema["id"] == GAME

@@ -118,6 +118,11 @@ def test_the_wheel_and_sdist_hold_the_browser_client_scripts_games_and_license(
     )
     assert web and set(web) <= files, set(web) - files
     assert len(lua) > 5 and set(lua) <= files, set(lua) - files
+    templates = sorted(
+        path.relative_to(REPO_ROOT).as_posix()
+        for path in (REPO_ROOT / "gameserver/scaffold/templates").rglob("*.tmpl")
+    )
+    assert len(templates) > 10 and set(templates) <= files, set(templates) - files  # new-game
     for game in ("arena", "crazyeights", "bench"):
         assert f"gameserver/games/{game}/__init__.py" in files
     assert {"clients/py.typed", "gameserver/py.typed"} <= files
@@ -211,9 +216,9 @@ async def test_the_installed_wheel_serves_the_browser_client_and_a_match_through
         page = await request(port, "GET", "/")
         assert page.status == 200 and page.headers["content-type"].startswith("text/html")
         assert page.body == (REPO_ROOT / "clients/web/index.html").read_bytes()
-        script = await request(port, "GET", "/js/main.js")
+        script = await request(port, "GET", "/sdk/index.js")
         assert script.status == 200 and "javascript" in script.headers["content-type"]
-        assert script.body == (REPO_ROOT / "clients/web/js/main.js").read_bytes()
+        assert script.body == (REPO_ROOT / "clients/web/sdk/index.js").read_bytes()
         info = (await request(port, "GET", "/api/info")).json()
         assert info["version"] == gameserver.__version__ and info["node"] == "wheel"
 
