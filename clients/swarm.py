@@ -29,15 +29,22 @@ import attrs
 import trio
 from trio_websocket import ConnectionRejected, HandshakeError
 
-from gameserver.protocol import Role
+from gameserver.protocol import CloseCode, Role
 
 from .bots import BEHAVIOURS, Behaviour, make_behaviour
-from .client import ClientClosed, GameClient, connect
-from .matchmaking import MatchFailed, find_match
+from .client import ABNORMAL_CLOSURE, ClientClosed, GameClient, connect
+from .matchmaking import Match, MatchFailed, find_match, reachable
 from .swarm_stats import SwarmTotals, close_kind
 
 PROGRESS_INTERVAL_S = 0.5
 LIVE_SAMPLES = 8  # per client, for live percentiles
+# Closes that mean the room's node (or the room) is gone rather than that the bot erred:
+# a bot placed by matchmaking goes back to matchmaking after them.
+REPLACED_AFTER = frozenset({ABNORMAL_CLOSURE, CloseCode.GOING_AWAY, CloseCode.INTERNAL_ERROR})
+REPLACE_ATTEMPTS = 10  # matchmaking attempts per re-placement, within replace_timeout_s
+REPLACE_BASE_DELAY_S = 0.1  # before the second attempt; doubles up to the next
+REPLACE_MAX_DELAY_S = 2.0
+REACH_TIMEOUT_S = 1.0  # the check that a lost node cannot be reached, before reporting it
 
 
 @attrs.frozen
@@ -59,6 +66,8 @@ class SwarmOptions:
     # With a server's secret: each bot carries its own development identity token (sub
     # "bot-N"), for servers with authentication on. Lean bots share the URL's ?token=.
     token_secret: str | None = attrs.field(default=None, repr=False)
+    # --match: how long a bot whose node died may take to be placed again (0: never).
+    replace_timeout_s: float = 30.0
 
     def __attrs_post_init__(self) -> None:
         if self.bots < 0 or self.spectators < 0 or self.bots + self.spectators == 0:
@@ -71,6 +80,8 @@ class SwarmOptions:
             raise ValueError("connect timeout must be > 0")
         if self.behaviour not in BEHAVIOURS:
             raise ValueError(f"behaviour must be one of {', '.join(BEHAVIOURS)}")
+        if self.replace_timeout_s < 0:
+            raise ValueError("replace timeout must be >= 0")
         if not 0.0 <= self.decode_sample <= 1.0:
             raise ValueError("decode sample must be in [0, 1]")
         if self.match_mode is not None and (self.lean or self.spectators):
@@ -86,6 +97,8 @@ class BotRecord:
     joined_s: float | None = None  # run start -> connected
     ticks: int = 0  # server ticks spent connected (known once the bot has ended)
     room: str = ""  # the room matchmaking placed it in (--match)
+    earlier: list[GameClient] = attrs.field(factory=list)  # connections before a re-placement
+    replaced_s: list[float] = attrs.field(factory=list)  # drop -> welcome, per re-placement
 
 
 def _error_kind(exc: BaseException) -> str:
@@ -168,14 +181,19 @@ class Swarm(RunClock):
             for i in range(options.spectators)
         ]
         self.errors: dict[str, int] = {}
+        self.node_urls: dict[str, str] = {}  # --match: node id -> its HTTP URL, as seen
 
     def totals(self, *, samples: int | None = LIVE_SAMPLES) -> SwarmTotals:
         """Totals so far, with each client's newest ``samples`` samples (None: all)."""
         totals = SwarmTotals(bots=self.options.bots, spectators=self.options.spectators)
         totals.errors.update(self.errors)
         for record in self.records:
+            for earlier in record.earlier:
+                totals.add_client(earlier.stats, earlier.tick, samples=samples)
             if record.client is not None:
                 totals.add_client(record.client.stats, record.client.tick, samples=samples)
+            totals.replaced += len(record.replaced_s)
+            totals.replace_s.extend(record.replaced_s)
             if record.joined_s is not None:
                 totals.join_s.append(record.joined_s)
                 totals.decoders += 1  # every normal bot decodes everything
@@ -204,37 +222,109 @@ class Swarm(RunClock):
         self.errors[kind] = self.errors.get(kind, 0) + 1
 
     async def _bot(self, record: BotRecord, start_at: float) -> None:
+        """One bot: placed (or joined at url), playing until the end; with --match, placed
+        again through matchmaking when its room's node dies, within replace_timeout_s."""
         options = self.options
         await trio.sleep_until(start_at)
         if trio.current_time() >= self.deadline:
             return
         behaviour = make_behaviour(options.behaviour, record.index, options.seed)
         name = f"{'bot' if record.role is Role.PLAYER else 'spectator'}-{record.index}"
-        try:
-            url = options.url
-            token = self._identity_token(record, name)
-            if options.match_mode is not None:
-                seat = await find_match(url, mode=options.match_mode, name=name, token=token)
-                record.room = seat.room
-                url = seat.url
-            async with connect(
-                url,
-                token=token,
-                role=record.role,
-                name=name,
-                connect_timeout_s=options.connect_timeout_s,
-                seed=options.seed + record.index,
-                interpolate=False,  # bots do not render
-            ) as client:
-                record.client, record.state = client, "connected"
-                record.joined_s = trio.current_time() - self.started_at
-                await self._play(record, client, behaviour)
-        except (OSError, HandshakeError, ClientClosed, trio.TooSlowError, MatchFailed) as exc:
-            if record.state == "waiting":
-                record.state = "failed"
-                self._count_error(_error_kind(exc))
-            else:
-                raise
+        token = self._identity_token(record, name)
+        lost: Match | None = None  # the placement whose node we lost, while re-placing
+        lost_at = give_up_at = 0.0
+        attempt = 0
+        delay = REPLACE_BASE_DELAY_S
+        while True:
+            seat: Match | None = None
+            try:
+                url = options.url
+                if options.match_mode is not None:
+                    seat = await self._find_seat(name, token, lost)
+                    record.room = seat.room
+                    url = seat.url
+                async with connect(
+                    url,
+                    token=token,
+                    role=record.role,
+                    name=name,
+                    connect_timeout_s=options.connect_timeout_s,
+                    seed=options.seed + record.index,
+                    interpolate=False,  # bots do not render
+                ) as client:
+                    if record.client is not None:
+                        record.earlier.append(record.client)
+                    record.client, record.state = client, "connected"
+                    now = trio.current_time()
+                    if lost is None:
+                        record.joined_s = now - self.started_at
+                    else:
+                        record.replaced_s.append(now - lost_at)
+                        lost = None
+                    await self._play(record, client, behaviour)
+            except (OSError, HandshakeError, ClientClosed, trio.TooSlowError, MatchFailed) as exc:
+                if record.state == "waiting":
+                    record.state = "failed"
+                    self._count_error(_error_kind(exc))
+                    return
+                if lost is None:
+                    raise
+                # One re-placement attempt failed: try again after a while, within bounds.
+                attempt += 1
+                now = trio.current_time()
+                if attempt >= REPLACE_ATTEMPTS or now + delay >= give_up_at:
+                    self._count_error(f"replace_failed_{_error_kind(exc)}")
+                    return
+                await trio.sleep(delay)
+                delay = min(REPLACE_MAX_DELAY_S, delay * 2)
+                continue
+            failure = record.client.failure if record.client is not None else None
+            if (
+                seat is None
+                or record.state != "dropped"
+                or failure is None
+                or failure.code not in REPLACED_AFTER
+                or options.replace_timeout_s == 0
+            ):
+                return
+            lost, lost_at = seat, trio.current_time()
+            give_up_at = min(self.deadline, lost_at + options.replace_timeout_s)
+            attempt, delay = 0, REPLACE_BASE_DELAY_S
+
+    async def _find_seat(self, name: str, token: str | None, lost: Match | None) -> Match:
+        """A seat from matchmaking: at the entry URL, else at any node seen placing us.
+
+        ``lost``: the placement whose node was lost; when that node cannot be reached,
+        matchmaking is told (it checks, and stops offering a dead node at once).
+        """
+        options = self.options
+        assert options.match_mode is not None
+        unreachable = None
+        if lost is not None and not await reachable(lost.url, REACH_TIMEOUT_S):
+            unreachable = lost.node
+        urls = [options.url] + [
+            url
+            for node, url in self.node_urls.items()
+            if node != unreachable and url.rstrip("/") != options.url.rstrip("/")
+        ]
+        for i, url in enumerate(urls):
+            try:
+                seat = await find_match(
+                    url,
+                    mode=options.match_mode,
+                    name=name,
+                    token=token,
+                    unreachable=unreachable,
+                    timeout_s=options.connect_timeout_s,
+                )
+            except OSError:
+                if i == len(urls) - 1:
+                    raise
+                continue  # that node is gone too: ask another
+            if seat.http_url:
+                self.node_urls[seat.node] = seat.http_url
+            return seat
+        raise AssertionError("unreachable: urls is never empty")
 
     def _identity_token(self, record: BotRecord, name: str) -> str | None:
         secret = self.options.token_secret
@@ -272,7 +362,7 @@ class Swarm(RunClock):
                 next_ping += self.options.ping_interval_s
             wake = min(next_ping, deadline, next_input if is_player else deadline)
             await trio.sleep_until(wake)
-        record.ticks = round((trio.current_time() - joined) * tick_rate)
+        record.ticks += round((trio.current_time() - joined) * tick_rate)
         if client.failure is not None:
             record.state = "dropped"
             self._count_error(close_kind(client.failure.code))
@@ -319,6 +409,7 @@ def worker_args(options: SwarmOptions, worker: int) -> tuple[list[str], int, int
     args += ["--connect-timeout", str(options.connect_timeout_s)]
     if options.match_mode is not None:
         args += ["--match", options.match_mode]
+        args += ["--replace-timeout", str(options.replace_timeout_s)]
     if options.lean:
         args += ["--lean", "--decode-sample", str(options.decode_sample)]
     return args, bots, spectators
@@ -442,6 +533,11 @@ def summary_text(totals: SwarmTotals, duration_s: float) -> str:
         f"  ({s['decoders']} decoding)",
         f"  errors: {s['errors'] or 'none'}",
     ]
+    if s["replaced"]:
+        lines.append(
+            f"  re-placed after their node died: {s['replaced']}"
+            f" in {s['replace_s_p50']} s (p50), {s['replace_s_max']} s (max)"
+        )
     if s["loop_ticks_skipped"]:
         lines.append(
             f"  the bot loop fell behind ({s['loop_ticks_skipped']} ticks skipped): "

@@ -345,6 +345,15 @@ def _add_swarm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="place each bot through matchmaking in MODE; --url is then a node's http:// URL",
     )
     p.add_argument(
+        "--replace-timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="with --match: a bot whose room's node dies goes back through matchmaking for "
+        "up to S seconds, telling it which node it cannot reach (0: never; "
+        "default %(default)s)",
+    )
+    p.add_argument(
         "--jwt-secret",
         default=None,
         metavar="SECRET",
@@ -383,6 +392,7 @@ async def _swarm(args: argparse.Namespace) -> int:
         decode_sample=args.decode_sample,
         connect_timeout_s=args.connect_timeout,
         match_mode=args.match,
+        replace_timeout_s=args.replace_timeout,
         token_secret=args.jwt_secret or os.environ.get("GAMESERVER_SECRET") or None,
     )
     if args.match is not None and not options.url.startswith(("http://", "https://")):

@@ -217,6 +217,13 @@ class Config:
     # A node that has not renewed its registration for this long is considered dead; it
     # renews every third of it.
     node_ttl_s: float = _positive_field(10.0)
+    # A match request may say that its client cannot reach a node ("unreachable"): this
+    # node then opens a TCP connection to that node's HTTP address, and removes the node
+    # from the directory (with its rooms) if none opens within this long.
+    node_probe_timeout_s: float = _positive_field(1.0)
+    # A reported node that answered is not probed again for this long (reports meanwhile
+    # change nothing), so false reports cost it at most one connection per interval.
+    node_probe_interval_s: float = _positive_field(2.0)
     # A seat booked by matchmaking is held this long for its player to arrive.
     seat_ttl_s: float = _positive_field(30.0)
     # Match requests (POST /api/match and FindMatch) one address may make per second on

@@ -20,7 +20,8 @@ a seat held in it, never by its id alone.
 Every node renews its registration (address, capacity, load) every third of
 ``node_ttl_s``; a node that dies drops out of the directory within
 ``node_ttl_s``, and its rooms with it. Clients of a dead node ask for a new
-match.
+match, and may name the node they cannot reach (``unreachable``): ``nodecheck.py``
+probes it and, if it is down, removes it at once rather than after ``node_ttl_s``.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from .directory import (
     UnknownRoom,
 )
 from .matchlimits import KeyedBuckets, SeatLedger
+from .nodecheck import NodeChecker
 from .room import Room
 from .rooms import CODE_ALPHABET, CODE_LENGTH, RoomError
 
@@ -56,6 +58,8 @@ if TYPE_CHECKING:
     from .app import GameServer
 
 log = logging.getLogger(__name__)
+
+MAX_NODE_ID_CHARS = 128  # an "unreachable" node id longer than this is refused (400)
 
 
 class MatchError(Exception):
@@ -74,6 +78,7 @@ class MatchRequest:
     code: str | None = None  # join the private room with this code
     private: bool = False  # make a private room of ``mode`` (its code comes back)
     name: str = "player"  # the player's display name (carried in the seat token)
+    unreachable: str | None = None  # a node the client could not reach (nodecheck.py)
 
     @classmethod
     def from_json(cls, document: Any) -> MatchRequest:
@@ -81,6 +86,7 @@ class MatchRequest:
             raise MatchError(400, "the body must be a JSON object")
         mode, code = document.get("mode"), document.get("code")
         private, name = document.get("private", False), document.get("name", "player")
+        unreachable = document.get("unreachable")
         if (mode is None) == (code is None):
             raise MatchError(400, "give exactly one of 'mode' and 'code'")
         if not isinstance(private, bool) or (private and code is not None):
@@ -90,7 +96,16 @@ class MatchRequest:
                 raise MatchError(400, f"'{field}' must be a string of 1..24 characters")
         if not isinstance(name, str) or not 1 <= len(name) <= 32 or not name.isprintable():
             raise MatchError(400, "'name' must be 1..32 printable characters")
-        return cls(mode=mode, code=code, private=private, name=name)
+        if unreachable is not None and (
+            not isinstance(unreachable, str)
+            or not 1 <= len(unreachable) <= MAX_NODE_ID_CHARS
+            or not unreachable.isprintable()
+        ):
+            raise MatchError(
+                400,
+                f"'unreachable' must be a node id of 1..{MAX_NODE_ID_CHARS} printable characters",
+            )
+        return cls(mode=mode, code=code, private=private, name=name, unreachable=unreachable)
 
 
 class Matchmaker:
@@ -112,6 +127,13 @@ class Matchmaker:
         self.unconfirmed = SeatLedger(
             per_address=config.max_unconfirmed_seats_per_address,
             total=config.max_unconfirmed_seats,
+        )
+        self.node_checker = NodeChecker(
+            directory,
+            server.metrics,
+            own_node_id=lambda: self.node_id,
+            probe_timeout_s=config.node_probe_timeout_s,
+            probe_interval_s=config.node_probe_interval_s,
         )
         # Connections whose FindMatch was refused for its rate once already.
         self._refused_once: weakref.WeakSet[object] = weakref.WeakSet()
@@ -215,6 +237,9 @@ class Matchmaker:
         self.unconfirmed.add(seat_id, address, time.time() + self.config.seat_ttl_s)
         booked = False
         try:
+            if request.unreachable is not None:
+                # Checked, never taken on trust; a dead node leaves before this booking.
+                await self.node_checker.report(request.unreachable)
             answer = await self._match(request, seat_id, identity)
             booked = True
             return answer

@@ -1,0 +1,127 @@
+"""Checking a client's word that a node is down, before matchmaking stops offering it.
+
+Theory of operation: a client whose room's node cannot be reached says so with its next
+match request (``"unreachable": NODE_ID``, docs/operations.md). Without that, the dead
+node stays in the directory until its registration lapses (``node_ttl_s``, 10 s), and
+matchmaking keeps sending players to it. A client's word alone is never enough, since
+anyone can send it: this node probes the reported node itself, opening a TCP connection
+to the node's registered HTTP address within ``node_probe_timeout_s``. Only when that
+fails (refused, unreachable or timed out) is the node removed from the directory, with
+its rooms, so the booking that follows and every later one go to live nodes at once.
+
+States per reported node: unknown (not probed lately), probing (one probe in flight:
+further reports wait for its outcome instead of probing again), answered (the probe
+connected: reports are skipped until ``node_probe_interval_s`` has passed). A report
+about this node itself, or about a node the directory no longer lists, changes nothing.
+So a flood of false reports about a healthy node costs it at most one TCP connection per
+interval from each matchmaking node, and the flood itself is bounded by the match
+request limits it rides on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
+
+import trio
+
+from .directory import Directory
+from .metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+Probe = Callable[[str, float], Awaitable[bool]]
+
+
+async def tcp_probe(http_url: str, timeout_s: float) -> bool:
+    """Whether a TCP connection to ``http_url``'s host and port opens within ``timeout_s``.
+
+    An address that cannot be parsed counts as answering: what cannot be checked is
+    never evicted.
+    """
+    try:
+        parts = urlsplit(http_url)
+        host = parts.hostname
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return True
+    if not host:
+        return True
+    with trio.move_on_after(timeout_s):
+        try:
+            stream = await trio.open_tcp_stream(host, port)
+        except OSError:
+            return False
+        await stream.aclose()
+        return True
+    return False
+
+
+class NodeChecker:
+    """Verifies reports of unreachable nodes and evicts the nodes that fail the probe."""
+
+    def __init__(
+        self,
+        directory: Directory,
+        metrics: Metrics,
+        *,
+        own_node_id: Callable[[], str],
+        probe_timeout_s: float,
+        probe_interval_s: float,
+        probe: Probe = tcp_probe,
+    ) -> None:
+        self.directory = directory
+        self.metrics = metrics
+        self._own_node_id = own_node_id
+        self.probe_timeout_s = probe_timeout_s
+        self.probe_interval_s = probe_interval_s
+        self._probe = probe
+        self._answered_at: dict[str, float] = {}  # node id -> when its probe last connected
+        self._probing: dict[str, trio.Event] = {}  # node id -> set when its probe is over
+
+    async def report(self, node_id: str) -> bool:
+        """A client cannot reach ``node_id``: True if the node was found down and evicted."""
+        self.metrics.node_reports += 1
+        if node_id == self._own_node_id():
+            self.metrics.node_reports_skipped += 1
+            return False
+        in_flight = self._probing.get(node_id)
+        if in_flight is not None:
+            await in_flight.wait()  # one probe answers every report made meanwhile
+            self.metrics.node_reports_skipped += 1
+            return False
+        now = trio.current_time()
+        self._forget_answers_before(now - self.probe_interval_s)
+        if node_id in self._answered_at:
+            self.metrics.node_reports_skipped += 1
+            return False
+        self._probing[node_id] = event = trio.Event()
+        try:
+            return await self._check(node_id)
+        finally:
+            del self._probing[node_id]
+            event.set()
+
+    async def _check(self, node_id: str) -> bool:
+        node = next((n for n in await self.directory.nodes() if n.node_id == node_id), None)
+        if node is None:  # gone already (or never was): nothing to do, nothing to probe
+            self.metrics.node_reports_skipped += 1
+            return False
+        if await self._probe(node.http_url, self.probe_timeout_s):
+            self._answered_at[node_id] = trio.current_time()
+            self.metrics.node_reports_refuted += 1
+            return False
+        await self.directory.remove_node(node_id)
+        self.metrics.nodes_evicted += 1
+        log.warning(
+            "node %s did not answer a probe of %s after a client reported it unreachable: "
+            "removed from the directory with its rooms",
+            node_id,
+            node.http_url,
+        )
+        return True
+
+    def _forget_answers_before(self, oldest: float) -> None:
+        for node_id in [n for n, at in self._answered_at.items() if at <= oldest]:
+            del self._answered_at[node_id]

@@ -1,0 +1,95 @@
+"""False reports that a healthy node is unreachable: checked, and they change nothing.
+
+Two nodes share a real Redis. An attacker floods one with match requests that name the
+other (and the node itself) as unreachable. Matchmaking probes the named node, finds it
+answering, and keeps offering it: its room stays in the directory and new players are
+still placed there; the players alongside on the flooded node notice nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import trio
+
+from clients import connect
+from clients.matchmaking import find_match
+from gameserver.server import GameServer
+from tests.conftest import make_config
+
+from .alongside import innocent_requests, players_alongside
+from .httpclient import http_client
+
+ATTACKER = "127.0.0.2"
+FLOOD_REQUESTS = 200
+FLOOD_CONNECTIONS = 2
+
+
+@asynccontextmanager
+async def two_nodes(redis_url: str) -> AsyncIterator[tuple[GameServer, GameServer]]:
+    # The flooded node takes no matchmade rooms (capacity 1, below its crowd), so every
+    # room goes to the healthy node the attacker names. No per-address limits: the attack
+    # meets the probe's own bound, not the match request limits it would ride on.
+    flooded = GameServer(
+        make_config(
+            redis_url=redis_url,
+            node_id="flooded",
+            node_capacity=1,
+            match_rate_per_s=0,
+            max_unconfirmed_seats_per_address=0,
+        )
+    )
+    healthy = GameServer(make_config(redis_url=redis_url, node_id="healthy"))
+    async with trio.open_nursery() as nursery:
+        await nursery.start(healthy.run)
+        await nursery.start(flooded.run)
+        yield flooded, healthy
+        nursery.cancel_scope.cancel()
+
+
+async def test_false_reports_about_a_healthy_node_change_nothing(redis_url: str) -> None:
+    async with two_nodes(redis_url) as (flooded, _healthy):
+        assert flooded.matchmaker is not None
+        entry = flooded.http_url
+        seat = await find_match(entry, mode="squad", name="placed")
+        assert seat.node == "healthy"
+        statuses: list[int] = []
+
+        async def flood(count: int) -> None:
+            async with http_client(flooded.port, local_address=ATTACKER) as client:
+                for i in range(count):
+                    victim = "healthy" if i % 2 else "flooded"
+                    body = json.dumps({"mode": "nope", "unreachable": victim}).encode()
+                    await client.send_request_body("POST", "/api/match", body)
+                    statuses.append((await client.read_result()).status)
+
+        async with connect(seat.url, name="placed") as placed:
+            await placed.next_snapshot()
+            async with players_alongside(flooded) as crowd, crowd.attack():
+                started = trio.current_time()
+                with trio.fail_after(20):
+                    async with trio.open_nursery() as attackers:
+                        for _ in range(FLOOD_CONNECTIONS):
+                            attackers.start_soon(flood, FLOOD_REQUESTS // FLOOD_CONNECTIONS)
+                flood_s = trio.current_time() - started
+                innocent = await innocent_requests(flooded)
+            assert placed.failure is None  # the player on the healthy node plays on
+        assert innocent.joined and innocent.healthz_status == 200 and innocent.match_status == 200
+        assert statuses == [404] * FLOOD_REQUESTS  # an unknown mode, once the report is checked
+        metrics = flooded.metrics
+        probes = metrics.node_reports_refuted
+        print(f"{FLOOD_REQUESTS} false reports in {flood_s:.2f} s: {probes} probes, none evicted")
+        assert metrics.node_reports == FLOOD_REQUESTS
+        assert metrics.nodes_evicted == 0
+        # One probe per probe interval at most, whatever the flood.
+        interval = flooded.config.node_probe_interval_s
+        assert 1 <= metrics.node_reports_refuted <= flood_s / interval + 1
+        # The healthy node and its room are still offered: the next player joins that room.
+        directory = flooded.matchmaker.directory
+        assert [n.node_id for n in await directory.nodes()] == ["flooded", "healthy"]
+        assert await directory.room(seat.room, now_s=time.time()) is not None
+        again = await find_match(entry, mode="squad", name="next")
+        assert (again.node, again.room) == ("healthy", seat.room)
