@@ -1,13 +1,25 @@
 """The bot swarm: many headless clients against one server, with live stats.
 
-Theory of operation: every bot is one trio task holding one ``GameClient``.
-Bots start spread evenly over the ramp, send one input frame per server tick
+Theory of operation: every bot is one trio task holding one ``GameClient``,
+played by the game's own bot (``botdriver.py``: asked after each snapshot, its
+input encoded from the Welcome's game description) or, with ``behaviour``, by
+one of the arena's input patterns. Bots start spread evenly over the ramp,
+send one input frame per server tick
 on absolute deadlines (so they never drift into sending faster than the
 tick), ping once a second for RTT, and leave with a normal close when the
 duration ends: the run is bounded in time and in connection count. With
 ``procs > 1`` the parent starts worker processes (this same command with
 ``--worker``), each running its share of bots and printing JSON lines
 (progress, then a final total with samples); the parent merges them.
+
+A bot placed by matchmaking (``match_mode``) whose room's node dies (closed
+with 1006, 1001 or 1011) goes back to matchmaking, as the client library
+does: it first checks whether the node still answers a TCP connection and, if
+not, names it in its request (``unreachable``), so matchmaking can stop
+offering it at once; the entry URL is asked first, then any node seen placing
+bots. Attempts back off from 0.1 s to 2 s, at most ``REPLACE_ATTEMPTS`` of
+them within ``replace_timeout_s``; the time from the drop to the new Welcome
+is reported per re-placement.
 
 ``lean=True`` runs the same bots through ``clients.lean`` instead: one loop
 over raw sockets for every bot of a process, for runs where the swarm's own
@@ -29,8 +41,9 @@ import attrs
 import trio
 from trio_websocket import ConnectionRejected, HandshakeError
 
-from gameserver.protocol import CloseCode, Role
+from gameserver.protocol import CloseCode, InputFrame, Role, encode
 
+from .botdriver import BotDriver, BotFactory, BotLoadError, game_bot, load_bot, schema_from_welcome
 from .bots import BEHAVIOURS, Behaviour, make_behaviour
 from .client import ABNORMAL_CLOSURE, ClientClosed, GameClient, connect
 from .matchmaking import Match, MatchFailed, find_match, reachable
@@ -54,7 +67,10 @@ class SwarmOptions:
     duration_s: float
     spectators: int = 0
     procs: int = 1
-    behaviour: str = "mixed"
+    # None: each bot is the game's own (gameserver.rules.Bot), or ``bot``'s class; a
+    # behaviour name: the arena's built-in input patterns (the benchmarks' workload).
+    behaviour: str | None = None
+    bot: str | None = None  # package.module:Class of a gameserver.rules.Bot
     ramp_s: float = 0.0
     seed: int = 0
     first_index: int = 0  # bot numbering offset (worker processes)
@@ -78,8 +94,10 @@ class SwarmOptions:
             raise ValueError("procs must be >= 1")
         if self.connect_timeout_s <= 0:
             raise ValueError("connect timeout must be > 0")
-        if self.behaviour not in BEHAVIOURS:
+        if self.behaviour is not None and self.behaviour not in BEHAVIOURS:
             raise ValueError(f"behaviour must be one of {', '.join(BEHAVIOURS)}")
+        if self.behaviour is not None and self.bot is not None:
+            raise ValueError("give --bot or --behaviour, not both")
         if self.replace_timeout_s < 0:
             raise ValueError("replace timeout must be >= 0")
         if not 0.0 <= self.decode_sample <= 1.0:
@@ -140,6 +158,7 @@ class RunClock:
     """The span of a swarm run: start, deadline (``stop`` pulls it in), end, and CPU used."""
 
     def __init__(self) -> None:
+        self.started = False
         self.started_at = 0.0
         self.finished_at: float | None = None
         self.deadline = float("inf")
@@ -147,7 +166,7 @@ class RunClock:
         self._cpu_s: float | None = None
 
     def start(self, duration_s: float) -> None:
-        self.started_at = trio.current_time()
+        self.started, self.started_at = True, trio.current_time()
         self._cpu_started = time.process_time()
         self.deadline = min(self.deadline, self.started_at + duration_s)
 
@@ -163,7 +182,7 @@ class RunClock:
 
     def elapsed_s(self) -> float:
         end = self.finished_at if self.finished_at is not None else trio.current_time()
-        return end - self.started_at if self.started_at else 0.0
+        return end - self.started_at if self.started else 0.0
 
     def stop(self) -> None:
         """End the run now (as if the duration were over): bots leave normally."""
@@ -182,6 +201,8 @@ class Swarm(RunClock):
         ]
         self.errors: dict[str, int] = {}
         self.node_urls: dict[str, str] = {}  # --match: node id -> its HTTP URL, as seen
+        self.bot_factories: dict[str, BotFactory] = {}  # game name -> its bot class
+        self.bot_problem: str | None = None  # why no bot could play, once
 
     def totals(self, *, samples: int | None = LIVE_SAMPLES) -> SwarmTotals:
         """Totals so far, with each client's newest ``samples`` samples (None: all)."""
@@ -228,7 +249,11 @@ class Swarm(RunClock):
         await trio.sleep_until(start_at)
         if trio.current_time() >= self.deadline:
             return
-        behaviour = make_behaviour(options.behaviour, record.index, options.seed)
+        behaviour = (
+            None
+            if options.behaviour is None
+            else make_behaviour(options.behaviour, record.index, options.seed)
+        )
         name = f"{'bot' if record.role is Role.PLAYER else 'spectator'}-{record.index}"
         token = self._identity_token(record, name)
         lost: Match | None = None  # the placement whose node we lost, while re-placing
@@ -326,6 +351,14 @@ class Swarm(RunClock):
             return seat
         raise AssertionError("unreachable: urls is never empty")
 
+    def _no_bot(self, record: BotRecord, problem: str) -> None:
+        """No bot can play this game: the bot leaves, counted as failed, said once."""
+        record.state = "failed"
+        self._count_error("no_bot")
+        if self.bot_problem is None:
+            self.bot_problem = problem
+            print(f"gameserver swarm: {problem}", file=sys.stderr)
+
     def _identity_token(self, record: BotRecord, name: str) -> str | None:
         secret = self.options.token_secret
         if secret is None:
@@ -342,20 +375,54 @@ class Swarm(RunClock):
             now_s=time.time(),
         )
 
-    async def _play(self, record: BotRecord, client: GameClient, behaviour: Behaviour) -> None:
+    def _driver(self, record: BotRecord, client: GameClient) -> BotDriver | None:
+        """The game's bot for this connection (None for a spectator); ``BotLoadError``."""
+        welcome = client.welcome
+        assert welcome is not None
+        if record.role is not Role.PLAYER:
+            return None
+        factory = self.bot_factories.get(welcome.game)
+        if factory is None:
+            spec = self.options.bot
+            factory = load_bot(spec) if spec is not None else game_bot(welcome.game)
+            self.bot_factories[welcome.game] = factory
+        schema = schema_from_welcome(welcome.schema)
+        return BotDriver(factory(self.options.seed + record.index), schema, welcome.entity_id)
+
+    async def _play(
+        self, record: BotRecord, client: GameClient, behaviour: Behaviour | None
+    ) -> None:
         assert client.welcome is not None
         tick_rate = client.welcome.tick_rate
         interval = 1.0 / tick_rate
         is_player = record.role is Role.PLAYER
+        driver = None
+        if behaviour is None:
+            try:
+                driver = self._driver(record, client)
+            except BotLoadError as error:
+                self._no_bot(record, str(error))
+                return
+        seq = asked_tick = 0
         joined = next_input = next_ping = trio.current_time()
         while client.failure is None:
             now = trio.current_time()
             deadline = self.deadline  # stop() may move it
             if now >= deadline:
                 break
+            if driver is not None and client.tick != asked_tick:
+                asked_tick = client.tick  # the bot is asked once per snapshot
+                for command in driver.on_snapshot(client.tick, client.world, client.events):
+                    await client.send_raw(command)
             if is_player and now >= next_input:
-                buttons, aim = behaviour.next_input(client.world, client.entity_id, tick_rate)
-                await client.send_input(buttons, aim)
+                if behaviour is not None:
+                    buttons, aim = behaviour.next_input(client.world, client.entity_id, tick_rate)
+                    await client.send_input(buttons, aim)
+                elif driver is not None and driver.input_fields is not None:
+                    seq += 1
+                    frame = InputFrame(seq, driver.input_fields, client.tick)
+                    await client.send_raw(encode(frame))
+                    client.stats.inputs_sent += 1
                 next_input += interval
             if now >= next_ping:
                 await client.ping()
@@ -399,14 +466,16 @@ def worker_args(options: SwarmOptions, worker: int) -> tuple[list[str], int, int
         str(options.duration_s),
         "--ramp",
         str(options.ramp_s),
-        "--behaviour",
-        options.behaviour,
         "--seed",
         str(options.seed),
         "--first-index",
         str(first_bot + first_spec),
     ]
     args += ["--connect-timeout", str(options.connect_timeout_s)]
+    if options.behaviour is not None:
+        args += ["--behaviour", options.behaviour]
+    if options.bot is not None:
+        args += ["--bot", options.bot]
     if options.match_mode is not None:
         args += ["--match", options.match_mode]
         args += ["--replace-timeout", str(options.replace_timeout_s)]

@@ -310,10 +310,18 @@ def _add_swarm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--spectators", type=int, default=0, help="spectator connections (default 0)")
     p.add_argument("--procs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument(
+        "--bot",
+        default=None,
+        metavar="MODULE:CLASS",
+        help="the bot that plays (a gameserver.rules.Bot, e.g. my_game.bot:Bot); "
+        "default: the game's own Bot, found by the game's name in the Welcome",
+    )
+    p.add_argument(
         "--behaviour",
         choices=BEHAVIOURS,
-        default="mixed",
-        help="what bots do (default %(default)s)",
+        default=None,
+        help="instead of a game's bot, one of the arena's input patterns "
+        "(the benchmarks use bench)",
     )
     p.add_argument("--ramp", type=float, default=0.0, help="spread joins over this many seconds")
     p.add_argument("--seed", type=int, default=0, help="seed of the bots' choices (default 0)")
@@ -385,6 +393,7 @@ async def _swarm(args: argparse.Namespace) -> int:
         spectators=args.spectators,
         procs=args.procs,
         behaviour=args.behaviour,
+        bot=args.bot,
         ramp_s=args.ramp,
         seed=args.seed,
         first_index=args.first_index,
@@ -395,6 +404,13 @@ async def _swarm(args: argparse.Namespace) -> int:
         replace_timeout_s=args.replace_timeout,
         token_secret=args.jwt_secret or os.environ.get("GAMESERVER_SECRET") or None,
     )
+    if options.bot is not None:
+        from clients.botdriver import BotLoadError, load_bot
+
+        try:
+            load_bot(options.bot)  # a bad --bot stops the run before any bot connects
+        except BotLoadError as error:
+            raise ValueError(str(error)) from None
     if args.match is not None and not options.url.startswith(("http://", "https://")):
         raise ValueError("--match needs a node's http:// URL (where POST /api/match is)")
     if args.lean and not options.url.startswith("ws://"):
