@@ -53,7 +53,9 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Final
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import attrs
 import trio
 
 from gameserver.protocol import (
@@ -97,7 +99,7 @@ from .rawws import (
     open_websocket,
 )
 from .stats import ClientStats
-from .swarm import LIVE_SAMPLES, RunClock, SwarmOptions
+from .swarm import LIVE_SAMPLES, RunClock, SwarmOptions, bot_tokens
 from .swarm_stats import SwarmTotals, close_kind
 
 RECV_SIZE: Final = 256 * 1024  # one shared receive buffer for all bots of the process
@@ -464,6 +466,7 @@ class LeanSwarm(RunClock):
         super().__init__()
         self.options = options
         self.target = Target.from_url(options.url)
+        self.tokens = bot_tokens(options)
         first, fraction = options.first_index, options.decode_sample
         # A game's bot reads the world: every player bot decodes then.
         players_fraction = fraction if options.behaviour is not None else 1.0
@@ -574,7 +577,7 @@ class LeanSwarm(RunClock):
         timeout = self.options.connect_timeout_s
         try:
             with trio.fail_after(timeout):
-                opened = await open_websocket(address, family, self.target)
+                opened = await open_websocket(address, family, self._target_of(bot))
         except trio.TooSlowError:
             bot.end(FAILED, "connect_timeout")
             return
@@ -615,6 +618,17 @@ class LeanSwarm(RunClock):
                 self.loop_ticks_skipped += skipped // 2
                 next_at += skipped * half
             await trio.sleep_until(min(next_at, self.deadline))
+
+    def _target_of(self, bot: LeanBot) -> Target:
+        """The URL's target, with the bot's own identity token when it has one."""
+        token = self.tokens.token_for(bot.index, bot.name, bot.role)
+        if token is None:
+            return self.target
+        path = self.target.path
+        parts = urlsplit(path)
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "token"]
+        query.append(("token", token))
+        return attrs.evolve(self.target, path=urlunsplit(parts._replace(query=urlencode(query))))
 
     def _learn_tick_rate(self) -> None:
         for bot in self.live:

@@ -31,6 +31,7 @@ a swarm when their measuring window is over.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import time
@@ -48,6 +49,7 @@ from .bots import BEHAVIOURS, Behaviour, make_behaviour
 from .client import ABNORMAL_CLOSURE, ClientClosed, GameClient, connect
 from .matchmaking import Match, MatchFailed, find_match, reachable
 from .swarm_stats import SwarmTotals, close_kind
+from .swarm_tokens import SECRET_ENV, BotTokens, read_token_file
 
 PROGRESS_INTERVAL_S = 0.5
 LIVE_SAMPLES = 8  # per client, for live percentiles
@@ -79,9 +81,13 @@ class SwarmOptions:
     lean: bool = False  # all bots of a process in one loop over raw sockets (clients.lean)
     decode_sample: float = 0.01  # lean mode: fraction of bots that decode snapshots (>= 1 bot)
     match_mode: str | None = None  # each bot asks url's matchmaking (http://) for a seat
-    # With a server's secret: each bot carries its own development identity token (sub
-    # "bot-N"), for servers with authentication on. Lean bots share the URL's ?token=.
+    # For a server with authentication on, each bot carries an identity token of its own
+    # (swarm_tokens.py): line N of token_file, or one minted with the HS256 key
+    # token_secret (subject "bot-N"), with the issuer and audience the server checks.
     token_secret: str | None = attrs.field(default=None, repr=False)
+    token_file: str | None = None
+    token_issuer: str | None = None
+    token_audience: str | None = None
     # --match: how long a bot whose node died may take to be placed again (0: never).
     replace_timeout_s: float = 30.0
 
@@ -132,6 +138,19 @@ def _error_kind(exc: BaseException) -> str:
     if isinstance(exc, MatchFailed):
         return f"match_http_{exc.status}"
     return "connect_error"
+
+
+def bot_tokens(options: SwarmOptions) -> BotTokens:
+    """Where the run's identity tokens come from; ``ValueError`` if they cannot serve it."""
+    tokens = BotTokens(
+        tokens=None if options.token_file is None else read_token_file(options.token_file),
+        secret=None if options.token_secret is None else options.token_secret.encode(),
+        issuer=options.token_issuer,
+        audience=options.token_audience,
+        ttl_s=options.duration_s + 3600,  # outlives the run, whatever the ramp
+    )
+    tokens.check_count(options.first_index + options.bots + options.spectators)
+    return tokens
 
 
 class SwarmRunner(Protocol):
@@ -201,6 +220,7 @@ class Swarm(RunClock):
         ]
         self.errors: dict[str, int] = {}
         self.node_urls: dict[str, str] = {}  # --match: node id -> its HTTP URL, as seen
+        self.tokens = bot_tokens(options)
         self.bot_factories: dict[str, BotFactory] = {}  # game name -> its bot class
         self.bot_problem: str | None = None  # why no bot could play, once
 
@@ -255,7 +275,7 @@ class Swarm(RunClock):
             else make_behaviour(options.behaviour, record.index, options.seed)
         )
         name = f"{'bot' if record.role is Role.PLAYER else 'spectator'}-{record.index}"
-        token = self._identity_token(record, name)
+        token = self.tokens.token_for(record.index, name, record.role)
         lost: Match | None = None  # the placement whose node we lost, while re-placing
         lost_at = give_up_at = 0.0
         attempt = 0
@@ -359,22 +379,6 @@ class Swarm(RunClock):
             self.bot_problem = problem
             print(f"gameserver swarm: {problem}", file=sys.stderr)
 
-    def _identity_token(self, record: BotRecord, name: str) -> str | None:
-        secret = self.options.token_secret
-        if secret is None:
-            return None
-        from gameserver.auth import issue_identity_token
-
-        role = "player" if record.role is Role.PLAYER else "spectator"
-        return issue_identity_token(
-            secret.encode(),
-            subject=f"bot-{record.index}",
-            name=name,
-            role=role,
-            ttl_s=self.options.duration_s + 3600,
-            now_s=time.time(),
-        )
-
     def _driver(self, record: BotRecord, client: GameClient) -> BotDriver | None:
         """The game's bot for this connection (None for a spectator); ``BotLoadError``."""
         welcome = client.welcome
@@ -476,6 +480,12 @@ def worker_args(options: SwarmOptions, worker: int) -> tuple[list[str], int, int
         args += ["--behaviour", options.behaviour]
     if options.bot is not None:
         args += ["--bot", options.bot]
+    if options.token_file is not None:
+        args += ["--tokens", options.token_file]
+    if options.token_issuer is not None:
+        args += ["--jwt-issuer", options.token_issuer]
+    if options.token_audience is not None:
+        args += ["--jwt-audience", options.token_audience]
     if options.match_mode is not None:
         args += ["--match", options.match_mode]
         args += ["--replace-timeout", str(options.replace_timeout_s)]
@@ -508,7 +518,10 @@ async def run_workers(
         args, bots, spectators = worker_args(options, worker)
         if bots + spectators == 0:
             return
-        process = await trio.lowlevel.open_process(args, stdout=-1)
+        env = dict(os.environ)
+        if options.token_secret is not None:
+            env[SECRET_ENV] = options.token_secret  # a key never goes on a command line
+        process = await trio.lowlevel.open_process(args, stdout=-1, env=env)
         processes.append(process)
         assert process.stdout is not None
         buffer = b""

@@ -362,12 +362,22 @@ def _add_swarm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "default %(default)s)",
     )
     p.add_argument(
+        "--tokens",
+        default=None,
+        metavar="FILE",
+        help="identity tokens, one per line: bot N (bot-N, spectator-N) carries line N; the "
+        "file must hold one for every bot and spectator",
+    )
+    p.add_argument(
         "--jwt-secret",
         default=None,
         metavar="SECRET",
-        help="the server's secret: each bot carries its own development identity token "
-        "(default: $GAMESERVER_SECRET, which worker processes inherit)",
+        help="the HS256 key the server trusts: each bot carries an identity token minted for "
+        "it (sub bot-N) (default: $GAMESERVER_SECRET; other local users can see a key given "
+        "here)",
     )
+    p.add_argument("--jwt-issuer", default=None, help="iss of minted tokens (the server's)")
+    p.add_argument("--jwt-audience", default=None, help="aud of minted tokens (the server's)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--first-index", type=int, default=0, help=argparse.SUPPRESS)
 
@@ -375,6 +385,7 @@ def _add_swarm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 async def _swarm(args: argparse.Namespace) -> int:
     from clients.swarm import (
         SwarmOptions,
+        bot_tokens,
         exit_status,
         make_swarm,
         run_worker,
@@ -402,7 +413,13 @@ async def _swarm(args: argparse.Namespace) -> int:
         connect_timeout_s=args.connect_timeout,
         match_mode=args.match,
         replace_timeout_s=args.replace_timeout,
-        token_secret=args.jwt_secret or os.environ.get("GAMESERVER_SECRET") or None,
+        # A token file replaces the key: an environment's GAMESERVER_SECRET is not meant then.
+        token_secret=None
+        if args.tokens is not None
+        else (args.jwt_secret or os.environ.get("GAMESERVER_SECRET") or None),
+        token_file=args.tokens,
+        token_issuer=args.jwt_issuer,
+        token_audience=args.jwt_audience,
     )
     if options.bot is not None:
         from clients.botdriver import BotLoadError, load_bot
@@ -411,6 +428,9 @@ async def _swarm(args: argparse.Namespace) -> int:
             load_bot(options.bot)  # a bad --bot stops the run before any bot connects
         except BotLoadError as error:
             raise ValueError(str(error)) from None
+    if args.tokens is not None and args.jwt_secret is not None:
+        raise ValueError("give --tokens or --jwt-secret, not both")
+    bot_tokens(options)  # a token file that cannot serve every bot stops the run now
     if args.match is not None and not options.url.startswith(("http://", "https://")):
         raise ValueError("--match needs a node's http:// URL (where POST /api/match is)")
     if args.lean and not options.url.startswith("ws://"):
