@@ -320,7 +320,7 @@ def _add_swarm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--behaviour",
         choices=BEHAVIOURS,
         default=None,
-        help="instead of a game's bot, one of the arena's input patterns "
+        help="instead of a game's bot, a built-in input pattern for the example game "
         "(the benchmarks use bench)",
     )
     p.add_argument("--ramp", type=float, default=0.0, help="spread joins over this many seconds")

@@ -20,7 +20,8 @@ a seat held in it, never by its id alone.
 Every node renews its registration (address, capacity, load) every third of
 ``node_ttl_s``; a node that dies drops out of the directory within
 ``node_ttl_s``, and its rooms with it. Clients of a dead node ask for a new
-match, and may name the node they cannot reach (``unreachable``): ``nodecheck.py``
+match, and may name the node they cannot reach (``unreachable``, or the room on it:
+``unreachable_room``): ``nodecheck.py``
 probes it and, if it is down, removes it at once rather than after ``node_ttl_s``.
 """
 
@@ -37,6 +38,7 @@ import attrs
 import trio
 
 from gameserver.protocol import Role
+from gameserver.protocol.messages import NODE_ID_MAX_CHARS, ROOM_ID_MAX_CHARS
 from gameserver.tokens import KIND_SEAT, issue_token
 
 from .directory import (
@@ -59,8 +61,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_NODE_ID_CHARS = 128  # an "unreachable" node id longer than this is refused (400)
-
 
 class MatchError(Exception):
     """A match request that cannot be served; ``status`` is the HTTP status to answer with."""
@@ -79,6 +79,7 @@ class MatchRequest:
     private: bool = False  # make a private room of ``mode`` (its code comes back)
     name: str = "player"  # the player's display name (carried in the seat token)
     unreachable: str | None = None  # a node the client could not reach (nodecheck.py)
+    unreachable_room: str | None = None  # or the room on it (FindMatch names the room)
 
     @classmethod
     def from_json(cls, document: Any) -> MatchRequest:
@@ -87,6 +88,7 @@ class MatchRequest:
         mode, code = document.get("mode"), document.get("code")
         private, name = document.get("private", False), document.get("name", "player")
         unreachable = document.get("unreachable")
+        unreachable_room = document.get("unreachable_room")
         if (mode is None) == (code is None):
             raise MatchError(400, "give exactly one of 'mode' and 'code'")
         if not isinstance(private, bool) or (private and code is not None):
@@ -96,16 +98,22 @@ class MatchRequest:
                 raise MatchError(400, f"'{field}' must be a string of 1..24 characters")
         if not isinstance(name, str) or not 1 <= len(name) <= 32 or not name.isprintable():
             raise MatchError(400, "'name' must be 1..32 printable characters")
-        if unreachable is not None and (
-            not isinstance(unreachable, str)
-            or not 1 <= len(unreachable) <= MAX_NODE_ID_CHARS
-            or not unreachable.isprintable()
+        for field, value, most in (
+            ("unreachable", unreachable, NODE_ID_MAX_CHARS),
+            ("unreachable_room", unreachable_room, ROOM_ID_MAX_CHARS),
         ):
-            raise MatchError(
-                400,
-                f"'unreachable' must be a node id of 1..{MAX_NODE_ID_CHARS} printable characters",
-            )
-        return cls(mode=mode, code=code, private=private, name=name, unreachable=unreachable)
+            if value is not None and (
+                not isinstance(value, str) or not 1 <= len(value) <= most or not value.isprintable()
+            ):
+                raise MatchError(400, f"'{field}' must be 1..{most} printable characters")
+        return cls(
+            mode=mode,
+            code=code,
+            private=private,
+            name=name,
+            unreachable=unreachable,
+            unreachable_room=unreachable_room,
+        )
 
 
 class Matchmaker:
@@ -237,9 +245,11 @@ class Matchmaker:
         self.unconfirmed.add(seat_id, address, time.time() + self.config.seat_ttl_s)
         booked = False
         try:
+            # Checked, never taken on trust; a dead node leaves before this booking.
             if request.unreachable is not None:
-                # Checked, never taken on trust; a dead node leaves before this booking.
                 await self.node_checker.report(request.unreachable)
+            elif request.unreachable_room is not None:
+                await self.node_checker.report_room(request.unreachable_room)
             answer = await self._match(request, seat_id, identity)
             booked = True
             return answer

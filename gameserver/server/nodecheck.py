@@ -1,7 +1,8 @@
 """Checking a client's word that a node is down, before matchmaking stops offering it.
 
 Theory of operation: a client whose room's node cannot be reached says so with its next
-match request (``"unreachable": NODE_ID``, docs/operations.md). Without that, the dead
+match request (``"unreachable": NODE_ID``, or the room on it: FindMatch's
+``unreachable_room``; docs/operations.md and docs/protocol.md 4.3b). Without that, the dead
 node stays in the directory until its registration lapses (``node_ttl_s``, 10 s), and
 matchmaking keeps sending players to it. A client's word alone is never enough, since
 anyone can send it: this node probes the reported node itself, opening a TCP connection
@@ -21,6 +22,7 @@ request limits it rides on.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
@@ -102,6 +104,18 @@ class NodeChecker:
         finally:
             del self._probing[node_id]
             event.set()
+
+    async def report_room(self, room_id: str) -> bool:
+        """A client cannot reach the node of ``room_id``: as ``report`` for that node.
+
+        A room the directory does not know (or whose node is gone already) probes nothing.
+        """
+        room = await self.directory.room(room_id, now_s=time.time())
+        if room is None:
+            self.metrics.node_reports += 1
+            self.metrics.node_reports_skipped += 1
+            return False
+        return await self.report(room.node_id)
 
     async def _check(self, node_id: str) -> bool:
         node = next((n for n in await self.directory.nodes() if n.node_id == node_id), None)

@@ -24,8 +24,9 @@ from .alongside import innocent_requests, players_alongside
 from .httpclient import http_client
 
 ATTACKER = "127.0.0.2"
-FLOOD_REQUESTS = 200
+FLOOD_S = 3.0  # longer than the probe interval: a healthy node is probed again, not more
 FLOOD_CONNECTIONS = 2
+MAX_REQUESTS = 5000  # per connection, a bound on the loop
 
 
 @asynccontextmanager
@@ -58,10 +59,12 @@ async def test_false_reports_about_a_healthy_node_change_nothing(redis_url: str)
         assert seat.node == "healthy"
         statuses: list[int] = []
 
-        async def flood(count: int) -> None:
+        async def flood(until: float) -> None:
             async with http_client(flooded.port, local_address=ATTACKER) as client:
-                for i in range(count):
-                    victim = "healthy" if i % 2 else "flooded"
+                for i in range(MAX_REQUESTS):
+                    if trio.current_time() >= until:
+                        return
+                    victim = ["healthy", "flooded", "nobody"][i % 3]
                     body = json.dumps({"mode": "nope", "unreachable": victim}).encode()
                     await client.send_request_body("POST", "/api/match", body)
                     statuses.append((await client.read_result()).status)
@@ -70,19 +73,19 @@ async def test_false_reports_about_a_healthy_node_change_nothing(redis_url: str)
             await placed.next_snapshot()
             async with players_alongside(flooded) as crowd, crowd.attack():
                 started = trio.current_time()
-                with trio.fail_after(20):
+                with trio.fail_after(FLOOD_S + 10):
                     async with trio.open_nursery() as attackers:
                         for _ in range(FLOOD_CONNECTIONS):
-                            attackers.start_soon(flood, FLOOD_REQUESTS // FLOOD_CONNECTIONS)
+                            attackers.start_soon(flood, started + FLOOD_S)
                 flood_s = trio.current_time() - started
                 innocent = await innocent_requests(flooded)
             assert placed.failure is None  # the player on the healthy node plays on
         assert innocent.joined and innocent.healthz_status == 200 and innocent.match_status == 200
-        assert statuses == [404] * FLOOD_REQUESTS  # an unknown mode, once the report is checked
+        assert statuses == [404] * len(statuses)  # an unknown mode, once the report is checked
         metrics = flooded.metrics
         probes = metrics.node_reports_refuted
-        print(f"{FLOOD_REQUESTS} false reports in {flood_s:.2f} s: {probes} probes, none evicted")
-        assert metrics.node_reports == FLOOD_REQUESTS
+        print(f"{len(statuses)} false reports in {flood_s:.2f} s: {probes} probes, none evicted")
+        assert metrics.node_reports == len(statuses) > 100
         assert metrics.nodes_evicted == 0
         # One probe per probe interval at most, whatever the flood.
         interval = flooded.config.node_probe_interval_s
