@@ -75,19 +75,23 @@ from gameserver.protocol import (
     decode_server_message,
     encode,
 )
-from gameserver.rules import GameSchema
-
-from .botdriver import BotDriver, BotFactory, BotLoadError, game_bot, load_bot, schema_from_welcome
-from .bots import Behaviour, make_behaviour
-from .client import ABNORMAL_CLOSURE, MAX_SERVER_MESSAGE_BYTES
-from .rawws import (
-    NO_STATUS,
+from gameserver.protocol.wsframes import (
     OP_BINARY,
     OP_CLOSE,
     OP_CONTINUATION,
     OP_PING,
     OP_PONG,
     OP_TEXT,
+)
+from gameserver.protocol.wsframes import (
+    close_code as close_frame_code,
+)
+from gameserver.rules import GameSchema
+
+from .botdriver import BotDriver, BotFactory, BotLoadError, game_bot, load_bot, schema_from_welcome
+from .bots import Behaviour, make_behaviour
+from .client import ABNORMAL_CLOSURE, MAX_SERVER_MESSAGE_BYTES
+from .rawws import (
     FrameError,
     HandshakeFailed,
     Target,
@@ -311,7 +315,7 @@ class LeanBot:
         self.end(FAILED if self.state == JOINING else DROPPED, kind)
 
     def on_close_frame(self, payload: bytes) -> None:
-        code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else NO_STATUS
+        code = close_frame_code(payload)
         if self.state == CLOSING:
             self.close_code = self.close_code or code
             self.end(DONE)
