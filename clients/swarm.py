@@ -282,6 +282,9 @@ class Swarm(RunClock):
         delay = REPLACE_BASE_DELAY_S
         while True:
             seat: Match | None = None
+            if lost is not None and trio.current_time() >= give_up_at:
+                self._count_error("replace_timeout")  # the run ended, or the time allowed
+                return
             try:
                 url = options.url
                 if options.match_mode is not None:
