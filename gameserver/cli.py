@@ -336,7 +336,7 @@ def _add_swarm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--lean",
         action="store_true",
         help="all bots of a process in one loop over raw sockets: far less client CPU "
-        "(for benchmarks); non-decoding chase bots wander",
+        "(for benchmarks); any game, its bots decoding from the Welcome's description",
     )
     p.add_argument(
         "--decode-sample",
@@ -344,7 +344,8 @@ def _add_swarm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=0.01,
         metavar="F",
         help="with --lean: fraction of bots that fully decode and verify snapshots "
-        "(at least one; default %(default)s)",
+        "(at least one; default %(default)s); a game's bots always decode, so this applies "
+        "to spectators, and to players with --behaviour (whose non-decoding chase bots wander)",
     )
     p.add_argument(
         "--match",
