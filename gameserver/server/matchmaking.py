@@ -142,6 +142,7 @@ class Matchmaker:
             own_node_id=lambda: self.node_id,
             probe_timeout_s=config.node_probe_timeout_s,
             probe_interval_s=config.node_probe_interval_s,
+            beat_late_s=config.node_ttl_s / 2,  # heartbeats come every third of it
         )
         # Connections whose FindMatch was refused for its rate once already.
         self._refused_once: weakref.WeakSet[object] = weakref.WeakSet()
