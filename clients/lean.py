@@ -27,9 +27,15 @@ others recognise a snapshot by its first two payload bytes (an 8-item array
 whose first item is 17), read its tick from the third and only count it.
 Pongs, Welcome and Error are decoded by everyone.
 
-Behaviours: only decoding bots have a world, so a non-decoding ``chase`` bot
-sees an empty one and falls back to its random walk (``Chase`` does that when
-it cannot find itself); ``wander``, ``bench`` and ``idle`` need no world.
+Bots: by default each player is the game's own bot (``botdriver.py``): every
+player bot then decodes, its ``BotDriver`` is made from the Welcome's game
+description and asked after each applied snapshot (its commands are sent at
+once), and its input, encoded with that description, goes out every tick, so
+any game works. With a ``behaviour`` (the arena's input patterns, the
+benchmarks' workload) only decoding bots have a world, so a non-decoding
+``chase`` bot sees an empty one and falls back to its random walk (``Chase``
+does that when it cannot find itself); ``wander``, ``bench`` and ``idle`` need
+no world.
 
 Timing figures: a message's arrival time is the moment its bot's socket was
 read, so snapshot gaps and RTTs are quantised to the read period (half a tick:
@@ -43,15 +49,19 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Final
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import attrs
 import trio
 
 from gameserver.protocol import (
     CloseCode,
     DeltaError,
+    InputFrame,
     Join,
     MessageType,
     Ping,
@@ -65,17 +75,23 @@ from gameserver.protocol import (
     decode_server_message,
     encode,
 )
-
-from .bots import Behaviour, make_behaviour
-from .client import ABNORMAL_CLOSURE, MAX_SERVER_MESSAGE_BYTES
-from .rawws import (
-    NO_STATUS,
+from gameserver.protocol.wsframes import (
     OP_BINARY,
     OP_CLOSE,
     OP_CONTINUATION,
     OP_PING,
     OP_PONG,
     OP_TEXT,
+)
+from gameserver.protocol.wsframes import (
+    close_code as close_frame_code,
+)
+from gameserver.rules import GameSchema
+
+from .botdriver import BotDriver, BotFactory, BotLoadError, game_bot, load_bot, schema_from_welcome
+from .bots import Behaviour, make_behaviour
+from .client import ABNORMAL_CLOSURE, MAX_SERVER_MESSAGE_BYTES
+from .rawws import (
     FrameError,
     HandshakeFailed,
     Target,
@@ -87,7 +103,7 @@ from .rawws import (
     open_websocket,
 )
 from .stats import ClientStats
-from .swarm import LIVE_SAMPLES, RunClock, SwarmOptions
+from .swarm import LIVE_SAMPLES, RunClock, SwarmOptions, bot_tokens
 from .swarm_stats import SwarmTotals, close_kind
 
 RECV_SIZE: Final = 256 * 1024  # one shared receive buffer for all bots of the process
@@ -98,6 +114,7 @@ MAX_BEHIND_TICKS: Final = 5  # like the server's ticker: beyond this, skip ahead
 DEFAULT_TICK_RATE: Final = 30  # until the first Welcome says otherwise
 SNAPSHOT_PREFIX: Final = (0x88, MessageType.SNAPSHOT.value)
 _EMPTY_WORLD: Mapping[int, tuple[int, ...]] = {}
+DriverMaker = Callable[["LeanBot", Welcome], "BotDriver | None"]
 
 # Bot states. "closing": we sent our close frame and wait for the server's.
 WAITING, JOINING, CONNECTED, CLOSING = "waiting", "joining", "connected", "closing"
@@ -122,6 +139,7 @@ class LeanBot:
         "behaviour",
         "close_code",
         "decode",
+        "driver",
         "entity_id",
         "error",
         "fragment_opcode",
@@ -130,6 +148,7 @@ class LeanBot:
         "join_deadline",
         "joined_at",
         "key",
+        "make_driver",
         "out",
         "pending",
         "role",
@@ -142,10 +161,20 @@ class LeanBot:
         "world",
     )
 
-    def __init__(self, index: int, role: Role, behaviour: Behaviour, *, decode: bool) -> None:
+    def __init__(
+        self,
+        index: int,
+        role: Role,
+        behaviour: Behaviour | None,
+        *,
+        decode: bool,
+        make_driver: DriverMaker | None = None,
+    ) -> None:
         self.index = index
         self.role = role
-        self.behaviour = behaviour
+        self.behaviour = behaviour  # None: the game's bot, through ``driver``
+        self.make_driver = make_driver  # given the Welcome, the bot's driver (players)
+        self.driver: BotDriver | None = None
         self.decode = decode
         self.sock: socket.socket | None = None
         self.state = WAITING
@@ -218,14 +247,20 @@ class LeanBot:
         return True
 
     def send_tick(self, tick_rate: int, ping: bool) -> None:
-        """Send this tick's input frame (players), and a Ping when ``ping``."""
-        is_player = self.role is Role.PLAYER
+        """Send this tick's input frame (players with an input), and a Ping when ``ping``."""
+        is_player = False
         data = b""
         payload_bytes = 0
-        if is_player:
-            world = self.world if self.decode else _EMPTY_WORLD
-            buttons, aim = self.behaviour.next_input(world, self.entity_id, tick_rate)
-            payload = input_payload(self.seq + 1, buttons, aim, self.tick)
+        payload: bytes | None = None
+        if self.role is Role.PLAYER:
+            if self.behaviour is not None:
+                world = self.world if self.decode else _EMPTY_WORLD
+                buttons, aim = self.behaviour.next_input(world, self.entity_id, tick_rate)
+                payload = input_payload(self.seq + 1, buttons, aim, self.tick)
+            elif self.driver is not None and self.driver.input_fields is not None:
+                payload = encode(InputFrame(self.seq + 1, self.driver.input_fields, self.tick))
+        if payload is not None:
+            is_player = True
             data = client_frame(OP_BINARY, payload, self.key)
             payload_bytes = len(payload)
         if ping:
@@ -280,7 +315,7 @@ class LeanBot:
         self.end(FAILED if self.state == JOINING else DROPPED, kind)
 
     def on_close_frame(self, payload: bytes) -> None:
-        code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else NO_STATUS
+        code = close_frame_code(payload)
         if self.state == CLOSING:
             self.close_code = self.close_code or code
             self.end(DONE)
@@ -377,6 +412,11 @@ class LeanBot:
         elif isinstance(message, Welcome):
             self.welcome = message
             self.entity_id = message.entity_id
+            if self.make_driver is not None and self.role is Role.PLAYER:
+                self.driver = self.make_driver(self, message)
+                if self.driver is None:  # no bot can play this game (said once by the swarm)
+                    self.end(FAILED, "no_bot")
+                    return
             if self.state == JOINING:
                 self.state = CONNECTED
                 self.joined_at = now
@@ -398,10 +438,22 @@ class LeanBot:
             )
         self.world = apply(base, snapshot.changes, snapshot.removed)
         self.tick = snapshot.tick
+        if self.driver is not None:
+            for command in self.driver.on_snapshot(self.tick, self.world, snapshot.events):
+                self.send_message(command)
 
 
-def new_bot(index: int, role: Role, behaviour: str, seed: int, *, decode: bool) -> LeanBot:
-    return LeanBot(index, role, make_behaviour(behaviour, index, seed), decode=decode)
+def new_bot(
+    index: int,
+    role: Role,
+    behaviour: str | None,
+    seed: int,
+    *,
+    decode: bool,
+    make_driver: DriverMaker | None = None,
+) -> LeanBot:
+    chosen = None if behaviour is None else make_behaviour(behaviour, index, seed)
+    return LeanBot(index, role, chosen, decode=decode, make_driver=make_driver)
 
 
 def join_frame(bot: LeanBot) -> bytes:
@@ -418,10 +470,15 @@ class LeanSwarm(RunClock):
         super().__init__()
         self.options = options
         self.target = Target.from_url(options.url)
+        self.tokens = bot_tokens(options)
         first, fraction = options.first_index, options.decode_sample
+        # A game's bot reads the world: every player bot decodes then.
+        players_fraction = fraction if options.behaviour is not None else 1.0
+        make_driver = self._make_driver if options.behaviour is None else None
         self.bots = [
             new_bot(first + i, Role.PLAYER, options.behaviour, options.seed,
-                    decode=is_decoder(i, options.bots, fraction))
+                    decode=is_decoder(i, options.bots, players_fraction),
+                    make_driver=make_driver)
             for i in range(options.bots)
         ] + [
             new_bot(first + options.bots + i, Role.SPECTATOR, options.behaviour, options.seed,
@@ -439,6 +496,28 @@ class LeanSwarm(RunClock):
         self.loop_ticks_skipped = 0  # the loop fell behind and skipped ahead
         self._buffer = bytearray(RECV_SIZE)
         self._view = memoryview(self._buffer)
+        self._bot_factories: dict[str, BotFactory] = {}  # game name -> its bot class
+        self._schemas: dict[str, GameSchema] = {}  # game name -> decoding, shared by its bots
+        self.bot_problem: str | None = None
+
+    def _make_driver(self, bot: LeanBot, welcome: Welcome) -> BotDriver | None:
+        """The game's bot for a player that was just welcomed; None if none can play."""
+        game = welcome.game
+        try:
+            factory = self._bot_factories.get(game)
+            if factory is None:
+                spec = self.options.bot
+                factory = load_bot(spec) if spec is not None else game_bot(game)
+                self._bot_factories[game] = factory
+            schema = self._schemas.get(game)
+            if schema is None:
+                schema = self._schemas[game] = schema_from_welcome(welcome.schema)
+        except BotLoadError as error:
+            if self.bot_problem is None:
+                self.bot_problem = str(error)
+                print(f"gameserver swarm: {error}", file=sys.stderr)
+            return None
+        return BotDriver(factory(self.options.seed + bot.index), schema, welcome.entity_id)
 
     # -- reporting -------------------------------------------------------------------
 
@@ -502,7 +581,7 @@ class LeanSwarm(RunClock):
         timeout = self.options.connect_timeout_s
         try:
             with trio.fail_after(timeout):
-                opened = await open_websocket(address, family, self.target)
+                opened = await open_websocket(address, family, self._target_of(bot))
         except trio.TooSlowError:
             bot.end(FAILED, "connect_timeout")
             return
@@ -543,6 +622,17 @@ class LeanSwarm(RunClock):
                 self.loop_ticks_skipped += skipped // 2
                 next_at += skipped * half
             await trio.sleep_until(min(next_at, self.deadline))
+
+    def _target_of(self, bot: LeanBot) -> Target:
+        """The URL's target, with the bot's own identity token when it has one."""
+        token = self.tokens.token_for(bot.index, bot.name, bot.role)
+        if token is None:
+            return self.target
+        path = self.target.path
+        parts = urlsplit(path)
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "token"]
+        query.append(("token", token))
+        return attrs.evolve(self.target, path=urlunsplit(parts._replace(query=urlencode(query))))
 
     def _learn_tick_rate(self) -> None:
         for bot in self.live:

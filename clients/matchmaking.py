@@ -37,6 +37,7 @@ class Match:
     expires_in_s: float
     code: str | None = None  # a private room's code
     token: str | None = None  # the seat token (in url as ?seat=), when authentication is on
+    http_url: str = ""  # the HTTP side of the room's node (its matchmaking, too)
 
 
 async def find_match(
@@ -49,11 +50,14 @@ async def find_match(
     timeout_s: float = 10.0,
     ssl_context: ssl.SSLContext | None = None,
     token: str | None = None,
+    unreachable: str | None = None,
 ) -> Match:
     """A seat from the matchmaking of the server at ``server_url`` (http:// or https://).
 
     ``token``: the player's identity token, sent as ``Authorization: Bearer`` (required
     when the server has authentication on; the seat is then bound to it).
+    ``unreachable``: the id of a node this client could not reach (its previous
+    ``Match.node``): the server checks it and, if it is down, stops offering it at once.
     """
     request: dict[str, Any] = {"name": name}
     if mode is not None:
@@ -62,6 +66,8 @@ async def find_match(
         request["code"] = code
     if private:
         request["private"] = True
+    if unreachable is not None:
+        request["unreachable"] = unreachable
     with trio.fail_after(timeout_s):
         status, answer = await _post_json(server_url, "/api/match", request, ssl_context, token)
     if status != 200:
@@ -74,6 +80,7 @@ async def find_match(
         expires_in_s=float(answer["expires_in_s"]),
         code=answer.get("code"),
         token=answer.get("token"),
+        http_url=str(answer.get("http_url") or ""),
     )
 
 
@@ -125,3 +132,26 @@ async def _post_json(
     except ValueError:
         raise MatchFailed(status, "the answer is not JSON") from None
     return status, answer if isinstance(answer, dict) else {"error": answer}
+
+
+async def reachable(url: str, timeout_s: float) -> bool:
+    """Whether a TCP connection to ``url``'s host and port opens within ``timeout_s``.
+
+    What a client checks before telling matchmaking that its node is unreachable.
+    """
+    parts = urlsplit(url)
+    secure = parts.scheme in ("https", "wss")
+    try:
+        port = parts.port or (443 if secure else 80)
+    except ValueError:
+        return False
+    if not parts.hostname:
+        return False
+    with trio.move_on_after(timeout_s):
+        try:
+            stream = await trio.open_tcp_stream(parts.hostname, port)
+        except OSError:
+            return False
+        await stream.aclose()
+        return True
+    return False

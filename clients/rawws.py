@@ -3,6 +3,9 @@
 For load generation, where a client library's per-message cost would make the
 load generator measure itself. Handshake and framing follow RFC 6455; only
 what a game client needs is here (no extensions, no fragmentation on send).
+Frames are built and read with ``gameserver.protocol.wsframes``, the codec the
+server's fast transport uses too; this module adds the client's judgement of
+the server's frames (``frame_bounds``).
 """
 
 from __future__ import annotations
@@ -18,13 +21,16 @@ import attrs
 import cbor2
 import trio
 
-from gameserver.protocol import SUBPROTOCOLS, CloseCode, MessageType
+from gameserver.protocol import SUBPROTOCOLS, CloseCode, MessageType, wsframes
+from gameserver.protocol.wsframes import (
+    apply_mask,
+    build_frame,
+    frame_header,
+)
 
 from .client import MAX_SERVER_MESSAGE_BYTES
 
 WS_GUID: Final = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-OP_CONTINUATION, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0, 1, 2, 8, 9, 10
-NO_STATUS: Final = 1005
 MAX_RESPONSE_HEAD = 16 * 1024  # an HTTP response head larger than this is not our server
 _INPUT = MessageType.INPUT.value
 
@@ -160,29 +166,17 @@ class OpenSocket:
 
 
 def mask_payload(payload: bytes, key: bytes) -> bytes:
-    """XOR ``payload`` with the 4-byte ``key`` repeated (RFC 6455 5.3), one big-int XOR."""
-    n = len(payload)
-    if not n:
-        return payload
-    keystream = (key * ((n + 3) >> 2))[:n]
-    masked = int.from_bytes(payload, "little") ^ int.from_bytes(keystream, "little")
-    return masked.to_bytes(n, "little")
+    """XOR ``payload`` with the 4-byte ``key`` repeated (RFC 6455 5.3)."""
+    return apply_mask(payload, key)
 
 
 def client_frame(opcode: int, payload: bytes, key: bytes) -> bytes:
     """One masked, unfragmented client frame."""
-    n = len(payload)
-    if n < 126:
-        head = bytes((0x80 | opcode, 0x80 | n))
-    elif n < 65536:
-        head = bytes((0x80 | opcode, 0x80 | 126)) + n.to_bytes(2, "big")
-    else:
-        head = bytes((0x80 | opcode, 0x80 | 127)) + n.to_bytes(8, "big")
-    return head + key + mask_payload(payload, key)
+    return build_frame(payload, opcode, mask=key)
 
 
 def close_payload(code: int, reason: str = "") -> bytes:
-    return code.to_bytes(2, "big") + reason.encode()[:123]
+    return wsframes.close_payload(code, reason)
 
 
 def frame_bounds(buf: bytes | bytearray, pos: int, end: int) -> tuple[int, int, int] | None:
@@ -191,28 +185,16 @@ def frame_bounds(buf: bytes | bytearray, pos: int, end: int) -> tuple[int, int, 
     None while the frame is incomplete in ``buf[pos:end]``. Server frames are
     never masked and we negotiated no extension, so RSV bits must be clear.
     """
-    if end - pos < 2:
+    head = frame_header(buf, pos, end)
+    if head is None:
         return None
-    b0, b1 = buf[pos], buf[pos + 1]
+    b0, b1, _, start, stop = head
     if b1 & 0x80:
         raise FrameError(CloseCode.PROTOCOL_ERROR, "masked server frame")
     if b0 & 0x70:
         raise FrameError(CloseCode.PROTOCOL_ERROR, "RSV bits set without an extension")
-    length = b1 & 0x7F
-    start = pos + 2
-    if length == 126:
-        if end - pos < 4:
-            return None
-        length = buf[pos + 2] << 8 | buf[pos + 3]
-        start = pos + 4
-    elif length == 127:
-        if end - pos < 10:
-            return None
-        length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
-        start = pos + 10
-    if length > MAX_SERVER_MESSAGE_BYTES:
-        raise FrameError(CloseCode.MESSAGE_TOO_BIG, f"frame of {length} bytes")
-    stop = start + length
+    if stop - start > MAX_SERVER_MESSAGE_BYTES:
+        raise FrameError(CloseCode.MESSAGE_TOO_BIG, f"frame of {stop - start} bytes")
     return None if stop > end else (b0, start, stop)
 
 

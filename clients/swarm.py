@@ -1,13 +1,25 @@
 """The bot swarm: many headless clients against one server, with live stats.
 
-Theory of operation: every bot is one trio task holding one ``GameClient``.
-Bots start spread evenly over the ramp, send one input frame per server tick
+Theory of operation: every bot is one trio task holding one ``GameClient``,
+played by the game's own bot (``botdriver.py``: asked after each snapshot, its
+input encoded from the Welcome's game description) or, with ``behaviour``, by
+one of the arena's input patterns. Bots start spread evenly over the ramp,
+send one input frame per server tick
 on absolute deadlines (so they never drift into sending faster than the
 tick), ping once a second for RTT, and leave with a normal close when the
 duration ends: the run is bounded in time and in connection count. With
 ``procs > 1`` the parent starts worker processes (this same command with
 ``--worker``), each running its share of bots and printing JSON lines
 (progress, then a final total with samples); the parent merges them.
+
+A bot placed by matchmaking (``match_mode``) whose room's node dies (closed
+with 1006, 1001 or 1011) goes back to matchmaking, as the client library
+does: it first checks whether the node still answers a TCP connection and, if
+not, names it in its request (``unreachable``), so matchmaking can stop
+offering it at once; the entry URL is asked first, then any node seen placing
+bots. Attempts back off from 0.1 s to 2 s, at most ``REPLACE_ATTEMPTS`` of
+them within ``replace_timeout_s``; the time from the drop to the new Welcome
+is reported per re-placement.
 
 ``lean=True`` runs the same bots through ``clients.lean`` instead: one loop
 over raw sockets for every bot of a process, for runs where the swarm's own
@@ -19,6 +31,7 @@ a swarm when their measuring window is over.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import time
@@ -29,15 +42,24 @@ import attrs
 import trio
 from trio_websocket import ConnectionRejected, HandshakeError
 
-from gameserver.protocol import Role
+from gameserver.protocol import CloseCode, InputFrame, Role, encode
 
+from .botdriver import BotDriver, BotFactory, BotLoadError, game_bot, load_bot, schema_from_welcome
 from .bots import BEHAVIOURS, Behaviour, make_behaviour
-from .client import ClientClosed, GameClient, connect
-from .matchmaking import MatchFailed, find_match
+from .client import ABNORMAL_CLOSURE, ClientClosed, GameClient, connect
+from .matchmaking import Match, MatchFailed, find_match, reachable
 from .swarm_stats import SwarmTotals, close_kind
+from .swarm_tokens import SECRET_ENV, BotTokens, read_token_file
 
 PROGRESS_INTERVAL_S = 0.5
 LIVE_SAMPLES = 8  # per client, for live percentiles
+# Closes that mean the room's node (or the room) is gone rather than that the bot erred:
+# a bot placed by matchmaking goes back to matchmaking after them.
+REPLACED_AFTER = frozenset({ABNORMAL_CLOSURE, CloseCode.GOING_AWAY, CloseCode.INTERNAL_ERROR})
+REPLACE_ATTEMPTS = 10  # matchmaking attempts per re-placement, within replace_timeout_s
+REPLACE_BASE_DELAY_S = 0.1  # before the second attempt; doubles up to the next
+REPLACE_MAX_DELAY_S = 2.0
+REACH_TIMEOUT_S = 1.0  # the check that a lost node cannot be reached, before reporting it
 
 
 @attrs.frozen
@@ -47,7 +69,10 @@ class SwarmOptions:
     duration_s: float
     spectators: int = 0
     procs: int = 1
-    behaviour: str = "mixed"
+    # None: each bot is the game's own (gameserver.rules.Bot), or ``bot``'s class; a
+    # behaviour name: the arena's built-in input patterns (the benchmarks' workload).
+    behaviour: str | None = None
+    bot: str | None = None  # package.module:Class of a gameserver.rules.Bot
     ramp_s: float = 0.0
     seed: int = 0
     first_index: int = 0  # bot numbering offset (worker processes)
@@ -56,9 +81,15 @@ class SwarmOptions:
     lean: bool = False  # all bots of a process in one loop over raw sockets (clients.lean)
     decode_sample: float = 0.01  # lean mode: fraction of bots that decode snapshots (>= 1 bot)
     match_mode: str | None = None  # each bot asks url's matchmaking (http://) for a seat
-    # With a server's secret: each bot carries its own development identity token (sub
-    # "bot-N"), for servers with authentication on. Lean bots share the URL's ?token=.
+    # For a server with authentication on, each bot carries an identity token of its own
+    # (swarm_tokens.py): line N of token_file, or one minted with the HS256 key
+    # token_secret (subject "bot-N"), with the issuer and audience the server checks.
     token_secret: str | None = attrs.field(default=None, repr=False)
+    token_file: str | None = None
+    token_issuer: str | None = None
+    token_audience: str | None = None
+    # --match: how long a bot whose node died may take to be placed again (0: never).
+    replace_timeout_s: float = 30.0
 
     def __attrs_post_init__(self) -> None:
         if self.bots < 0 or self.spectators < 0 or self.bots + self.spectators == 0:
@@ -69,8 +100,12 @@ class SwarmOptions:
             raise ValueError("procs must be >= 1")
         if self.connect_timeout_s <= 0:
             raise ValueError("connect timeout must be > 0")
-        if self.behaviour not in BEHAVIOURS:
+        if self.behaviour is not None and self.behaviour not in BEHAVIOURS:
             raise ValueError(f"behaviour must be one of {', '.join(BEHAVIOURS)}")
+        if self.behaviour is not None and self.bot is not None:
+            raise ValueError("give --bot or --behaviour, not both")
+        if self.replace_timeout_s < 0:
+            raise ValueError("replace timeout must be >= 0")
         if not 0.0 <= self.decode_sample <= 1.0:
             raise ValueError("decode sample must be in [0, 1]")
         if self.match_mode is not None and (self.lean or self.spectators):
@@ -86,6 +121,8 @@ class BotRecord:
     joined_s: float | None = None  # run start -> connected
     ticks: int = 0  # server ticks spent connected (known once the bot has ended)
     room: str = ""  # the room matchmaking placed it in (--match)
+    earlier: list[GameClient] = attrs.field(factory=list)  # connections before a re-placement
+    replaced_s: list[float] = attrs.field(factory=list)  # drop -> welcome, per re-placement
 
 
 def _error_kind(exc: BaseException) -> str:
@@ -101,6 +138,19 @@ def _error_kind(exc: BaseException) -> str:
     if isinstance(exc, MatchFailed):
         return f"match_http_{exc.status}"
     return "connect_error"
+
+
+def bot_tokens(options: SwarmOptions) -> BotTokens:
+    """Where the run's identity tokens come from; ``ValueError`` if they cannot serve it."""
+    tokens = BotTokens(
+        tokens=None if options.token_file is None else read_token_file(options.token_file),
+        secret=None if options.token_secret is None else options.token_secret.encode(),
+        issuer=options.token_issuer,
+        audience=options.token_audience,
+        ttl_s=options.duration_s + 3600,  # outlives the run, whatever the ramp
+    )
+    tokens.check_count(options.first_index + options.bots + options.spectators)
+    return tokens
 
 
 class SwarmRunner(Protocol):
@@ -127,6 +177,7 @@ class RunClock:
     """The span of a swarm run: start, deadline (``stop`` pulls it in), end, and CPU used."""
 
     def __init__(self) -> None:
+        self.started = False
         self.started_at = 0.0
         self.finished_at: float | None = None
         self.deadline = float("inf")
@@ -134,7 +185,7 @@ class RunClock:
         self._cpu_s: float | None = None
 
     def start(self, duration_s: float) -> None:
-        self.started_at = trio.current_time()
+        self.started, self.started_at = True, trio.current_time()
         self._cpu_started = time.process_time()
         self.deadline = min(self.deadline, self.started_at + duration_s)
 
@@ -150,7 +201,7 @@ class RunClock:
 
     def elapsed_s(self) -> float:
         end = self.finished_at if self.finished_at is not None else trio.current_time()
-        return end - self.started_at if self.started_at else 0.0
+        return end - self.started_at if self.started else 0.0
 
     def stop(self) -> None:
         """End the run now (as if the duration were over): bots leave normally."""
@@ -168,14 +219,22 @@ class Swarm(RunClock):
             for i in range(options.spectators)
         ]
         self.errors: dict[str, int] = {}
+        self.node_urls: dict[str, str] = {}  # --match: node id -> its HTTP URL, as seen
+        self.tokens = bot_tokens(options)
+        self.bot_factories: dict[str, BotFactory] = {}  # game name -> its bot class
+        self.bot_problem: str | None = None  # why no bot could play, once
 
     def totals(self, *, samples: int | None = LIVE_SAMPLES) -> SwarmTotals:
         """Totals so far, with each client's newest ``samples`` samples (None: all)."""
         totals = SwarmTotals(bots=self.options.bots, spectators=self.options.spectators)
         totals.errors.update(self.errors)
         for record in self.records:
+            for earlier in record.earlier:
+                totals.add_client(earlier.stats, earlier.tick, samples=samples)
             if record.client is not None:
                 totals.add_client(record.client.stats, record.client.tick, samples=samples)
+            totals.replaced += len(record.replaced_s)
+            totals.replace_s.extend(record.replaced_s)
             if record.joined_s is not None:
                 totals.join_s.append(record.joined_s)
                 totals.decoders += 1  # every normal bot decodes everything
@@ -204,75 +263,180 @@ class Swarm(RunClock):
         self.errors[kind] = self.errors.get(kind, 0) + 1
 
     async def _bot(self, record: BotRecord, start_at: float) -> None:
+        """One bot: placed (or joined at url), playing until the end; with --match, placed
+        again through matchmaking when its room's node dies, within replace_timeout_s."""
         options = self.options
         await trio.sleep_until(start_at)
         if trio.current_time() >= self.deadline:
             return
-        behaviour = make_behaviour(options.behaviour, record.index, options.seed)
-        name = f"{'bot' if record.role is Role.PLAYER else 'spectator'}-{record.index}"
-        try:
-            url = options.url
-            token = self._identity_token(record, name)
-            if options.match_mode is not None:
-                seat = await find_match(url, mode=options.match_mode, name=name, token=token)
-                record.room = seat.room
-                url = seat.url
-            async with connect(
-                url,
-                token=token,
-                role=record.role,
-                name=name,
-                connect_timeout_s=options.connect_timeout_s,
-                seed=options.seed + record.index,
-                interpolate=False,  # bots do not render
-            ) as client:
-                record.client, record.state = client, "connected"
-                record.joined_s = trio.current_time() - self.started_at
-                await self._play(record, client, behaviour)
-        except (OSError, HandshakeError, ClientClosed, trio.TooSlowError, MatchFailed) as exc:
-            if record.state == "waiting":
-                record.state = "failed"
-                self._count_error(_error_kind(exc))
-            else:
-                raise
-
-    def _identity_token(self, record: BotRecord, name: str) -> str | None:
-        secret = self.options.token_secret
-        if secret is None:
-            return None
-        from gameserver.auth import issue_identity_token
-
-        role = "player" if record.role is Role.PLAYER else "spectator"
-        return issue_identity_token(
-            secret.encode(),
-            subject=f"bot-{record.index}",
-            name=name,
-            role=role,
-            ttl_s=self.options.duration_s + 3600,
-            now_s=time.time(),
+        behaviour = (
+            None
+            if options.behaviour is None
+            else make_behaviour(options.behaviour, record.index, options.seed)
         )
+        name = f"{'bot' if record.role is Role.PLAYER else 'spectator'}-{record.index}"
+        token = self.tokens.token_for(record.index, name, record.role)
+        lost: Match | None = None  # the placement whose node we lost, while re-placing
+        lost_at = give_up_at = 0.0
+        attempt = 0
+        delay = REPLACE_BASE_DELAY_S
+        while True:
+            seat: Match | None = None
+            if lost is not None and trio.current_time() >= give_up_at:
+                self._count_error("replace_timeout")  # the run ended, or the time allowed
+                return
+            try:
+                url = options.url
+                if options.match_mode is not None:
+                    seat = await self._find_seat(name, token, lost)
+                    record.room = seat.room
+                    url = seat.url
+                async with connect(
+                    url,
+                    token=token,
+                    role=record.role,
+                    name=name,
+                    connect_timeout_s=options.connect_timeout_s,
+                    seed=options.seed + record.index,
+                    interpolate=False,  # bots do not render
+                ) as client:
+                    if record.client is not None:
+                        record.earlier.append(record.client)
+                    record.client, record.state = client, "connected"
+                    now = trio.current_time()
+                    if lost is None:
+                        record.joined_s = now - self.started_at
+                    else:
+                        record.replaced_s.append(now - lost_at)
+                        lost = None
+                    await self._play(record, client, behaviour)
+            except (OSError, HandshakeError, ClientClosed, trio.TooSlowError, MatchFailed) as exc:
+                if record.state == "waiting":
+                    record.state = "failed"
+                    self._count_error(_error_kind(exc))
+                    return
+                if lost is None:
+                    raise
+                # One re-placement attempt failed: try again after a while, within bounds.
+                attempt += 1
+                now = trio.current_time()
+                if attempt >= REPLACE_ATTEMPTS or now + delay >= give_up_at:
+                    self._count_error(f"replace_failed_{_error_kind(exc)}")
+                    return
+                await trio.sleep(delay)
+                delay = min(REPLACE_MAX_DELAY_S, delay * 2)
+                continue
+            failure = record.client.failure if record.client is not None else None
+            if (
+                seat is None
+                or record.state != "dropped"
+                or failure is None
+                or failure.code not in REPLACED_AFTER
+                or options.replace_timeout_s == 0
+            ):
+                return
+            lost, lost_at = seat, trio.current_time()
+            give_up_at = min(self.deadline, lost_at + options.replace_timeout_s)
+            attempt, delay = 0, REPLACE_BASE_DELAY_S
 
-    async def _play(self, record: BotRecord, client: GameClient, behaviour: Behaviour) -> None:
+    async def _find_seat(self, name: str, token: str | None, lost: Match | None) -> Match:
+        """A seat from matchmaking: at the entry URL, else at any node seen placing us.
+
+        ``lost``: the placement whose node was lost; when that node cannot be reached,
+        matchmaking is told (it checks, and stops offering a dead node at once).
+        """
+        options = self.options
+        assert options.match_mode is not None
+        unreachable = None
+        if lost is not None and not await reachable(lost.url, REACH_TIMEOUT_S):
+            unreachable = lost.node
+        urls = [options.url] + [
+            url
+            for node, url in self.node_urls.items()
+            if node != unreachable and url.rstrip("/") != options.url.rstrip("/")
+        ]
+        for i, url in enumerate(urls):
+            try:
+                seat = await find_match(
+                    url,
+                    mode=options.match_mode,
+                    name=name,
+                    token=token,
+                    unreachable=unreachable,
+                    timeout_s=options.connect_timeout_s,
+                )
+            except OSError:
+                if i == len(urls) - 1:
+                    raise
+                continue  # that node is gone too: ask another
+            if seat.http_url:
+                self.node_urls[seat.node] = seat.http_url
+            return seat
+        raise AssertionError("unreachable: urls is never empty")
+
+    def _no_bot(self, record: BotRecord, problem: str) -> None:
+        """No bot can play this game: the bot leaves, counted as failed, said once."""
+        record.state = "failed"
+        self._count_error("no_bot")
+        if self.bot_problem is None:
+            self.bot_problem = problem
+            print(f"gameserver swarm: {problem}", file=sys.stderr)
+
+    def _driver(self, record: BotRecord, client: GameClient) -> BotDriver | None:
+        """The game's bot for this connection (None for a spectator); ``BotLoadError``."""
+        welcome = client.welcome
+        assert welcome is not None
+        if record.role is not Role.PLAYER:
+            return None
+        factory = self.bot_factories.get(welcome.game)
+        if factory is None:
+            spec = self.options.bot
+            factory = load_bot(spec) if spec is not None else game_bot(welcome.game)
+            self.bot_factories[welcome.game] = factory
+        schema = schema_from_welcome(welcome.schema)
+        return BotDriver(factory(self.options.seed + record.index), schema, welcome.entity_id)
+
+    async def _play(
+        self, record: BotRecord, client: GameClient, behaviour: Behaviour | None
+    ) -> None:
         assert client.welcome is not None
         tick_rate = client.welcome.tick_rate
         interval = 1.0 / tick_rate
         is_player = record.role is Role.PLAYER
+        driver = None
+        if behaviour is None:
+            try:
+                driver = self._driver(record, client)
+            except BotLoadError as error:
+                self._no_bot(record, str(error))
+                return
+        seq = asked_tick = 0
         joined = next_input = next_ping = trio.current_time()
         while client.failure is None:
             now = trio.current_time()
             deadline = self.deadline  # stop() may move it
             if now >= deadline:
                 break
+            if driver is not None and client.tick != asked_tick:
+                asked_tick = client.tick  # the bot is asked once per snapshot
+                for command in driver.on_snapshot(client.tick, client.world, client.events):
+                    await client.send_raw(command)
             if is_player and now >= next_input:
-                buttons, aim = behaviour.next_input(client.world, client.entity_id, tick_rate)
-                await client.send_input(buttons, aim)
+                if behaviour is not None:
+                    buttons, aim = behaviour.next_input(client.world, client.entity_id, tick_rate)
+                    await client.send_input(buttons, aim)
+                elif driver is not None and driver.input_fields is not None:
+                    seq += 1
+                    frame = InputFrame(seq, driver.input_fields, client.tick)
+                    await client.send_raw(encode(frame))
+                    client.stats.inputs_sent += 1
                 next_input += interval
             if now >= next_ping:
                 await client.ping()
                 next_ping += self.options.ping_interval_s
             wake = min(next_ping, deadline, next_input if is_player else deadline)
             await trio.sleep_until(wake)
-        record.ticks = round((trio.current_time() - joined) * tick_rate)
+        record.ticks += round((trio.current_time() - joined) * tick_rate)
         if client.failure is not None:
             record.state = "dropped"
             self._count_error(close_kind(client.failure.code))
@@ -309,16 +473,25 @@ def worker_args(options: SwarmOptions, worker: int) -> tuple[list[str], int, int
         str(options.duration_s),
         "--ramp",
         str(options.ramp_s),
-        "--behaviour",
-        options.behaviour,
         "--seed",
         str(options.seed),
         "--first-index",
         str(first_bot + first_spec),
     ]
     args += ["--connect-timeout", str(options.connect_timeout_s)]
+    if options.behaviour is not None:
+        args += ["--behaviour", options.behaviour]
+    if options.bot is not None:
+        args += ["--bot", options.bot]
+    if options.token_file is not None:
+        args += ["--tokens", options.token_file]
+    if options.token_issuer is not None:
+        args += ["--jwt-issuer", options.token_issuer]
+    if options.token_audience is not None:
+        args += ["--jwt-audience", options.token_audience]
     if options.match_mode is not None:
         args += ["--match", options.match_mode]
+        args += ["--replace-timeout", str(options.replace_timeout_s)]
     if options.lean:
         args += ["--lean", "--decode-sample", str(options.decode_sample)]
     return args, bots, spectators
@@ -348,7 +521,10 @@ async def run_workers(
         args, bots, spectators = worker_args(options, worker)
         if bots + spectators == 0:
             return
-        process = await trio.lowlevel.open_process(args, stdout=-1)
+        env = dict(os.environ)
+        if options.token_secret is not None:
+            env[SECRET_ENV] = options.token_secret  # a key never goes on a command line
+        process = await trio.lowlevel.open_process(args, stdout=-1, env=env)
         processes.append(process)
         assert process.stdout is not None
         buffer = b""
@@ -442,6 +618,11 @@ def summary_text(totals: SwarmTotals, duration_s: float) -> str:
         f"  ({s['decoders']} decoding)",
         f"  errors: {s['errors'] or 'none'}",
     ]
+    if s["replaced"]:
+        lines.append(
+            f"  re-placed after their node died: {s['replaced']}"
+            f" in {s['replace_s_p50']} s (p50), {s['replace_s_max']} s (max)"
+        )
     if s["loop_ticks_skipped"]:
         lines.append(
             f"  the bot loop fell behind ({s['loop_ticks_skipped']} ticks skipped): "

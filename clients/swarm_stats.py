@@ -60,6 +60,10 @@ class SwarmTotals:
     decoders: int = 0  # connections that fully decoded every snapshot
     join_s: list[float] = attrs.field(factory=list)  # run start -> welcome, per joined bot
     rooms: collections.Counter[str] = attrs.field(factory=collections.Counter)  # --match
+    # --match: bots placed again after their room's node died, and how long each took
+    # (from the drop to the Welcome in the new room).
+    replaced: int = 0
+    replace_s: list[float] = attrs.field(factory=list)
 
     def add_client(self, stats: ClientStats, tick: int, *, samples: int | None) -> None:
         """Add one client's counters and its newest ``samples`` samples (None: all)."""
@@ -97,6 +101,7 @@ class SwarmTotals:
         data["rtt_s"] = _bounded(self.rtt_s, rng)
         data["gaps_s"] = _bounded(self.gaps_s, rng)
         data["join_s"] = _bounded(self.join_s, rng)
+        data["replace_s"] = _bounded(self.replace_s, rng)
         return data
 
     @classmethod
@@ -142,4 +147,7 @@ class SwarmTotals:
             "join_s_p50": round(percentile(self.join_s, 50), 3),
             "join_s_max": round(max(self.join_s, default=0.0), 3),
             "rooms": dict(sorted(self.rooms.items())),  # bots per room, when placed by --match
+            "replaced": self.replaced,
+            "replace_s_p50": round(percentile(self.replace_s, 50), 3),
+            "replace_s_max": round(max(self.replace_s, default=0.0), 3),
         }

@@ -102,10 +102,18 @@ def _add_swarm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--spectators", type=int, default=0, help="spectator connections (default 0)")
     p.add_argument("--procs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument(
+        "--bot",
+        default=None,
+        metavar="MODULE:CLASS",
+        help="the bot that plays (a gameserver.rules.Bot, e.g. my_game.bot:Bot); "
+        "default: the game's own Bot, found by the game's name in the Welcome",
+    )
+    p.add_argument(
         "--behaviour",
         choices=BEHAVIOURS,
-        default="mixed",
-        help="what bots do (default %(default)s)",
+        default=None,
+        help="instead of a game's bot, a built-in input pattern for the example game "
+        "(the benchmarks use bench)",
     )
     p.add_argument("--ramp", type=float, default=0.0, help="spread joins over this many seconds")
     p.add_argument("--seed", type=int, default=0, help="seed of the bots' choices (default 0)")
@@ -120,7 +128,7 @@ def _add_swarm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--lean",
         action="store_true",
         help="all bots of a process in one loop over raw sockets: far less client CPU "
-        "(for benchmarks); non-decoding chase bots wander",
+        "(for benchmarks); any game, its bots decoding from the Welcome's description",
     )
     p.add_argument(
         "--decode-sample",
@@ -128,7 +136,8 @@ def _add_swarm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=0.01,
         metavar="F",
         help="with --lean: fraction of bots that fully decode and verify snapshots "
-        "(at least one; default %(default)s)",
+        "(at least one; default %(default)s); a game's bots always decode, so this applies "
+        "to spectators, and to players with --behaviour (whose non-decoding chase bots wander)",
     )
     p.add_argument(
         "--match",
@@ -137,12 +146,31 @@ def _add_swarm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="place each bot through matchmaking in MODE; --url is then a node's http:// URL",
     )
     p.add_argument(
+        "--replace-timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="with --match: a bot whose room's node dies goes back through matchmaking for "
+        "up to S seconds, telling it which node it cannot reach (0: never; "
+        "default %(default)s)",
+    )
+    p.add_argument(
+        "--tokens",
+        default=None,
+        metavar="FILE",
+        help="identity tokens, one per line: bot N (bot-N, spectator-N) carries line N; the "
+        "file must hold one for every bot and spectator",
+    )
+    p.add_argument(
         "--jwt-secret",
         default=None,
         metavar="SECRET",
-        help="the server's secret: each bot carries its own development identity token "
-        "(default: $GAMESERVER_SECRET, which worker processes inherit)",
+        help="the HS256 key the server trusts: each bot carries an identity token minted for "
+        "it (sub bot-N) (default: $GAMESERVER_SECRET; other local users can see a key given "
+        "here)",
     )
+    p.add_argument("--jwt-issuer", default=None, help="iss of minted tokens (the server's)")
+    p.add_argument("--jwt-audience", default=None, help="aud of minted tokens (the server's)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--first-index", type=int, default=0, help=argparse.SUPPRESS)
 
@@ -150,6 +178,7 @@ def _add_swarm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 async def _swarm(args: argparse.Namespace) -> int:
     from clients.swarm import (
         SwarmOptions,
+        bot_tokens,
         exit_status,
         make_swarm,
         run_worker,
@@ -168,6 +197,7 @@ async def _swarm(args: argparse.Namespace) -> int:
         spectators=args.spectators,
         procs=args.procs,
         behaviour=args.behaviour,
+        bot=args.bot,
         ramp_s=args.ramp,
         seed=args.seed,
         first_index=args.first_index,
@@ -175,8 +205,25 @@ async def _swarm(args: argparse.Namespace) -> int:
         decode_sample=args.decode_sample,
         connect_timeout_s=args.connect_timeout,
         match_mode=args.match,
-        token_secret=args.jwt_secret or os.environ.get("GAMESERVER_SECRET") or None,
+        replace_timeout_s=args.replace_timeout,
+        # A token file replaces the key: an environment's GAMESERVER_SECRET is not meant then.
+        token_secret=None
+        if args.tokens is not None
+        else (args.jwt_secret or os.environ.get("GAMESERVER_SECRET") or None),
+        token_file=args.tokens,
+        token_issuer=args.jwt_issuer,
+        token_audience=args.jwt_audience,
     )
+    if options.bot is not None:
+        from clients.botdriver import BotLoadError, load_bot
+
+        try:
+            load_bot(options.bot)  # a bad --bot stops the run before any bot connects
+        except BotLoadError as error:
+            raise ValueError(str(error)) from None
+    if args.tokens is not None and args.jwt_secret is not None:
+        raise ValueError("give --tokens or --jwt-secret, not both")
+    bot_tokens(options)  # a token file that cannot serve every bot stops the run now
     if args.match is not None and not options.url.startswith(("http://", "https://")):
         raise ValueError("--match needs a node's http:// URL (where POST /api/match is)")
     if args.lean and not options.url.startswith("ws://"):

@@ -576,6 +576,22 @@ class Config:
         check=POSITIVE,
         flags=("--node-ttl-s", "--node-ttl"),
     )
+    node_probe_timeout_s: float = setting(
+        1.0,
+        section="cluster",
+        doc='A match request may say that its client cannot reach a node ("unreachable"): this '
+        "node then opens a TCP connection to that node's HTTP address, and removes the node "
+        "from the directory (with its rooms) if none opens within this long.",
+        check=POSITIVE,
+    )
+    node_probe_interval_s: float = setting(
+        2.0,
+        section="cluster",
+        doc="A reported node that answered is not probed again for this long (reports "
+        "meanwhile change nothing), so false reports cost it at most one connection per "
+        "interval.",
+        check=POSITIVE,
+    )
     seat_ttl_s: float = setting(
         30.0,
         section="matchmaking",

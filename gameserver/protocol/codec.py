@@ -31,6 +31,7 @@ from .messages import (
     NAME_MAX_CHARS,
     NONCE_MAX,
     RESUME_TOKEN_MAX_CHARS,
+    ROOM_ID_MAX_CHARS,
     UINT32_MAX,
     Chat,
     ClientMessage,
@@ -192,7 +193,11 @@ _MODE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 def _decode_find_match(item: list[Any]) -> FindMatch:
-    _check_arity(item, 3, "find-match")
+    if len(item) not in (3, 4):
+        raise ProtocolError(
+            CloseCode.INVALID_MESSAGE,
+            f"find-match must be an array of 3 or 4 items, got {len(item)}",
+        )
     mode, name = item[1], item[2]
     if type(mode) is not str or not 1 <= len(mode) <= 24 or not set(mode) <= _MODE_CHARS:
         raise ProtocolError(
@@ -203,7 +208,15 @@ def _decode_find_match(item: list[Any]) -> FindMatch:
             CloseCode.INVALID_MESSAGE,
             f"find-match name must be 1..{NAME_MAX_CHARS} printable characters",
         )
-    return FindMatch(mode, name)
+    room = item[3] if len(item) == 4 else ""
+    if type(room) is not str or (
+        room and (len(room) > ROOM_ID_MAX_CHARS or not room.isprintable())
+    ):
+        raise ProtocolError(
+            CloseCode.INVALID_MESSAGE,
+            f"find-match unreachable room must be 1..{ROOM_ID_MAX_CHARS} printable characters",
+        )
+    return FindMatch(mode, name, room)
 
 
 _CLIENT_DECODERS: dict[int, Callable[[list[Any]], ClientMessage]] = {
@@ -314,8 +327,9 @@ def encode(message: ClientMessage | ServerMessage) -> bytes:
             return cbor2.dumps([MessageType.SAY.value, text])
         case Chat(channel, sender, text):
             return cbor2.dumps([MessageType.CHAT.value, channel, sender, text])
-        case FindMatch(mode, name):
-            return cbor2.dumps([MessageType.FIND_MATCH.value, mode, name])
+        case FindMatch(mode, name, unreachable_room):
+            items = [MessageType.FIND_MATCH.value, mode, name]
+            return cbor2.dumps([*items, unreachable_room] if unreachable_room else items)
         case Matched(room, url):
             return cbor2.dumps([MessageType.MATCHED.value, room, url])
         case Welcome():

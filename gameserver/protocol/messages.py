@@ -21,6 +21,8 @@ SUBPROTOCOLS = (SUBPROTOCOL, SUBPROTOCOL_V1)  # in order of preference
 UINT32_MAX = 2**32 - 1
 NONCE_MAX = 2**53 - 1  # fits a JavaScript number exactly
 NAME_MAX_CHARS = 32
+NODE_ID_MAX_CHARS = 128  # a node id a client names (POST /api/match's unreachable)
+ROOM_ID_MAX_CHARS = 128  # a room id a client names (FindMatch's unreachable_room)
 RESUME_TOKEN_MAX_CHARS = 64
 CHAT_MAX_CHARS = 200
 
@@ -94,6 +96,9 @@ class FindMatch:
 
     mode: str  # 1..24 of a-z 0-9 - _
     name: str  # as in Join
+    # The room (a Matched answer's) whose node this client cannot reach ("": none); the
+    # server checks that node and stops offering it if dead (gameserver/server/nodecheck.py).
+    unreachable_room: str = ""
 
 
 @attrs.frozen

@@ -412,7 +412,11 @@ class GameServer:
             if claims is not None and claims.role is not Role.PLAYER:
                 raise MatchError(403, "a spectator identity cannot take a seat")
             answer = await self.matchmaker.match(
-                MatchRequest(mode=request.mode, name=name),
+                MatchRequest(
+                    mode=request.mode,
+                    name=name,
+                    unreachable_room=request.unreachable_room or None,
+                ),
                 address=address_key(host_of(connection.remote), self.config),
                 identity=claims.subject if claims is not None else None,
             )

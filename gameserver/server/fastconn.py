@@ -53,6 +53,7 @@ from .frames import (
     OP_TEXT,
     close_frame,
     frame,
+    frame_header,
     unmask,
 )
 from .handover import HandoverStream
@@ -208,22 +209,12 @@ class FastConnection:
         ping: bytes | None = None
         end = len(buf)
         pos = 0
-        while end - pos >= 2 and data_frames < max_data_frames:
-            b0 = buf[pos]
-            b1 = buf[pos + 1]
-            length = b1 & 0x7F
-            header = 2
-            if length >= 126:
-                if length == 126:
-                    if end - pos < 4:
-                        break
-                    length = (buf[pos + 2] << 8) | buf[pos + 3]
-                    header = 4
-                else:
-                    if end - pos < 10:
-                        break
-                    length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
-                    header = 10
+        while data_frames < max_data_frames:
+            head = frame_header(buf, pos, end)
+            if head is None:
+                break
+            b0, b1, key_start, start, frame_end = head
+            length = frame_end - start
             opcode = b0 & 0x0F
             if (
                 b0 & 0x70  # RSV bits set
@@ -235,7 +226,6 @@ class FastConnection:
                 del buf[:pos]
                 self._parse_with_engine()
                 return
-            frame_end = pos + header + 4 + length
             if opcode < OP_PING:  # a data frame
                 whole = b0 & 0x80 and opcode and not fragmenting
                 if whole:
@@ -250,9 +240,7 @@ class FastConnection:
                     return
                 if frame_end > end:
                     break
-                payload = unmask(
-                    buf[pos + header + 4 : frame_end], buf[pos + header : pos + header + 4]
-                )
+                payload = unmask(buf[start:frame_end], buf[key_start:start])
                 pos = frame_end
                 data_frames += 1
                 if not whole:
@@ -278,9 +266,7 @@ class FastConnection:
                 if controls > max_controls:
                     break  # more than the bucket can ever hold: closed below
                 if opcode == OP_PING:
-                    ping = unmask(
-                        buf[pos + header + 4 : frame_end], buf[pos + header : pos + header + 4]
-                    )
+                    ping = unmask(buf[start:frame_end], buf[key_start:start])
                 pos = frame_end
         del buf[:pos]
         self._charge(data_frames, controls, ping)

@@ -20,7 +20,9 @@ a seat held in it, never by its id alone.
 Every node renews its registration (address, capacity, load) every third of
 ``node_ttl_s``; a node that dies drops out of the directory within
 ``node_ttl_s``, and its rooms with it. Clients of a dead node ask for a new
-match.
+match, and may name the node they cannot reach (``unreachable``, or the room on it:
+``unreachable_room``): ``nodecheck.py``
+probes it and, if it is down, removes it at once rather than after ``node_ttl_s``.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import attrs
 import trio
 
 from gameserver.protocol import Role
+from gameserver.protocol.messages import NODE_ID_MAX_CHARS, ROOM_ID_MAX_CHARS
 from gameserver.tokens import KIND_SEAT, issue_token
 
 from .directory import (
@@ -49,6 +52,7 @@ from .directory import (
     UnknownRoom,
 )
 from .matchlimits import KeyedBuckets, SeatLedger
+from .nodecheck import NodeChecker
 from .room import Room
 from .rooms import CODE_ALPHABET, CODE_LENGTH, RoomError
 
@@ -74,6 +78,8 @@ class MatchRequest:
     code: str | None = None  # join the private room with this code
     private: bool = False  # make a private room of ``mode`` (its code comes back)
     name: str = "player"  # the player's display name (carried in the seat token)
+    unreachable: str | None = None  # a node the client could not reach (nodecheck.py)
+    unreachable_room: str | None = None  # or the room on it (FindMatch names the room)
 
     @classmethod
     def from_json(cls, document: Any) -> MatchRequest:
@@ -81,6 +87,8 @@ class MatchRequest:
             raise MatchError(400, "the body must be a JSON object")
         mode, code = document.get("mode"), document.get("code")
         private, name = document.get("private", False), document.get("name", "player")
+        unreachable = document.get("unreachable")
+        unreachable_room = document.get("unreachable_room")
         if (mode is None) == (code is None):
             raise MatchError(400, "give exactly one of 'mode' and 'code'")
         if not isinstance(private, bool) or (private and code is not None):
@@ -90,7 +98,22 @@ class MatchRequest:
                 raise MatchError(400, f"'{field}' must be a string of 1..24 characters")
         if not isinstance(name, str) or not 1 <= len(name) <= 32 or not name.isprintable():
             raise MatchError(400, "'name' must be 1..32 printable characters")
-        return cls(mode=mode, code=code, private=private, name=name)
+        for field, value, most in (
+            ("unreachable", unreachable, NODE_ID_MAX_CHARS),
+            ("unreachable_room", unreachable_room, ROOM_ID_MAX_CHARS),
+        ):
+            if value is not None and (
+                not isinstance(value, str) or not 1 <= len(value) <= most or not value.isprintable()
+            ):
+                raise MatchError(400, f"'{field}' must be 1..{most} printable characters")
+        return cls(
+            mode=mode,
+            code=code,
+            private=private,
+            name=name,
+            unreachable=unreachable,
+            unreachable_room=unreachable_room,
+        )
 
 
 class Matchmaker:
@@ -112,6 +135,14 @@ class Matchmaker:
         self.unconfirmed = SeatLedger(
             per_address=config.max_unconfirmed_seats_per_address,
             total=config.max_unconfirmed_seats,
+        )
+        self.node_checker = NodeChecker(
+            directory,
+            server.metrics,
+            own_node_id=lambda: self.node_id,
+            probe_timeout_s=config.node_probe_timeout_s,
+            probe_interval_s=config.node_probe_interval_s,
+            beat_late_s=config.node_ttl_s / 2,  # heartbeats come every third of it
         )
         # Connections whose FindMatch was refused for its rate once already.
         self._refused_once: weakref.WeakSet[object] = weakref.WeakSet()
@@ -215,6 +246,11 @@ class Matchmaker:
         self.unconfirmed.add(seat_id, address, time.time() + self.config.seat_ttl_s)
         booked = False
         try:
+            # Checked, never taken on trust; a dead node leaves before this booking.
+            if request.unreachable is not None:
+                await self.node_checker.report(request.unreachable)
+            elif request.unreachable_room is not None:
+                await self.node_checker.report_room(request.unreachable_room)
             answer = await self._match(request, seat_id, identity)
             booked = True
             return answer

@@ -64,6 +64,10 @@ class Metrics:
     matches_failed: int = 0  # match requests failed for want of capacity or of the directory
     matches_rate_limited: int = 0  # match requests refused with 429 (match_rate_per_s, ...)
     matches_unconfirmed_refused: int = 0  # refused: too many seats waiting for their players
+    node_reports: int = 0  # match requests that named a node their client cannot reach
+    node_reports_skipped: int = 0  # not probed: this node, an unlisted node, or probed lately
+    node_reports_refuted: int = 0  # the reported node answered the probe: nothing changed
+    nodes_evicted: int = 0  # reported nodes that failed the probe: removed from the directory
     handshake_timeouts: int = 0  # no complete request head within handshake_timeout_s
     http_head_too_large: int = 0  # request heads refused with 431
     http_bad_requests: int = 0  # malformed HTTP refused with 400

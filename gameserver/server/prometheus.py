@@ -155,6 +155,26 @@ class ServerCollector(Collector):
             "Match requests refused: too many seats waiting for their players",
             metrics.matches_unconfirmed_refused,
         )
+        yield counter(
+            "node_reports",
+            "Match requests naming a node their client cannot reach",
+            metrics.node_reports,
+        )
+        yield counter(
+            "node_reports_skipped",
+            "Unreachable-node reports not probed (this node, unlisted, or probed lately)",
+            metrics.node_reports_skipped,
+        )
+        yield counter(
+            "node_reports_refuted",
+            "Unreachable-node reports whose node answered the probe",
+            metrics.node_reports_refuted,
+        )
+        yield counter(
+            "nodes_evicted",
+            "Reported nodes that failed the probe and left the directory",
+            metrics.nodes_evicted,
+        )
         yield counter("chat_messages", "Chat messages said on this node", metrics.chat_messages)
         yield counter(
             "chat_delivered",

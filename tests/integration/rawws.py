@@ -1,16 +1,27 @@
-"""A raw WebSocket client for tests that must send what no real client library would."""
+"""A raw WebSocket client for tests that must send what no real client library would.
+
+Frames are built and read with ``gameserver.protocol.wsframes``, the codec of the
+server's fast transport and the lean swarm.
+"""
 
 from __future__ import annotations
 
 import base64
 import os
 import ssl
-import struct
 from typing import Any
 
 import trio
 
 from gameserver.protocol import SUBPROTOCOL
+from gameserver.protocol.wsframes import (
+    OP_BINARY,
+    OP_CLOSE,
+    apply_mask,
+    build_frame,
+    close_code,
+    frame_header,
+)
 
 
 async def handshake(
@@ -47,21 +58,11 @@ async def handshake(
 
 
 def client_frame(
-    payload: bytes, opcode: int = 2, *, fin: bool = True, rsv: int = 0, masked: bool = True
+    payload: bytes, opcode: int = OP_BINARY, *, fin: bool = True, rsv: int = 0, masked: bool = True
 ) -> bytes:
-    first = (0x80 if fin else 0) | rsv << 4 | opcode
-    n = len(payload)
-    mask_bit = 0x80 if masked else 0
-    if n < 126:
-        header = bytes((first, mask_bit | n))
-    elif n < 65536:
-        header = struct.pack("!BBH", first, mask_bit | 126, n)
-    else:
-        header = struct.pack("!BBQ", first, mask_bit | 127, n)
-    if not masked:
-        return header + payload
-    mask = os.urandom(4)
-    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    """A client frame, also one a real client would never send (``fin``, ``rsv``, unmasked)."""
+    mask = os.urandom(4) if masked else None
+    return build_frame(payload, opcode, mask=mask, fin=fin, rsv=rsv)
 
 
 class FrameReader:
@@ -71,39 +72,29 @@ class FrameReader:
         self.stream = stream
         self.buffer = bytearray(initial)
 
-    async def _need(self, n: int) -> bool:
-        while len(self.buffer) < n:
-            chunk = await self.stream.receive_some()
-            if not chunk:
-                return False
-            self.buffer += chunk
-        return True
+    async def _more(self) -> bool:
+        chunk = await self.stream.receive_some()
+        self.buffer += chunk
+        return bool(chunk)
 
     async def next(self) -> tuple[int, bytes] | None:
         """(opcode, payload), or None at EOF."""
-        if not await self._need(2):
-            return None
-        length = self.buffer[1] & 0x7F
-        header = 2
-        if length == 126:
-            await self._need(4)
-            length = struct.unpack("!H", self.buffer[2:4])[0]
-            header = 4
-        elif length == 127:
-            await self._need(10)
-            length = struct.unpack("!Q", self.buffer[2:10])[0]
-            header = 10
-        if not await self._need(header + length):
-            return None
-        opcode = self.buffer[0] & 0x0F
-        payload = bytes(self.buffer[header : header + length])
-        del self.buffer[: header + length]
-        return opcode, payload
+        while True:
+            head = frame_header(self.buffer, 0, len(self.buffer))
+            if head is not None and head.payload_stop <= len(self.buffer):
+                break
+            if not await self._more():
+                return None
+        payload = bytes(self.buffer[head.payload_start : head.payload_stop])
+        if head.masked:
+            payload = apply_mask(payload, self.buffer[head.mask_start : head.payload_start])
+        del self.buffer[: head.payload_stop]
+        return head.opcode, payload
 
     async def close_code(self) -> int | None:
         """Skip frames until the close frame; its code (None if the TCP connection just ended)."""
         while (item := await self.next()) is not None:
             opcode, payload = item
-            if opcode == 8:
-                return struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
+            if opcode == OP_CLOSE:
+                return close_code(payload)
         return None

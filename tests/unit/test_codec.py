@@ -11,6 +11,7 @@ from gameserver.protocol import (
     CloseCode,
     Command,
     Error,
+    FindMatch,
     InputFrame,
     Join,
     Ping,
@@ -45,6 +46,12 @@ client_messages = st.one_of(
         st.lists(st.integers(0, 99) | st.text(max_size=8), max_size=4).map(lambda args: (0, *args)),
     ),
     st.builds(Ping, st.integers(0, 2**53 - 1)),
+    st.builds(
+        FindMatch,
+        st.text("abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=24),
+        names,
+        st.just("") | names,  # the room whose node it cannot reach, if any
+    ),
 )
 int_tuples = st.lists(st.integers(-(2**31), 2**31), max_size=6).map(tuple)
 server_messages = st.one_of(

@@ -147,6 +147,10 @@ class Directory(Protocol):
         """The live nodes, by id."""
         ...
 
+    async def node_beat_age_s(self, node_id: str) -> float | None:
+        """Seconds since the live node's last heartbeat; None if it is not registered."""
+        ...
+
     async def book_seat(
         self,
         mode: str,

@@ -41,6 +41,7 @@ DEFAULT_SUBSCRIBER_BUFFER = 1024  # payloads a subscriber may fall behind before
 class _Node:
     info: NodeInfo
     expires_at: float  # trio time
+    beat_at: float  # trio time of the last heartbeat
     room_ids: set[str] = attrs.Factory(set)
 
 
@@ -124,17 +125,25 @@ class MemoryDirectory:
     async def register_node(self, node: NodeInfo, ttl_s: float) -> None:
         await self._checkpoint()
         self._drop_dead_nodes()  # a node that missed its ttl comes back without its old rooms
-        expires_at = trio.current_time() + ttl_s
+        now = trio.current_time()
+        expires_at = now + ttl_s
         known = self._nodes.get(node.node_id)
         if known is None:
-            self._nodes[node.node_id] = _Node(info=node, expires_at=expires_at)
+            self._nodes[node.node_id] = _Node(info=node, expires_at=expires_at, beat_at=now)
         else:
             known.info = node
             known.expires_at = expires_at
+            known.beat_at = now
 
     async def remove_node(self, node_id: str) -> None:
         await self._checkpoint()
         self._drop_node(node_id)
+
+    async def node_beat_age_s(self, node_id: str) -> float | None:
+        await self._checkpoint()
+        self._drop_dead_nodes()
+        node = self._nodes.get(node_id)
+        return None if node is None else trio.current_time() - node.beat_at
 
     async def nodes(self) -> list[NodeInfo]:
         await self._checkpoint()

@@ -2,8 +2,9 @@
 
 Keys (every one starts with the prefix, ``gs:`` by default):
 
-- ``node:{node_id}``: hash ``ws_url, http_url, capacity, load``, expiring after the
-  node's ttl. Its existence is the node's liveness; every heartbeat refreshes it.
+- ``node:{node_id}``: hash ``ws_url, http_url, capacity, load, ttl_ms``, expiring after
+  the node's ttl. Its existence is the node's liveness; every heartbeat refreshes it, so
+  ``ttl_ms`` minus its remaining TTL is the time since the last heartbeat.
 - ``nodes``: set of node ids that have registered (an expired one is pruned on sight).
 - ``node-rooms:{node_id}``: set of the ids of the rooms on that node.
 - ``room:{room_id}``: hash ``node_id, mode, capacity, players, private ('0'/'1'), code,
@@ -77,6 +78,7 @@ _SCRIPT_NAMES = (
     "book_seat",
     "confirm_seat",
     "create_private_room",
+    "node_beat_age",
     "nodes",
     "register_node",
     "release_player",
@@ -198,6 +200,10 @@ class RedisDirectory:
 
     async def remove_node(self, node_id: str) -> None:
         await self._run("remove_node", node_id)
+
+    async def node_beat_age_s(self, node_id: str) -> float | None:
+        age_ms = await self._run("node_beat_age", node_id)
+        return None if age_ms is None else max(0, int(age_ms)) / 1000
 
     async def nodes(self) -> list[NodeInfo]:
         rows = await self._run("nodes")

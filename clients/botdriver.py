@@ -1,0 +1,136 @@
+"""Playing any game from a connection: a rules-API bot driven by the Welcome's schema.
+
+Theory of operation: a game's bot (``gameserver.rules.Bot``) is written against what a
+client decodes, so the swarm needs no game-specific code to run it. The Welcome names the
+game and describes it; ``GameSchema.from_description`` rebuilds the decoding from that
+description alone, as a client in any language would. After each new snapshot the
+driver decodes the connection's mirror (entity id -> wire tuple) into the game's named
+entities, and the snapshot's events, asks the bot (``BotView``) and encodes its answer:
+the input, kept and sent every tick until the bot replaces it (``input_fields``), with
+the input schema; each command, by its class name, with the command schema.
+
+Decoding is sans-I/O and shared: a driver only ever sees wire tuples, so the trio swarm
+and the lean loop use it alike. An entity whose wire tuple is the very object decoded
+last time is not decoded again (``protocol.apply`` keeps unchanged entities' tuples).
+
+Which bot: ``--bot package.module:Class``, or the game's own ``Bot``, found next to the
+game's rules class by the game's name (``gameserver.rules.loading``): each shipped game
+exports one, and so does a game made with ``gameserver new-game``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from gameserver.protocol import Command, encode
+from gameserver.rules import Act, Bot, BotView, GameSchema, SchemaError
+from gameserver.rules.loading import available_games
+
+BotFactory = Callable[[int], Bot]  # Bot(seed)
+
+
+class BotLoadError(Exception):
+    """No bot can be made for the game: the message says what to give instead."""
+
+
+def load_bot(spec: str) -> BotFactory:
+    """The bot class ``spec`` names (``package.module:Class``)."""
+    module_name, colon, attribute = spec.partition(":")
+    if not colon or not module_name or not attribute:
+        raise BotLoadError(f"a bot is given as package.module:Class, not {spec!r}")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise BotLoadError(f"cannot import {module_name!r} for bot {spec!r}: {error}") from None
+    cls = getattr(module, attribute, None)
+    if cls is None or not callable(getattr(cls, "act", None)):
+        raise BotLoadError(f"{spec!r} is not a bot class (one with an act(view) method)")
+    factory: BotFactory = cls
+    return factory
+
+
+def game_bot(game: str) -> BotFactory:
+    """The bot the game ``game`` (its name, as the Welcome gives it) ships with."""
+    rules = available_games().get(game)
+    if rules is None:
+        raise BotLoadError(f"no game named {game!r} is installed here: give --bot")
+    module = rules.partition(":")[0]
+    try:
+        return load_bot(f"{module}:Bot")
+    except BotLoadError:
+        raise BotLoadError(f"game {game!r} ships no Bot next to its rules: give --bot") from None
+
+
+def schema_from_welcome(description: Mapping[str, Any] | None) -> GameSchema:
+    """The decoding schema of the Welcome's game description (protocol 2)."""
+    if description is None:
+        raise BotLoadError("the server sent no game description (protocol 1): no bot can play")
+    try:
+        return GameSchema.from_description(dict(description))
+    except SchemaError as error:
+        raise BotLoadError(f"the server's game description is not usable: {error}") from None
+
+
+class BotDriver:
+    """One connection's bot: wire tuples in, input fields and command payloads out."""
+
+    def __init__(self, bot: Bot, schema: GameSchema, me: int) -> None:
+        self.bot = bot
+        self.schema = schema
+        self.me = me
+        self.input_fields: tuple[int | str, ...] | None = None  # sent every tick once set
+        self._decoded: dict[int, tuple[tuple[Any, ...], Any]] = {}  # id -> (wire, entity)
+        self._commands = {message.name: message for message in schema.commands.messages}
+        self.last_event_tick = 0
+
+    def on_snapshot(
+        self, tick: int, world: Mapping[int, tuple[Any, ...]], events: Iterable[tuple[Any, ...]]
+    ) -> list[bytes]:
+        """Ask the bot about the world at ``tick``; the encoded Commands to send now.
+
+        ``events``: the connection's received events ``(tick, kind, *args)``; those after
+        the last one seen are handed to the bot.
+        """
+        view = BotView(tick, self.me, self._entities(world), self._new_events(events))
+        act: Act = self.bot.act(view)
+        if act.input is not None:
+            self.input_fields = self._input(act.input)
+        return [self._command(command) for command in act.commands]
+
+    def _entities(self, world: Mapping[int, tuple[Any, ...]]) -> dict[int, Any]:
+        decoded, known = {}, self._decoded
+        for eid, wire in world.items():
+            cached = known.get(eid)
+            if cached is not None and cached[0] is wire:
+                decoded[eid] = cached[1]
+            else:
+                entity = self.schema.entity_from_wire(wire)
+                known[eid] = (wire, entity)
+                decoded[eid] = entity
+        for eid in [eid for eid in known if eid not in world]:
+            del known[eid]
+        return decoded
+
+    def _new_events(self, events: Iterable[tuple[Any, ...]]) -> list[Any]:
+        fresh = []
+        newest = self.last_event_tick
+        for tick, *wire in events:
+            if tick > self.last_event_tick:
+                fresh.append(self.schema.events.from_wire(wire))
+                newest = max(newest, tick)
+        self.last_event_tick = newest
+        return fresh
+
+    def _input(self, value: object) -> tuple[int | str, ...]:
+        schema = self.schema.input
+        if schema is None:
+            raise TypeError("this game takes no input: its bot should send commands")
+        return tuple(schema.to_wire(value))
+
+    def _command(self, command: object) -> bytes:
+        message = self._commands.get(type(command).__name__)
+        if message is None:
+            raise TypeError(f"the game declares no command named {type(command).__name__}")
+        return encode(Command(tuple(message.to_wire(command))))

@@ -1,0 +1,77 @@
+"""A game's bot driven from wire tuples alone, with the schema the Welcome describes."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import cbor2
+import pytest
+
+from clients.botdriver import BotDriver, BotLoadError, game_bot, load_bot, schema_from_welcome
+from gameserver.games import arena, crazyeights
+from gameserver.protocol import Command, decode_client_message
+from gameserver.rules import Act, BotView
+
+ARENA = arena.ArenaRules.schema
+
+
+class Recorder:
+    """A bot that remembers what it was shown and answers as told."""
+
+    def __init__(self, answer: Act) -> None:
+        self.answer = answer
+        self.views: list[BotView] = []
+
+    def act(self, view: BotView) -> Act:
+        self.views.append(view)
+        return self.answer
+
+
+def welcome_description(schema: Any) -> dict[str, Any]:
+    # As it arrives: through CBOR, with the Welcome's extra keys.
+    return dict(cbor2.loads(cbor2.dumps({**schema.describe(), "id": "x", "version": 1})))
+
+
+def test_entities_and_new_events_reach_the_bot_and_its_input_is_encoded() -> None:
+    # A client's angles are radians (the description's Angle), whatever the rules hold.
+    bot = Recorder(Act(input=arena.Controls(buttons=arena.Buttons.FIRE, aim=math.pi)))  # type: ignore[arg-type]
+    driver = BotDriver(bot, schema_from_welcome(welcome_description(ARENA)), me=5)
+    me = arena.Player(x=10.0, y=20.0, aim=0, hp=100, score=3)
+    wire = {5: ARENA.entity_to_wire(me)}
+    hit = [0, *ARENA.events.to_wire(arena.Hit(shooter=5, target=6, damage=10, hp_after=90))[1:]]
+    assert driver.on_snapshot(7, wire, [(7, *hit)]) == []
+    assert driver.on_snapshot(8, wire, [(7, *hit)]) == []  # the same event is not news
+    first, second = bot.views
+    assert first.me == 5 and type(first.entities[5]).__name__ == "Player"
+    assert (first.entities[5].x, first.entities[5].score) == (10.0, 3)
+    assert [type(e).__name__ for e in first.events] == ["Hit"] and second.events == []
+    assert second.entities[5] is first.entities[5]  # an unchanged tuple is not decoded again
+    assert driver.input_fields == (int(arena.Buttons.FIRE), 32768)
+
+
+def test_commands_are_encoded_by_their_class_name() -> None:
+    schema = crazyeights.CrazyEights.schema
+    driver = BotDriver(Recorder(Act(commands=(crazyeights.Ready(),))), schema_from_welcome(
+        welcome_description(schema)), me=2)  # fmt: skip
+    (payload,) = driver.on_snapshot(1, {}, [])
+    message = decode_client_message(payload)
+    assert isinstance(message, Command)
+    assert message.fields == tuple(schema.commands.to_wire(crazyeights.Ready()))
+    assert driver.input_fields is None  # the card game takes commands only
+
+
+def test_bots_are_found_by_game_name_or_given_and_refused_clearly() -> None:
+    assert game_bot("crazyeights") is crazyeights.Bot
+    assert load_bot("gameserver.games.arena:Bot") is arena.Bot
+    for spec, words in (
+        ("no_colon", "package.module:Class"),
+        ("no.such.module:Bot", "cannot import"),
+        ("gameserver.games.arena:ArenaSettings", "not a bot class"),
+    ):
+        with pytest.raises(BotLoadError, match=words):
+            load_bot(spec)
+    with pytest.raises(BotLoadError, match="give --bot"):
+        game_bot("unheard-of")
+    with pytest.raises(BotLoadError, match="protocol 1"):
+        schema_from_welcome(None)
