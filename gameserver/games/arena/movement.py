@@ -6,14 +6,17 @@ reproduces the server bit for bit.
 
 ``predictor`` is the arena's prediction function (``ArenaRules.prediction``): from the
 Welcome's parameters and tick rate it makes the one-tick step of the local player that
-the rules run (movement, then the obstacle push), minus what only the server knows
-(other players' pushes, deaths, respawns).
+the rules run (movement, then the obstacle push) on the entities a client decodes, minus
+what only the server knows (other players' pushes, deaths, respawns).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import attrs
 
 from .schema import POSITION_SCALE
 
@@ -138,18 +141,21 @@ def resolve_obstacles(
 
 
 MOVE_BITS = 15  # UP | DOWN | LEFT | RIGHT: without one of them a player is not moved at all
+_ALIVE = 1  # PlayerFlags.ALIVE
 
-Obstacles = Iterable[tuple[float, float, float]]
-PredictStep = Callable[[float, float, int, Obstacles], tuple[float, float]]
+PredictStep = Callable[[Any, Any, Mapping[int, Any]], Any]
 
 
 def predictor(params: Mapping[str, float], tick_rate: int) -> PredictStep:
-    """The local player's step, ``(x, y, buttons, obstacles) -> (x, y)``, for prediction.
+    """The local player's step, ``(me, controls, world) -> me``, for client prediction.
 
     ``params`` are the rules' ``client_params()`` (the Welcome's ``params``), ``tick_rate``
-    the room's; ``obstacles`` are ``(x, y, radius)`` in world units (decoded Obstacle
-    entities). Exactly the rules' move phase for one alive player: idle buttons leave the
-    position untouched (not even clamped), otherwise the mover, then the obstacle push.
+    the room's. ``me`` is the player's entity and ``world`` the entities the client sees,
+    as a client decodes them (any objects with the described fields: ``x``, ``y``,
+    ``flags``; obstacles are the entities of the type named ``Obstacle``), ``controls``
+    the input (its ``buttons``). Exactly the rules' move phase for one alive player: idle
+    buttons leave the player untouched (not even clamped), otherwise the mover, then the
+    obstacle push. A dead player does not obey input: the step returns None.
     """
     if tick_rate <= 0:
         raise ValueError(f"tick_rate must be positive, got {tick_rate!r}")
@@ -162,12 +168,16 @@ def predictor(params: Mapping[str, float], tick_rate: int) -> PredictStep:
         radius,
     )
 
-    def step(x: float, y: float, buttons: int, obstacles: Obstacles) -> tuple[float, float]:
+    def step(me: Any, controls: Any, world: Mapping[int, Any]) -> Any:
+        if not int(me.flags) & _ALIVE:
+            return None
+        buttons = int(controls.buttons)
         if not buttons & MOVE_BITS:
-            return x, y
-        x, y = mover(x, y, buttons)
-        for cx, cy, cr in obstacles:
-            x, y = push_out_of_circle(x, y, radius, cx, cy, cr)
-        return x, y
+            return me
+        x, y = mover(me.x, me.y, buttons)
+        for entity in world.values():
+            if type(entity).__name__ == "Obstacle":
+                x, y = push_out_of_circle(x, y, radius, entity.x, entity.y, entity.radius)
+        return attrs.evolve(me, x=x, y=y)
 
     return step
