@@ -310,9 +310,13 @@ class GameClient:
         stats.inputs_not_sent += 1
         return 0
 
-    async def send(self, *, view: bool = False, **fields: object) -> int:
-        """``send_input(make_input(**fields))``: e.g. ``send(buttons=..., aim=1.57)``."""
-        return await self.send_input(self.session.make_input(**fields), view=view)
+    async def send(self, **fields: object) -> int:
+        """``send_input(make_input(**fields))``: e.g. ``send(dx=1)``."""
+        return await self.send_input(self.session.make_input(**fields))
+
+    def make_command(self, type_name: str, /, **fields: object) -> Any:
+        """The game's command called ``type_name`` with these fields: see ``send_command``."""
+        return self.session.make_command(type_name, **fields)
 
     async def send_command(self, command: object) -> None:
         """Send a command (an object with a declared command's class name and fields)."""

@@ -7,8 +7,9 @@ one round trip ago. So the client moves it at once: a game may offer a pure pred
 function (``Rules.prediction``, named in the Welcome's description), which, made from the
 Welcome's ``params`` and tick rate, gives ``step(me, input, world) -> me``: the entity one
 tick later, exactly as the rules would move it given that input, from what the client
-sees (``world``: the decoded entities). ``step`` returns None when the entity does not
-obey input now (the arena's dead player): the prediction then follows the server.
+sees (``world``: the client's ``World``, decoded entities by id, with ``of_type(name)``
+for the entities of one type). ``step`` returns None when the entity does not obey input
+now (the arena's dead player): the prediction then follows the server.
 
 Every input frame the client sends also goes through ``apply_input``, which steps the
 predicted entity and keeps the frame in a pending list. Each snapshot carries the
@@ -34,6 +35,7 @@ input and per replayed frame.
 from __future__ import annotations
 
 import collections
+import functools
 import importlib
 import logging
 import math
@@ -43,12 +45,14 @@ from typing import Any
 from gameserver.rules import wire_fields
 from gameserver.rules.loading import GameLoadError, available_games, load_rules
 
+from .world import World
+
 __all__ = ["PredictStep", "Prediction", "Predictor", "trusted_prediction"]
 
 log = logging.getLogger(__name__)
 
 # step(me, input, world) -> me one tick later, or None: the entity does not obey input now.
-PredictStep = Callable[[Any, Any, Mapping[int, Any]], Any]
+PredictStep = Callable[[Any, Any, World], Any]
 # What ``Rules.prediction`` names: (Welcome params, tick rate) -> step.
 Prediction = Callable[[Mapping[str, float], int], PredictStep]
 
@@ -78,13 +82,15 @@ def _position_of(cls: type) -> _Position:
     return layout
 
 
+@functools.lru_cache(maxsize=16)
 def trusted_prediction(game_id: str, path: str | None) -> Prediction | None:
     """The prediction function ``path`` names, if the installed game ``game_id`` declares it.
 
     A server names the function by its import path; importing whatever a server names
     would let it run any installed module's code here. So only a game installed on this
     machine (shipped, or by an entry point) and known by the same id is trusted, and only
-    for the path its own rules declare.
+    for the path its own rules declare. Answers are kept: installed games do not change
+    while a process runs, and every connection to a game asks the same question.
     """
     if not path or game_id not in available_games():
         return None
@@ -199,7 +205,7 @@ class Predictor:
 
     # ----------------------------------------------------------------- simulation
 
-    def apply_input(self, seq: int, value: Any, world: Mapping[int, Any]) -> None:
+    def apply_input(self, seq: int, value: Any, world: World) -> None:
         """The client just sent input frame ``seq``: predict its tick now and remember it."""
         if seq <= self._last_seq:
             raise ValueError(f"input seq {seq} is not after {self._last_seq}")
@@ -215,7 +221,7 @@ class Predictor:
             else:
                 self._entity = moved
 
-    def reconcile(self, server: Any, ack_seq: int, world: Mapping[int, Any]) -> None:
+    def reconcile(self, server: Any, ack_seq: int, world: World) -> None:
         """A snapshot gave the entity's authoritative state and the newest consumed seq."""
         pending = self._pending
         while pending and pending[0][0] <= ack_seq:

@@ -100,7 +100,7 @@ class ClientSession:
         name: str = "player",
         predict: bool = True,
         interpolate: bool = True,
-        decode_entities: bool = True,
+        decode_entities: bool = False,
         prediction: Prediction | None = None,
     ) -> None:
         self.role = role
@@ -226,6 +226,13 @@ class ClientSession:
             predictor.apply_input(self.seq, value, self.world)
         return data
 
+    def make_command(self, type_name: str, /, **fields: object) -> Any:
+        """The game's command called ``type_name`` with these fields (all of them)."""
+        for message in self._schema().commands.messages:
+            if message.name == type_name:
+                return message.cls(**fields)
+        raise TypeError(f"the game declares no command named {type_name}")
+
     def command_message(self, command: object) -> bytes:
         """A command: the game's declared command of the same class name and fields."""
         name = type(command).__name__
@@ -269,7 +276,7 @@ class ClientSession:
         description = welcome.schema
         if description is None:
             description = installed_description(welcome.game)
-        schema = GameSchema.from_description(description)
+        schema = schema_of(description)
         self.welcome = welcome
         self.schema = schema
         self.world.clear(schema)
@@ -362,6 +369,27 @@ class ClientSession:
         if predictor is None:
             return None
         return predictor.render_position(elapsed_s)
+
+
+_SCHEMAS: dict[str, GameSchema] = {}
+SCHEMA_CACHE_SIZE = 16  # descriptions whose rebuilt schema is kept (per process)
+
+
+def schema_of(description: dict[str, Any]) -> GameSchema:
+    """``GameSchema.from_description``, rebuilt once per distinct description.
+
+    Every connection to a game gets the same description, and rebuilding it makes
+    classes and compiles converters: a swarm of a thousand bots must not do it a
+    thousand times. The schemas are immutable, so connections can share them.
+    """
+    key = repr(description)
+    schema = _SCHEMAS.get(key)
+    if schema is None:
+        schema = GameSchema.from_description(description)
+        if len(_SCHEMAS) >= SCHEMA_CACHE_SIZE:
+            del _SCHEMAS[next(iter(_SCHEMAS))]  # the oldest
+        _SCHEMAS[key] = schema
+    return schema
 
 
 def installed_description(game: str) -> dict[str, Any]:

@@ -10,12 +10,13 @@ full snapshot, applied to an empty world), else ``DeltaError``.
 Reading the mirror decodes: ``world[eid]`` is an instance of the class the game's
 description names for that entity's kind (``GameSchema.from_description``), with one
 attribute per described field in its client form (world units, radians, enum members).
-Decoded entities are cached and a snapshot drops the cache entries of the entities it
-changed or removed, so an entity that stays still is decoded once. With ``eager`` (the
-default) the changed entities are decoded as the snapshot is applied, so a server that
-sends a tuple its own description does not allow is caught there (``SchemaError``)
-rather than when something reads it; a client that reads only the wire tuples (a load
-bot) turns it off and decodes nothing.
+Decoding is lazy: an entity is decoded when something reads it, and cached until a
+snapshot changes or removes it, so an entity that stays still is decoded once and a
+client that reads only the wire tuples (a load bot) decodes nothing. A tuple the
+description does not allow raises ``SchemaError`` (a ``ProtocolError``) where it is read;
+with ``eager`` the changed entities are decoded as the snapshot is applied, so such a
+server is caught there instead. An index by kind (updated only as entities come and go)
+answers ``of_type`` without looking at every entity.
 
 Pure: no I/O, no clock.
 """
@@ -37,14 +38,25 @@ __all__ = ["World", "describe_entity", "plain_value"]
 class World(Mapping[int, Any]):
     """Entity id -> decoded entity (a ``Mapping``); ``wire`` holds the tuples themselves."""
 
-    __slots__ = ("_decoded", "_eager", "schema", "server_time_ms", "tick", "wire")
+    __slots__ = (
+        "_by_kind",
+        "_decoded",
+        "_eager",
+        "_of_type",
+        "schema",
+        "server_time_ms",
+        "tick",
+        "wire",
+    )
 
-    def __init__(self, schema: GameSchema | None = None, *, eager: bool = True) -> None:
-        self.schema = schema  # None before the Welcome (or for a protocol 1 server)
+    def __init__(self, schema: GameSchema | None = None, *, eager: bool = False) -> None:
+        self.schema = schema  # None before the Welcome
         self.wire: dict[int, tuple[Any, ...]] = {}
         self.tick = 0  # the tick of the mirrored state (0: nothing yet)
         self.server_time_ms = 0
         self._decoded: dict[int, Any] = {}
+        self._by_kind: dict[Any, dict[int, None]] = {}  # kind -> ids (an ordered set)
+        self._of_type: dict[str, dict[int, Any]] = {}  # of_type's answers until a change
         self._eager = eager
 
     def clear(self, schema: GameSchema | None = None) -> None:
@@ -54,6 +66,8 @@ class World(Mapping[int, Any]):
         self.tick = 0
         self.server_time_ms = 0
         self._decoded.clear()
+        self._by_kind.clear()
+        self._of_type.clear()
 
     def apply(
         self,
@@ -66,22 +80,32 @@ class World(Mapping[int, Any]):
         """Apply one snapshot's delta; ``DeltaError`` (a ``ProtocolError``) if it does not fit."""
         if baseline_tick == 0:
             base: Mapping[int, tuple[Any, ...]] = {}
-            self._decoded.clear()
         elif baseline_tick == self.tick:
             base = self.wire
         else:
             raise DeltaError(
                 f"snapshot {tick} is against tick {baseline_tick}, the mirror has {self.tick}"
             )
-        self.wire = apply(base, changes, removed)
+        old = self.wire
+        wire = self.wire = apply(base, changes, removed)
         self.tick = tick
         self.server_time_ms = server_time_ms
-        decoded = self._decoded
-        if decoded:
+        decoded, by_kind = self._decoded, self._by_kind
+        self._of_type.clear()
+        if baseline_tick == 0:
+            decoded.clear()
+            by_kind.clear()
+            for eid, t in wire.items():
+                by_kind.setdefault(t[0], {})[eid] = None
+        else:
             for eid in removed:
                 decoded.pop(eid, None)
+                by_kind[old[eid][0]].pop(eid, None)
             for change in changes:
-                decoded.pop(change[0], None)
+                eid = change[0]
+                decoded.pop(eid, None)
+                if eid not in base or eid in removed:
+                    by_kind.setdefault(wire[eid][0], {})[eid] = None
         if self._eager and self.schema is not None:
             for change in changes:
                 self[change[0]]
@@ -112,12 +136,20 @@ class World(Mapping[int, Any]):
         """The described type name of an entity (``KeyError`` if it is not in the world)."""
         return type(self[entity_id]).__name__
 
-    def of_type(self, name: str) -> dict[int, Any]:
-        """Every entity whose described type is ``name``, by id."""
-        if self.schema is None:
-            return {}
-        kinds = {e.kind for e in self.schema.entities if e.name == name}
-        return {eid: self[eid] for eid, wire in self.wire.items() if wire[0] in kinds}
+    def of_type(self, name: str) -> Mapping[int, Any]:
+        """Every entity whose described type is ``name``, by id (read-only: it is shared
+        by every caller until the next snapshot)."""
+        found = self._of_type.get(name)
+        if found is None:
+            by_kind = self._by_kind
+            entities = self.schema.entities if self.schema is not None else ()
+            found = self._of_type[name] = {
+                eid: self[eid]
+                for e in entities
+                if e.name == name and e.kind in by_kind
+                for eid in by_kind[e.kind]
+            }
+        return found
 
     def describe(self) -> list[dict[str, Any]]:
         """Every entity as plain data (JSON-able), by ascending id."""

@@ -53,7 +53,8 @@ async def shots_that_hit(settings: ArenaSettings, nursery: trio.Nursery) -> tupl
                 me, view = shooter.me, shooter.remote_view()[target.entity_id]
                 aim = math.atan2(view.y - me.y, view.x - me.x)  # radians, as described
                 # view: the frame says which tick the shooter was looking at.
-                await shooter.send(buttons=Buttons.HITSCAN, aim=aim, view=True)
+                shot = shooter.make_input(buttons=Buttons.HITSCAN, aim=aim)
+                await shooter.send_input(shot, view=True)
                 await shooter.send(aim=aim)  # release: one shot per press
                 fired += 1
                 await trio.sleep(0.6)  # past the hitscan cooldown

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from clients.prediction import Predictor
+from clients.world import World
 from gameserver.games.arena import POSITION_SCALE, SCHEMA, ArenaRules, ArenaSettings, predictor
 from gameserver.rules import Flags, GameSchema
 
@@ -26,6 +27,14 @@ PLAYER_FLAGS = _FLAGS.flag_class
 _BUTTONS = CLIENT_SCHEMA.input.wire_types[0]
 assert isinstance(_BUTTONS, Flags)
 BUTTONS = _BUTTONS.flag_class
+
+
+def world_of(wire: Mapping[int, tuple[Any, ...]]) -> World:
+    """A client's world holding exactly these wire tuples."""
+    world = World(CLIENT_SCHEMA)
+    changes = [(eid, (1 << len(t)) - 1, *t) for eid, t in wire.items()]
+    world.apply(1, 0, 0, changes, ())
+    return world
 
 
 def client_params(settings: ArenaSettings, tick_rate: int) -> dict[str, float]:
@@ -65,13 +74,13 @@ class ArenaPredictor:
             snap_distance=snap_distance,
             max_pending=max_pending,
         )
-        self.world: dict[int, Any] = {}
+        self.world = World(CLIENT_SCHEMA)
         self.set_obstacles(obstacles)
 
     def set_obstacles(self, wire: Iterable[tuple[int, ...]]) -> None:
         """The world holds the obstacles among ``wire`` (entity wire tuples) and nothing else."""
         tuples = [t for t in wire if t and t[0] == OBSTACLE_KIND]
-        self.world = {-i - 1: CLIENT_SCHEMA.entity_from_wire(t) for i, t in enumerate(tuples)}
+        self.world = world_of(dict(enumerate(tuples, start=1)))
 
     def set_obstacles_from_world(self, wire_state: Mapping[int, tuple[int, ...]]) -> None:
         self.set_obstacles(wire_state[k] for k in sorted(wire_state))

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from gameserver.games.arena import POSITION_SCALE, ArenaSettings, Buttons
 
-from .arena_prediction import CLIENT_SCHEMA, ArenaPredictor, controls, player
+from .arena_prediction import CLIENT_SCHEMA, ArenaPredictor, controls, player, world_of
 from .arena_world import ArenaWorld
 
 Predictor = ArenaPredictor
@@ -365,19 +365,21 @@ def test_seq_must_increase() -> None:
 
 def test_reconcile_reads_position_and_alive_flag_from_the_decoded_entity() -> None:
     p = Predictor(OPEN, TICK_RATE)
-    p.p.reconcile(CLIENT_SCHEMA.entity_from_wire((0, 1600, 1616, 0, 100, 0, 1)), 0, {})
+    p.p.reconcile(CLIENT_SCHEMA.entity_from_wire((0, 1600, 1616, 0, 100, 0, 1)), 0, p.world)
     assert (p.x_q, p.y_q, p.alive) == (1600, 1616, True)
-    p.p.apply_input(1, controls(R), {})
-    p.p.reconcile(CLIENT_SCHEMA.entity_from_wire((0, 1700, 1716, 0, 0, 0, 0)), 0, {})
+    p.p.apply_input(1, controls(R), p.world)
+    p.p.reconcile(CLIENT_SCHEMA.entity_from_wire((0, 1700, 1716, 0, 0, 0, 0)), 0, p.world)
     assert (p.x_q, p.y_q, p.alive) == (1700, 1716, False)  # dead: follows the server
 
 
 def test_obstacles_are_the_obstacle_entities_of_the_world() -> None:
-    world = {
-        1: CLIENT_SCHEMA.entity_from_wire((0, 1600, 1600, 0, 100, 0, 1)),  # another player
-        2: CLIENT_SCHEMA.entity_from_wire((2, 3200, 1600, 320)),  # an obstacle
-        3: CLIENT_SCHEMA.entity_from_wire((1, 1, 1, 1, 1)),  # a projectile
-    }
+    world = world_of(
+        {
+            1: (0, 1600, 1600, 0, 100, 0, 1),  # another player
+            2: (2, 3200, 1600, 320),  # an obstacle
+            3: (1, 1, 1, 1, 1),  # a projectile
+        }
+    )
     p = Predictor(OPEN, TICK_RATE)
     p.p.reconcile(player(round((200.0 - 20.0 - 16.0 - 7.0) * 16), 1600), 0, world)  # 7 units off
     for seq in range(1, 4):
