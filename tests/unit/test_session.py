@@ -6,7 +6,9 @@ their description says (the arena appears once, for its prediction function).
 
 from __future__ import annotations
 
+import ast
 import enum
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -266,3 +268,18 @@ def test_a_spectator_session_decodes_nothing_it_does_not_read() -> None:
     assert session.interpolator is None and session.predictor is None
     assert session.world.wire == {1: crab(10, 10)}
     assert session.world[1].x == 10.0  # decoded when read
+
+
+SANS_IO = ("session", "world", "interpolation", "prediction", "clock", "stats")
+
+
+@pytest.mark.parametrize("module", SANS_IO)
+def test_the_session_and_its_parts_do_no_io(module: str) -> None:
+    source = (Path(__file__).resolve().parents[2] / "clients" / f"{module}.py").read_text()
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            imported.add(node.module.split(".")[0])
+    assert not imported & {"trio", "trio_websocket", "socket", "asyncio", "time", "ssl"}
