@@ -102,6 +102,7 @@ class ClientSession:
         interpolate: bool = True,
         decode_entities: bool = False,
         prediction: Prediction | None = None,
+        event_history: int = EVENT_HISTORY,
     ) -> None:
         self.role = role
         self.name = name
@@ -114,7 +115,8 @@ class ClientSession:
         self.schema: GameSchema | None = None
         self.world = World(eager=decode_entities)
         self.ack_seq = 0  # newest input seq the server says it consumed
-        self.events: collections.deque[ReceivedEvent] = collections.deque(maxlen=EVENT_HISTORY)
+        # The newest events, decoded; 0 keeps (and decodes) none, as a load bot wants.
+        self.events: collections.deque[ReceivedEvent] = collections.deque(maxlen=event_history)
         self.errors: collections.deque[Error] = collections.deque(maxlen=ERROR_HISTORY)
         self.chat: collections.deque[Chat] = collections.deque(maxlen=CHAT_HISTORY)
         self.matched: Matched | None = None  # where matchmaking put this client
@@ -312,11 +314,12 @@ class ClientSession:
             snapshot.removed,
         )
         self.ack_seq = snapshot.ack_seq
-        events = schema.events
-        for event in snapshot.events:
-            if len(event) < 2:
-                raise SchemaError("an event is [tick, kind, ...]")
-            self.events.append(ReceivedEvent(event[0], events.from_wire(event[1:])))
+        if self.events.maxlen != 0:
+            events = schema.events
+            for event in snapshot.events:
+                if len(event) < 2:
+                    raise SchemaError("an event is [tick, kind, ...]")
+                self.events.append(ReceivedEvent(event[0], events.from_wire(event[1:])))
         self.stats.on_snapshot(now_s)
         server_time_s = snapshot.server_time_ms / 1000
         self.clock.on_snapshot(now_s, server_time_s)

@@ -43,7 +43,10 @@ class SyncClient:
         self._stop: trio.Event | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._thread_main, name="gameserver-client")
+        # A daemon: a script that forgets close() still exits (its connection then drops).
+        self._thread = threading.Thread(
+            target=self._thread_main, name="gameserver-client", daemon=True
+        )
 
     # -- the trio thread ------------------------------------------------------
 

@@ -262,10 +262,11 @@ def test_a_prediction_the_installed_game_does_not_declare_is_never_imported(
     assert session.predictor is None
 
 
-def test_a_spectator_session_decodes_nothing_it_does_not_read() -> None:
-    session = welcomed(role=Role.SPECTATOR, interpolate=False)
-    session.receive(snapshot(8, {1: crab(10, 10)}), 0.0)
+def test_a_load_bot_s_session_decodes_nothing_it_does_not_read() -> None:
+    session = welcomed(role=Role.SPECTATOR, interpolate=False, event_history=0)
+    session.receive(snapshot(8, {1: crab(10, 10)}, events=((8, 0, 3, 4),)), 0.0)
     assert session.interpolator is None and session.predictor is None
+    assert not session.events and session.stats.snapshots_received == 1
     assert session.world.wire == {1: crab(10, 10)}
     assert session.world[1].x == 10.0  # decoded when read
 
