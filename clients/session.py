@@ -91,7 +91,14 @@ class ReceivedEvent:
 
 
 class ClientSession:
-    """What one client knows about its game connection (see the module doc)."""
+    """What one client knows about its game connection (see the module doc).
+
+    ``predict``: run the game's prediction for the own entity (``prediction``, else the
+    installed game's, see ``trusted_prediction``). ``interpolate``: buffer snapshots for
+    ``remote_view``. ``decode_entities``: decode changed entities as each snapshot
+    arrives (a bad tuple then fails ``receive``), rather than when read.
+    ``event_history``: how many decoded events to keep (0: decode none).
+    """
 
     def __init__(
         self,
