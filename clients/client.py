@@ -1,10 +1,10 @@
-"""The trio client library: connect as player or spectator, mirror the world, reconnect.
+"""The trio client library: connect as player or spectator to any game, follow it, reconnect.
 
 Theory of operation: ``connect()`` starts one background task that owns the
-WebSocket. It joins, then reads every server message, keeps the world mirror
-(the receiver's half of the delta protocol: each snapshot names the baseline
-tick it was diffed against, which must be the mirror's tick, or 0 for a full
-snapshot) and wakes anyone waiting in ``wait_for``. When the connection drops
+WebSocket. It joins, then hands every server message to the connection's
+``ClientSession`` (``session.py``: the sans-I/O protocol state, which decodes the
+game from the Welcome's description, keeps the world mirror, interpolation and
+prediction) and wakes anyone waiting in ``wait_for``. When the connection drops
 for a reason worth retrying (server restart 1001, abnormal close, refused
 TCP...), the task reconnects with exponential backoff and jitter, joins again
 and starts from a full snapshot; after ``max_attempts`` consecutive failures it
@@ -28,6 +28,7 @@ import math
 import random
 import ssl
 from collections.abc import AsyncIterator, Callable
+from typing import Any, TypedDict, Unpack
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import attrs
@@ -40,39 +41,26 @@ from trio_websocket import (
     open_websocket_url,
 )
 
-from gameserver.games.arena import ArenaRules, ArenaSettings, Buttons
 from gameserver.protocol import (
     SUBPROTOCOL,
     Chat,
     CloseCode,
-    DeltaError,
     Error,
-    FindMatch,
-    InputFrame,
-    Join,
     Matched,
-    Ping,
-    Pong,
     ProtocolError,
     Role,
-    Say,
-    Snapshot,
     Welcome,
-    WireState,
-    apply,
-    decode_server_message,
-    encode,
 )
 
 from .clock import ClockEstimator
-from .interpolation import EntityView, Interpolator, default_delay_s
-from .prediction import Predictor
+from .interpolation import Interpolator
+from .prediction import Prediction, Predictor
+from .session import ClientSession, ReceivedEvent
 from .stats import ClientStats
+from .world import World
 
 log = logging.getLogger(__name__)
 
-EVENT_HISTORY = 256
-CHAT_HISTORY = 50  # chat messages kept
 MAX_SERVER_MESSAGE_BYTES = 4 * 1024 * 1024
 ABNORMAL_CLOSURE = 1006
 # The server closed us for something we did: reconnecting would only repeat it.
@@ -121,7 +109,35 @@ class ReconnectPolicy:
         return delay * (1.0 - self.jitter * rng.random())
 
 
+class ClientOptions(TypedDict, total=False):
+    """``connect()``'s keyword options: those of ``GameClient``."""
+
+    role: Role
+    name: str
+    join: bool
+    subprotocols: list[str] | None
+    reconnect: ReconnectPolicy | None
+    connect_timeout_s: float
+    seed: int | None
+    predict: bool
+    interpolate: bool
+    prediction: Prediction | None
+    ssl_context: ssl.SSLContext | None
+    match: str | None
+    token: str | None
+
+
 class GameClient:
+    """A connection to a game server that follows any game from its Welcome's description.
+
+    ``role``/``name``: how to join; ``join=False`` opens the connection and sends nothing.
+    ``reconnect``: retry dropped connections (None: a drop ends the client). ``match``: a
+    mode: find a room with FindMatch instead of joining the room at ``url``. ``token``: an
+    identity token. ``predict``/``interpolate``: run the game's prediction for the own
+    entity (when the game is installed here and offers one, or ``prediction`` is given)
+    and buffer snapshots for ``remote_view()``.
+    """
+
     def __init__(
         self,
         url: str,
@@ -135,6 +151,7 @@ class GameClient:
         seed: int | None = None,
         predict: bool = True,
         interpolate: bool = True,
+        prediction: Prediction | None = None,
         ssl_context: ssl.SSLContext | None = None,
         match: str | None = None,
         token: str | None = None,
@@ -143,53 +160,110 @@ class GameClient:
         self.token = token  # identity token, added as ?token= where a URL has none
         self.match = match  # a mode: find a room with FindMatch instead of joining at url
         self._entry_url = url  # where to ask again if the matched room's node is gone
-        self.matched: Matched | None = None  # where matchmaking put us (url is then its url)
         self._redirected = False
-        self.role = role
-        self.name = name
         self.join = join
         self.subprotocols = [SUBPROTOCOL] if subprotocols is None else subprotocols
         self.reconnect = reconnect
         self.connect_timeout_s = connect_timeout_s
-        self.stats = ClientStats()
-        self.welcome: Welcome | None = None
-        self.world: dict[int, tuple[int, ...]] = {}
-        self.tick = 0  # tick of the mirrored world
-        self.server_time_ms = 0  # server clock of the mirrored world
-        self.ack_seq = 0  # newest input seq the server says it consumed
-        self.events: collections.deque[tuple[int, ...]] = collections.deque(maxlen=EVENT_HISTORY)
-        self.errors: list[Error] = []
-        self.chat: collections.deque[Chat] = collections.deque(maxlen=CHAT_HISTORY)
+        self.ssl_context = ssl_context  # for wss:// URLs (None: the system's defaults)
+        self.session = ClientSession(
+            role=role, name=name, predict=predict, interpolate=interpolate, prediction=prediction
+        )
         self.close_code: int | None = None
         self.close_reason: str | None = None
         self.failure: ClientClosed | None = None  # set once the client is done for good
-        self.predict = predict
-        self.interpolate = interpolate
-        self.ssl_context = ssl_context  # for wss:// URLs (None: the system's defaults)
-        self.clock = ClockEstimator()
-        self.predictor: Predictor | None = None  # players of a game we can predict
-        self.interpolator: Interpolator | None = None
-        self._last_render_s = -math.inf
-        self._resume = ""
         self._ws: WebSocketConnection | None = None
-        self._seq = 0
         self._closing = False
         self._changed = trio.Event()
         self._rng = random.Random(seed)
 
-    # -- state ----------------------------------------------------------------
+    # -- state (the session's) ------------------------------------------------
+
+    @property
+    def role(self) -> Role:
+        return self.session.role
+
+    @property
+    def name(self) -> str:
+        return self.session.name
 
     @property
     def connected(self) -> bool:
         return self._ws is not None and self._ws.closed is None
 
     @property
-    def entity_id(self) -> int:
-        return self.welcome.entity_id if self.welcome else 0
+    def welcome(self) -> Welcome | None:
+        return self.session.welcome
 
     @property
-    def me(self) -> tuple[int, ...] | None:
-        return self.world.get(self.entity_id) if self.entity_id else None
+    def matched(self) -> Matched | None:
+        """Where matchmaking put this client (``url`` is then the room's)."""
+        return self.session.matched
+
+    @property
+    def entities(self) -> World:
+        """The world: entity id -> the game's named entity object (``entity.x``)."""
+        return self.session.world
+
+    @property
+    def wire(self) -> dict[int, tuple[Any, ...]]:
+        """The world's wire tuples (entity id -> ``(kind, *fields)``), as the server diffed them."""
+        return self.session.world.wire
+
+    @property
+    def world(self) -> dict[int, tuple[Any, ...]]:
+        """The world's wire tuples, as ``wire`` (``entities`` decodes them)."""
+        return self.session.world.wire
+
+    @property
+    def tick(self) -> int:
+        return self.session.world.tick
+
+    @property
+    def server_time_ms(self) -> int:
+        return self.session.world.server_time_ms
+
+    @property
+    def ack_seq(self) -> int:
+        return self.session.ack_seq
+
+    @property
+    def entity_id(self) -> int:
+        return self.session.entity_id
+
+    @property
+    def me(self) -> Any:
+        """The own entity as the server last sent it (None before it arrives)."""
+        return self.session.me
+
+    @property
+    def events(self) -> collections.deque[ReceivedEvent]:
+        """The newest events received (``ReceivedEvent``: tick and the typed event)."""
+        return self.session.events
+
+    @property
+    def errors(self) -> collections.deque[Error]:
+        return self.session.errors
+
+    @property
+    def chat(self) -> collections.deque[Chat]:
+        return self.session.chat
+
+    @property
+    def stats(self) -> ClientStats:
+        return self.session.stats
+
+    @property
+    def clock(self) -> ClockEstimator:
+        return self.session.clock
+
+    @property
+    def predictor(self) -> Predictor | None:
+        return self.session.predictor
+
+    @property
+    def interpolator(self) -> Interpolator | None:
+        return self.session.interpolator
 
     # -- sending --------------------------------------------------------------
 
@@ -201,47 +275,59 @@ class GameClient:
             await ws.send_message(data)
         except ConnectionClosed:
             return False
-        self.stats.messages_sent += 1
-        self.stats.bytes_sent += len(data)
+        self.session.stats.messages_sent += 1
+        self.session.stats.bytes_sent += len(data)
         return True
 
     async def send_raw(self, data: bytes | str) -> None:
         """Send arbitrary bytes or text (for tests of the server's defences)."""
         await self._send(data)
 
-    def view_tick(self) -> float:
-        """The (fractional) server tick of what the client renders now, for lag compensation."""
-        welcome = self.welcome
-        if welcome is None or not self.tick:
-            return 0.0
-        behind_s = self.server_time_ms / 1000 - self.render_time_s()
-        return max(0.0, self.tick - behind_s * welcome.tick_rate)
+    def make_input(self, **fields: object) -> Any:
+        """The game's input with these fields (the others neutral): see ``send``."""
+        return self.session.make_input(**fields)
 
-    async def send_input(self, buttons: int, aim: int = 0) -> int:
-        """Send the next input frame; returns its sequence number (0 if not connected).
+    async def send_input(self, value: object, *more: int | str, view: bool = False) -> int:
+        """Send the next input frame; returns its seq (0 if it was not sent).
 
-        A frame with HITSCAN held says which tick the player was looking at, so that the
-        server judges the shot where the target was on this client's screen.
+        ``value`` is the game's input (``make_input``, or any object with its fields in
+        their client units); or integers and text: the input's wire values in field
+        order (``docs/protocol.md``), the ones left out taking their neutral value.
+        ``view``: say which tick the player is looking at, so that rules with lag
+        compensation judge this frame's action where its target was on this screen.
         """
-        if not self.connected:
-            self.stats.inputs_not_sent += 1
+        stats = self.session.stats
+        if not self.connected or self.session.schema is None:
+            stats.inputs_not_sent += 1
             return 0
-        self._seq += 1
-        view = round(self.view_tick() * 256) if buttons & Buttons.HITSCAN else 0
-        if await self._send(encode(InputFrame(self._seq, (buttons, aim), self.tick, view))):
-            self.stats.inputs_sent += 1
-            if self.predictor is not None:
-                self.predictor.apply_input(self._seq, buttons)
-            return self._seq
-        self.stats.inputs_not_sent += 1
+        if isinstance(value, int | str):
+            value = self.session.input_from_wire((value, *more))
+        view_tick = self.view_tick() if view else None
+        data = self.session.input_message(value, view_tick=view_tick)
+        if await self._send(data):
+            stats.inputs_sent += 1
+            return self.session.seq
+        stats.inputs_not_sent += 1
         return 0
+
+    async def send(self, **fields: object) -> int:
+        """``send_input(make_input(**fields))``: e.g. ``send(dx=1)``."""
+        return await self.send_input(self.session.make_input(**fields))
+
+    def make_command(self, type_name: str, /, **fields: object) -> Any:
+        """The game's command called ``type_name`` with these fields: see ``send_command``."""
+        return self.session.make_command(type_name, **fields)
+
+    async def send_command(self, command: object) -> None:
+        """Send a command (an object with a declared command's class name and fields)."""
+        await self._send(self.session.command_message(command))
 
     async def say(self, text: str) -> None:
         """Global chat: every player on every node of the cluster receives it."""
-        await self._send(encode(Say(text)))
+        await self._send(self.session.say_message(text))
 
     async def ping(self) -> None:
-        await self._send(encode(Ping(round(trio.current_time() * 1000))))
+        await self._send(self.session.ping_message(trio.current_time()))
 
     # -- waiting --------------------------------------------------------------
 
@@ -253,122 +339,56 @@ class GameClient:
             await self._changed.wait()
 
     async def next_snapshot(self) -> None:
-        count = self.stats.snapshots_received
-        await self.wait_for(lambda c: c.stats.snapshots_received > count)
+        count = self.session.stats.snapshots_received
+        await self.wait_for(lambda c: c.session.stats.snapshots_received > count)
 
     def _notify(self) -> None:
         self._changed.set()
         self._changed = trio.Event()
 
-    # -- receiving ------------------------------------------------------------
+    # -- reading the present --------------------------------------------------
 
-    def _on_snapshot(self, snapshot: Snapshot) -> None:
-        if snapshot.baseline_tick == 0:
-            base: WireState = {}
-        elif snapshot.baseline_tick == self.tick:
-            base = self.world
-        else:
-            raise DeltaError(
-                f"snapshot {snapshot.tick} is against tick {snapshot.baseline_tick}, "
-                f"mirror has {self.tick}"
-            )
-        world = self.world = apply(base, snapshot.changes, snapshot.removed)
-        self.tick = snapshot.tick
-        self.server_time_ms = snapshot.server_time_ms
-        self.ack_seq = snapshot.ack_seq
-        self.events.extend(snapshot.events)
-        now = trio.current_time()
-        self.stats.on_snapshot(now)
-        server_time_s = snapshot.server_time_ms / 1000
-        self.clock.on_snapshot(now, server_time_s)
-        if self.interpolator is not None:
-            self.interpolator.push(server_time_s, world)
-        predictor = self.predictor
-        if predictor is not None:
-            if snapshot.baseline_tick == 0:
-                predictor.set_obstacles_from_world(world)
-            me = world.get(self.entity_id)
-            if me is not None:
-                predictor.reconcile_wire(me, snapshot.ack_seq)
-                self.stats.corrections = predictor.corrections
-
-    def _on_welcome(self, welcome: Welcome) -> None:
-        self.welcome = welcome
-        self._resume = welcome.resume  # offered back when reconnecting after a drop
-        self.predictor = None
-        if self.predict and self.role is Role.PLAYER and welcome.game == ArenaRules.id:
-            known = {field.name for field in attrs.fields(ArenaSettings)}
-            params = {k: v for k, v in welcome.params.items() if k in known}
-            try:
-                settings = ArenaSettings(**params)  # type: ignore[arg-type]  # ints stay ints
-            except (TypeError, ValueError):
-                log.warning("the server's arena parameters are not valid settings: no prediction")
-            else:
-                self.predictor = Predictor(settings, welcome.tick_rate)
-        self.interpolator = (
-            Interpolator(default_delay_s(welcome.snapshot_rate)) if self.interpolate else None
-        )
+    def view_tick(self) -> float:
+        """The (fractional) server tick of what the client renders now, for lag compensation."""
+        return self.session.view_tick(trio.current_time())
 
     def render_time_s(self) -> float:
-        """Server time at which to draw remote entities now; never goes backwards.
+        """Server time at which to draw remote entities now; never goes backwards."""
+        return self.session.render_time_s(trio.current_time())
 
-        The clock estimate moves as samples come and go; rendering holds still
-        rather than rewinding when it moves back.
-        """
-        delay = self.interpolator.delay_s if self.interpolator is not None else 0.0
-        target = self.clock.server_now(trio.current_time()) - delay
-        if target < self._last_render_s:
-            return self._last_render_s
-        self._last_render_s = target
-        return target
-
-    def remote_view(self) -> dict[int, EntityView]:
-        """Interpolated poses of every moving entity at ``render_time_s()``."""
-        if self.interpolator is None:
-            return {}
-        return self.interpolator.sample(self.render_time_s())
+    def remote_view(self) -> dict[int, Any]:
+        """Entities with interpolated fields, as they were at ``render_time_s()``."""
+        return self.session.remote_view(trio.current_time())
 
     def predicted_position(self, elapsed_s: float = 0.0) -> tuple[float, float] | None:
-        """The local player's smoothed predicted position (None before the first snapshot)."""
-        predictor = self.predictor
-        if predictor is None or not predictor.known:
-            return None
-        return predictor.render_position(elapsed_s)
+        """The own entity's smoothed predicted position (None: no prediction or no state)."""
+        return self.session.predicted_position(elapsed_s)
+
+    def take_events(self, since: int = 0) -> list[ReceivedEvent]:
+        """The events kept that happened after tick ``since``."""
+        return [e for e in self.session.events if e.tick > since]
+
+    # -- the connection -------------------------------------------------------
 
     def handle(self, data: bytes | str) -> None:
         """Apply one server message to the client's state."""
-        self.stats.messages_received += 1
-        self.stats.bytes_received += len(data)
-        message = decode_server_message(data)
-        if isinstance(message, Snapshot):
-            self._on_snapshot(message)
-        elif isinstance(message, Pong):
-            now, sent = trio.current_time(), message.nonce / 1000
-            self.stats.rtts_s.append(now - sent)
-            self.clock.on_pong(sent, now, message.server_time_ms / 1000)
-        elif isinstance(message, Welcome):
-            self._on_welcome(message)
-        elif isinstance(message, Error):
-            self.errors.append(message)
-        elif isinstance(message, Chat):
-            self.chat.append(message)
-        elif isinstance(message, Matched):
-            self.matched = message
+        message = self.session.receive(data, trio.current_time())
+        if isinstance(message, Matched):
             self.url = message.url  # reconnects (and a redirect) go to the room's node
 
     async def _session(self, ws: WebSocketConnection, on_ready: Callable[[], None]) -> None:
         """One connection's life: join, wait for the welcome (bounded), read until it closes."""
         self._ws = ws
-        self.world, self.tick, self.welcome = {}, 0, None
-        self._seq = 0
+        session = self.session
+        session.start_connection()
         try:
             with trio.CancelScope(deadline=trio.current_time() + self.connect_timeout_s) as joining:
                 if self.join:
-                    if self.match is not None and self.matched is None:
-                        await self._send(encode(FindMatch(self.match, self.name)))
+                    if self.match is not None and session.matched is None:
+                        await self._send(session.find_match_message(self.match))
                     else:
-                        await self._send(encode(Join(self.role, self.name, self._resume)))
-                    while self.welcome is None:
+                        await self._send(session.join_message())
+                    while session.welcome is None:
                         self.handle(await ws.get_message())
                 joining.deadline = math.inf
                 on_ready()
@@ -391,8 +411,9 @@ class GameClient:
 
     def connect_url(self) -> str:
         """The URL of the next attempt: a resume after a drop, else ``url`` with the token."""
-        if self._resume and self.role is Role.PLAYER:
-            return with_query(self.url, drop=("token", "seat", "resume"), resume=self._resume)
+        resume = self.session.resume
+        if resume and self.role is Role.PLAYER:
+            return with_query(self.url, drop=("token", "seat", "resume"), resume=resume)
         if self.token:
             return with_query(self.url, keep_existing=True, token=self.token)
         return self.url
@@ -400,6 +421,7 @@ class GameClient:
     async def _run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         started = False
         attempt = 0
+        session = self.session
 
         def on_ready() -> None:
             nonlocal started, attempt
@@ -409,7 +431,7 @@ class GameClient:
                 task_status.started()
 
         while True:
-            resuming = bool(self._resume) and self.role is Role.PLAYER
+            resuming = bool(session.resume) and self.role is Role.PLAYER
             try:
                 async with open_websocket_url(
                     self.connect_url(),
@@ -421,7 +443,7 @@ class GameClient:
                 ) as ws:
                     await self._session(ws, on_ready)
                 error = f"closed: {self.close_code} {self.close_reason or ''}".strip()
-                if self.welcome is None and self.matched is not None and not self._redirected:
+                if session.welcome is None and session.matched is not None and not self._redirected:
                     self._redirected = True  # matched on another node: go there at once
                     continue
                 retry = self.close_code not in NOT_RETRIED and self.close_code != CloseCode.NORMAL
@@ -431,7 +453,7 @@ class GameClient:
                     self.close_code, self.close_reason = None, f"HTTP {exc.status_code}: {body}"
                     retry = exc.status_code >= 500
                     if resuming:  # the entity is gone: come back as a new player
-                        self._resume, retry = "", True
+                        session.resume, retry = "", True
                 else:
                     cause = exc.__cause__ or exc
                     self.close_code, self.close_reason = None, f"{type(cause).__name__}: {cause}"
@@ -439,10 +461,10 @@ class GameClient:
                 error = self.close_reason
                 if self.reconnect is None and not started:
                     raise
-                if self.match is not None and self.matched is not None:
+                if self.match is not None and session.matched is not None:
                     # The room's node is unreachable: go back through matchmaking.
-                    self.matched, self.url, self._redirected = None, self._entry_url, False
-                    self._resume = ""
+                    session.matched, self.url, self._redirected = None, self._entry_url, False
+                    session.resume = ""
             if self._closing:
                 break
             if self.reconnect is None or not retry:
@@ -452,7 +474,7 @@ class GameClient:
             if attempt > self.reconnect.max_attempts:
                 self.failure = ReconnectFailed(attempt - 1, error)
                 break
-            self.stats.reconnects += 1
+            session.stats.reconnects += 1
             delay = self.reconnect.delay_s(attempt, self._rng)
             log.info("%s: %s; reconnecting in %.2fs (attempt %d)", self.url, error, delay, attempt)
             self._notify()
@@ -487,13 +509,12 @@ def with_query(
 
 
 @contextlib.asynccontextmanager
-async def connect(url: str, **options: object) -> AsyncIterator[GameClient]:
+async def connect(url: str, **options: Unpack[ClientOptions]) -> AsyncIterator[GameClient]:
     """Connect, join and wait for the welcome; leave cleanly on exit.
 
-    Options are those of ``GameClient`` (role, name, join, subprotocols,
-    reconnect, connect_timeout_s, seed, match, token).
+    Options are those of ``GameClient`` (``ClientOptions``).
     """
-    client = GameClient(url, **options)  # type: ignore[arg-type]
+    client = GameClient(url, **options)
     failed: BaseException | None = None
     async with trio.open_nursery() as nursery:
         try:

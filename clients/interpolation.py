@@ -1,50 +1,57 @@
-"""Snapshot interpolation for remote entities (other players, projectiles).
+"""Snapshot interpolation of the fields a game marks ``interpolate``, for any game.
 
 Theory of operation
 -------------------
 Snapshots arrive at the snapshot rate with network jitter, so drawing each one as it comes
 makes remote entities stutter. Instead the client draws the world as it was a little in the
 past, ``delay_s`` behind its estimate of the server clock: at that render time there are
-(almost always) two buffered snapshots that bracket it, and each entity is placed on the
-straight line between its two positions. The cost is that remote entities are shown
-``delay_s`` late; about three snapshot intervals (``default_delay_s``) lets one snapshot be
-lost or late without running dry.
+(almost always) two buffered snapshots that bracket it, and each interpolated field is
+placed on the straight line between its two values. The cost is that remote entities are
+shown ``delay_s`` late; about three snapshot intervals (``default_delay_s``) lets one
+snapshot be lost or late without running dry.
+
+Which fields move smoothly is the game's word, not the client's: the description marks
+them (``interpolate``). Numbers (``int``, ``fixed``) go in a straight line; ``angle``
+fields turn along the shorter arc, so 350 degrees -> 10 degrees passes through 0 instead of
+spinning back the long way. Every other field snaps: it shows the value of the snapshot
+at or before the render time. Entity types with no interpolated field (a wall) are not
+buffered at all; read them from the world mirror.
 
 When the render time overtakes the newest snapshot (a stall, or a delay too short for the
-jitter) the entities keep moving with the velocity between the last two snapshots, for at
-most ``max_extrapolation_s``, and then hold: a short guess hides a late packet, a long one
-would visibly run through walls.
+jitter) the numbers keep moving with their rate between the last two snapshots, for at
+most ``max_extrapolation_s``, and then hold; angles hold at once (a player's aim is a
+whim, not a trend worth guessing): a short guess hides a late packet, a long one would
+visibly run through walls.
 
 Rules per entity: present in both bracketing snapshots -> interpolated; only in the later
-one -> appears at its later position (it spawned in between); only in the earlier one ->
-dropped (it is gone). A move faster than ``teleport_speed`` between two snapshots (respawn,
-teleport) is not interpolated: the entity stays put until the later snapshot's time, then
-cuts. Angles are wire steps (0..255 over a full turn) and turn along the shorter arc, so
-250 -> 5 passes through 0 instead of spinning back the long way.
+one -> appears at its later values (it spawned in between); only in the earlier one ->
+dropped (it is gone). For a type with a position (fields marked ``position`` x and y), a
+move faster than ``teleport_speed`` between two snapshots (respawn, teleport) is not
+interpolated: the entity stays put until the later snapshot's time, then cuts.
 
-Obstacles are static and drawn from the world mirror, so they are not buffered here.
-Pure: times are floats passed in by the caller (server time, in seconds).
+The buffer keeps the wire tuples themselves (no copy, no decoding per snapshot); sampling
+builds one object of the entity's described class per entity, with the interpolated
+fields in their client units (world units, radians). Pure: the caller passes every time
+(server time, in seconds).
 """
 
 from __future__ import annotations
 
 import collections
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import attrs
 
-from gameserver.games.arena import ANGLE_WIRE_STEPS, POSITION_SCALE, EntityKind
+from gameserver.rules import Angle, Fixed, GameSchema, Int
 
-__all__ = ["EntityView", "Interpolator", "default_delay_s"]
+__all__ = ["Interpolator", "default_delay_s"]
 
-_SCALE = float(POSITION_SCALE)
-_INV_SCALE = 1.0 / _SCALE
-_TURN = ANGLE_WIRE_STEPS
-_HALF_TURN = ANGLE_WIRE_STEPS // 2
-_OBSTACLE_KIND = int(EntityKind.OBSTACLE)
+_TWO_PI = 2.0 * math.pi
+_LINEAR, _TURN, _SNAP = 0, 1, 2
 
-_Pose = tuple[int, int, int]  # x_q, y_q, angle (wire steps)
+_Wire = tuple[Any, ...]
 
 
 def default_delay_s(snapshot_rate: int) -> float:
@@ -55,30 +62,56 @@ def default_delay_s(snapshot_rate: int) -> float:
 
 
 @attrs.frozen
-class EntityView:
-    """Where to draw one entity: world units, angle in wire steps [0, 256)."""
-
-    x: float
-    y: float
-    angle: float
-
-    @property
-    def angle_rad(self) -> float:
-        return self.angle * (2.0 * math.pi / _TURN)
+class _Field:
+    name: str
+    index: int  # in the wire tuple (kind is item 0)
+    mode: int  # _LINEAR, _TURN or _SNAP
+    scale: float  # linear: wire units per client unit; turn: wire steps per turn
+    decode: Callable[[object], Any]
 
 
-def _shortest_turn(a: int, b: int) -> int:
-    """Signed steps from a to b along the shorter arc, in [-128, 128)."""
-    return (b - a + _HALF_TURN) % _TURN - _HALF_TURN
+@attrs.frozen
+class _Plan:
+    """How to sample one entity type: its class, its fields, and where its position is."""
+
+    cls: type
+    fields: tuple[_Field, ...]
+    position: tuple[int, int, float] | None  # x index, y index, wire units per world unit
+
+
+def _plans(schema: GameSchema) -> dict[int, _Plan]:
+    plans: dict[int, _Plan] = {}
+    for entity in schema.entities:
+        fields: list[_Field] = []
+        for i, (name, wire_type) in enumerate(
+            zip(entity.field_names, entity.wire_types, strict=True)
+        ):
+            mode, scale = _SNAP, 1.0
+            if wire_type.interpolate and isinstance(wire_type, Angle):
+                mode, scale = _TURN, float(wire_type.steps)
+            elif wire_type.interpolate and isinstance(wire_type, Fixed):
+                mode, scale = _LINEAR, float(wire_type.scale)
+            elif wire_type.interpolate and isinstance(wire_type, Int):
+                mode = _LINEAR
+            fields.append(_Field(name, i + 1, mode, scale, wire_type.decoder))
+        if all(f.mode == _SNAP for f in fields):
+            continue  # nothing moves smoothly: not buffered
+        layout = entity.position_layout
+        position = None
+        if layout is not None and layout.x_scale == layout.y_scale:
+            position = (layout.x_index, layout.y_index, layout.x_scale)
+        plans[entity.kind] = _Plan(entity.cls, tuple(fields), position)
+    return plans
 
 
 class Interpolator:
     """A bounded buffer of past snapshots, sampled at a render time in the past."""
 
-    __slots__ = ("_snaps", "delay_s", "max_extrapolation_s", "teleport_speed")
+    __slots__ = ("_plans", "_snaps", "delay_s", "max_extrapolation_s", "teleport_speed")
 
     def __init__(
         self,
+        schema: GameSchema,
         delay_s: float = 0.1,
         max_extrapolation_s: float = 0.05,
         capacity: int = 32,
@@ -90,7 +123,8 @@ class Interpolator:
         self.delay_s = delay_s  # how far behind the server clock to render (render_time)
         self.max_extrapolation_s = max_extrapolation_s
         self.teleport_speed = teleport_speed  # world units / s; faster moves cut, not glide
-        self._snaps: collections.deque[tuple[float, dict[int, _Pose]]] = collections.deque(
+        self._plans = _plans(schema)
+        self._snaps: collections.deque[tuple[float, dict[int, _Wire]]] = collections.deque(
             maxlen=capacity
         )
 
@@ -108,85 +142,88 @@ class Interpolator:
     def clear(self) -> None:
         self._snaps.clear()
 
-    def push(self, server_time_s: float, world: Mapping[int, tuple[int, ...]]) -> None:
-        """Record one snapshot; one not newer than the newest buffered is ignored."""
+    def push(self, server_time_s: float, wire: Mapping[int, _Wire]) -> None:
+        """Record one snapshot's wire state; one not newer than the newest buffered is ignored."""
         snaps = self._snaps
         if snaps and server_time_s <= snaps[-1][0]:
             return
-        poses: dict[int, _Pose] = {}
-        for eid, t in world.items():
-            if t[0] == _OBSTACLE_KIND or len(t) < 3:
-                continue
-            poses[eid] = (t[1], t[2], t[3] % _TURN if len(t) > 3 else 0)
-        snaps.append((server_time_s, poses))  # a full deque drops the oldest
+        plans = self._plans
+        kept = {eid: t for eid, t in wire.items() if t and t[0] in plans}
+        snaps.append((server_time_s, kept))  # a full deque drops the oldest
 
-    def sample(self, render_time_s: float) -> dict[int, EntityView]:
-        """Entity id -> pose at ``render_time_s`` (server time); empty before any snapshot."""
+    def sample(self, render_time_s: float) -> dict[int, Any]:
+        """Entity id -> entity at ``render_time_s`` (server time); empty before any snapshot."""
         snaps = self._snaps
         if not snaps:
             return {}
         t1, newest = snaps[-1]
         if render_time_s >= t1:
             if len(snaps) == 1 or render_time_s == t1:
-                return _hold(newest)
+                return {eid: self._hold(w) for eid, w in newest.items()}
             t0, previous = snaps[-2]
-            ahead = min(render_time_s - t1, self.max_extrapolation_s)
-            return self._extrapolate(previous, newest, t1 - t0, max(ahead, 0.0))
+            ahead = max(min(render_time_s - t1, self.max_extrapolation_s), 0.0)
+            k = ahead / (t1 - t0)  # fraction of the last interval's change to add
+            return {
+                eid: self._between(previous.get(eid), w, k, t1 - t0, extrapolate=True)
+                for eid, w in newest.items()
+            }
         t0, oldest = snaps[0]
         if render_time_s <= t0:
-            return _hold(oldest)  # older than the buffer: the best we have
+            return {eid: self._hold(w) for eid, w in oldest.items()}  # older than the buffer
         # Render time sits just behind the newest snapshot, so scan from the end.
         i = len(snaps) - 2
         while snaps[i][0] > render_time_s:
             i -= 1
         ta, a = snaps[i]
         tb, b = snaps[i + 1]
-        return self._interpolate(a, b, (render_time_s - ta) / (tb - ta), tb - ta)
+        alpha = (render_time_s - ta) / (tb - ta)
+        return {eid: self._between(a.get(eid), w, alpha, tb - ta) for eid, w in b.items()}
 
-    def _too_fast(self, dx_q: int, dy_q: int, dt: float) -> bool:
-        reach_q = self.teleport_speed * dt * _SCALE
-        return dx_q * dx_q + dy_q * dy_q > reach_q * reach_q
+    def _hold(self, wire: _Wire) -> Any:
+        plan = self._plans[wire[0]]
+        return plan.cls(**{f.name: _client_value(f, wire[f.index]) for f in plan.fields})
 
-    def _interpolate(
-        self, a: dict[int, _Pose], b: dict[int, _Pose], alpha: float, dt: float
-    ) -> dict[int, EntityView]:
-        out: dict[int, EntityView] = {}
-        s = _INV_SCALE
-        for eid, (bx, by, bang) in b.items():
-            pa = a.get(eid)
-            if pa is None:
-                out[eid] = EntityView(bx * s, by * s, float(bang))  # spawned in between
-                continue
-            ax, ay, aang = pa
-            dx = bx - ax
-            dy = by - ay
-            if self._too_fast(dx, dy, dt):
-                out[eid] = EntityView(ax * s, ay * s, float(aang))  # teleport: cut at b
-                continue
-            angle = (aang + _shortest_turn(aang, bang) * alpha) % _TURN
-            out[eid] = EntityView((ax + dx * alpha) * s, (ay + dy * alpha) * s, angle)
-        return out
+    def _too_fast(self, plan: _Plan, a: _Wire, b: _Wire, dt: float) -> bool:
+        if plan.position is None:
+            return False
+        xi, yi, scale = plan.position
+        dx = b[xi] - a[xi]
+        dy = b[yi] - a[yi]
+        reach = self.teleport_speed * dt * scale
+        return bool(dx * dx + dy * dy > reach * reach)
 
-    def _extrapolate(
-        self, a: dict[int, _Pose], b: dict[int, _Pose], dt: float, ahead: float
-    ) -> dict[int, EntityView]:
-        out: dict[int, EntityView] = {}
-        s = _INV_SCALE
-        k = ahead / dt  # fraction of the last interval's displacement to add
-        for eid, (bx, by, bang) in b.items():
-            pa = a.get(eid)
-            if pa is None:
-                out[eid] = EntityView(bx * s, by * s, float(bang))  # no velocity known
-                continue
-            dx = bx - pa[0]
-            dy = by - pa[1]
-            if self._too_fast(dx, dy, dt):
-                dx = dy = 0
-            # The angle holds: aim is a player's whim, not a trend worth guessing.
-            out[eid] = EntityView((bx + dx * k) * s, (by + dy * k) * s, float(bang))
-        return out
+    def _between(
+        self, a: _Wire | None, b: _Wire, alpha: float, dt: float, *, extrapolate: bool = False
+    ) -> Any:
+        """``b`` seen from ``a``: interpolated (alpha in [0, 1]) or extrapolated past ``b``."""
+        if a is None or a[0] != b[0]:
+            return self._hold(b)  # spawned in between: no motion known
+        plan = self._plans[b[0]]
+        if self._too_fast(plan, a, b, dt):
+            return self._hold(b if extrapolate else a)  # a teleport: cut, never glide
+        values: dict[str, Any] = {}
+        for f in plan.fields:
+            va, vb = a[f.index], b[f.index]
+            if f.mode == _LINEAR:
+                if extrapolate:
+                    values[f.name] = (vb + (vb - va) * alpha) / f.scale
+                else:
+                    values[f.name] = (va + (vb - va) * alpha) / f.scale
+            elif f.mode == _TURN:
+                if extrapolate:
+                    values[f.name] = (vb % f.scale) * _TWO_PI / f.scale
+                else:
+                    steps = f.scale
+                    turn = (vb - va + steps / 2) % steps - steps / 2  # the shorter arc
+                    values[f.name] = ((va + turn * alpha) % steps) * _TWO_PI / steps
+            else:
+                values[f.name] = f.decode(vb if extrapolate else va)
+        return plan.cls(**values)
 
 
-def _hold(poses: dict[int, _Pose]) -> dict[int, EntityView]:
-    s = _INV_SCALE
-    return {eid: EntityView(x * s, y * s, float(ang)) for eid, (x, y, ang) in poses.items()}
+def _client_value(f: _Field, raw: Any) -> Any:
+    if f.mode == _LINEAR:
+        return raw / f.scale
+    if f.mode == _TURN:
+        return (raw % f.scale) * _TWO_PI / f.scale
+    return f.decode(raw)

@@ -1,14 +1,21 @@
-"""The terminal spectator: a live top-down view of a room, or one JSON state.
+"""The terminal spectator: a live top-down view of a room of any game, or one JSON state.
 
 Theory of operation: a spectator client mirrors the world; every frame
 (``FRAME_S``) the view samples the interpolator at the client's render time,
-so entities glide between snapshots, and draws them on a character grid
-scaled to the arena, beside a scoreboard. Keys are read from the terminal in
-cbreak mode by a small task; ``q`` quits, as does Ctrl-C.
+so entities glide between snapshots, and draws every entity that has a position
+(fields the game's description marks ``position``) on a character grid scaled
+to the world, beside a scoreboard. What to draw how is read from the
+description, never from the game's name: a type without interpolated fields is
+scenery, drawn as ``#`` (a filled disc when it has a ``radius`` field); a type
+with a ``score`` field is a contender, drawn with a letter per entity and
+listed on the scoreboard (best score first, with its fields that neither move
+nor place it); any other moving type is drawn as ``*``. Keys are read from the
+terminal in cbreak mode by a small task; ``q`` quits, as does Ctrl-C.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import os
@@ -22,16 +29,18 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from gameserver.games.arena import POSITION_SCALE, EntityKind
 from gameserver.protocol import Role
+from gameserver.rules import GameSchema, wire_fields
 
 from .client import GameClient, connect
-from .world import ALIVE_FLAG, describe_world, scoreboard
+from .world import plain_value
 
 FRAME_S = 0.1
 GRID_COLUMNS = 64
 GRID_ROWS = 28
-_PLAYER_GLYPHS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+SCORE_FIELD = "score"  # a type with this field is listed on the scoreboard
+RADIUS_FIELD = "radius"  # scenery with this field is drawn as a disc
+_GLYPHS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
 async def snapshot_json(url: str, timeout_s: float = 10.0) -> dict[str, Any]:
@@ -48,18 +57,43 @@ async def snapshot_json(url: str, timeout_s: float = 10.0) -> dict[str, Any]:
                 "world": {"width": welcome.world_width, "height": welcome.world_height},
                 "tick_rate": welcome.tick_rate,
                 "snapshot_rate": welcome.snapshot_rate,
-                "entities": describe_world(client.world),
+                "entities": client.entities.describe(),
             }
 
 
+def summary(data: dict[str, Any]) -> str:
+    """One line about a ``snapshot_json`` state: its tick and how many of each type."""
+    counts = collections.Counter(e["type"] for e in data["entities"])
+    kinds = ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
+    return f"tick {data['tick']}: {len(data['entities'])} entities ({kinds or 'none'})"
+
+
 def glyph(entity_id: int) -> str:
-    return _PLAYER_GLYPHS[entity_id % len(_PLAYER_GLYPHS)]
+    return _GLYPHS[entity_id % len(_GLYPHS)]
+
+
+def _moving_types(schema: GameSchema) -> set[str]:
+    return {e.name for e in schema.entities if any(t.interpolate for t in e.wire_types)}
+
+
+def _position_fields(entity: object) -> tuple[str, str] | None:
+    """The names of an entity's x and y fields (None: its type has no position)."""
+    roles = {t.position: name for name, t in wire_fields(type(entity)) if t.position}
+    if "x" in roles and "y" in roles:
+        return roles["x"], roles["y"]
+    return None
+
+
+def _position(entity: object) -> tuple[float, float] | None:
+    names = _position_fields(entity)
+    return None if names is None else (getattr(entity, names[0]), getattr(entity, names[1]))
 
 
 def render_grid(client: GameClient, columns: int = GRID_COLUMNS, rows: int = GRID_ROWS) -> Text:
-    welcome = client.welcome
-    assert welcome is not None
-    sx, sy = columns / welcome.world_width, rows / welcome.world_height
+    welcome, schema = client.welcome, client.session.schema
+    assert welcome is not None and schema is not None
+    width, height = max(welcome.world_width, 1), max(welcome.world_height, 1)
+    sx, sy = columns / width, rows / height
     cells = [[" "] * columns for _ in range(rows)]
     styles: dict[tuple[int, int], str] = {}
 
@@ -69,25 +103,30 @@ def render_grid(client: GameClient, columns: int = GRID_COLUMNS, rows: int = GRI
             cells[row][col] = char
             styles[(row, col)] = style
 
-    for entity in client.world.values():
-        if entity[0] == EntityKind.OBSTACLE:
-            x, y, r = (v / POSITION_SCALE for v in entity[1:4])
-            for row in range(max(0, int((y - r) * sy)), min(rows, int((y + r) * sy) + 1)):
-                for col in range(max(0, int((x - r) * sx)), min(columns, int((x + r) * sx) + 1)):
-                    cx, cy = (col + 0.5) / sx, (row + 0.5) / sy
-                    if (cx - x) ** 2 + (cy - y) ** 2 <= r * r:
-                        cells[row][col] = "#"
-                        styles[(row, col)] = "grey50"
-    views = client.remote_view()
-    for eid, view in views.items():
-        moving = client.world.get(eid)
-        if moving is None:
+    moving = _moving_types(schema)
+    for entity in client.entities.values():
+        if type(entity).__name__ in moving:
             continue
-        if moving[0] == EntityKind.PROJECTILE:
-            put(view.x, view.y, "*", "yellow")
-        elif moving[0] == EntityKind.PLAYER:
-            alive = bool(moving[6] & ALIVE_FLAG)
-            put(view.x, view.y, glyph(eid) if alive else "x", "bold green" if alive else "red")
+        at = _position(entity)
+        if at is None:
+            continue
+        x, y = at
+        r = float(getattr(entity, RADIUS_FIELD, 0.0))
+        put(x, y, "#", "grey50")
+        for row in range(max(0, int((y - r) * sy)), min(rows, int((y + r) * sy) + 1)):
+            for col in range(max(0, int((x - r) * sx)), min(columns, int((x + r) * sx) + 1)):
+                cx, cy = (col + 0.5) / sx, (row + 0.5) / sy
+                if (cx - x) ** 2 + (cy - y) ** 2 <= r * r:
+                    cells[row][col] = "#"
+                    styles[(row, col)] = "grey50"
+    for eid, view in client.remote_view().items():
+        at = _position(view)
+        if at is None:
+            continue
+        if hasattr(view, SCORE_FIELD):
+            put(*at, glyph(eid), "bold green")
+        else:
+            put(*at, "*", "yellow")
     text = Text()
     border = "+" + "-" * columns + "+\n"
     text.append(border, style="grey39")
@@ -100,6 +139,26 @@ def render_grid(client: GameClient, columns: int = GRID_COLUMNS, rows: int = GRI
     return text
 
 
+def scoreboard(client: GameClient) -> Table:
+    """Entities with a score, best first, with their plain fields (positions left out)."""
+    board = Table(title="scoreboard", show_edge=False, min_width=24)
+    contenders = [(eid, e) for eid, e in client.entities.items() if hasattr(e, SCORE_FIELD)]
+    contenders.sort(key=lambda item: (-getattr(item[1], SCORE_FIELD), item[0]))
+    columns: list[str] = []
+    if contenders:
+        first = contenders[0][1]
+        hidden = {SCORE_FIELD, *(_position_fields(first) or ())}
+        columns = [n for n, t in wire_fields(type(first)) if n not in hidden and not t.interpolate]
+    board.add_column("who")
+    board.add_column(SCORE_FIELD, justify="right")
+    for name in columns:
+        board.add_column(name, justify="right")
+    for eid, entity in contenders[: GRID_ROWS - 2]:
+        cells = [str(plain_value(getattr(entity, n, ""))) for n in columns]
+        board.add_row(f"{glyph(eid)} #{eid}", str(getattr(entity, SCORE_FIELD)), *cells)
+    return board
+
+
 def render(client: GameClient, url: str, banner: str = "") -> Group:
     rtt = client.clock.rtt_s
     header = Text(
@@ -109,14 +168,8 @@ def render(client: GameClient, url: str, banner: str = "") -> Group:
         style="bold",
     )
     header.append("q quits", style="dim")
-    board = Table(title="scoreboard", show_edge=False, min_width=24)
-    board.add_column("player")
-    board.add_column("score", justify="right")
-    board.add_column("hp", justify="right")
-    for eid, score, hp, alive in scoreboard(client.world)[: GRID_ROWS - 2]:
-        board.add_row(f"{glyph(eid)} #{eid}", str(score), str(hp) if alive else "dead")
     layout = Table.grid(padding=(0, 2))
-    layout.add_row(render_grid(client), board)
+    layout.add_row(render_grid(client), scoreboard(client))
     if banner:
         return Group(Text(banner, style="bold green"), header, layout)
     return Group(header, layout)

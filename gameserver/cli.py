@@ -264,15 +264,11 @@ def _add_spectate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 async def _spectate(args: argparse.Namespace) -> int:
-    from clients.spectate import dump_json, snapshot_json, spectate_live
+    from clients.spectate import dump_json, snapshot_json, spectate_live, summary
 
     if args.once:
         data = await snapshot_json(args.url)
-        if args.json:
-            print(dump_json(data))
-        else:
-            players = [e for e in data["entities"] if e["kind"] == "player"]
-            print(f"tick {data['tick']}: {len(players)} players, {len(data['entities'])} entities")
+        print(dump_json(data) if args.json else summary(data))
         return 0
     await spectate_live(args.url, args.duration)
     return 0

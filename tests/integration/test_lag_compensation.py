@@ -8,7 +8,7 @@ import trio
 
 from clients import GameClient, connect
 from clients.relay import LatencyRelay
-from gameserver.games.arena import AIM_STEPS, ArenaSettings, Buttons, EventKind
+from gameserver.games.arena import ArenaSettings, Buttons
 from gameserver.protocol import Role
 from gameserver.server import GameServer
 from tests.conftest import make_config
@@ -50,18 +50,19 @@ async def shots_that_hit(settings: ArenaSettings, nursery: trio.Nursery) -> tupl
             fired = 0
             while fired < SHOTS:
                 await shooter.next_snapshot()
-                me, seen = shooter.world[shooter.entity_id], shooter.remote_view()
-                view = seen[target.entity_id]
-                angle = math.atan2(view.y - me[2] / 16, view.x - me[1] / 16)
-                aim = round(angle / (2 * math.pi) * AIM_STEPS) % AIM_STEPS
-                await shooter.send_input(Buttons.HITSCAN, aim)
-                await shooter.send_input(0, aim)  # release: one shot per press
+                me, view = shooter.me, shooter.remote_view()[target.entity_id]
+                aim = math.atan2(view.y - me.y, view.x - me.x)  # radians, as described
+                # view: the frame says which tick the shooter was looking at.
+                shot = shooter.make_input(buttons=Buttons.HITSCAN, aim=aim)
+                await shooter.send_input(shot, view=True)
+                await shooter.send(aim=aim)  # release: one shot per press
                 fired += 1
                 await trio.sleep(0.6)  # past the hitscan cooldown
             await trio.sleep(0.5)  # the last shot reaches the server and the judge
             inner.cancel_scope.cancel()
-        shots = [e for e in judge.events if e[1] == EventKind.SHOT and e[2] == shooter.entity_id]
-        hits = [e for e in shots if e[3] == target.entity_id]
+        shots = [e.event for e in judge.events if e.name == "Shot"]
+        shots = [shot for shot in shots if shot.shooter == shooter.entity_id]
+        hits = [shot for shot in shots if shot.target == target.entity_id]
     return len(hits), len(shots)
 
 

@@ -1,15 +1,19 @@
-"""Two players and a spectator over real sockets: they see each other move and score."""
+"""Two players and a spectator over real sockets: they see each other move and score.
+
+The client reads the arena only through its Welcome's description: entities and events
+are the described classes, read by field name.
+"""
 
 from __future__ import annotations
+
+import math
 
 import trio
 
 from clients import GameClient, connect
-from gameserver.games.arena import Buttons, EntityKind, EventKind
+from gameserver.games.arena import Buttons
 from gameserver.protocol import Role
 from gameserver.server import GameServer
-
-from .helpers import aim_at, position
 
 
 async def test_players_and_spectator_see_each_other_move_and_score(server: GameServer) -> None:
@@ -30,13 +34,13 @@ async def test_players_and_spectator_see_each_other_move_and_score(server: GameS
                 await client.wait_for(everyone_visible)
 
         # Alice walks right; Bob and the spectator see it.
-        start_x = position(bob.world[alice.entity_id])[0]
+        start_x = bob.entities[alice.entity_id].x
         with trio.fail_after(5):
             for _ in range(15):
                 await alice.send_input(Buttons.RIGHT)
                 await alice.next_snapshot()
             await alice.send_input(0)
-            moved = lambda c: position(c.world[alice.entity_id])[0] > start_x + 40  # noqa: E731
+            moved = lambda c: c.entities[alice.entity_id].x > start_x + 40  # noqa: E731
             await bob.wait_for(moved)
             await spectator.wait_for(moved)
         assert alice.ack_seq >= 15  # the server acknowledges consumed inputs
@@ -44,19 +48,23 @@ async def test_players_and_spectator_see_each_other_move_and_score(server: GameS
         # Alice shoots Bob until he dies; everyone sees her score.
         async def shoot(client: GameClient) -> None:
             while True:
-                me, target = client.world[client.entity_id], client.world[bob.entity_id]
-                await client.send_input(Buttons.FIRE, aim_at(me, target))
+                me, target = client.me, client.entities[bob.entity_id]
+                aim = math.atan2(target.y - me.y, target.x - me.x)  # radians, as described
+                await client.send(buttons=Buttons.FIRE, aim=aim)
                 await client.next_snapshot()
 
-        scored = lambda c: c.world[alice.entity_id][5] == 1  # noqa: E731
+        scored = lambda c: c.entities[alice.entity_id].score == 1  # noqa: E731
         with trio.fail_after(10):
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(shoot, alice)
                 await spectator.wait_for(scored)
                 await bob.wait_for(scored)
                 nursery.cancel_scope.cancel()
-        kinds = {event[1] for event in spectator.events}
-        assert {EventKind.HIT, EventKind.DEATH, EventKind.SCORE} <= kinds
-        assert bob.world[bob.entity_id][6] & 1 == 0  # bob is dead for now
-        assert spectator.world[alice.entity_id][0] == EntityKind.PLAYER
+        names = {event.name for event in spectator.events}
+        assert {"Hit", "Death", "Score"} <= names
+        death = next(e.event for e in spectator.events if e.name == "Death")
+        assert (death.victim, death.killer) == (bob.entity_id, alice.entity_id)
+        flags = bob.me.flags  # a set of the described flags
+        assert not flags & type(flags)["ALIVE"]  # bob is dead for now
+        assert type(spectator.entities[alice.entity_id]).__name__ == "Player"
         assert not alice.errors and not bob.errors and not spectator.errors

@@ -8,7 +8,7 @@ import trio
 
 from clients import GameClient, connect
 from clients.relay import LatencyRelay
-from gameserver.games.arena import POSITION_SCALE, Buttons
+from gameserver.games.arena import Buttons
 from gameserver.server import GameServer
 
 TICK_S = 1 / 30
@@ -43,10 +43,10 @@ async def test_predicted_position_matches_the_server_after_inputs_stop(
         predictor = client.predictor
         assert predictor is not None
         server_x, server_y = game.schema.position(game.wire_state()[client.entity_id])
-        assert (predictor.x, predictor.y) == (server_x, server_y)
+        assert predictor.position == (server_x, server_y)
         me = client.me
         assert me is not None
-        assert (me[1] / POSITION_SCALE, me[2] / POSITION_SCALE) == (server_x, server_y)
+        assert (me.x, me.y) == (server_x, server_y)
         assert server_x > 400 and server_y > 300  # it really walked
         assert predictor.corrections <= MAX_CORRECTIONS, predictor.corrections
 
@@ -63,7 +63,7 @@ async def test_remote_player_is_rendered_smoothly_through_latency(
         game = server.rooms["default"].game.rules
         game.place(runner.entity_id, 100.0, 500.0)  # type: ignore[attr-defined]
         game.place(watcher.entity_id, 250.0, 560.0)  # type: ignore[attr-defined]  # in view
-        placed = lambda c: c.world.get(runner.entity_id, (0, 0))[1] == 100 * POSITION_SCALE  # noqa: E731
+        placed = lambda c: runner.entity_id in c.entities and c.entities[runner.entity_id].x == 100  # noqa: E731
         with trio.fail_after(5):
             await watcher.wait_for(placed)
         await trio.sleep(0.3)  # the render delay: the spawn point is behind us now

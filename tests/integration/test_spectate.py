@@ -30,11 +30,12 @@ async def test_once_json_prints_the_decoded_world(server: GameServer) -> None:
         result = await spectate("--url", server.url, "--once", "--json")
         assert result.returncode == 0, result.stderr
         state = json.loads(result.stdout)
-        players = {e["id"]: e for e in state["entities"] if e["kind"] == "player"}
+        players = {e["id"]: e for e in state["entities"] if e["type"] == "Player"}
         assert set(players) == {a.entity_id, b.entity_id}
         me = a.me
         assert me is not None
-        assert players[a.entity_id]["hp"] == 100 and players[a.entity_id]["alive"] is True
+        # Every field by its described name, in world units; flag sets as names.
+        assert players[a.entity_id]["hp"] == 100 and players[a.entity_id]["flags"] == ["ALIVE"]
         assert 0 < players[a.entity_id]["x"] < state["world"]["width"]
         assert state["game"] == "arena" and state["tick"] > 0 and state["tick_rate"] == 30
 

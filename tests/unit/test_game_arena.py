@@ -34,7 +34,9 @@ from gameserver.games.arena import (
     EntityKind,
     EventKind,
     Hit,
+    PlayerFlags,
     Shot,
+    predictor,
 )
 from gameserver.games.arena.schema import ENTITIES, EVENTS
 from gameserver.rules import BotView, Player
@@ -355,6 +357,13 @@ def test_settings_are_validated() -> None:
     assert ArenaRules.version == 2 and ArenaRules.id == "arena"
 
 
+class Seen(dict[int, Any]):
+    """What a client's world offers a prediction step: entities by id, and by type."""
+
+    def of_type(self, name: str) -> dict[int, Any]:
+        return {eid: e for eid, e in self.items() if type(e).__name__ == name}
+
+
 def test_the_prediction_function_predicts_the_rules_exactly() -> None:
     assert ArenaRules.prediction is not None
     module, _, name = ArenaRules.prediction.partition(":")
@@ -362,25 +371,35 @@ def test_the_prediction_function_predicts_the_rules_exactly() -> None:
     game: Headless[Controls] = Headless(Arena60, ArenaSettings(obstacle_count=14), seed=4)
     me = game.join("ada")
     step = make(game.rules.client_params(), 60)
-    obstacles = [(o.x, o.y, o.radius) for o in game.decoded_view(me).values()
-                 if type(o).__name__ == "Obstacle"]  # fmt: skip
+    world = Seen(game.decoded_view(me))
+    obstacles = [(o.x, o.y, o.radius) for o in world.of_type("Obstacle").values()]
     rng = random.Random(4)
-    start = game.decoded_view(me)[game.entity_of[me.id]]
-    x, y = start.x, start.y
+    mine = world[game.entity_of[me.id]]
     buttons = 0
     pushed = 0
     for _ in range(600):
         if rng.random() < 0.1:
             buttons = rng.randrange(64) & ~(16 | 32)
-        game.input(me, Controls(buttons=Buttons(buttons), aim=0))
+        controls = Controls(buttons=Buttons(buttons), aim=0)
+        game.input(me, controls)
         game.step()
-        predicted = step(x, y, buttons, obstacles)
+        mine = step(mine, controls, world)
         wire = game.wire_state()[game.entity_of[me.id]]
-        assert (round(predicted[0] * 16), round(predicted[1] * 16)) == wire[1:3]
-        x, y = predicted
-        pushed += any((x - cx) ** 2 + (y - cy) ** 2 < (16 + cr + 0.1) ** 2
+        assert (round(mine.x * 16), round(mine.y * 16)) == wire[1:3]
+        pushed += any((mine.x - cx) ** 2 + (mine.y - cy) ** 2 < (16 + cr + 0.1) ** 2
                       for cx, cy, cr in obstacles)  # fmt: skip
     assert pushed > 0  # the walk met obstacles, so the push was predicted too
+
+
+def test_the_prediction_function_leaves_a_dead_player_to_the_server() -> None:
+    game: Headless[Controls] = Headless(ArenaRules, ArenaSettings(obstacle_count=0), seed=4)
+    me = game.join("ada")
+    step = predictor(game.rules.client_params(), 30)
+    mine = game.decoded_view(me)[game.entity_of[me.id]]
+    dead = type(mine)(x=mine.x, y=mine.y, aim=0, hp=0, score=0, flags=PlayerFlags(0))
+    assert step(dead, Controls(buttons=Buttons.RIGHT, aim=0), Seen()) is None
+    idle = Controls(buttons=Buttons.FIRE, aim=0)
+    assert step(mine, idle, Seen()) is mine  # no direction: not moved, not even clamped
 
 
 # ---------------------------------------------------------------- the bot

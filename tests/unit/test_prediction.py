@@ -1,4 +1,8 @@
-"""Client prediction against the real arena: exact agreement, and corrections only when due."""
+"""Client prediction against the real arena: exact agreement, and corrections only when due.
+
+The client's generic ``Predictor`` runs the arena's own prediction function on the
+entities a client decodes (``ArenaPredictor`` speaks grid positions and buttons to it).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clients.prediction import Predictor
 from gameserver.games.arena import POSITION_SCALE, ArenaSettings, Buttons
 
+from .arena_prediction import CLIENT_SCHEMA, ArenaPredictor, controls, player, world_of
 from .arena_world import ArenaWorld
+
+Predictor = ArenaPredictor
 
 TICK_RATE = 30
 U, D, L, R = int(Buttons.UP), int(Buttons.DOWN), int(Buttons.LEFT), int(Buttons.RIGHT)
@@ -357,18 +363,25 @@ def test_seq_must_increase() -> None:
     assert p.pending == 1
 
 
-def test_reconcile_wire_reads_position_and_alive_flag() -> None:
+def test_reconcile_reads_position_and_alive_flag_from_the_decoded_entity() -> None:
     p = Predictor(OPEN, TICK_RATE)
-    p.reconcile_wire((0, 1600, 1616, 0, 100, 0, 1), 0)
+    p.p.reconcile(CLIENT_SCHEMA.entity_from_wire((0, 1600, 1616, 0, 100, 0, 1)), 0, p.world)
     assert (p.x_q, p.y_q, p.alive) == (1600, 1616, True)
-    p.reconcile_wire((0, 1700, 1716, 0, 0, 0, 0), 0)
-    assert (p.x_q, p.y_q, p.alive) == (1700, 1716, False)
+    p.p.apply_input(1, controls(R), p.world)
+    p.p.reconcile(CLIENT_SCHEMA.entity_from_wire((0, 1700, 1716, 0, 0, 0, 0)), 0, p.world)
+    assert (p.x_q, p.y_q, p.alive) == (1700, 1716, False)  # dead: follows the server
 
 
-def test_set_obstacles_ignores_other_entities() -> None:
+def test_obstacles_are_the_obstacle_entities_of_the_world() -> None:
+    world = world_of(
+        {
+            1: (0, 1600, 1600, 0, 100, 0, 1),  # another player
+            2: (2, 3200, 1600, 320),  # an obstacle
+            3: (1, 1, 1, 1, 1),  # a projectile
+        }
+    )
     p = Predictor(OPEN, TICK_RATE)
-    p.set_obstacles([(0, 1600, 1600, 0, 100, 0, 1), (2, 3200, 1600, 320), (1, 1, 1, 1, 1)])
-    p.reconcile(round((200.0 - 20.0 - 16.0 - 7.0) * 16), 1600, 0, True)  # 7 units left of it
+    p.p.reconcile(player(round((200.0 - 20.0 - 16.0 - 7.0) * 16), 1600), 0, world)  # 7 units off
     for seq in range(1, 4):
-        p.apply_input(seq, R | FIRE)
+        p.p.apply_input(seq, controls(R | FIRE), world)
     assert p.x == 200.0 - 20.0 - 16.0  # stopped at the obstacle, FIRE ignored

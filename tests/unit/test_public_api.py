@@ -30,6 +30,20 @@ def test_public_names() -> None:
         "ProtocolError",
         "CloseCode",
     } <= set(gameserver.protocol.__all__)
+    assert set(clients.__all__) == {
+        "ClientClosed",
+        "ClientOptions",
+        "ClientSession",
+        "ClientStats",
+        "GameClient",
+        "ReceivedEvent",
+        "ReconnectFailed",
+        "ReconnectPolicy",
+        "SyncClient",
+        "World",
+        "connect",
+        "connect_sync",
+    }
     for module in (gameserver, gameserver.server, gameserver.protocol, clients):
         for name in module.__all__:
             assert hasattr(module, name), f"{module.__name__}.{name}"

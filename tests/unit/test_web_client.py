@@ -25,7 +25,7 @@ import trio
 from clients.client import GameClient
 from clients.clock import ClockEstimator
 from clients.interpolation import Interpolator
-from clients.prediction import Predictor
+from gameserver import rules
 from gameserver.games.arena import ArenaSettings
 from gameserver.games.arena.movement import make_mover, push_out_of_circle, resolve_obstacles
 from gameserver.protocol import (
@@ -46,6 +46,7 @@ from gameserver.protocol import (
     encode,
 )
 
+from .arena_prediction import ArenaPredictor as Predictor
 from .arena_world import ArenaWorld
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -613,7 +614,9 @@ def python_session(steps: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
                 if kind == "message":
                     client.handle(bytes.fromhex(args[0]))
                 elif client.predictor is not None:
-                    client.predictor.apply_input(args[0], args[1])
+                    session = client.session
+                    assert session.seq + 1 == args[0]
+                    session.input_message(session.input_from_wire((args[1],)))
             except ProtocolError as exc:
                 out.append({"error": {"name": type(exc).__name__, "code": int(exc.code)}})
                 continue
@@ -624,7 +627,7 @@ def python_session(steps: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
                     "ack_seq": client.ack_seq,
                     "entity_id": client.entity_id,
                     "world": sorted([k, list(v)] for k, v in client.world.items()),
-                    "predicted": [p.x, p.y] if p is not None and p.known else None,
+                    "predicted": list(p.position or ()) if p is not None and p.known else None,
                 }
             )
 
@@ -730,6 +733,38 @@ def test_js_prediction_matches_python() -> None:
     assert corrections > snaps > 0  # smoothed corrections and snaps both happened
 
 
+@rules.entity
+class Runner:
+    x: float = rules.fixed(16, -(2**40), 2**40, interpolate=True, position="x")
+    y: float = rules.fixed(16, -(2**40), 2**40, interpolate=True, position="y")
+    heading: float = rules.angle(256, interpolate=True)
+
+
+@rules.entity
+class Flyer:
+    x: float = rules.fixed(16, -(2**40), 2**40, interpolate=True, position="x")
+    y: float = rules.fixed(16, -(2**40), 2**40, interpolate=True, position="y")
+    heading: float = rules.angle(256, interpolate=True)
+
+
+@rules.entity
+class Rock:
+    x: float = rules.fixed(16, 0, 2**40, position="x")
+    y: float = rules.fixed(16, 0, 2**40, position="y")
+    radius: float = rules.fixed(16, 0, 2**40)
+
+
+# The browser's interpolation moves kinds 0 and 1 as (x, y, angle) and skips kind 2: a
+# game declaring just that, as a client rebuilds it.
+MOVING_SCHEMA = rules.GameSchema.from_description(
+    rules.GameSchema(entities=[Runner, Flyer, Rock]).describe()
+)
+
+
+def steps(radians: float) -> float:
+    return radians * 256 / (2 * math.pi)
+
+
 def test_js_interpolation_matches_python() -> None:
     rng = random.Random(8)
     cases: list[dict[str, Any]] = []
@@ -768,6 +803,7 @@ def test_js_interpolation_matches_python() -> None:
         )
     for case, result in zip(cases, run_harness(cases), strict=True):
         interp = Interpolator(
+            MOVING_SCHEMA,
             case["delay_s"],
             case["max_extrapolation_s"],
             case["capacity"],
@@ -779,7 +815,7 @@ def test_js_interpolation_matches_python() -> None:
                 assert got == len(interp)
             else:
                 views = interp.sample(time)
-                expected = [[k, v.x, v.y, v.angle] for k, v in sorted(views.items())]
+                expected = [[k, v.x, v.y, steps(v.heading)] for k, v in sorted(views.items())]
                 assert [row[0] for row in got] == [row[0] for row in expected]
                 for g, e in zip(got, expected, strict=True):
                     assert g[1:] == pytest.approx(e[1:], rel=1e-12, abs=1e-9)

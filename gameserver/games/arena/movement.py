@@ -6,14 +6,15 @@ reproduces the server bit for bit.
 
 ``predictor`` is the arena's prediction function (``ArenaRules.prediction``): from the
 Welcome's parameters and tick rate it makes the one-tick step of the local player that
-the rules run (movement, then the obstacle push), minus what only the server knows
-(other players' pushes, deaths, respawns).
+the rules run (movement, then the obstacle push) on the entities a client decodes, minus
+what only the server knows (other players' pushes, deaths, respawns).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from .schema import POSITION_SCALE
 
@@ -138,18 +139,21 @@ def resolve_obstacles(
 
 
 MOVE_BITS = 15  # UP | DOWN | LEFT | RIGHT: without one of them a player is not moved at all
+_ALIVE = 1  # PlayerFlags.ALIVE
 
-Obstacles = Iterable[tuple[float, float, float]]
-PredictStep = Callable[[float, float, int, Obstacles], tuple[float, float]]
+PredictStep = Callable[[Any, Any, Any], Any]
 
 
 def predictor(params: Mapping[str, float], tick_rate: int) -> PredictStep:
-    """The local player's step, ``(x, y, buttons, obstacles) -> (x, y)``, for prediction.
+    """The local player's step, ``(me, controls, world) -> me``, for client prediction.
 
     ``params`` are the rules' ``client_params()`` (the Welcome's ``params``), ``tick_rate``
-    the room's; ``obstacles`` are ``(x, y, radius)`` in world units (decoded Obstacle
-    entities). Exactly the rules' move phase for one alive player: idle buttons leave the
-    position untouched (not even clamped), otherwise the mover, then the obstacle push.
+    the room's. ``me`` is the player's entity and ``world`` what the client sees, as a
+    client decodes them (objects with the described fields: ``x``, ``y``, ``flags``),
+    with ``world.of_type("Obstacle")`` the obstacles by id; ``controls`` is the input
+    (its ``buttons``). Exactly the rules' move phase for one alive player: idle
+    buttons leave the player untouched (not even clamped), otherwise the mover, then the
+    obstacle push. A dead player does not obey input: the step returns None.
     """
     if tick_rate <= 0:
         raise ValueError(f"tick_rate must be positive, got {tick_rate!r}")
@@ -162,12 +166,16 @@ def predictor(params: Mapping[str, float], tick_rate: int) -> PredictStep:
         radius,
     )
 
-    def step(x: float, y: float, buttons: int, obstacles: Obstacles) -> tuple[float, float]:
+    def step(me: Any, controls: Any, world: Any) -> Any:
+        if not int(me.flags) & _ALIVE:
+            return None
+        buttons = int(controls.buttons)
         if not buttons & MOVE_BITS:
-            return x, y
-        x, y = mover(x, y, buttons)
-        for cx, cy, cr in obstacles:
-            x, y = push_out_of_circle(x, y, radius, cx, cy, cr)
-        return x, y
+            return me
+        x, y = mover(me.x, me.y, buttons)
+        for o in world.of_type("Obstacle").values():
+            x, y = push_out_of_circle(x, y, radius, o.x, o.y, o.radius)
+        # The Player's described fields, in full: a third faster than attrs.evolve.
+        return type(me)(x=x, y=y, aim=me.aim, hp=me.hp, score=me.score, flags=me.flags)
 
     return step
