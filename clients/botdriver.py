@@ -24,7 +24,7 @@ import importlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from gameserver.protocol import Command, encode
+from gameserver.protocol import Command, Welcome, encode
 from gameserver.rules import Act, Bot, BotView, GameSchema, SchemaError
 from gameserver.rules.loading import available_games
 
@@ -76,10 +76,22 @@ def schema_from_welcome(description: Mapping[str, Any] | None) -> GameSchema:
 class BotDriver:
     """One connection's bot: wire tuples in, input fields and command payloads out."""
 
-    def __init__(self, bot: Bot, schema: GameSchema, me: int) -> None:
+    def __init__(
+        self, bot: Bot, schema: GameSchema, me: int, welcome: Welcome | None = None
+    ) -> None:
+        """``welcome``: the connection's, for what the bot's view says of the room (its
+        tick rate, world size and the game's client parameters)."""
         self.bot = bot
         self.schema = schema
         self.me = me
+        self._room: dict[str, Any] = {}
+        if welcome is not None:
+            size = (float(welcome.world_width), float(welcome.world_height))
+            self._room = {
+                "tick_rate": welcome.tick_rate,
+                "world_size": size if welcome.world_width or welcome.world_height else None,
+                "params": dict(welcome.params),
+            }
         self.input_fields: tuple[int | str, ...] | None = None  # sent every tick once set
         self._decoded: dict[int, tuple[tuple[Any, ...], Any]] = {}  # id -> (wire, entity)
         self._commands = {message.name: message for message in schema.commands.messages}
@@ -93,7 +105,24 @@ class BotDriver:
         ``events``: the connection's received events ``(tick, kind, *args)``; those after
         the last one seen are handed to the bot.
         """
-        view = BotView(tick, self.me, self._entities(world), self._new_events(events))
+        return self._act(tick, self._entities(world), self._new_events(events))
+
+    def on_decoded_snapshot(
+        self, tick: int, entities: Mapping[int, Any], events: Iterable[tuple[int, Any]]
+    ) -> list[bytes]:
+        """As ``on_snapshot``, for a client that decodes already (``clients.session``):
+        its entities by id, and its events as ``(tick, event)``."""
+        fresh = []
+        newest = self.last_event_tick
+        for event_tick, event in events:
+            if event_tick > self.last_event_tick:
+                fresh.append(event)
+                newest = max(newest, event_tick)
+        self.last_event_tick = newest
+        return self._act(tick, dict(entities), fresh)
+
+    def _act(self, tick: int, entities: dict[int, Any], events: list[Any]) -> list[bytes]:
+        view = BotView(tick, self.me, entities, events, **self._room)
         act: Act = self.bot.act(view)
         if act.input is not None:
             self.input_fields = self._input(act.input)

@@ -517,7 +517,7 @@ class LeanSwarm(RunClock):
                 self.bot_problem = str(error)
                 print(f"gameserver swarm: {error}", file=sys.stderr)
             return None
-        return BotDriver(factory(self.options.seed + bot.index), schema, welcome.entity_id)
+        return BotDriver(factory(self.options.seed + bot.index), schema, welcome.entity_id, welcome)
 
     # -- reporting -------------------------------------------------------------------
 

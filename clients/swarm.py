@@ -394,7 +394,9 @@ class Swarm(RunClock):
             factory = load_bot(spec) if spec is not None else game_bot(welcome.game)
             self.bot_factories[welcome.game] = factory
         schema = schema_from_welcome(welcome.schema)
-        return BotDriver(factory(self.options.seed + record.index), schema, welcome.entity_id)
+        return BotDriver(
+            factory(self.options.seed + record.index), schema, welcome.entity_id, welcome
+        )
 
     async def _play(
         self, record: BotRecord, client: GameClient, behaviour: Behaviour | None
@@ -419,7 +421,8 @@ class Swarm(RunClock):
                 break
             if driver is not None and client.tick != asked_tick:
                 asked_tick = client.tick  # the bot is asked once per snapshot
-                for command in driver.on_snapshot(client.tick, client.world, client.events):
+                events = ((received.tick, received.event) for received in client.events)
+                for command in driver.on_decoded_snapshot(client.tick, client.entities, events):
                     await client.send_raw(command)
             if is_player and now >= next_input:
                 if behaviour is not None:
