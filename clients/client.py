@@ -160,6 +160,7 @@ class GameClient:
         self.token = token  # identity token, added as ?token= where a URL has none
         self.match = match  # a mode: find a room with FindMatch instead of joining at url
         self._entry_url = url  # where to ask again if the matched room's node is gone
+        self._unreachable_room = ""  # the matched room whose node could not be reached
         self._redirected = False
         self.join = join
         self.subprotocols = [SUBPROTOCOL] if subprotocols is None else subprotocols
@@ -385,7 +386,8 @@ class GameClient:
             with trio.CancelScope(deadline=trio.current_time() + self.connect_timeout_s) as joining:
                 if self.join:
                     if self.match is not None and session.matched is None:
-                        await self._send(session.find_match_message(self.match))
+                        unreachable, self._unreachable_room = self._unreachable_room, ""
+                        await self._send(session.find_match_message(self.match, unreachable))
                     else:
                         await self._send(session.join_message())
                     while session.welcome is None:
@@ -462,7 +464,9 @@ class GameClient:
                 if self.reconnect is None and not started:
                     raise
                 if self.match is not None and session.matched is not None:
-                    # The room's node is unreachable: go back through matchmaking.
+                    # The room's node is unreachable: go back through matchmaking, naming
+                    # the room so that matchmaking stops offering its node at once.
+                    self._unreachable_room = session.matched.room
                     session.matched, self.url, self._redirected = None, self._entry_url, False
                     session.resume = ""
             if self._closing:

@@ -178,8 +178,11 @@ class ClientSession:
         resume = self.resume if self.role is Role.PLAYER else ""
         return encode(Join(self.role, self.name, resume))
 
-    def find_match_message(self, mode: str) -> bytes:
-        return encode(FindMatch(mode, self.name))
+    def find_match_message(self, mode: str, unreachable_room: str = "") -> bytes:
+        """FindMatch in ``mode``; ``unreachable_room``: the room (of an earlier Matched)
+        whose node this client could not reach, so matchmaking checks that node and stops
+        offering it at once if it is dead, rather than after its registration runs out."""
+        return encode(FindMatch(mode, self.name, unreachable_room))
 
     def make_input(self, **fields: object) -> Any:
         """An input of the game's class; fields not given take their neutral value.
