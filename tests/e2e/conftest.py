@@ -20,7 +20,7 @@ import pytest
 import trio
 
 from clients.relay import LatencyRelay
-from gameserver.cli import bundled_web_root
+from gameserver.cli.common import bundled_web_root
 from gameserver.config import Config
 from gameserver.server import GameServer
 

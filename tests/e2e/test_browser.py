@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gameserver.cli import bundled_web_root
+from gameserver.cli.common import bundled_web_root
 from gameserver.config import Config
 from gameserver.core import GameHost
 from gameserver.games.arena import ArenaRules, ArenaSettings, Buttons

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from gameserver.cli import bundled_web_root
+from gameserver.cli.common import bundled_web_root
 from gameserver.config import Config, Mode
 
 from .conftest import ServerThread

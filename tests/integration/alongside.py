@@ -66,7 +66,7 @@ class Crowd:
         # The server, its players and the test share one process here, whose heap holds
         # everything earlier tests left: a full garbage collection of it would stall the
         # tick for longer than any attack. Collect and freeze it, and make full collections
-        # rare, as a server process does (``gameserver.cli.tune_collector``).
+        # rare, as a server process does (``gameserver.cli.common.tune_collector``).
         gc.collect()
         gc.freeze()
         thresholds = gc.get_threshold()

@@ -18,7 +18,7 @@ import pytest
 import trio
 
 from clients import connect
-from gameserver.cli import bundled_web_root
+from gameserver.cli.common import bundled_web_root
 from gameserver.server import GameServer
 from tests.conftest import make_config
 
