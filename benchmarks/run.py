@@ -155,6 +155,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--soak-warmup", type=float, default=60.0, help="soak: seconds before the window opens"
     )
+    parser.add_argument(
+        "--compare-ref",
+        help="colyseus-N: also run our server from this git ref in the same rotation",
+    )
     parser.add_argument("--soak-game", choices=sorted(SOAK_GAMES), default="bench")
     parser.add_argument("--soak-players", type=int, default=500)
     parser.add_argument("--out", type=Path, help="also write the JSON result to this file")
@@ -212,7 +216,9 @@ def main(argv: list[str] | None = None) -> int:
                 progress(f"soak failed: {exc}")
                 data, failed = {"error": str(exc)}, True
         else:
-            data = run_side_by_side(SIDE_BY_SIDE[name], settings, args.repeat, not args.no_floor)
+            data = run_side_by_side(
+                SIDE_BY_SIDE[name], settings, args.repeat, not args.no_floor, args.compare_ref
+            )
             failed |= any("error" in run for rs in data.get("runs", {}).values() for run in rs)
         scenarios[name] = data
     if special and args.out is None:

@@ -12,6 +12,10 @@ none is always first on a machine that warms up or gets busier):
 - ``bench-no-interest``: the same with ``--no-interest``: everyone sees everyone, as in
   the peer.
 
+With ``--compare-ref REF`` the same two run once more from that git revision
+(``bench-interest@REF``...), in the same rotation: an optimisation's before and after,
+measured side by side with the peer.
+
 After each server's window the floor (``benchmarks.floor``) moves that server's message
 sizes over plain sockets to the same number of connections; server / floor is the
 figure to compare across runs. Ratios to Colyseus are taken within each repeat (the
@@ -24,9 +28,11 @@ import statistics
 import sys
 from typing import Any
 
+import attrs
+
 from . import colyseus, figures
 from .measure import Scenario, Settings, measure_floor, measure_game
-from .processes import BenchmarkError, progress
+from .processes import BenchmarkError, progress, server_tree
 
 PEER = "colyseus"
 OURS = {
@@ -58,7 +64,11 @@ def with_floor(result: dict[str, Any], players: int, settings: Settings) -> dict
 
 
 def measure_ours(name: str, players: int, settings: Settings) -> dict[str, Any]:
-    scenario = Scenario(f"{name}-{players}", players, server_args=OURS[name], bots="peer")
+    """``name``: a key of OURS, with ``@REF`` for the server of another revision."""
+    config, _, ref = name.partition("@")
+    if ref:
+        settings = attrs.evolve(settings, server_tree=server_tree(ref, settings.workdir))
+    scenario = Scenario(f"{name}-{players}", players, server_args=OURS[config], bots="peer")
     result = measure_game(scenario, settings)
     result["server"] = name
     return result
@@ -68,7 +78,9 @@ def ratios(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     """Ours / Colyseus per figure, within each repeat; their medians."""
     out: dict[str, Any] = {}
     peer_runs = runs.get(PEER, [])
-    for name in OURS:
+    for name in runs:
+        if name == PEER:
+            continue
         per_key: dict[str, Any] = {}
         for key in RATIO_KEYS:
             values = [
@@ -82,13 +94,15 @@ def ratios(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     return out
 
 
-def run_side_by_side(players: int, settings: Settings, repeat: int, floor: bool) -> dict[str, Any]:
+def run_side_by_side(
+    players: int, settings: Settings, repeat: int, floor: bool, compare_ref: str | None = None
+) -> dict[str, Any]:
     try:
         work = colyseus.prepare()
     except colyseus.PeerUnavailable as exc:
         progress(f"colyseus-{players}: skipped: {exc}")
         return {"skipped": str(exc)}
-    names = [PEER, *OURS]
+    names = [PEER, *OURS, *(f"{name}@{compare_ref}" for name in OURS if compare_ref)]
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     for r in range(repeat):
         order = names[r % len(names) :] + names[: r % len(names)]
@@ -167,11 +181,12 @@ def table(result: dict[str, Any]) -> str:
     for title, key, fmt in ROWS:
         cells = [_cell(result["median"][name], key, fmt) for name in names]
         lines.append(f"| {title} | " + " | ".join(cells) + " |")
-    lines += ["", "| ours / Colyseus (median of per-repeat ratios) | " + " | ".join(OURS) + " |"]
-    lines.append("|---|" + "---:|" * len(OURS))
+    ours = [name for name in names if name != PEER]
+    lines += ["", "| ours / Colyseus (median of per-repeat ratios) | " + " | ".join(ours) + " |"]
+    lines.append("|---|" + "---:|" * len(ours))
     for key in RATIO_KEYS:
         cells = []
-        for name in OURS:
+        for name in ours:
             entry = result["ratios_to_colyseus"].get(name, {}).get(key)
             cells.append(
                 "-"
