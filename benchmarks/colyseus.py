@@ -262,6 +262,7 @@ def measure_colyseus(
         "server_cpu_us_per_player_tick": round(
             figures.per_item_tick_us(server_cpu, clients, ticks), 3
         ),
+        "server_cpu_us_per_snapshot": round(server_cpu * 1e6 / max(1.0, received_patches), 3),
         "sim_ms_per_tick_mean": round((s1["sim_ms"] - s0["sim_ms"]) / max(1, ticks), 3),
         "patch_ms_per_patch_mean": round((s1["patch_ms"] - s0["patch_ms"]) / max(1, patches), 3),
         "snapshots_per_conn_s": round(
