@@ -322,12 +322,15 @@ class InterestFrame:
         key = (centre, prev_centre)
         body = self._bodies.get(key)
         if body is None:
-            body = self._bodies[key] = self._build(centre, prev_centre)
+            if centre == prev_centre:
+                body = self._build_steady(centre)
+            else:
+                body = self._build(centre, prev_centre)
+            self._bodies[key] = body
         return body
 
     def _build(self, centre: int, prev_centre: int) -> bytes:
-        if centre == prev_centre:
-            return self._build_steady(centre)
+        """Any viewer's delta body (``_build_steady``: the same bytes, faster, if it stayed)."""
         grid = self.grid
         old_view = grid.view_set[prev_centre]
         old_inner = grid.inner_set[prev_centre]
@@ -344,8 +347,10 @@ class InterestFrame:
             if n:
                 count += n
                 parts.append(data)
-        # Far cells were refreshed on the old centre's schedule, not this one's.
-        refresh = self.far_choice(centre) | self.stale_for_mover(prev_centre)
+        refresh = self.far_choice(centre)
+        if centre != prev_centre:
+            # Far cells were refreshed on the old centre's schedule, not this one's.
+            refresh = refresh | self.stale_for_mover(prev_centre)
         for c in grid.far[centre]:
             if c not in old_view or c in refresh:
                 n, data = full_chunk(c)
