@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,13 +32,13 @@ def test_without_node_the_scenario_says_why(
 ) -> None:
     (tmp_path / "server.mjs").write_text("")
     monkeypatch.setenv("GAMESERVER_COLYSEUS_PEER", str(tmp_path))
-    monkeypatch.setattr(colyseus.shutil, "which", lambda tool: None)
+    monkeypatch.setattr(shutil, "which", lambda tool: None)
     with pytest.raises(colyseus.PeerUnavailable, match="`node` is not on PATH"):
         colyseus.prepare()
 
 
 def test_ratios_pair_each_repeat_with_the_peer_of_the_same_repeat() -> None:
-    runs = {
+    runs: dict[str, list[dict[str, Any]]] = {
         "colyseus": [
             {"server_cpu_us_per_player_tick": 20.0, "out_message_bytes_mean": 7000},
             {"error": "died"},
