@@ -32,6 +32,7 @@ from .processes import (
     read_json,
     start_game_server,
     start_lean_swarm,
+    start_peer_bots,
     swarm_summary,
     wait_until,
 )
@@ -46,6 +47,10 @@ class Scenario:
     spectators: int = 0
     procs: int = 1  # swarm processes
     note: str = ""
+    # Extra `gameserver serve` arguments (a game, --no-interest) and the load: "lean" is
+    # the lean swarm's arena workload, "peer" the benchmark game's bot (benchmarks.peerbots).
+    server_args: tuple[str, ...] = ()
+    bots: str = "lean"
 
     @property
     def connections(self) -> int:
@@ -72,6 +77,7 @@ class Window:
     server_cpu_s: float
     client_cpu_s: float
     server_rss: int
+    rss_samples: tuple[tuple[float, int], ...] = ()  # (seconds into the window, RSS bytes)
 
 
 def sample_window(
@@ -83,18 +89,22 @@ def sample_window(
     client0 = procfs.tree_cpu_seconds(client_pids)
     target = first["time_s"] + window_s - 0.5  # the document written ~window_s later
     next_note = wall0 + PROGRESS_EVERY_S
+    rss_samples = [(0.0, procfs.rss_bytes(server.pid))]
     while time.monotonic() < wall0 + window_s - 1.5:
         for process in watch:
             process.check_alive()
         if time.monotonic() >= next_note:
             next_note += PROGRESS_EVERY_S
+            rss_samples.append((time.monotonic() - wall0, procfs.rss_bytes(server.pid)))
             progress(f"  window {time.monotonic() - wall0:.0f}/{window_s:.0f}s")
         time.sleep(0.1)
     last = next_document(stats, newer_than=target, timeout_s=10, watch=watch)
     wall1, cpu1 = time.monotonic(), procfs.cpu_seconds(server.pid)
     client1 = procfs.tree_cpu_seconds(client_pids)
+    rss = procfs.rss_bytes(server.pid)
+    rss_samples.append((wall1 - wall0, rss))
     return Window(
-        first, last, wall1 - wall0, cpu1 - cpu0, client1 - client0, procfs.rss_bytes(server.pid)
+        first, last, wall1 - wall0, cpu1 - cpu0, client1 - client0, rss, tuple(rss_samples)
     )
 
 
@@ -188,7 +198,7 @@ def measure_game(scenario: Scenario, settings: Settings) -> dict[str, Any]:
         tick_rate=settings.tick_rate,
         max_players=max(scenario.players + 10, 512),
         stats_window_s=settings.window_s,
-        extra_args=settings.server_args,
+        extra_args=(*settings.server_args, *scenario.server_args),
     )
     swarm: Managed | None = None
     try:
@@ -196,18 +206,28 @@ def measure_game(scenario: Scenario, settings: Settings) -> dict[str, Any]:
         rss_idle = procfs.rss_bytes(server.pid)
         # Long enough for any join and window; SIGTERM ends it when the window is over.
         duration = settings.join_timeout_s + settings.settle_s + settings.window_s + 60
-        swarm = start_lean_swarm(
-            url,
-            settings.workdir,
-            players=scenario.players,
-            spectators=scenario.spectators,
-            procs=scenario.procs,
-            decode_sample=settings.decode_sample,
-            duration_s=duration,
-            # A saturated server answers handshakes late; a bot giving up would
-            # measure the give-up (and has crashed servers), not the server.
-            connect_timeout_s=settings.join_timeout_s,
-        )
+        # A saturated server answers handshakes late; a bot giving up would
+        # measure the give-up (and has crashed servers), not the server.
+        if scenario.bots == "peer":
+            swarm = start_peer_bots(
+                url,
+                settings.workdir,
+                players=scenario.players,
+                decode_sample=settings.decode_sample,
+                duration_s=duration,
+                connect_timeout_s=settings.join_timeout_s,
+            )
+        else:
+            swarm = start_lean_swarm(
+                url,
+                settings.workdir,
+                players=scenario.players,
+                spectators=scenario.spectators,
+                procs=scenario.procs,
+                decode_sample=settings.decode_sample,
+                duration_s=duration,
+                connect_timeout_s=settings.join_timeout_s,
+            )
 
         def joined() -> bool:
             document = read_json(stats)
@@ -230,6 +250,9 @@ def measure_game(scenario: Scenario, settings: Settings) -> dict[str, Any]:
             (window.server_rss - rss_idle) / 1024 / scenario.connections, 2
         )
         result["join_observed_s"] = round(join_s, 2)  # stats file resolution: about 1 s
+        result["server_rss_samples_mb"] = [
+            [round(at, 1), round(rss / 2**20, 2)] for at, rss in window.rss_samples
+        ]
         summary = swarm_summary(swarm.stop())
         swarm = None
         result["swarm"] = {

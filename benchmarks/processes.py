@@ -269,6 +269,39 @@ def start_lean_swarm(
     )
 
 
+def start_peer_bots(
+    url: str,
+    workdir: Path,
+    *,
+    players: int,
+    decode_sample: float,
+    duration_s: float,
+    connect_timeout_s: float = 10.0,
+) -> Managed:
+    """The lean swarm driving the benchmark game's own bot (``benchmarks.peerbots``)."""
+    return Managed(
+        "peer bots",
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.peerbots",
+            "--url",
+            url,
+            "--bots",
+            str(players),
+            "--decode-sample",
+            str(decode_sample),
+            "--duration",
+            str(duration_s),
+            "--connect-timeout",
+            str(connect_timeout_s),
+        ],
+        workdir / f"peerbots-{time.monotonic_ns()}.log",
+        cwd=REPO,
+        stdout=True,
+    )
+
+
 def swarm_summary(raw: bytes) -> dict[str, Any]:
     """The swarm's JSON summary (its last stdout line), or an error note."""
     lines = raw.decode(errors="replace").strip().splitlines()

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .measure import Settings
+from .measure import Scenario, Settings
 from .processes import (
     BenchmarkError,
     Managed,
@@ -35,9 +35,17 @@ from .processes import (
     server_tree,
     start_game_server,
     start_lean_swarm,
+    start_peer_bots,
     wait_until,
 )
 from .run import SCENARIOS
+from .sidebyside import OURS
+
+# The benchmark game as the side-by-side scenario runs it, with and without interest.
+PROFILED = SCENARIOS | {
+    f"{name}-500": Scenario(f"{name}-500", 500, server_args=args, bots="peer")
+    for name, args in OURS.items()
+}
 
 _LINE_NUMBER = re.compile(r":\d+\)$")
 
@@ -120,7 +128,7 @@ def record(pid: int, seconds: float, rate: int, output: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.profile", description=__doc__)
-    parser.add_argument("--scenario", choices=list(SCENARIOS), default="players-500")
+    parser.add_argument("--scenario", choices=list(PROFILED), default="players-500")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--rate", type=int, default=200, help="samples per second")
     parser.add_argument("--server-ref", help="git ref of the server to run (exported)")
@@ -128,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--raw", type=Path, help="keep py-spy's collapsed stacks here")
     parser.add_argument("--top", type=int, default=15)
     args = parser.parse_args(argv)
-    scenario = SCENARIOS[args.scenario]
+    scenario = PROFILED[args.scenario]
     workdir = Path(tempfile.mkdtemp(prefix="gameserver-profile-"))
     settings = Settings(server_tree=server_tree(args.server_ref, workdir), workdir=workdir)
     server, url, stats = start_game_server(
@@ -137,18 +145,28 @@ def main(argv: list[str] | None = None) -> int:
         tick_rate=settings.tick_rate,
         max_players=max(scenario.players + 10, 512),
         stats_window_s=args.seconds,
+        extra_args=scenario.server_args,
     )
     swarm: Managed | None = None
     try:
-        swarm = start_lean_swarm(
-            url,
-            workdir,
-            players=scenario.players,
-            spectators=scenario.spectators,
-            procs=scenario.procs,
-            decode_sample=args.decode_sample,
-            duration_s=args.seconds + 180,
-        )
+        if scenario.bots == "peer":
+            swarm = start_peer_bots(
+                url,
+                workdir,
+                players=scenario.players,
+                decode_sample=args.decode_sample,
+                duration_s=args.seconds + 180,
+            )
+        else:
+            swarm = start_lean_swarm(
+                url,
+                workdir,
+                players=scenario.players,
+                spectators=scenario.spectators,
+                procs=scenario.procs,
+                decode_sample=args.decode_sample,
+                duration_s=args.seconds + 180,
+            )
 
         def joined() -> bool:
             document = read_json(stats)

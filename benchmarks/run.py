@@ -32,6 +32,9 @@ import attrs
 from . import figures
 from .measure import Scenario, Settings, measure_floor, measure_game
 from .processes import REPO, BenchmarkError, progress, server_tree
+from .sidebyside import run_side_by_side
+from .soak import GAMES as SOAK_GAMES
+from .soak import run_soak
 
 SINGLE_ROOM = "one room: the server has no multi-room support yet"
 SCENARIOS = {
@@ -41,6 +44,10 @@ SCENARIOS = {
     "spectators-1000": Scenario("spectators-1000", 100, 1000),
 }
 STANDARD = tuple(SCENARIOS)
+# Colyseus and this server on the benchmark game in one run (benchmarks/sidebyside.py).
+SIDE_BY_SIDE = {"colyseus-100": 100, "colyseus-500": 500, "colyseus-1000": 1000}
+SOAK = "soak"  # a long run at full load (benchmarks/soak.py)
+RESULTS = REPO / "benchmarks" / "results"
 CLIENT_FRAME_OVERHEAD = 6  # a masked client frame under 126 bytes: 2 head + 4 mask key
 
 
@@ -118,7 +125,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--scenario",
         action="append",
-        choices=[*SCENARIOS, "standard"],
+        choices=[*SCENARIOS, "standard", *SIDE_BY_SIDE, SOAK],
         help="scenario to run (repeatable; default: the standard set)",
     )
     parser.add_argument("--window", type=float, default=20.0, help="measured seconds (default 20)")
@@ -142,6 +149,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="extra argument for `gameserver serve` (repeatable, e.g. --server-arg=--flag=value)",
     )
     parser.add_argument("--no-floor", action="store_true", help="skip the floor measurements")
+    parser.add_argument(
+        "--soak-minutes", type=float, default=10.0, help="soak: measured minutes (default 10)"
+    )
+    parser.add_argument(
+        "--soak-warmup", type=float, default=60.0, help="soak: seconds before the window opens"
+    )
+    parser.add_argument(
+        "--compare-ref",
+        help="colyseus-N: also run our server from this git ref in the same rotation",
+    )
+    parser.add_argument("--soak-game", choices=sorted(SOAK_GAMES), default="bench")
+    parser.add_argument("--soak-players", type=int, default=500)
     parser.add_argument("--out", type=Path, help="also write the JSON result to this file")
     return parser.parse_args(argv)
 
@@ -180,6 +199,32 @@ def main(argv: list[str] | None = None) -> int:
         }
         | {"repeat": args.repeat},
     }
+    special = [n for n in names if n in SIDE_BY_SIDE or n == SOAK]
+    names = [n for n in names if n not in special]
+    scenarios: dict[str, dict[str, Any]] = {}
+    failed = False
+    for name in special:
+        if name == SOAK:
+            progress(f"soak: {args.soak_game}, {args.soak_players} players, "
+                     f"{args.soak_minutes:g} min after {args.soak_warmup:g} s")  # fmt: skip
+            try:
+                data = run_soak(
+                    args.soak_game, args.soak_players, args.soak_minutes, args.soak_warmup, settings
+                )
+                failed |= not data["soak"]["passed"]
+            except BenchmarkError as exc:
+                progress(f"soak failed: {exc}")
+                data, failed = {"error": str(exc)}, True
+        else:
+            data = run_side_by_side(
+                SIDE_BY_SIDE[name], settings, args.repeat, not args.no_floor, args.compare_ref
+            )
+            failed |= any("error" in run for rs in data.get("runs", {}).values() for run in rs)
+        scenarios[name] = data
+    if special and args.out is None:
+        stamp = time.strftime("%Y-%m-%d-%H%M", time.gmtime())
+        commit = result["machine"]["work_tree_commit"] or "unknown"
+        args.out = RESULTS / f"{stamp}-{'-'.join(special)}-{commit}.json"
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     for repeat in range(args.repeat):
         for name in names:
@@ -189,7 +234,6 @@ def main(argv: list[str] | None = None) -> int:
             except BenchmarkError as exc:
                 progress(f"{name} failed: {exc}")
                 runs[name].append({"error": str(exc)})
-    scenarios: dict[str, dict[str, Any]] = {}
     for name in names:
         ok = [run for run in runs[name] if "error" not in run]
         scenarios[name] = {
@@ -198,13 +242,14 @@ def main(argv: list[str] | None = None) -> int:
             "runs": runs[name],
         }
     result["scenarios"] = scenarios
-    result["derived"] = derive(scenarios)
+    result["derived"] = derive({n: scenarios[n] for n in names})
     result["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     text = json.dumps(result, indent=2)
     if args.out:
         args.out.write_text(text + "\n")
+        progress(f"results written to {args.out}")
     print(text)
-    if all("error" not in run for rs in runs.values() for run in rs):
+    if not failed and all("error" not in run for rs in runs.values() for run in rs):
         shutil.rmtree(workdir, ignore_errors=True)
         return 0
     progress(f"process logs kept in {workdir}")

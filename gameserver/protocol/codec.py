@@ -234,18 +234,28 @@ _FAST_INPUT_FIELDS_MAX = 23 - 3
 
 
 def _decode_input_fast(data: bytes, input_fields: int) -> InputFrame | None:
-    """The common message, read byte by byte: an input frame of shortest-form uints only.
+    """The common message, read byte by byte: an input frame of shortest-form integers.
 
-    Returns None for anything else (including every malformed variant), which then
-    takes the general path and its precise error. Accepts exactly what that path accepts.
+    ``seq`` and ``ack_tick`` are unsigned; the game's fields may be negative too (a stick
+    of -1, 0, 1). Returns None for anything else (including every malformed variant),
+    which then takes the general path and its precise error. Accepts exactly what that
+    path accepts.
     """
     values = []
     pos = 2
     end = len(data)
-    for _ in range(input_fields + 2):
+    last = input_fields + 1  # the index of ack_tick
+    for i in range(input_fields + 2):
         if pos >= end:
             return None
         head = data[pos]
+        if head >= 0x20:  # not an unsigned integer: a negative one is a game field's
+            if head >= 0x40 or i == 0 or i == last:
+                return None
+            head -= 0x20
+            negative = True
+        else:
+            negative = False
         if head < 24:
             value, pos = head, pos + 1
         elif head == 24 and pos + 2 <= end:
@@ -262,7 +272,7 @@ def _decode_input_fast(data: bytes, input_fields: int) -> InputFrame | None:
                 return None
         else:
             return None
-        values.append(value)
+        values.append(-1 - value if negative else value)
     if pos != end or not values[0]:
         return None
     return InputFrame(values[0], tuple(values[1:-1]), values[-1])

@@ -160,8 +160,25 @@ class FastConnection:
         cache = _last_framed
         if cache.payload is not snapshot:
             cache.payload, cache.framed = snapshot, frame(snapshot)
-        self._write(cache.framed)
         metrics = self._metrics
+        if self._tls is None:
+            # The per-player hot path, _write and _send_raw inlined: nothing is buffered and
+            # no close was sent (``closing`` is set first), so the bytes go straight out.
+            data = cache.framed
+            try:
+                sent = self._sock.send(data)
+            except BlockingIOError:
+                sent = 0
+            except OSError:
+                self._lost()
+                sent = 0
+            else:
+                metrics.wire_bytes_out += sent
+            if sent < len(data) and not self.closed:
+                self._wbuf += data[sent:]
+                self._wake.set()
+        else:
+            self._write(cache.framed)
         metrics.messages_out += 1
         metrics.bytes_out += len(snapshot)
         metrics.snapshots_sent += 1

@@ -43,6 +43,7 @@ from gameserver.rules import PositionLayout
 WireState = Mapping[int, tuple[Any, ...]]
 Chunk = tuple[int, bytes]  # (entries, encoded entries)
 EMPTY_CHUNK: Chunk = (0, b"")
+_NOTHING: list[int] = []  # shared, never mutated
 
 
 def array_header(n: int) -> bytes:
@@ -196,6 +197,7 @@ class InterestFrame:
         self._departures: dict[int, list[int]] | None = None
         self._far_choice: dict[int, frozenset[int]] = {}
         self._bodies: dict[tuple[int, int], bytes] = {}
+        self._steady_removed: dict[int, list[int]] | None = None
         self._full_bodies: dict[tuple[int, bytes], bytes] = {}
 
     # -- entries and chunks ---------------------------------------------------------
@@ -218,22 +220,31 @@ class InterestFrame:
     def full_chunk(self, c: int) -> Chunk:
         chunk = self._full_chunks.get(c)
         if chunk is None:
-            ids = self.cells[c]
-            chunk = self._full_chunks[c] = (len(ids), b"".join(map(self.full_entry, ids)))
+            state = self.state
+            # One encoder call per cell: the entries are the array's items, its head cut off.
+            entries = [[eid, (1 << len(e)) - 1, *e] for eid in self.cells[c] for e in (state[eid],)]
+            n = len(entries)
+            chunk = self._full_chunks[c] = (n, cbor2.dumps(entries)[len(array_header(n)) :])
         return chunk
 
     def delta_chunk(self, c: int) -> Chunk:
         chunk = self._delta_chunks.get(c)
         if chunk is None:
-            entries = [e for e in map(self.delta_entry, self.cells[c]) if e is not None]
-            chunk = self._delta_chunks[c] = (len(entries), b"".join(entries))
+            get_prev, state = self.prev_state.get, self.state
+            entries = [
+                entry
+                for eid in self.cells[c]
+                if (entry := change_entry(eid, get_prev(eid), state[eid])) is not None
+            ]
+            n = len(entries)
+            chunk = self._delta_chunks[c] = (n, cbor2.dumps(entries)[len(array_header(n)) :])
         return chunk
 
     def sources(self, c: int) -> frozenset[int | None]:
         found = self._sources[c]
         if found is None:
             prev = self.prev_cell_of
-            found = self._sources[c] = frozenset(prev.get(e) for e in self.cells[c])
+            found = self._sources[c] = frozenset(map(prev.get, self.cells[c]))
         return found
 
     def departures(self) -> dict[int, list[int]]:
@@ -263,14 +274,17 @@ class InterestFrame:
         if not pending:
             self._far_choice[centre] = frozenset()
             return self._far_choice[centre]
+        delta_chunks, delta_chunk = self._delta_chunks, self.delta_chunk
         spent = 0
         for c in self.grid.inner[centre]:
-            spent += len(self.delta_chunk(c)[1])
+            spent += len((delta_chunks.get(c) or delta_chunk(c))[1])
         budget = self.interest.budget_bytes
+        full_chunks, full_chunk = self._full_chunks, self.full_chunk
         picked: list[int] = []
-        # Insertion order breaks ties, and it is deterministic.
-        for c in sorted(pending, key=pending.__getitem__):
-            cost = len(self.full_chunk(c)[1])
+        # A pending dict is oldest first already: entries are added with the tick of their
+        # frame, which only grows, and never updated (ties: insertion order, deterministic).
+        for c in pending:
+            cost = len((full_chunks.get(c) or full_chunk(c))[1])
             if picked and spent + cost > budget:
                 break
             picked.append(c)
@@ -308,10 +322,15 @@ class InterestFrame:
         key = (centre, prev_centre)
         body = self._bodies.get(key)
         if body is None:
-            body = self._bodies[key] = self._build(centre, prev_centre)
+            if centre == prev_centre:
+                body = self._build_steady(centre)
+            else:
+                body = self._build(centre, prev_centre)
+            self._bodies[key] = body
         return body
 
     def _build(self, centre: int, prev_centre: int) -> bytes:
+        """Any viewer's delta body (``_build_steady``: the same bytes, faster, if it stayed)."""
         grid = self.grid
         old_view = grid.view_set[prev_centre]
         old_inner = grid.inner_set[prev_centre]
@@ -349,6 +368,43 @@ class InterestFrame:
         parts.append(self.events)
         return b"".join(parts)
 
+    def _build_steady(self, centre: int) -> bytes:
+        """``_build`` for a viewer that stayed in its cell: every view cell was in view."""
+        grid = self.grid
+        view = grid.view_set[centre]
+        inner = grid.inner_set[centre]
+        sources, found = self._sources, self.sources
+        delta_chunks, delta_chunk = self._delta_chunks, self.delta_chunk
+        full_chunks, full_chunk = self._full_chunks, self.full_chunk
+        count = 0
+        parts = [b""]  # the array header goes first, once the count is known
+        for c in grid.inner[centre]:
+            if (sources[c] or found(c)) <= inner:
+                n, data = delta_chunks.get(c) or delta_chunk(c)
+            else:
+                n, data = self._mixed(c, inner)
+            if n:
+                count += n
+                parts.append(data)
+        refresh = self.far_choice(centre)
+        for c in grid.far[centre]:
+            if c in refresh:
+                n, data = full_chunks.get(c) or full_chunk(c)
+            elif not (sources[c] or found(c)) <= view:
+                n, data = self._newcomers(c, view)
+            else:
+                continue
+            if n:
+                count += n
+                parts.append(data)
+        parts[0] = array_header(count)
+        removed = self.steady_removed(centre)
+        if self.reshaped:
+            removed = removed + [e for e, pc in self.reshaped.items() if pc in view]
+        parts.append(cbor2.dumps(removed))
+        parts.append(self.events)
+        return b"".join(parts)
+
     def _mixed(self, c: int, old_inner: frozenset[int]) -> Chunk:
         """Inner cell with entities from elsewhere: exact deltas only for the ones we tracked."""
         prev = self.prev_cell_of
@@ -379,3 +435,27 @@ class InterestFrame:
                 if cell_of.get(eid) not in new_view and eid not in reshaped:
                     removed.append(eid)
         return removed
+
+    def steady_removed(self, centre: int) -> list[int]:
+        """``_removed(centre, view of centre)`` for every centre at once (do not mutate).
+
+        Only entities that left their cell can leave a view that did not move, so one
+        pass over the departures serves every steady viewer: an entity that left cell
+        ``pc`` is removed for each centre that sees ``pc`` (the view relation is
+        symmetric) but not the entity's new cell. Cells ascending, as ``_removed`` lists.
+        """
+        by_centre = self._steady_removed
+        if by_centre is None:
+            by_centre = self._steady_removed = {}
+            view, view_set = self.grid.view, self.grid.view_set
+            cell_of, reshaped = self.cell_of, self.reshaped
+            departed = self.departures()
+            for pc in sorted(departed):
+                for eid in departed[pc]:
+                    if eid in reshaped:
+                        continue
+                    nc = cell_of.get(eid)
+                    for g in view[pc]:
+                        if nc not in view_set[g]:
+                            by_centre.setdefault(g, []).append(eid)
+        return by_centre.get(centre, _NOTHING)

@@ -211,6 +211,38 @@ def test_fast_input_path_takes_every_valid_frame(
     assert decode_client_message(encode(frame)) == frame
 
 
+@given(
+    st.integers(1, 2**32 - 1),
+    st.integers(-(2**32), 2**32 - 1),
+    st.integers(-(2**32), 2**32 - 1),
+    st.integers(0, 2**32 - 1),
+)
+def test_fast_input_path_takes_negative_game_fields(seq: int, dx: int, dy: int, ack: int) -> None:
+    """A stick of -1/0/1 (the benchmark game's input) is read without the general decoder."""
+    from gameserver.protocol import codec
+
+    frame = InputFrame(seq, (dx, dy), ack)
+    assert decode_client_message(encode(frame)) == frame
+    assert codec._decode_input_fast(encode(frame), 2) == frame  # 4-byte heads at most
+
+
+@given(
+    st.binary(min_size=0, max_size=24).map(
+        lambda tail: b"\x85\x02" + bytes(b if i % 3 else b | 0x20 for i, b in enumerate(tail))
+    )
+)
+def test_fast_input_path_agrees_on_negative_heads(data: bytes) -> None:
+    """Random frames rich in negative-integer heads: the fast path accepts no more."""
+    from gameserver.protocol import codec
+
+    fast = codec._decode_input_fast(data, 2)
+    try:
+        general = codec._decode_input(codec.loads_strict(data, 1), 2)
+    except ProtocolError:
+        general = None
+    assert fast == general or (fast is None and general is not None)
+
+
 @given(st.lists(st.integers(0, 2**32 - 1), min_size=0, max_size=6), st.integers(1, 99))
 def test_inputs_of_any_arity_round_trip(fields: list[int], seq: int) -> None:
     frame = InputFrame(seq, tuple(fields), 7)

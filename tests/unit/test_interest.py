@@ -222,3 +222,21 @@ def test_a_viewer_moving_cells_is_refreshed_on_the_new_cells_schedule() -> None:
             viewer.receive(frame, centre, steady)
     assert viewers[1].mirror[3][3] == 99
     assert viewers[2].mirror[3][3] == 99
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**32))
+def test_steady_bodies_are_the_general_bodies(seed: int) -> None:
+    """The shortcut for a viewer that stayed in its cell gives the general path's bytes."""
+    rng = random.Random(seed)
+    interest = Interest(
+        SIZE, SIZE, cell_size=100.0, view_ring=2, inner_ring=1, budget_bytes=150, layout=LAYOUT
+    )
+    top = int(SIZE * Q) - 1
+    state = {eid: (0, rng.randrange(top), rng.randrange(top), 100) for eid in range(1, 151)}
+    next_id = [151]
+    for tick in range(1, 30):
+        state = step_world(rng, state, next_id, SIZE)
+        frame = interest.frame(tick, state, EMPTY_EVENTS)
+        for centre in range(len(interest.grid.view)):
+            assert frame.body(centre, centre) == frame._build(centre, centre)
