@@ -103,7 +103,7 @@ from .rawws import (
     open_websocket,
 )
 from .stats import ClientStats
-from .swarm import LIVE_SAMPLES, RunClock, SwarmOptions, bot_tokens
+from .swarm_options import LIVE_SAMPLES, RunClock, SwarmOptions, bot_tokens
 from .swarm_stats import SwarmTotals, close_kind
 
 RECV_SIZE: Final = 256 * 1024  # one shared receive buffer for all bots of the process

@@ -163,9 +163,11 @@ class GameServer:
             if self.auth is not None and self.auth.jwks_source is not None:
                 await nursery.start(self.auth.jwks_source.run)
             self.matchmaker = Matchmaker(self, directory)
-            self.chat = ChatRelay(self, directory)
+            self.chat = ChatRelay(self.rooms, self.metrics, directory)
             self.room_manager.on_chat = self.chat.say
-            self.relays = SpectatorRelays(self, directory)
+            self.relays = SpectatorRelays(
+                config, self.metrics, self.rooms, directory, on_chat=self.chat.say
+            )
             self.room_manager.on_publish = self.relays.publish
             self.room_manager.on_find_match = self._find_match
             await nursery.start(self.room_manager.run)

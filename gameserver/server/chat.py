@@ -13,6 +13,7 @@ cut off from Redis misses what is said meanwhile, and re-subscribes when it can.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import cbor2
@@ -25,7 +26,8 @@ from .directory import Directory, DirectoryError
 from .pubsub import listen
 
 if TYPE_CHECKING:
-    from .app import GameServer
+    from .metrics import Metrics
+    from .room import Room
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +36,10 @@ OUTBOX_SIZE = 1024  # Says waiting to be published; beyond it they are dropped a
 
 
 class ChatRelay:
-    def __init__(self, server: GameServer, directory: Directory) -> None:
-        self.server = server
+    def __init__(self, rooms: Mapping[str, Room], metrics: Metrics, directory: Directory) -> None:
+        self.rooms = rooms  # the live rooms of this node, delivered to
         self.directory = directory
-        self.metrics = server.metrics
+        self.metrics = metrics
         # One publisher drains this in order, so what one player says arrives in order.
         self._outbox_in, self._outbox_out = trio.open_memory_channel[tuple[str, str]](OUTBOX_SIZE)
 
@@ -78,5 +80,5 @@ class ChatRelay:
             log.warning("ignored a malformed chat payload of %d bytes", len(payload))
             return
         data = encode(message)
-        for room in list(self.server.rooms.values()):
+        for room in list(self.rooms.values()):
             self.metrics.chat_delivered += room.broadcast(data)

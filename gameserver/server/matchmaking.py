@@ -32,7 +32,8 @@ import logging
 import secrets
 import time
 import weakref
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 import trio
@@ -57,9 +58,33 @@ from .room import Room
 from .rooms import CODE_ALPHABET, CODE_LENGTH, RoomError
 
 if TYPE_CHECKING:
-    from .app import GameServer
+    from gameserver.config import Config
+
+    from .metrics import Metrics
+    from .rooms import RoomManager
 
 log = logging.getLogger(__name__)
+
+
+class MatchHost(Protocol):
+    """What matchmaking needs of the node it books rooms on (``GameServer`` provides it):
+    its rooms, where clients reach it once listening, and a nursery for directory calls."""
+
+    @property
+    def config(self) -> Config: ...
+    @property
+    def metrics(self) -> Metrics: ...
+    @property
+    def rooms(self) -> Mapping[str, Room]: ...
+    @property
+    def room_manager(self) -> RoomManager: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def http_url(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    def spawn(self, function: Callable[..., Awaitable[object]], *args: object) -> None: ...
 
 
 class MatchError(Exception):
@@ -117,7 +142,7 @@ class MatchRequest:
 
 
 class Matchmaker:
-    def __init__(self, server: GameServer, directory: Directory) -> None:
+    def __init__(self, server: MatchHost, directory: Directory) -> None:
         self.server = server
         self.config = server.config
         self.directory = directory

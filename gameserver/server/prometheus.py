@@ -20,7 +20,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
-    from .app import GameServer
+    from .status import ServerState
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -61,7 +61,7 @@ INPUT_DROPS = {
 
 
 class ServerCollector(Collector):
-    def __init__(self, server: GameServer) -> None:
+    def __init__(self, server: ServerState) -> None:
         self.server = server
 
     def collect(self) -> Iterator[Metric]:
@@ -256,7 +256,7 @@ class ServerCollector(Collector):
         yield from (players, spectators, running, ticks, skipped, duration, lateness)
 
 
-def render(server: GameServer) -> bytes:
+def render(server: ServerState) -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(ServerCollector(server))
     return generate_latest(registry)

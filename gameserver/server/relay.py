@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import collections
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 import attrs
@@ -63,7 +63,7 @@ from .ticker import Ticker
 from .transport import Connection
 
 if TYPE_CHECKING:
-    from .app import GameServer
+    from .room import Room
 
 log = logging.getLogger(__name__)
 
@@ -286,10 +286,20 @@ class RelayRoom:
 class SpectatorRelays:
     """This node's side of cross-node spectating: publishing its rooms, relaying others'."""
 
-    def __init__(self, server: GameServer, directory: Directory) -> None:
-        self.server = server
+    def __init__(
+        self,
+        config: Config,
+        metrics: Metrics,
+        rooms: Mapping[str, Room],
+        directory: Directory,
+        *,
+        on_chat: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.metrics = metrics
+        self.rooms = rooms  # this node's live rooms, which relays elsewhere may watch
         self.directory = directory
-        self.metrics = server.metrics
+        self.on_chat = on_chat  # what a relayed spectator says goes to the global chat
         self.relays: dict[str, RelayRoom] = {}
         self._outbox_in, self._outbox_out = trio.open_memory_channel[tuple[str, bytes]](OUTBOX_SIZE)
         self._nursery: trio.Nursery | None = None
@@ -318,7 +328,7 @@ class SpectatorRelays:
 
     def _watched(self, payload: bytes) -> None:
         """A relay somewhere watches one of our rooms: keep publishing its stream."""
-        room = self.server.rooms.get(payload.decode(errors="replace"))
+        room = self.rooms.get(payload.decode(errors="replace"))
         if room is not None:
             room.remote_watch_until = trio.current_time() + WATCH_TTL_S
 
@@ -328,9 +338,8 @@ class SpectatorRelays:
         if relay is not None:
             return relay
         assert self._nursery is not None
-        relay = RelayRoom(room_id, self.server.config, self.metrics)
-        chat = self.server.chat
-        relay.on_chat = chat.say if chat is not None else None
+        relay = RelayRoom(room_id, self.config, self.metrics)
+        relay.on_chat = self.on_chat
         self.relays[room_id] = relay
         await self._nursery.start(self._run_relay, relay)
         return relay
@@ -362,7 +371,7 @@ class SpectatorRelays:
             now = trio.current_time()
             if relay.is_empty:
                 empty_since = empty_since if empty_since is not None else now
-                if now - empty_since >= self.server.config.empty_room_grace_s:
+                if now - empty_since >= self.config.empty_room_grace_s:
                     scope.cancel()
                     return
             else:

@@ -13,23 +13,48 @@ asks for them with ``include_private=True``; each room document carries a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sized
+from typing import TYPE_CHECKING, Any, Protocol
 
 import trio
 
 from .room import Room
 
 if TYPE_CHECKING:
-    from .app import GameServer
+    from gameserver.config import Config
+
+    from .metrics import Metrics
+    from .rooms import RoomManager
 
 
-def window_ticks(server: GameServer, window_s: float | None = None) -> int:
+class ServerState(Protocol):
+    """What the status documents (and ``/metrics``) read of the server: ``GameServer``."""
+
+    @property
+    def config(self) -> Config: ...
+    @property
+    def metrics(self) -> Metrics: ...
+    @property
+    def rooms(self) -> Mapping[str, Room]: ...
+    @property
+    def room_manager(self) -> RoomManager: ...
+    @property
+    def uptime_s(self) -> float: ...
+    @property
+    def draining(self) -> bool: ...
+    @property
+    def connections(self) -> Sized: ...
+    @property
+    def http_connections(self) -> int: ...
+
+
+def window_ticks(server: ServerState, window_s: float | None = None) -> int:
     """Ticks in the last ``window_s`` seconds (default: ``stats_window_s``), at least one."""
     config = server.config
     return max(1, round((window_s or config.stats_window_s) * config.tick_rate))
 
 
-def is_private(server: GameServer, room_name: str) -> bool:
+def is_private(server: ServerState, room_name: str) -> bool:
     """A room reachable only by its code, which the public may not see listed."""
     return server.room_manager.is_private(room_name)
 
@@ -96,7 +121,7 @@ def room_status(
 
 
 def rooms_status(
-    server: GameServer, *, window_s: float | None = None, include_private: bool = False
+    server: ServerState, *, window_s: float | None = None, include_private: bool = False
 ) -> list[dict[str, Any]]:
     """Every public room (and the private ones too, for an operator)."""
     ticks = window_ticks(server, window_s)
@@ -109,7 +134,7 @@ def rooms_status(
 
 
 def server_status(
-    server: GameServer, *, window_s: float | None = None, include_private: bool = False
+    server: ServerState, *, window_s: float | None = None, include_private: bool = False
 ) -> dict[str, Any]:
     """The live monitor's document: server counters and every public room."""
     metrics = server.metrics
@@ -130,7 +155,7 @@ def server_status(
     }
 
 
-def health(server: GameServer) -> tuple[int, dict[str, Any]]:
+def health(server: ServerState) -> tuple[int, dict[str, Any]]:
     """(HTTP status, document): 503 while draining for shutdown.
 
     A room whose tick raised is closed and forgotten (its players were told with 1011),

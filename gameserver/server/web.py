@@ -24,7 +24,7 @@ import json
 import math
 from collections.abc import AsyncGenerator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote
 
 import attrs
@@ -43,6 +43,7 @@ from .http import EventStream, Request, Response, text_response
 from .matchmaking import MatchError, MatchRequest
 from .operator import OperatorGuard, is_operator_path
 from .status import (
+    ServerState,
     health,
     is_private,
     room_status,
@@ -53,7 +54,25 @@ from .status import (
 )
 
 if TYPE_CHECKING:
-    from .app import GameServer
+    from gameserver.auth import Authenticator
+
+    from .chat import ChatRelay
+    from .matchmaking import Matchmaker
+    from .replay import ReplayDriver
+
+
+class WebServer(ServerState, Protocol):
+    """What the HTTP side reads of the server (``GameServer``): its state and its parts."""
+
+    @property
+    def auth(self) -> Authenticator | None: ...
+    @property
+    def matchmaker(self) -> Matchmaker | None: ...
+    @property
+    def chat(self) -> ChatRelay | None: ...
+    @property
+    def replay(self) -> ReplayDriver | None: ...
+
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -86,7 +105,7 @@ def json_response(
 
 
 class WebSide:
-    def __init__(self, server: GameServer) -> None:
+    def __init__(self, server: WebServer) -> None:
         self.server = server
         self.config = server.config
         root = self.config.web_root

@@ -23,7 +23,7 @@ from contextlib import asynccontextmanager
 import attrs
 import trio
 
-from . import (
+from .interface import (
     DEFAULT_ROOM_TTL_S,
     Booking,
     DirectoryError,

@@ -59,7 +59,7 @@ from coredis.retry import (
     NoRetryPolicy,
 )
 
-from . import (
+from .interface import (
     DEFAULT_ROOM_TTL_S,
     Booking,
     DirectoryError,
