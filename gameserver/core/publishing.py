@@ -3,10 +3,10 @@
 Theory of operation: while another node watches the room, each snapshot the room
 delivers is published once, as a spectator sees it: a delta against the previous one
 published, with the events since it. The first message, and every ``tick_rate``-th
-after it (one a second at the snapshot rate of a tick a snapshot), is a keyframe: a
-full snapshot (baseline 0) with the Welcome a spectator needs, so a relay that starts
-watching, or lost a message, can begin there. Stopping and starting again goes on from
-the previous message published; the count keeps its keyframes a second apart.
+after it (a second apart when every tick is delivered), is a keyframe: a full snapshot
+(baseline 0) with the Welcome a spectator needs, so a relay that starts watching, or
+lost a message, can begin there. When the watching stops and starts again, the stream
+goes on from the previous message published, keyframes counted as before.
 """
 
 from __future__ import annotations
