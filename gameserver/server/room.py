@@ -34,6 +34,7 @@ RESUME_TOKEN_BYTES = 18
 
 
 def new_resume_token() -> str:
+    """The secret a dropped player reclaims its entity with (docs/security.md)."""
     return secrets.token_urlsafe(RESUME_TOKEN_BYTES)
 
 
