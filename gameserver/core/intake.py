@@ -61,14 +61,16 @@ class Intake:
         self.on_say: Callable[[str, str], None] | None = None  # (sender name, text)
         self._max_message_bytes = config.max_message_bytes
         self._max_inputs_per_tick = config.max_inputs_per_tick
-        # This tick's clock readings, for the rare messages that need them (Ping, Say).
+        self._input_fields = game.input_fields
+        # The tick being collected for, and its clock readings (for Ping and Say).
+        self._tick = game.tick
         self._now = 0.0
         self._time_ms = 0
 
     def collect(self, sessions: dict[Connection, Session], now: float, time_ms: int) -> None:
         """Handle every joined connection's messages that arrived since the last tick."""
-        self._now, self._time_ms = now, time_ms
-        handle = self.handle
+        self._tick, self._now, self._time_ms = self.game.tick, now, time_ms
+        handle = self._handle
         for connection, session in list(sessions.items()):
             for raw in connection.collect():
                 handle(session, raw)
@@ -79,25 +81,24 @@ class Intake:
         self, session: Session, messages: list[bytes | str], now: float, time_ms: int
     ) -> None:
         """Messages of one session (those that came right behind its Join)."""
-        self._now, self._time_ms = now, time_ms
+        self._tick, self._now, self._time_ms = self.game.tick, now, time_ms
         for raw in messages:
-            self.handle(session, raw)
+            self._handle(session, raw)
             if session.connection.closing:
                 break
 
-    def handle(self, session: Session, raw: bytes | str) -> None:
+    def _handle(self, session: Session, raw: bytes | str) -> None:
         value: object = None
         command: object = None
-        game = self.game
         try:
             message = decode_client_message(
-                raw, self._max_message_bytes, input_fields=game.input_fields
+                raw, self._max_message_bytes, input_fields=self._input_fields
             )
             kind = type(message)
             if kind is InputFrame and session.is_player:
-                value = game.decode_input(message.fields)  # type: ignore[union-attr]
+                value = self.game.decode_input(message.fields)  # type: ignore[union-attr]
             elif kind is Command and session.is_player:
-                command = game.decode_command(message.fields)  # type: ignore[union-attr]
+                command = self.game.decode_command(message.fields)  # type: ignore[union-attr]
         except ProtocolError as error:  # SchemaError too: 4002 naming the field
             close_for(session.connection, error, self.counters)
             return
@@ -105,7 +106,7 @@ class Intake:
             assert isinstance(message, InputFrame)
             if self._spectator_refused(session, "input"):
                 return
-            tick = game.tick
+            tick = self._tick
             if session.inputs_tick != tick:
                 session.inputs_tick, session.inputs_this_tick = tick, 0
             if session.inputs_this_tick >= self._max_inputs_per_tick:
@@ -156,7 +157,7 @@ class Intake:
     def _command(self, session: Session, command: object) -> None:
         if self._spectator_refused(session, "commands"):
             return
-        tick = self.game.tick
+        tick = self._tick
         if session.commands_tick != tick:
             session.commands_tick, session.commands_this_tick = tick, 0
         limit = self.config.max_commands_per_tick
