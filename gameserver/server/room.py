@@ -175,7 +175,7 @@ class Room:
         if core.step():
             self._match_over()
         if core.snapshot_due:
-            now = trio.current_time()
+            now = trio.current_time()  # the time a snapshot carries: when it was made
             publish = self.on_publish is not None and self.remote_watch_until > now
             published = core.deliver(round((now - start) * 1000), publish)
             if published is not None and self.on_publish is not None:
