@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import attrs
 
+from gameserver.config import Config
 from gameserver.protocol import Error, Snapshot, Welcome, apply, decode_server_message
 
 
@@ -91,3 +92,9 @@ def counting_tokens() -> Callable[[], str]:
     """Resume tokens that tests can predict: ``r1``, ``r2``, ..."""
     numbers = itertools.count(1)
     return lambda: f"r{next(numbers)}"
+
+
+def room_config(**overrides: object) -> Config:
+    """A room's settings as a server resolves them: a tick rate and seats filled in."""
+    settings: dict[str, object] = {"tick_rate": 30, "max_players_per_room": 64}
+    return Config(**(settings | overrides))  # type: ignore[arg-type]

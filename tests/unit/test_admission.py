@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from gameserver.config import Config
 from gameserver.core import GameHost
 from gameserver.core.admission import Admission
 from gameserver.protocol import (
@@ -18,7 +17,7 @@ from gameserver.protocol import (
 )
 from gameserver.tokens import KIND_JOIN, JoinClaims
 
-from .fakes import Counters, FakeConnection, counting_tokens
+from .fakes import Counters, FakeConnection, counting_tokens, room_config
 from .test_rules_api import Climb, Settings
 
 GRACE_S = 15.0
@@ -27,7 +26,7 @@ JOIN_TIMEOUT_S = 10.0
 
 def make_admission(**overrides: object) -> tuple[Admission, Counters]:
     settings: dict[str, object] = {"resume_grace_s": GRACE_S, "join_timeout_s": JOIN_TIMEOUT_S}
-    config = Config(**(settings | overrides))  # type: ignore[arg-type]
+    config = room_config(**(settings | overrides))
     game = GameHost(Climb(Settings(), seed=3, tick_rate=config.tick_rate), tick_rate=30)
     counters = Counters()
     admission = Admission("test", game, config, counters, new_resume_token=counting_tokens())

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import attrs
 
-from gameserver.config import Config
 from gameserver.core import EventHistory, GameHost, Session
 from gameserver.core.delivery import Delivery
 from gameserver.core.inputs import InputQueue
 from gameserver.protocol import Role, WireState, encode_uint, snapshot_prefix
 from gameserver.rules import Player, Rules
 
-from .fakes import Counters, FakeConnection
+from .fakes import Counters, FakeConnection, room_config
 from .test_rules_api import Climb, Guess, Move, Settings
 
 TIME_MS = 1000
@@ -57,7 +56,7 @@ class Table:
 def make_table(
     rules: type[Climb] = OpenClimb, interest: object = None, **overrides: object
 ) -> Table:
-    config = Config(**overrides)  # type: ignore[arg-type]
+    config = room_config(**overrides)
     game = GameHost(rules(Settings(goal=1000), seed=3), tick_rate=config.tick_rate)
     events = EventHistory(config.event_history_ticks)
     counters = Counters()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import cbor2
 
-from gameserver.config import Config
 from gameserver.core import Connection, GameHost, Session
 from gameserver.core.inputs import InputQueue
 from gameserver.core.intake import Intake
@@ -22,14 +21,14 @@ from gameserver.protocol import (
 )
 from gameserver.rules import Player
 
-from .fakes import Counters, FakeConnection
+from .fakes import Counters, FakeConnection, room_config
 from .test_rules_api import Climb, Move, Settings
 
 UP = (int(Move.UP),)
 
 
 def make_intake(**overrides: object) -> tuple[Intake, Counters]:
-    config = Config(**overrides)  # type: ignore[arg-type]
+    config = room_config(**overrides)
     game = GameHost(Climb(Settings(goal=1000), seed=3), tick_rate=config.tick_rate)
     counters = Counters()
     return Intake(game, config, counters), counters

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from gameserver.config import Config
 from gameserver.core import EventHistory, GameHost
 from gameserver.core.publishing import Publisher
 from gameserver.protocol import Snapshot, Welcome, apply, decode_server_message
 from gameserver.rules import Player
 
+from .fakes import room_config
 from .test_delivery import OpenClimb
 from .test_rules_api import Move, Settings
 
 
 def test_keyframes_with_the_welcome_then_deltas_against_the_previous_message() -> None:
-    config = Config(tick_rate=4)
+    config = room_config(tick_rate=4)
     game = GameHost(OpenClimb(Settings(goal=1000), seed=3), tick_rate=config.tick_rate)
     events = EventHistory(config.event_history_ticks)
     publisher = Publisher(game, config, events)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from gameserver.config import Config
 from gameserver.core import GameHost, RoomCore
 from gameserver.protocol import (
     InputFrame,
@@ -17,12 +16,12 @@ from gameserver.protocol import (
     encode,
 )
 
-from .fakes import Counters, FakeConnection, counting_tokens
+from .fakes import Counters, FakeConnection, counting_tokens, room_config
 from .test_rules_api import Climb, Move, Settings
 
 
 def make_core(goal: int = 3, **overrides: object) -> RoomCore:
-    config = Config(**overrides)  # type: ignore[arg-type]
+    config = room_config(**overrides)
     game = GameHost(Climb(Settings(goal=goal), seed=3), tick_rate=config.tick_rate)
     return RoomCore("test", game, config, Counters(), new_resume_token=counting_tokens())
 
