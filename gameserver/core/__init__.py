@@ -4,5 +4,16 @@ from __future__ import annotations
 
 from .events import EventHistory
 from .host import GameHost, HostedEvent
+from .room import RoomCore, RoomCounters
+from .seams import Connection
+from .session import Session
 
-__all__ = ["EventHistory", "GameHost", "HostedEvent"]
+__all__ = [
+    "Connection",
+    "EventHistory",
+    "GameHost",
+    "HostedEvent",
+    "RoomCore",
+    "RoomCounters",
+    "Session",
+]

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import collections
 import logging
-from typing import Protocol
 
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from gameserver.config import Config
+from gameserver.core.seams import Connection as Connection  # re-exported: the seam
 from gameserver.protocol import PROTOCOL_VERSION, CloseCode
 
 from .framemeter import Refusal
@@ -37,31 +37,6 @@ from .metrics import Metrics
 log = logging.getLogger(__name__)
 
 SEND_GRACE_S = 0.25
-
-
-class Connection(Protocol):
-    """What a room needs from a connection. Every method returns immediately."""
-
-    remote: str
-    protocol_version: int  # negotiated at the upgrade (1 or 2: docs/protocol.md)
-    closing: bool  # close() was called or the peer went away
-    close_code: int | None  # the code we sent, or the peer's (1006: lost without one)
-
-    def collect(self) -> list[bytes | str]:
-        """Messages received since the last call, oldest first."""
-        ...
-
-    def deliver(self, snapshot: bytes) -> bool:
-        """Queue a snapshot; False (and nothing queued) while the previous one is unsent."""
-        ...
-
-    def send_control(self, message: bytes) -> None:
-        """Queue a message that must not be conflated (welcome, pong, error)."""
-        ...
-
-    def close(self, code: int, reason: str) -> None:
-        """Send a close frame with ``code`` soon, then drop the connection."""
-        ...
 
 
 class WsConnection:

@@ -1,12 +1,10 @@
 """The room's tick through the connection seam, without sockets.
 
-``FakeConnection`` implements the four-method seam a transport offers, so
-these tests drive collect/step/deliver directly, tick by tick.
+``FakeConnection`` (``fakes.py``) implements the four-method seam a transport offers,
+so these tests drive collect/step/deliver directly, tick by tick.
 """
 
 from __future__ import annotations
-
-import attrs
 
 from gameserver.core import GameHost
 from gameserver.games.arena import POSITION_SCALE, ArenaRules, ArenaSettings, Buttons
@@ -14,8 +12,6 @@ from gameserver.protocol import (
     Join,
     Role,
     Snapshot,
-    Welcome,
-    apply,
     decode_server_message,
     encode,
 )
@@ -25,46 +21,7 @@ from gameserver.server.modes import default_mode, resolved, resolved_config
 from gameserver.server.room import Room
 from tests.conftest import make_config
 
-
-@attrs.define(eq=False)
-class FakeConnection:
-    remote: str = "fake"
-    closing: bool = False
-    busy: bool = False  # pretend the previous snapshot is still being written
-    inbox: list[bytes | str] = attrs.Factory(list)
-    sent: list[bytes] = attrs.Factory(list)
-    close_code: int | None = None
-    mirror: dict[int, tuple[int, ...]] = attrs.Factory(dict)
-    mirror_tick: int = 0
-    welcome: Welcome | None = None
-    protocol_version: int = 2
-
-    def collect(self) -> list[bytes | str]:
-        messages, self.inbox = self.inbox, []
-        return messages
-
-    def deliver(self, snapshot: bytes) -> bool:
-        if self.busy:
-            return False
-        self._receive(snapshot)
-        self.sent.append(snapshot)
-        return True
-
-    def send_control(self, message: bytes) -> None:
-        self._receive(message)
-
-    def close(self, code: int, reason: str) -> None:
-        self.closing, self.close_code = True, code
-
-    def _receive(self, data: bytes) -> None:
-        message = decode_server_message(data)
-        if isinstance(message, Welcome):
-            self.welcome = message
-        elif isinstance(message, Snapshot):
-            assert message.baseline_tick in (0, self.mirror_tick)
-            base = self.mirror if message.baseline_tick else {}
-            self.mirror = apply(base, message.changes, message.removed)
-            self.mirror_tick = message.tick
+from .fakes import FakeConnection
 
 
 def make_room(**overrides: object) -> Room:

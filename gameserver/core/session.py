@@ -8,7 +8,7 @@ from gameserver.protocol import Role, WireState
 
 from .inputs import InputQueue
 from .limits import TokenBucket
-from .transport import Connection
+from .seams import Connection
 
 EMPTY_STATE: WireState = {}
 
