@@ -10,5 +10,6 @@ from __future__ import annotations
 
 from gameserver._version import __version__
 from gameserver.config import Config
+from gameserver.errors import GameServerError, Refusal
 
-__all__ = ["Config", "__version__"]
+__all__ = ["Config", "GameServerError", "Refusal", "__version__"]

@@ -282,7 +282,7 @@ class Authenticator:
         if self.jwks_source is None:
             return self._static_keys
         if self.jwks_source.keys is None:
-            raise TokenError("the identity provider's keys are not loaded yet; try again", 503)
+            raise TokenError(503, "the identity provider's keys are not loaded yet; try again")
         return [*self._static_keys, *self.jwks_source.keys]
 
     # -- entry points
@@ -305,10 +305,10 @@ class Authenticator:
     def verify_bearer(self, authorization: str | None, now_s: float) -> JoinClaims:
         """An ``Authorization: Bearer <identity token>`` header value."""
         if not authorization:
-            raise TokenError("no credential: send Authorization: Bearer <identity token>")
+            raise TokenError(401, "no credential: send Authorization: Bearer <identity token>")
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise TokenError("the Authorization header must be: Bearer <identity token>")
+            raise TokenError(401, "the Authorization header must be: Bearer <identity token>")
         return self.verify_identity(token.strip(), now_s)
 
     def verify_identity(self, token: str | None, now_s: float) -> JoinClaims:
@@ -321,7 +321,7 @@ class Authenticator:
             raise jwt_error(error) from None
         algorithm = header.get("alg")
         if not isinstance(algorithm, str) or algorithm not in self.algorithms:
-            raise TokenError(f"token algorithm {str(algorithm)[:16]!r} is not accepted")
+            raise TokenError(401, f"token algorithm {str(algorithm)[:16]!r} is not accepted")
         kid = header.get("kid")
         keys = self.keys()
         candidates = [key for key in keys if algorithm in key.algorithms]
@@ -331,8 +331,8 @@ class Authenticator:
                 self.jwks_source.request_refresh()  # perhaps rotated since we fetched
         if not candidates:
             if isinstance(kid, str):
-                raise TokenError(f"unknown key id {kid[:64]!r}")
-            raise TokenError(f"no key for algorithm {algorithm}")
+                raise TokenError(401, f"unknown key id {kid[:64]!r}")
+            raise TokenError(401, f"no key for algorithm {algorithm}")
         payload: dict[str, Any] | None = None
         failure: TokenError | None = None
         for key in candidates:
@@ -367,7 +367,9 @@ class Authenticator:
         expires_s = check_times(payload, now_s, settings.leeway_s)
         subject = payload.get("sub")
         if not text_ok(subject, SUBJECT_MAX_CHARS):
-            raise TokenError(f"token subject must be 1..{SUBJECT_MAX_CHARS} printable characters")
+            raise TokenError(
+                401, f"token subject must be 1..{SUBJECT_MAX_CHARS} printable characters"
+            )
         assert isinstance(subject, str)
         name = payload.get(settings.name_claim)
         if isinstance(name, str):

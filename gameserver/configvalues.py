@@ -18,9 +18,10 @@ from typing import Any
 import attrs
 
 from gameserver.config import Bound, Choice
+from gameserver.errors import GameServerError
 
 
-class ConfigError(ValueError):
+class ConfigError(GameServerError, ValueError):
     """A setting that cannot be used: where it came from, its key, and what is allowed."""
 
     def __init__(self, where: str, key: str, problem: str) -> None:

@@ -44,6 +44,7 @@ import attrs
 import cbor2
 
 from gameserver.core import GameHost
+from gameserver.errors import GameServerError
 from gameserver.rules import Player, Rules, StateError
 from gameserver.rules.loading import GameLoadError, load_rules, make_settings, settings_to_table
 
@@ -55,7 +56,7 @@ GAP = -1
 SNAPSHOT = -2
 
 
-class RecordingError(Exception):
+class RecordingError(GameServerError):
     """A recording that cannot be read or replayed (wrong format, version or rules)."""
 
 

@@ -56,7 +56,7 @@ from typing import Any, TypeGuard
 import attrs
 import jwt
 
-from gameserver.protocol.errors import GameServerError
+from gameserver.errors import Refusal
 from gameserver.protocol.messages import NAME_MAX_CHARS, Role
 
 __all__ = [
@@ -97,7 +97,7 @@ _ROLES_BY_NAME = {name: role for role, name in _ROLE_NAMES.items()}
 _HEX = re.compile(r"[0-9a-f]*")
 
 
-class TokenError(GameServerError):
+class TokenError(Refusal):
     """A token was refused; answer with HTTP ``status``.
 
     ``status`` is 401 (missing, malformed, bad signature, wrong issuer or audience,
@@ -105,11 +105,6 @@ class TokenError(GameServerError):
     someone else's seat) or 503 (``ReplayGuard`` full, keys not loaded yet).
     ``reason`` is safe to send to the client: it never contains a key or a signature.
     """
-
-    def __init__(self, reason: str, status: int = 401) -> None:
-        super().__init__(f"HTTP {status}: {reason}")
-        self.reason = reason
-        self.status = status
 
 
 @attrs.frozen
@@ -159,11 +154,13 @@ def _check_secret(secret: bytes) -> None:
 def check_size(token: str | None) -> str:
     """The token, if present and small enough to parse; else ``TokenError``."""
     if token is None or token == "":
-        raise TokenError("no token: connect with ?token=...")
+        raise TokenError(401, "no token: connect with ?token=...")
     if type(token) is not str:
-        raise TokenError("token must be text")
+        raise TokenError(401, "token must be text")
     if len(token) > MAX_TOKEN_CHARS:
-        raise TokenError(f"token of {len(token)} characters exceeds the limit of {MAX_TOKEN_CHARS}")
+        raise TokenError(
+            401, f"token of {len(token)} characters exceeds the limit of {MAX_TOKEN_CHARS}"
+        )
     return token
 
 
@@ -171,17 +168,19 @@ def check_times(payload: Mapping[str, Any], now_s: float, leeway_s: float) -> fl
     """Expiry (required), not-before and issued-at, with ``leeway_s`` of clock skew."""
     expires_s = payload.get("exp")
     if not _is_number(expires_s) or not 0 <= expires_s <= EXPIRES_MAX:
-        raise TokenError(f"token expiry 'exp' must be a number in [0, {EXPIRES_MAX}]")
+        raise TokenError(401, f"token expiry 'exp' must be a number in [0, {EXPIRES_MAX}]")
     if now_s >= expires_s + leeway_s:
-        raise TokenError(f"token expired {now_s - expires_s:.0f} s ago")
+        raise TokenError(401, f"token expired {now_s - expires_s:.0f} s ago")
     for claim in ("nbf", "iat"):
         value = payload.get(claim)
         if value is None:
             continue
         if not _is_number(value):
-            raise TokenError(f"token '{claim}' must be a number")
+            raise TokenError(401, f"token '{claim}' must be a number")
         if value > now_s + leeway_s:
-            raise TokenError(f"token is not valid yet ('{claim}' is {value - now_s:.0f} s ahead)")
+            raise TokenError(
+                401, f"token is not valid yet ('{claim}' is {value - now_s:.0f} s ahead)"
+            )
     return float(expires_s)
 
 
@@ -193,18 +192,18 @@ def _is_number(value: object) -> TypeGuard[float]:
 def jwt_error(error: jwt.PyJWTError) -> TokenError:
     """A PyJWT failure as a refusal whose reason names what was wrong, not the key."""
     if isinstance(error, jwt.InvalidSignatureError):
-        return TokenError("token signature does not match")
+        return TokenError(401, "token signature does not match")
     if isinstance(error, jwt.InvalidAlgorithmError):
-        return TokenError("token algorithm is not accepted")
+        return TokenError(401, "token algorithm is not accepted")
     if isinstance(error, jwt.InvalidIssuerError):
-        return TokenError("token issuer is not accepted")
+        return TokenError(401, "token issuer is not accepted")
     if isinstance(error, jwt.InvalidAudienceError):
-        return TokenError("token audience is not accepted")
+        return TokenError(401, "token audience is not accepted")
     if isinstance(error, jwt.MissingRequiredClaimError):
-        return TokenError(f"token has no '{error.claim}' claim")
+        return TokenError(401, f"token has no '{error.claim}' claim")
     if isinstance(error, jwt.DecodeError):
-        return TokenError("token is not a well-formed JWT")
-    return TokenError(f"token refused: {type(error).__name__}")
+        return TokenError(401, "token is not a well-formed JWT")
+    return TokenError(401, f"token refused: {type(error).__name__}")
 
 
 # -- server tokens
@@ -312,15 +311,17 @@ def verify_token(
     claims = _server_claims(payload, now_s, leeway_s)
     if claims.kind != kind:
         if claims.kind == KIND_SEAT:
-            raise TokenError("a seat token goes in ?seat=, with your identity token in ?token=")
-        raise TokenError(f"a {claims.kind} token is not a {kind} token")
+            raise TokenError(
+                401, "a seat token goes in ?seat=, with your identity token in ?token="
+            )
+        raise TokenError(401, f"a {claims.kind} token is not a {kind} token")
     if expected_role is not None and claims.role != expected_role:
         raise TokenError(
-            f"token is for a {_ROLE_NAMES[claims.role]}, not a {_ROLE_NAMES[Role(expected_role)]}",
             403,
+            f"token is for a {_ROLE_NAMES[claims.role]}, not a {_ROLE_NAMES[Role(expected_role)]}",
         )
     if room is not None and claims.room != room:
-        raise TokenError(f"token is for room {claims.room!r}, not {room!r}", 403)
+        raise TokenError(403, f"token is for room {claims.room!r}, not {room!r}")
     return claims
 
 
@@ -328,17 +329,17 @@ def _server_claims(payload: dict[str, Any], now_s: float, leeway_s: float) -> Jo
     subject, name, role = payload.get("sub"), payload.get("name"), payload.get("role")
     room, nonce, kind = payload.get("room"), payload.get("jti"), payload.get("kind")
     if kind not in _SERVER_KINDS:
-        raise TokenError("token 'kind' must be 'join' or 'seat'")
+        raise TokenError(401, "token 'kind' must be 'join' or 'seat'")
     if not text_ok(subject, SUBJECT_MAX_CHARS):
-        raise TokenError(f"token subject must be 1..{SUBJECT_MAX_CHARS} printable characters")
+        raise TokenError(401, f"token subject must be 1..{SUBJECT_MAX_CHARS} printable characters")
     if not text_ok(name, NAME_MAX_CHARS):
-        raise TokenError(f"token name must be 1..{NAME_MAX_CHARS} printable characters")
+        raise TokenError(401, f"token name must be 1..{NAME_MAX_CHARS} printable characters")
     if role not in _ROLES_BY_NAME:
-        raise TokenError("token role must be 'player' or 'spectator'")
+        raise TokenError(401, "token role must be 'player' or 'spectator'")
     if not text_ok(room, ROOM_MAX_CHARS):
-        raise TokenError(f"token room must be 1..{ROOM_MAX_CHARS} printable characters")
+        raise TokenError(401, f"token room must be 1..{ROOM_MAX_CHARS} printable characters")
     if type(nonce) is not str or len(nonce) != NONCE_HEX_CHARS or not _HEX.fullmatch(nonce):
-        raise TokenError(f"token 'jti' must be {NONCE_HEX_CHARS} lowercase hex digits")
+        raise TokenError(401, f"token 'jti' must be {NONCE_HEX_CHARS} lowercase hex digits")
     expires_s = check_times(payload, now_s, leeway_s)
     return JoinClaims(
         subject=subject,  # type: ignore[arg-type]  # checked by text_ok
@@ -384,13 +385,13 @@ class ReplayGuard:
         # Remembered as long as verify_token would accept the token (leeway included).
         expires_s = claims.expires_s + leeway_s
         if now_s >= expires_s:
-            raise TokenError(f"token expired {now_s - claims.expires_s:.0f} s ago")
+            raise TokenError(401, f"token expired {now_s - claims.expires_s:.0f} s ago")
         if claims.nonce in self._expiry:
-            raise TokenError("token already used", 403)
+            raise TokenError(403, "token already used")
         if len(self._expiry) >= self.max_entries:
             wait_s = self._heap[0][0] - now_s
             raise TokenError(
-                f"too many live tokens to remember; try again in {math.ceil(wait_s)} s", 503
+                503, f"too many live tokens to remember; try again in {math.ceil(wait_s)} s"
             )
         self._expiry[claims.nonce] = expires_s
         heapq.heappush(self._heap, (expires_s, claims.nonce))

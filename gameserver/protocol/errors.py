@@ -1,4 +1,4 @@
-"""Close codes and the exception hierarchy shared by every layer.
+"""Close codes, and the protocol's exceptions (the whole tree: ``gameserver/errors.py``).
 
 A ``ProtocolError`` carries the WebSocket close code to send (like wsproto's
 ``event_hint``): whoever catches it knows what to do without inspecting text.
@@ -7,6 +7,10 @@ A ``ProtocolError`` carries the WebSocket close code to send (like wsproto's
 from __future__ import annotations
 
 import enum
+
+from gameserver.errors import GameServerError
+
+__all__ = ["CloseCode", "DeltaError", "ErrorCode", "GameServerError", "ProtocolError"]
 
 
 class CloseCode(enum.IntEnum):
@@ -37,10 +41,6 @@ class ErrorCode(enum.IntEnum):
     CHAT_RATE_LIMITED = 3  # a Say beyond chat_rate_per_s / chat_burst was dropped
     MATCH_FAILED = 4  # FindMatch found no seat; the connection may Join or try again
     COMMAND_DROPPED = 5  # a Command beyond max_commands_per_tick was dropped
-
-
-class GameServerError(Exception):
-    """Base class of every exception this package raises on purpose."""
 
 
 class ProtocolError(GameServerError):

@@ -21,6 +21,8 @@ from typing import Any
 
 import attrs
 
+from gameserver.errors import GameServerError
+
 from .api import Rules, rules_class_problems
 
 ENTRY_POINT_GROUP = "gameserver.games"
@@ -31,7 +33,7 @@ SHIPPED = {
 }
 
 
-class GameLoadError(Exception):
+class GameLoadError(GameServerError):
     """A game that cannot be found, imported or used; the message says why."""
 
 

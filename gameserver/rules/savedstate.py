@@ -35,6 +35,8 @@ from typing import Any
 
 import cbor2
 
+from gameserver.errors import GameServerError
+
 _REF, _LIST, _TUPLE, _DICT, _SET, _FROZENSET, _OBJECT, _ENUM, _RANDOM, _DEQUE, _NAMEDTUPLE = range(
     11
 )
@@ -52,7 +54,7 @@ _API_CLASSES = frozenset(
 )
 
 
-class StateError(ValueError):
+class StateError(GameServerError, ValueError):
     """A state that cannot be saved (what it holds) or restored (damaged or foreign data)."""
 
 

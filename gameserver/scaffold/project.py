@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 import attrs
 
 import gameserver
+from gameserver.errors import GameServerError
 from gameserver.rules.loading import available_games
 
 NAME_MAX_CHARS = 24  # as a mode's name: the game's id travels in the same places
@@ -46,7 +47,7 @@ _TEMPLATE_NAMES = frozenset(
 )
 
 
-class NewGameError(Exception):
+class NewGameError(GameServerError):
     """A name or folder that ``new-game`` refuses; the message says why and what to do."""
 
 

@@ -469,7 +469,7 @@ class GameServer:
             if claims is not None or self.auth is None:
                 return claims  # development mode: the room refuses it at the Join, as ever
             self.metrics.resumes_refused += 1
-            raise TokenError("resume token unknown or expired: join again with a new token")
+            raise TokenError(401, "resume token unknown or expired: join again with a new token")
         if self.auth is None:
             return None
         now = now_s()
@@ -478,9 +478,9 @@ class GameServer:
         if seat is not None:
             seat_claims = self.auth.verify_seat(seat, now)
             if claims.kind != KIND_IDENTITY:
-                raise TokenError("a seat token goes with an identity token in ?token=")
+                raise TokenError(401, "a seat token goes with an identity token in ?token=")
             if seat_claims.subject != claims.subject:
-                raise TokenError("the seat is another player's", 403)
+                raise TokenError(403, "the seat is another player's")
             claims = seat_claims
         if claims.nonce:  # join and seat tokens admit once
             self._replay_guard.check_and_remember(claims, now, self.auth.settings.leeway_s)

@@ -28,6 +28,8 @@ from collections.abc import Callable
 
 import trio
 
+from gameserver.errors import GameServerError
+
 from .framemeter import FrameMeter, Refusal
 from .tls import TlsSession
 
@@ -45,7 +47,7 @@ def _peer(sock: trio.socket.SocketType) -> tuple[str, str]:
     return str(host), f"{host}:{port}"
 
 
-class HeadTooLarge(Exception):
+class HeadTooLarge(GameServerError):
     """The request head did not end within MAX_REQUEST_BYTES."""
 
     def __init__(self, partial: bytes) -> None:

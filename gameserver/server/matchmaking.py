@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 import trio
 
+from gameserver.errors import Refusal
 from gameserver.protocol import Role
 from gameserver.protocol.messages import NODE_ID_MAX_CHARS, ROOM_ID_MAX_CHARS
 from gameserver.tokens import KIND_SEAT, issue_token
@@ -87,13 +88,11 @@ class MatchHost(Protocol):
     def spawn(self, function: Callable[..., Awaitable[object]], *args: object) -> None: ...
 
 
-class MatchError(Exception):
+class MatchError(Refusal):
     """A match request that cannot be served; ``status`` is the HTTP status to answer with."""
 
     def __init__(self, status: int, reason: str, *, retry_after_s: float | None = None) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
+        super().__init__(status, reason)
         self.retry_after_s = retry_after_s  # for a Retry-After header
 
 

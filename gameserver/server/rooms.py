@@ -34,6 +34,7 @@ import trio
 
 from gameserver.config import Config, Mode
 from gameserver.core import GameHost
+from gameserver.errors import Refusal
 from gameserver.protocol import FindMatch
 from gameserver.rules import Rules
 from gameserver.rules.loading import load_rules, make_settings
@@ -52,13 +53,8 @@ CODE_LENGTH = 6
 EMPTY_CHECK_INTERVAL_S = 1.0
 
 
-class RoomError(Exception):
+class RoomError(Refusal):
     """A room could not be found or made; ``status`` is the HTTP status to answer with."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
 
 
 class RoomManager:

@@ -179,7 +179,7 @@ class WebSide:
                 headers = {key.lower(): value for key, value in request.headers}
                 claims = auth.verify_bearer(headers.get("authorization"), now_s())
                 if claims.role is not Role.PLAYER:
-                    raise TokenError("a spectator identity cannot take a seat", 403)
+                    raise TokenError(403, "a spectator identity cannot take a seat")
                 match_request = attrs.evolve(match_request, name=claims.name)
                 identity = claims.subject
             answer = await matchmaker.match(

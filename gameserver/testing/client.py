@@ -30,6 +30,7 @@ import attrs
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, wrap_client_stream
 
+from gameserver.errors import GameServerError
 from gameserver.protocol import (
     SUBPROTOCOL,
     Command,
@@ -49,7 +50,7 @@ from gameserver.rules import Act, Bot, BotView, GameSchema
 WAIT_S = 10.0  # how long wait_for waits by default (mock time under autojump_clock)
 
 
-class ClientClosed(Exception):
+class ClientClosed(GameServerError):
     """The connection closed (or never joined) while a test waited on it."""
 
     def __init__(self, code: int | None, reason: str | None) -> None:

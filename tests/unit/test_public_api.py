@@ -12,7 +12,7 @@ import gameserver.server
 
 
 def test_public_names() -> None:
-    assert gameserver.__all__ == ["Config", "__version__"]
+    assert gameserver.__all__ == ["Config", "GameServerError", "Refusal", "__version__"]
     assert set(gameserver.server.__all__) == {
         "Connection",
         "GameServer",
