@@ -21,7 +21,7 @@ from typing import Any
 import trio
 
 from clients import connect
-from clients.relay import LatencyRelay
+from clients.latency import LatencyRelay
 from gameserver.config import Config
 from gameserver.server import GameServer
 

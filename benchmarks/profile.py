@@ -51,7 +51,7 @@ _LINE_NUMBER = re.compile(r":\d+\)$")
 
 
 def function_name(frame: str) -> str:
-    """``"tick (gameserver/server/room.py:107)"`` -> ``"tick (gameserver/server/room.py)"``."""
+    """Without its line number: ``"tick (.../room.py:107)"`` -> ``"tick (.../room.py)"``."""
     return _LINE_NUMBER.sub(")", frame)
 
 

@@ -157,7 +157,7 @@ def check_games(loaded: Loaded) -> None:
             make_settings(rules, settings)
         except GameLoadError as error:
             raise settings_origin.error(str(error)) from None
-    from gameserver.server.modes import all_modes, resolved
+    from gameserver.server.rooms.modes import all_modes, resolved
 
     for mode in all_modes(config).values():  # a divisor that does not divide the game's rate
         try:

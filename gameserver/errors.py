@@ -9,8 +9,8 @@ stays one too.
 GameServerError
 ├── Refusal(status, reason)         a request refused: answer HTTP ``status``, ``reason``
 │   ├── TokenError                  gameserver.tokens (auth: identity, join, seat, resume)
-│   ├── RoomError                   gameserver.server.rooms (no such room, full, elsewhere)
-│   └── MatchError                  gameserver.server.matchmaking (+ ``retry_after_s``)
+│   ├── RoomError                   gameserver.server.rooms.manager (no such room, full, elsewhere)
+│   └── MatchError                  gameserver.server.cluster.matchmaking (+ ``retry_after_s``)
 ├── ProtocolError(code, reason)     a peer broke the protocol: close it with ``code``
 │   ├── DeltaError                  gameserver.protocol.errors (4002)
 │   └── SchemaError                 gameserver.rules.errors (4002; ``field``)
@@ -19,12 +19,12 @@ GameServerError
 ├── GameLoadError                   gameserver.rules.loading: a game cannot be used
 ├── ConfigError    (ValueError)     gameserver.configvalues: where, key, problem
 ├── RecordingError                  gameserver.recording: cannot read or replay
-├── DirectoryError                  gameserver.server.directory: the room directory failed
+├── DirectoryError                  gameserver.server.cluster.directory: the room directory failed
 │   ├── DirectoryUnavailable        the backend cannot be reached
 │   ├── NoCapacity                  no live node has a free seat
 │   ├── UnknownRoom                 no such room (or it expired)
 │   └── RoomFull                    the room has no free seat
-├── HeadTooLarge                    gameserver.server.handover: an HTTP head over the limit
+├── HeadTooLarge                    gameserver.server.network.handover: an HTTP head over the limit
 ├── NewGameError                    gameserver.scaffold: ``new-game`` refuses a name or folder
 └── ClientClosed                    gameserver.testing: a test client's connection closed
 ```

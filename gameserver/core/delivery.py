@@ -49,7 +49,7 @@ class DeliveryCounters(Protocol):
 
 
 class InterestFrame(Protocol):
-    """One snapshot's interest-managed bodies (``gameserver/server/interest.py``)."""
+    """One snapshot's interest-managed bodies (``gameserver/server/rooms/interest.py``)."""
 
     cell_of: dict[int, int]  # entity id -> its cell
 

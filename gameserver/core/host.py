@@ -12,7 +12,8 @@ receive it (None: everyone). Events that ``join``, ``leave``, ``disconnected`` o
 ``reconnected`` returned wait (encoded) for the next step and go out before its own.
 
 Everything is synchronous and pure: no clock, no I/O. The same calls in the same order
-give the same world, which recordings rely on (``recorder.py`` wraps a host).
+give the same world, which recordings rely on (``gameserver/server/rooms/recorder.py``
+wraps a host).
 
 ``save()`` is that whole state as data between two steps (``savedgame.py``: the rules'
 own ``save()`` and the host's players, held inputs, pending commands and events);

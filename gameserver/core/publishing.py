@@ -1,4 +1,6 @@
-"""Publishing: the spectator stream that relays on other nodes serve (``relay.py``).
+"""Publishing: the spectator stream that relays on other nodes serve.
+
+The relays are ``gameserver/server/cluster/spectator_relays.py``.
 
 Theory of operation: while another node watches the room, each snapshot the room
 delivers is published once, as a spectator sees it: a delta against the previous one

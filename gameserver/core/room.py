@@ -1,6 +1,6 @@
 """The room core: one game world and its connections, one tick at a time, without I/O.
 
-Theory of operation: a driver (``gameserver/server/room.py`` for a live room) calls
+Theory of operation: a driver (``gameserver/server/rooms/room.py`` for a live room) calls
 three phases per tick, giving each the time it needs; nothing here reads a clock,
 sleeps or touches a socket. Connections are met only through the ``Connection``
 protocol (``seams.py``): the core takes what each one received and queues what it

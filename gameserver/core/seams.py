@@ -1,6 +1,6 @@
 """What the room core needs from the outside: a connection, and counters to count in.
 
-The server's transports (``gameserver/server/transport.py``) and its ``Metrics`` satisfy
+The server's transports (``gameserver/server/network/tasks.py``) and its ``Metrics`` satisfy
 these protocols as they are; tests satisfy them with plain objects. The core never
 imports the server: it only names what it calls.
 """

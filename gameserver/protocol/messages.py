@@ -96,8 +96,8 @@ class FindMatch:
 
     mode: str  # 1..24 of a-z 0-9 - _
     name: str  # as in Join
-    # The room (a Matched answer's) whose node this client cannot reach ("": none); the
-    # server checks that node and stops offering it if dead (gameserver/server/nodecheck.py).
+    # The room (a Matched answer's) whose node this client cannot reach ("": none); the server
+    # checks that node and stops offering it if dead (gameserver/server/cluster/nodecheck.py).
     unreachable_room: str = ""
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .app import GameServer
-from .metrics import Metrics
-from .room import Room
-from .ticker import Ticker, TickStats
-from .transport import Connection, WsConnection
+from gameserver.server.app import GameServer
+from gameserver.server.metrics import Metrics
+from gameserver.server.network.tasks import Connection, WsConnection
+from gameserver.server.rooms.room import Room
+from gameserver.server.rooms.ticker import Ticker, TickStats
 
 __all__ = ["Connection", "GameServer", "Metrics", "Room", "TickStats", "Ticker", "WsConnection"]

@@ -1,7 +1,7 @@
 """The game server process: front door, rooms, HTTP side, graceful shutdown.
 
-The front door (``frontdoor.py``) takes every connection on the port: plain
-HTTP requests go to the HTTP side (``web.py``), WebSocket upgrades to
+The front door (``network/frontdoor.py``) takes every connection on the port: plain
+HTTP requests go to the HTTP side (``web/routes.py``), WebSocket upgrades to
 trio-websocket, which performs the opening handshake. A request that does not offer
 our subprotocol is rejected with HTTP 400 and a body that says why. Each
 accepted connection is served by a ``WsConnection`` attached to a room until
@@ -43,26 +43,26 @@ from gameserver.protocol import (
     Role,
     encode,
 )
+from gameserver.server.cluster.chat import ChatRelay
+from gameserver.server.cluster.directory import DirectoryError, open_directory
+from gameserver.server.cluster.matchlimits import host_of
+from gameserver.server.cluster.matchmaking import MatchError, Matchmaker, MatchRequest
+from gameserver.server.cluster.spectator_relays import SpectatorRelays
+from gameserver.server.metrics import Metrics
+from gameserver.server.network.addresses import address_key
+from gameserver.server.network.fast import FastConnection
+from gameserver.server.network.framemeter import FrameMeter
+from gameserver.server.network.frontdoor import FrontDoor
+from gameserver.server.network.handover import HandoverStream
+from gameserver.server.network.tasks import Connection, WsConnection
+from gameserver.server.rooms.manager import DEFAULT_ROOM, RoomError, RoomManager
+from gameserver.server.rooms.mirror import RelayRoom
+from gameserver.server.rooms.replay import ReplayDriver
+from gameserver.server.rooms.room import Room
+from gameserver.server.web.http import serve_http
+from gameserver.server.web.routes import WebSide
+from gameserver.server.web.status import window_ticks
 from gameserver.tokens import KIND_IDENTITY, KIND_RESUME, JoinClaims, ReplayGuard, TokenError
-
-from .addresses import address_key
-from .chat import ChatRelay
-from .directory import DirectoryError, open_directory
-from .fastconn import FastConnection
-from .framemeter import FrameMeter
-from .frontdoor import FrontDoor
-from .handover import HandoverStream
-from .http import serve_http
-from .matchlimits import host_of
-from .matchmaking import MatchError, Matchmaker, MatchRequest
-from .metrics import Metrics
-from .relay import RelayRoom, SpectatorRelays
-from .replay import ReplayDriver
-from .room import Room
-from .rooms import DEFAULT_ROOM, RoomError, RoomManager
-from .status import window_ticks
-from .transport import Connection, WsConnection
-from .web import WebSide
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Process-wide counters. Plain integers: incrementing one costs next to nothing.
 
-``/metrics`` exports them in Prometheus format (``prometheus.py``); tests and
+``/metrics`` exports them in Prometheus format (``web/prometheus.py``); tests and
 benchmarks read them directly.
 """
 

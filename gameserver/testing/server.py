@@ -24,7 +24,7 @@ from gameserver.config import Config
 from gameserver.rules import Rules
 from gameserver.rules.loading import GameLoadError, load_rules
 from gameserver.server import GameServer, Room
-from gameserver.server.rooms import DEFAULT_ROOM
+from gameserver.server.rooms.manager import DEFAULT_ROOM
 
 TEST_SEED = 1
 

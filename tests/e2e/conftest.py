@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import pytest
 import trio
 
-from clients.relay import LatencyRelay
+from clients.latency import LatencyRelay
 from gameserver.cli.common import bundled_web_root
 from gameserver.config import Config
 from gameserver.server import GameServer

@@ -27,7 +27,7 @@ import trio
 from clients import GameClient, connect
 from gameserver.games.arena import Buttons
 from gameserver.server import GameServer
-from gameserver.server.ticker import percentile
+from gameserver.server.rooms.ticker import percentile
 
 from .httpclient import get, http_client
 

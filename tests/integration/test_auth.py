@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from trio_websocket import ConnectionRejected
 
 from clients import ReconnectPolicy, connect
+from clients.latency import LatencyRelay
 from clients.matchmaking import MatchFailed, find_match
-from clients.relay import LatencyRelay
 from gameserver.protocol import CloseCode, Join, Role, encode
 from gameserver.server import GameServer
 from tests.conftest import make_config

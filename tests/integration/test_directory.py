@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 import trio
 
-from gameserver.server.directory import (
+from gameserver.server.cluster.directory import (
     Booking,
     Directory,
     DirectoryError,

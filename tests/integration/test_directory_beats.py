@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 import trio
 
-from gameserver.server.directory import Directory, open_directory
+from gameserver.server.cluster.directory import Directory, open_directory
 
 from .test_directory import backend_url, node  # noqa: F401  (the fixture, for both backends)
 

@@ -8,8 +8,8 @@ import coredis
 import pytest
 import trio
 
-from gameserver.server.directory import Booking, DirectoryError, DirectoryUnavailable
-from gameserver.server.directory.redis import RedisDirectory, redacted_url
+from gameserver.server.cluster.directory import Booking, DirectoryError, DirectoryUnavailable
+from gameserver.server.cluster.directory.redis import RedisDirectory, redacted_url
 from tests.integration.test_directory import NOW, book, check_race, node, race
 from tests.redis_server import RedisServer, redis_server, redis_url  # noqa: F401
 

@@ -31,8 +31,8 @@ from gameserver.recording import INPUT, SNAPSHOT, read_items, seek, verify
 from gameserver.rules import Bot
 from gameserver.server import GameServer
 from gameserver.server.metrics import Metrics
-from gameserver.server.relay import RelayRoom
-from gameserver.server.replay import ReplayDriver
+from gameserver.server.rooms.mirror import RelayRoom
+from gameserver.server.rooms.replay import ReplayDriver
 from gameserver.testing import ClientClosed, KitClient, connect_game, default_room, serve_game
 from tests.conftest import make_config
 

@@ -11,7 +11,7 @@ import trio
 
 from clients import connect
 from gameserver.server import GameServer
-from gameserver.server.fastconn import FastConnection
+from gameserver.server.network.fast import FastConnection
 
 
 async def test_connections_are_handed_to_the_fast_transport(fast_server: GameServer) -> None:

@@ -7,7 +7,7 @@ import math
 import trio
 
 from clients import GameClient, connect
-from clients.relay import LatencyRelay
+from clients.latency import LatencyRelay
 from gameserver.games.arena import ArenaSettings, Buttons
 from gameserver.protocol import Role
 from gameserver.server import GameServer

@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import gameserver
 from gameserver.server import GameServer
-from gameserver.server.prometheus import INPUT_DROPS, LIMIT_HITS
+from gameserver.server.web.prometheus import INPUT_DROPS, LIMIT_HITS
 
 from .httpclient import get
 

@@ -17,7 +17,7 @@ import trio
 
 from gameserver.protocol import FindMatch, Matched, Welcome, decode_server_message, encode
 from gameserver.server import GameServer
-from gameserver.server.directory import NodeInfo
+from gameserver.server.cluster.directory import NodeInfo
 from tests.conftest import make_config
 
 from .httpclient import http_client

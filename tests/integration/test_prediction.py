@@ -7,7 +7,7 @@ import itertools
 import trio
 
 from clients import GameClient, connect
-from clients.relay import LatencyRelay
+from clients.latency import LatencyRelay
 from gameserver.games.arena import Buttons
 from gameserver.server import GameServer
 

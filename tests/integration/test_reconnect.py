@@ -6,7 +6,7 @@ import pytest
 import trio
 
 from clients import ReconnectFailed, ReconnectPolicy, connect
-from clients.relay import LatencyRelay
+from clients.latency import LatencyRelay
 from gameserver.protocol import ErrorCode, Role
 from gameserver.server import GameServer
 from tests.conftest import make_config

@@ -19,7 +19,7 @@ from gameserver.protocol import CloseCode, Role
 from gameserver.recording import GAP, INPUT, RecordingError, read_items, verify
 from gameserver.server import GameServer
 from gameserver.server.metrics import Metrics
-from gameserver.server.recorder import Recorder
+from gameserver.server.rooms.recorder import Recorder
 from tests.conftest import make_config
 
 from .helpers import run_swarm

@@ -114,7 +114,7 @@ def test_the_wheel_and_sdist_hold_the_browser_client_scripts_games_and_license(
     web = sorted(path.relative_to(REPO_ROOT).as_posix() for path in web_files())
     lua = sorted(
         path.relative_to(REPO_ROOT).as_posix()
-        for path in (REPO_ROOT / "gameserver/server/directory/scripts").glob("*.lua")
+        for path in (REPO_ROOT / "gameserver/server/cluster/directory/scripts").glob("*.lua")
     )
     assert web and set(web) <= files, set(web) - files
     assert len(lua) > 5 and set(lua) <= files, set(lua) - files
@@ -147,7 +147,7 @@ async def test_the_installed_command_runs_from_the_wheel_not_the_source_tree(
         [
             str(installed.python),
             "-c",
-            "import clients, gameserver, gameserver.server.directory.redis as redis; "
+            "import clients, gameserver, gameserver.server.cluster.directory.redis as redis; "
             "print(gameserver.__file__, clients.__file__, len(redis._SCRIPTS))",
         ],
         installed.outside,

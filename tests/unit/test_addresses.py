@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from gameserver.config import Config
-from gameserver.server.addresses import address_key
+from gameserver.server.network.addresses import address_key
 
 
 @pytest.mark.parametrize(

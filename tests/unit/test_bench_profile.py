@@ -8,8 +8,8 @@ from benchmarks.profile import function_name, package_of, summarize
 
 RUN = "run (trio/_core/_run.py:2532)"
 STACKS = [
-    f"{RUN};tick (gameserver/server/room.py:107);dumps (cbor2/_encoder.py:90) 30",
-    f"{RUN};tick (gameserver/server/room.py:108);diff (gameserver/protocol/delta.py:30) 50",
+    f"{RUN};tick (gameserver/server/rooms/room.py:107);dumps (cbor2/_encoder.py:90) 30",
+    f"{RUN};tick (gameserver/server/rooms/room.py:108);diff (gameserver/protocol/delta.py:30) 50",
     f"{RUN};get_events (trio/_core/_io_epoll.py:243) 20",
     "garbage without a count",
 ]
@@ -17,7 +17,8 @@ STACKS = [
 
 def test_line_numbers_are_dropped_from_function_names() -> None:
     assert (
-        function_name("tick (gameserver/server/room.py:107)") == "tick (gameserver/server/room.py)"
+        function_name("tick (gameserver/server/rooms/room.py:107)")
+        == "tick (gameserver/server/rooms/room.py)"
     )
 
 
@@ -35,7 +36,7 @@ def test_summary_percentages() -> None:
     assert top_self["diff (gameserver/protocol/delta.py)"] == pytest.approx(50.0)
     inclusive = {row["function"]: row["percent"] for row in summary["top_inclusive"]}
     # Two lines of the same function count once per stack, not once per line.
-    assert inclusive["tick (gameserver/server/room.py)"] == pytest.approx(80.0)
+    assert inclusive["tick (gameserver/server/rooms/room.py)"] == pytest.approx(80.0)
     assert inclusive["run (trio/_core/_run.py)"] == pytest.approx(100.0)
     packages = {row["function"]: row["percent"] for row in summary["self_by_package"]}
     assert packages == {"gameserver/protocol": 50.0, "cbor2": 30.0, "trio": 20.0}

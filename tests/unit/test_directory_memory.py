@@ -12,9 +12,9 @@ import pytest
 import trio
 import trio.testing
 
-import gameserver.server.directory as directory_module
-from gameserver.server.directory import DirectoryError, NodeInfo
-from gameserver.server.directory.memory import MemoryDirectory
+import gameserver.server.cluster.directory as directory_module
+from gameserver.server.cluster.directory import DirectoryError, NodeInfo
+from gameserver.server.cluster.directory.memory import MemoryDirectory
 
 
 def node(node_id: str, capacity: int = 100, load: int = 0) -> NodeInfo:
@@ -40,7 +40,7 @@ def test_public_names() -> None:
 
 def test_the_memory_directory_does_not_load_the_redis_client() -> None:
     code = (
-        "import sys, gameserver.server.directory.memory; "
+        "import sys, gameserver.server.cluster.directory.memory; "
         "print(any(m.startswith('coredis') for m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

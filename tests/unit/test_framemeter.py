@@ -8,7 +8,7 @@ import pytest
 
 from gameserver.config import Config
 from gameserver.protocol import CloseCode
-from gameserver.server.framemeter import FrameMeter, Refusal
+from gameserver.server.network.framemeter import FrameMeter, Refusal
 
 CONFIG = Config(
     max_message_bytes=256,

@@ -151,8 +151,10 @@ def test_the_walk_sees_every_kind_of_import() -> None:
     graph = import_graph(ROOT)
     assert len(graph) > 100
     # module level, function level, and the package of a from-import of a name
-    assert "gameserver.server.rooms" in graph["gameserver.server.app"]
-    assert "gameserver.server.directory.memory" in graph["gameserver.server.directory"]
+    assert "gameserver.server.rooms.manager" in graph["gameserver.server.app"]
+    assert (
+        "gameserver.server.cluster.directory.memory" in graph["gameserver.server.cluster.directory"]
+    )
     assert "gameserver.server" in graph["gameserver.cli.serve"]
 
 

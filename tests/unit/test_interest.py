@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from gameserver.protocol import apply
 from gameserver.rules import PositionLayout
-from gameserver.server.interest import Interest, InterestFrame, array_header
+from gameserver.server.rooms.interest import Interest, InterestFrame, array_header
 
 SIZE = 1000.0
 SMALL = 600.0  # few cells: viewers share and swap centres often

@@ -220,7 +220,7 @@ def test_every_exception_is_still_needed() -> None:
          "imports gameserver.games.arena"),
         ("from ..games.arena.schema import SCHEMA", "gameserver/server/x.py",
          "imports gameserver.games.arena.schema"),
-        ("from ...games import arena", "gameserver/server/directory/x.py",
+        ("from ...games import arena", "gameserver/server/network/x.py",
          "imports gameserver.games.arena"),
         ("from . import arena", "gameserver/games/__init__.py", "imports gameserver.games.arena"),
         ("import gameserver.games.arena.movement as m", "gameserver/core/x.py",

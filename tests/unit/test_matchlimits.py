@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gameserver.server.matchlimits import KeyedBuckets, SeatLedger, host_of
+from gameserver.server.cluster.matchlimits import KeyedBuckets, SeatLedger, host_of
 
 
 def test_each_key_gets_its_burst_then_the_rate() -> None:

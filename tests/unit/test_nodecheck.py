@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import trio
 
-from gameserver.server.directory import NodeInfo
-from gameserver.server.directory.memory import MemoryDirectory
+from gameserver.server.cluster.directory import NodeInfo
+from gameserver.server.cluster.directory.memory import MemoryDirectory
+from gameserver.server.cluster.nodecheck import NodeChecker, ProbeResult, tcp_probe
 from gameserver.server.metrics import Metrics
-from gameserver.server.nodecheck import NodeChecker, ProbeResult, tcp_probe
 
 TTL_S = 10.0
 

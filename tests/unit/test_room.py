@@ -17,8 +17,8 @@ from gameserver.protocol import (
 )
 from gameserver.protocol.messages import InputFrame
 from gameserver.server.metrics import Metrics
-from gameserver.server.modes import default_mode, resolved, resolved_config
-from gameserver.server.room import Room
+from gameserver.server.rooms.modes import default_mode, resolved, resolved_config
+from gameserver.server.rooms.room import Room
 from tests.conftest import make_config
 
 from .fakes import FakeConnection

@@ -22,8 +22,8 @@ from gameserver.protocol import (
     encode,
 )
 from gameserver.server.metrics import Metrics
-from gameserver.server.modes import default_mode, resolved, resolved_config
-from gameserver.server.room import Room
+from gameserver.server.rooms.modes import default_mode, resolved, resolved_config
+from gameserver.server.rooms.room import Room
 from tests.conftest import make_config
 
 from .test_room import FakeConnection

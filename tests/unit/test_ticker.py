@@ -8,7 +8,7 @@ import pytest
 import trio
 import trio.testing
 
-from gameserver.server.ticker import Ticker, percentile
+from gameserver.server.rooms.ticker import Ticker, percentile
 
 RATE = 30
 DT = 1 / RATE

@@ -18,13 +18,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import trio
 
-from .room import Room
+from gameserver.server.rooms.room import Room
 
 if TYPE_CHECKING:
     from gameserver.config import Config
-
-    from .metrics import Metrics
-    from .rooms import RoomManager
+    from gameserver.server.metrics import Metrics
+    from gameserver.server.rooms.manager import RoomManager
 
 
 class ServerState(Protocol):

@@ -30,8 +30,8 @@ import attrs
 import h11
 import trio
 
-from .handover import HandoverStream
-from .metrics import Metrics
+from gameserver.server.metrics import Metrics
+from gameserver.server.network.handover import HandoverStream
 
 log = logging.getLogger(__name__)
 

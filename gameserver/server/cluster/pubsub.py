@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import trio
 
-from .directory import Directory, DirectoryError
+from gameserver.server.cluster.directory import Directory, DirectoryError
 
 log = logging.getLogger(__name__)
 

@@ -39,8 +39,7 @@ from gameserver.recording import (
     tick_record,
 )
 from gameserver.rules import Player, Rules, StateError
-
-from .metrics import Metrics
+from gameserver.server.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

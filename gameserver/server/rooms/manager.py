@@ -34,16 +34,21 @@ import trio
 
 from gameserver.config import Config, Mode
 from gameserver.core import GameHost
+from gameserver.core.seams import Connection
 from gameserver.errors import Refusal
 from gameserver.protocol import FindMatch
 from gameserver.rules import Rules
 from gameserver.rules.loading import load_rules, make_settings
-
-from .metrics import Metrics
-from .modes import DEFAULT_MODE, all_modes, resolved, resolved_config, room_config
-from .recorder import Recorder, RecordingHost, snapshot_every_ticks
-from .room import Room
-from .transport import Connection
+from gameserver.server.metrics import Metrics
+from gameserver.server.rooms.modes import (
+    DEFAULT_MODE,
+    all_modes,
+    resolved,
+    resolved_config,
+    room_config,
+)
+from gameserver.server.rooms.recorder import Recorder, RecordingHost, snapshot_every_ticks
+from gameserver.server.rooms.room import Room
 
 log = logging.getLogger(__name__)
 

@@ -28,11 +28,10 @@ import math
 import trio
 
 from gameserver.config import Config
-
-from .addresses import address_key
-from .http import Request, Response, text_response
-from .limits import FailureBudget
-from .metrics import Metrics
+from gameserver.server.limits import FailureBudget
+from gameserver.server.metrics import Metrics
+from gameserver.server.network.addresses import address_key
+from gameserver.server.web.http import Request, Response, text_response
 
 OPERATOR_PATHS = frozenset(
     {"/metrics", "/monitor", "/monitor.html", "/monitor/events", "/api/rooms", "/api/announce"}

@@ -29,10 +29,9 @@ from trio_websocket import ConnectionClosed, WebSocketConnection
 from gameserver.config import Config
 from gameserver.core.seams import Connection as Connection  # re-exported: the seam
 from gameserver.protocol import PROTOCOL_VERSION, CloseCode
-
-from .framemeter import Refusal
-from .limits import TokenBucket
-from .metrics import Metrics
+from gameserver.server.limits import TokenBucket
+from gameserver.server.metrics import Metrics
+from gameserver.server.network.framemeter import Refusal
 
 log = logging.getLogger(__name__)
 

@@ -21,13 +21,12 @@ import trio
 
 from gameserver.protocol import CHAT_MAX_CHARS, Chat, ChatChannel, encode
 from gameserver.protocol.messages import NAME_MAX_CHARS
-
-from .directory import Directory, DirectoryError
-from .pubsub import listen
+from gameserver.server.cluster.directory import Directory, DirectoryError
+from gameserver.server.cluster.pubsub import listen
 
 if TYPE_CHECKING:
-    from .metrics import Metrics
-    from .room import Room
+    from gameserver.server.metrics import Metrics
+    from gameserver.server.rooms.room import Room
 
 log = logging.getLogger(__name__)
 

@@ -59,7 +59,7 @@ from coredis.retry import (
     NoRetryPolicy,
 )
 
-from .interface import (
+from gameserver.server.cluster.directory.interface import (
     DEFAULT_ROOM_TTL_S,
     Booking,
     DirectoryError,

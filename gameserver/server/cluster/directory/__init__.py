@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from .interface import (
+from gameserver.server.cluster.directory.interface import (
     Booking,
     Directory,
     DirectoryError,
@@ -42,7 +42,7 @@ async def open_directory(
     """The in-memory directory, or the Redis one at ``redis_url`` (keys under ``prefix``)."""
     # Imported here so that the in-memory default never loads the Redis client.
     if redis_url is None:
-        from .memory import MemoryDirectory
+        from gameserver.server.cluster.directory.memory import MemoryDirectory
 
         directory = MemoryDirectory()
         try:
@@ -50,7 +50,7 @@ async def open_directory(
         finally:
             await directory.aclose()
     else:
-        from .redis import RedisDirectory
+        from gameserver.server.cluster.directory.redis import RedisDirectory
 
         async with RedisDirectory.connect(redis_url, prefix=prefix) as redis_directory:
             yield redis_directory

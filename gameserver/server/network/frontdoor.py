@@ -7,7 +7,7 @@ decrypted in memory) and parses it with h11. A WebSocket upgrade is passed,
 head and all, to trio-websocket, for which the front door is a
 ``trio.abc.Listener`` fed through a channel; trio-websocket then negotiates
 and accepts or rejects as it would on a socket of its own. Any other request
-is answered by the HTTP side (``http.py``) on the same stream, with h11.
+is answered by the HTTP side (``web/http.py``) on the same stream, with h11.
 
 A connection that sends nothing within the timeout, or a head that never
 ends, is dropped (HTTP 431 for the latter) and counted; neither ever reaches
@@ -38,9 +38,9 @@ from collections.abc import Awaitable, Callable
 import h11
 import trio
 
-from .handover import MAX_REQUEST_BYTES, HandoverStream, HeadTooLarge
-from .http import refuse
-from .metrics import Metrics
+from gameserver.server.metrics import Metrics
+from gameserver.server.network.handover import MAX_REQUEST_BYTES, HandoverStream, HeadTooLarge
+from gameserver.server.web.http import refuse
 
 log = logging.getLogger(__name__)
 

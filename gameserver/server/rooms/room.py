@@ -20,13 +20,12 @@ import trio
 
 from gameserver.config import Config
 from gameserver.core import GameHost, RoomCore
+from gameserver.core.seams import Connection
 from gameserver.protocol import CloseCode, FindMatch, Join
+from gameserver.server.metrics import Metrics
+from gameserver.server.rooms.interest import Interest
+from gameserver.server.rooms.ticker import Ticker
 from gameserver.tokens import JoinClaims
-
-from .interest import Interest
-from .metrics import Metrics
-from .ticker import Ticker
-from .transport import Connection
 
 log = logging.getLogger(__name__)
 

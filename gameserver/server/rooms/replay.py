@@ -2,8 +2,8 @@
 
 Theory of operation: the recording is re-simulated (``gameserver/recording.py``) at
 ``speed`` times the tick rate, and each tick is turned into the same stream a live room
-publishes for relays (``relay.py``): a snapshot as a delta against the previous tick,
-and a keyframe with the Welcome every second. A ``RelayRoom`` serves that stream to
+publishes for relays: a snapshot as a delta against the previous tick, and a keyframe
+with the Welcome every second. A ``RelayRoom`` (``mirror.py``) serves that stream to
 spectators exactly as it serves a room on another node, so the browser client
 (``/?spectate``) and ``gameserver spectate`` watch a replay like a live match. Seeking
 restores the newest snapshot at or before the wanted tick (from the start in a
@@ -35,8 +35,7 @@ from gameserver.recording import (
     replay_tick,
     restore_game,
 )
-
-from .relay import RelayRoom
+from gameserver.server.rooms.mirror import RelayRoom
 
 log = logging.getLogger(__name__)
 

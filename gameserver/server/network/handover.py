@@ -29,9 +29,8 @@ from collections.abc import Callable
 import trio
 
 from gameserver.errors import GameServerError
-
-from .framemeter import FrameMeter, Refusal
-from .tls import TlsSession
+from gameserver.server.network.framemeter import FrameMeter, Refusal
+from gameserver.server.network.tls import TlsSession
 
 END_OF_HEADERS = b"\r\n\r\n"
 MAX_REQUEST_BYTES = 16384  # the HTTP upgrade request; larger ones never finish the handshake

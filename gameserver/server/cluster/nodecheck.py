@@ -38,8 +38,8 @@ from urllib.parse import urlsplit
 
 import trio
 
-from .directory import Directory, NodeInfo
-from .metrics import Metrics
+from gameserver.server.cluster.directory import Directory, NodeInfo
+from gameserver.server.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

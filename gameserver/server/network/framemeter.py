@@ -22,8 +22,7 @@ import attrs
 
 from gameserver.config import Config
 from gameserver.protocol import CloseCode
-
-from .limits import TokenBucket
+from gameserver.server.limits import TokenBucket
 
 _OP_CONTINUATION = 0x0
 _OP_PING = 0x9

@@ -2,7 +2,7 @@
 
 Framing itself is ``gameserver.protocol.wsframes``, the one codec every hand-made
 WebSocket in the project shares; these are the server's shapes of it. The fast path
-(``fastconn.py``) parses every masked frame a client may send except close frames:
+(``fast.py``) parses every masked frame a client may send except close frames:
 binary and text data, whole or in fragments, pings and pongs. Close frames and
 violations (unmasked frames, reserved opcodes or bits, bad control frames) are left to
 wsproto, which fails the connection with the right RFC close code.

@@ -23,7 +23,7 @@ from __future__ import annotations
 import collections
 import math
 
-from .limits import TokenBucket
+from gameserver.server.limits import TokenBucket
 
 MAX_TRACKED_KEYS = 65_536  # buckets kept at once (about 200 bytes each)
 

@@ -44,8 +44,10 @@ from wsproto.events import CloseConnection
 
 from gameserver.config import Config
 from gameserver.protocol import PROTOCOL_VERSION, CloseCode
-
-from .frames import (
+from gameserver.server.limits import TokenBucket
+from gameserver.server.metrics import Metrics
+from gameserver.server.network.handover import HandoverStream
+from gameserver.server.network.server_frames import (
     OP_BINARY,
     OP_CONTINUATION,
     OP_PING,
@@ -56,9 +58,6 @@ from .frames import (
     frame_header,
     unmask,
 )
-from .handover import HandoverStream
-from .limits import TokenBucket
-from .metrics import Metrics
 
 log = logging.getLogger(__name__)
 

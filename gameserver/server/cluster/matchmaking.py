@@ -1,7 +1,7 @@
 """Matchmaking: a seat for a player, in a room on whichever node has one.
 
 Theory of operation: ``match()`` asks the directory to hold a seat (atomic
-there: see ``directory/__init__.py``) and answers with where to connect: the
+there: see ``directory/interface.py``) and answers with where to connect: the
 owning node's WebSocket URL with, when authentication is on, ``?seat=`` a
 short-lived seat token (a server JWT whose room is the booked room, whose ``jti``
 is the seat id and whose ``sub`` is the identity that asked: only that identity's
@@ -41,9 +41,7 @@ import trio
 from gameserver.errors import Refusal
 from gameserver.protocol import Role
 from gameserver.protocol.messages import NODE_ID_MAX_CHARS, ROOM_ID_MAX_CHARS
-from gameserver.tokens import KIND_SEAT, issue_token
-
-from .directory import (
+from gameserver.server.cluster.directory import (
     Booking,
     Directory,
     DirectoryError,
@@ -53,16 +51,16 @@ from .directory import (
     RoomFull,
     UnknownRoom,
 )
-from .matchlimits import KeyedBuckets, SeatLedger
-from .nodecheck import NodeChecker
-from .room import Room
-from .rooms import CODE_ALPHABET, CODE_LENGTH, RoomError
+from gameserver.server.cluster.matchlimits import KeyedBuckets, SeatLedger
+from gameserver.server.cluster.nodecheck import NodeChecker
+from gameserver.server.rooms.manager import CODE_ALPHABET, CODE_LENGTH, RoomError
+from gameserver.server.rooms.room import Room
+from gameserver.tokens import KIND_SEAT, issue_token
 
 if TYPE_CHECKING:
     from gameserver.config import Config
-
-    from .metrics import Metrics
-    from .rooms import RoomManager
+    from gameserver.server.metrics import Metrics
+    from gameserver.server.rooms.manager import RoomManager
 
 log = logging.getLogger(__name__)
 

@@ -34,15 +34,13 @@ from gameserver import __version__
 from gameserver.auth import now_s
 from gameserver.protocol import CHAT_MAX_CHARS, SUBPROTOCOL, SUBPROTOCOLS, ChatChannel, Role
 from gameserver.rules.loading import GameLoadError, load_rules
-from gameserver.tokens import TokenError
-
-from . import prometheus
-from .addresses import address_key
-from .gamepages import game_page_folders
-from .http import EventStream, Request, Response, text_response
-from .matchmaking import MatchError, MatchRequest
-from .operator import OperatorGuard, is_operator_path
-from .status import (
+from gameserver.server.cluster.matchmaking import MatchError, MatchRequest
+from gameserver.server.network.addresses import address_key
+from gameserver.server.web import prometheus
+from gameserver.server.web.gamepages import game_page_folders
+from gameserver.server.web.http import EventStream, Request, Response, text_response
+from gameserver.server.web.operator import OperatorGuard, is_operator_path
+from gameserver.server.web.status import (
     ServerState,
     health,
     is_private,
@@ -52,13 +50,13 @@ from .status import (
     server_status,
     window_ticks,
 )
+from gameserver.tokens import TokenError
 
 if TYPE_CHECKING:
     from gameserver.auth import Authenticator
-
-    from .chat import ChatRelay
-    from .matchmaking import Matchmaker
-    from .replay import ReplayDriver
+    from gameserver.server.cluster.chat import ChatRelay
+    from gameserver.server.cluster.matchmaking import Matchmaker
+    from gameserver.server.rooms.replay import ReplayDriver
 
 
 class WebServer(ServerState, Protocol):

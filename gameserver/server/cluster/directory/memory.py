@@ -23,7 +23,7 @@ from contextlib import asynccontextmanager
 import attrs
 import trio
 
-from .interface import (
+from gameserver.server.cluster.directory.interface import (
     DEFAULT_ROOM_TTL_S,
     Booking,
     DirectoryError,
