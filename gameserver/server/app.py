@@ -1,4 +1,9 @@
-"""The game server process: front door, rooms, HTTP side, graceful shutdown.
+"""The game server process: the composition root, and each connection from handshake to close.
+
+``GameServer`` builds every part (rooms, network, cluster, web) and hands each the
+narrow interface it needs; nothing imports this module back. What is left here is its
+one job: carrying a connection from the handshake (checked in ``handshake.py``) into a
+room, across rooms (matchmaking on the WebSocket), and out, and draining at shutdown.
 
 The front door (``network/frontdoor.py``) takes every connection on the port: plain
 HTTP requests go to the HTTP side (``web/routes.py``), WebSocket upgrades to
@@ -12,22 +17,17 @@ goes to the log, every other connection carries on.
 
 from __future__ import annotations
 
-import collections
-import json
 import logging
-import os
 import secrets
 import ssl
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import h11
 import trio
 from trio_websocket import ConnectionClosed, WebSocketRequest, WebSocketServer
 
-from gameserver.auth import Authenticator, now_s
+from gameserver.auth import Authenticator
 from gameserver.config import Config
 from gameserver.protocol import (
     PROTOCOL_VERSION,
@@ -48,6 +48,7 @@ from gameserver.server.cluster.directory import DirectoryError, open_directory
 from gameserver.server.cluster.matchlimits import host_of
 from gameserver.server.cluster.matchmaking import MatchError, Matchmaker, MatchRequest
 from gameserver.server.cluster.spectator_relays import SpectatorRelays
+from gameserver.server.handshake import Handshake
 from gameserver.server.metrics import Metrics
 from gameserver.server.network.addresses import address_key
 from gameserver.server.network.fast import FastConnection
@@ -55,14 +56,14 @@ from gameserver.server.network.framemeter import FrameMeter
 from gameserver.server.network.frontdoor import FrontDoor
 from gameserver.server.network.handover import HandoverStream
 from gameserver.server.network.tasks import Connection, WsConnection
-from gameserver.server.rooms.manager import DEFAULT_ROOM, RoomError, RoomManager
+from gameserver.server.rooms.manager import RoomError, RoomManager
 from gameserver.server.rooms.mirror import RelayRoom
 from gameserver.server.rooms.replay import ReplayDriver
 from gameserver.server.rooms.room import Room
 from gameserver.server.web.http import serve_http
 from gameserver.server.web.routes import WebSide
-from gameserver.server.web.status import window_ticks
-from gameserver.tokens import KIND_IDENTITY, KIND_RESUME, JoinClaims, ReplayGuard, TokenError
+from gameserver.server.web.status import write_stats_forever
+from gameserver.tokens import JoinClaims, TokenError
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,6 @@ class GameServer:
         self.rooms = self.room_manager.rooms  # the live rooms by id ("default" always)
         self.seed = seed
         self.connections: set[FastConnection | WsConnection] = set()
-        self._per_address: collections.Counter[str] = collections.Counter()
         # Identity and server tokens (None: development mode); a bad key file fails here.
         self.auth = Authenticator.from_config(config)
         self.tls: ssl.SSLContext | None = None
@@ -88,7 +88,6 @@ class GameServer:
             self.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             self.tls.load_cert_chain(config.certfile, config.keyfile)
         self.transport = config.transport
-        self._replay_guard = ReplayGuard()
         self.port = 0
         self.draining = False
         self.started_at = 0.0
@@ -112,6 +111,7 @@ class GameServer:
         # Each connection's verified identity (with authentication on): FindMatch uses it.
         self._identities: dict[Connection, JoinClaims] = {}
         self._nursery: trio.Nursery | None = None
+        self.handshake = Handshake(config, self)
 
     def spawn(self, function: Callable[..., Awaitable[object]], *args: object) -> None:
         """Run ``function(*args)`` in the server's nursery (work a tick must not wait for)."""
@@ -219,7 +219,7 @@ class GameServer:
                 await nursery.start(self.replay_room.ticker.run)
                 nursery.start_soon(self.replay.run)
             if config.stats_file:
-                nursery.start_soon(self._write_stats_forever, config.stats_file)
+                nursery.start_soon(write_stats_forever, self, config.stats_file)
             if self.auth is None:
                 log.warning(
                     "development mode: no join secret (GAMESERVER_SECRET), "
@@ -279,34 +279,6 @@ class GameServer:
     ) -> None:
         await self._serve_http(stream, connection, request, keep_alive, admin=True)
 
-    def stats(self) -> dict[str, Any]:
-        """Counters and per-room tick health, as plain data."""
-        ticks = window_ticks(self)
-        return {
-            "time_s": trio.current_time(),
-            "metrics": self.metrics.as_dict(),
-            "rooms": {
-                name: {
-                    "players": room.player_count,
-                    "spectators": room.spectator_count,
-                    "tick": room.game.tick,
-                    "ticker": room.ticker.stats.summary(ticks),
-                }
-                for name, room in self.rooms.items()
-            },
-        }
-
-    async def _write_stats_forever(self, path: str) -> None:
-        def write(document: str) -> None:
-            temporary = f"{path}.tmp"
-            with open(temporary, "w") as file:
-                file.write(document)
-            os.replace(temporary, path)  # readers never see a half-written file
-
-        while True:
-            await trio.to_thread.run_sync(write, json.dumps(self.stats()))
-            await trio.sleep(self.config.stats_interval_s)
-
     async def shutdown(self) -> None:
         """Drain for ``shutdown_timeout_s``, then return (the caller then stops ``run``).
 
@@ -326,35 +298,6 @@ class GameServer:
                 await self._connections_changed.wait()
         await trio.sleep_until(deadline)  # still answering 503 until then
 
-    def _refusal(self, request: WebSocketRequest, host: str) -> tuple[int, str] | None:
-        """Why a handshake is refused, as (HTTP status, reason), or None to accept it."""
-        config, metrics = self.config, self.metrics
-        if self.draining:
-            return 503, "server shutting down"
-        if request.path.split("?", 1)[0] != config.path:
-            path = request.path.split("?", 1)[0]  # the query may hold a token: never echo it
-            return 404, f"no game at {path}; connect to {config.path}"
-        if not set(SUBPROTOCOLS) & set(request.proposed_subprotocols):
-            offered = ", ".join(request.proposed_subprotocols) or "none"
-            return (
-                400,
-                f"unsupported subprotocol (offered: {offered}); "
-                f"this server speaks {' and '.join(SUBPROTOCOLS)}",
-            )
-        origin = _header(request, b"origin")
-        if config.allowed_origins and origin is not None and origin not in config.allowed_origins:
-            metrics.refused_origin += 1
-            return 403, f"origin {origin} is not allowed"
-        if config.max_connections and len(self.connections) >= config.max_connections:
-            metrics.refused_capacity += 1
-            return 503, "server full: too many connections"
-        per_address = config.max_connections_per_address
-        key = address_key(host, config)
-        if per_address and self._per_address[key] >= per_address:
-            metrics.refused_per_address += 1
-            return 429, f"too many connections from {key}"
-        return None
-
     async def _handle(self, request: WebSocketRequest) -> None:
         assert self._listener is not None
         stream = self._listener.claim(request.remote)
@@ -366,7 +309,7 @@ class GameServer:
             log.info("%s went away during the handshake", stream.remote)
 
     async def _admit(self, request: WebSocketRequest, stream: HandoverStream) -> None:
-        refusal = self._refusal(request, stream.host)
+        refusal = self.handshake.refusal(request, stream.host)
         if refusal is not None:
             status, reason = refusal
             self.metrics.handshakes_rejected += 1
@@ -374,7 +317,7 @@ class GameServer:
             await request.reject(status, body=f"{reason}\n".encode())
             return
         try:
-            claims = self._check_token(request)
+            claims = self.handshake.credential(request)
         except TokenError as error:
             self.metrics.handshakes_rejected += 1
             self.metrics.refused_token += 1
@@ -382,8 +325,8 @@ class GameServer:
             await request.reject(error.status, body=f"{error.reason}\n".encode())
             return
         try:
-            room = await self._choose_room(request, claims)
-            seated = await self._take_seat(request, claims, room)
+            room = await self.handshake.choose_room(request, claims)
+            seated = await self.handshake.take_seat(request, claims, room)
         except RoomError as error:
             self.metrics.handshakes_rejected += 1
             if claims is not None:
@@ -391,14 +334,11 @@ class GameServer:
             log.info("%s refused with HTTP %d: %s", stream.remote, error.status, error.reason)
             await request.reject(error.status, body=f"{error.reason}\n".encode())
             return
-        key = address_key(stream.host, self.config)
-        self._per_address[key] += 1
+        key = self.handshake.enter(stream.host)
         try:
             await self._serve_connection(request, stream, claims, room, seated)
         finally:
-            self._per_address[key] -= 1
-            if not self._per_address[key]:
-                del self._per_address[key]
+            self.handshake.leave(key)
 
     def _find_match(self, origin: Room, connection: Connection, request: FindMatch) -> None:
         self.spawn(self._match_and_move, origin, connection, request)
@@ -454,128 +394,6 @@ class GameServer:
         self._membership[connection] = (room, room_id if taken else None)
         room.attach(connection, claims, join=Join(Role.PLAYER, name))
 
-    def _check_token(self, request: WebSocketRequest) -> JoinClaims | None:
-        """What the handshake's credential proves; None in development mode without one.
-
-        ``?resume=`` (any mode) names a player whose entity a room holds: the resume token
-        proves the player, so reconnecting needs no new token. With authentication on,
-        ``?token=`` is an identity token or a join token, and ``?seat=`` a seat token that
-        must name the identity's ``sub`` (docs/protocol.md section 1.1).
-        """
-        query = parse_qs(urlsplit(request.path).query)
-        resume = query.get("resume", [None])[0]
-        if resume is not None:
-            claims = self._resume_claims(resume)
-            if claims is not None or self.auth is None:
-                return claims  # development mode: the room refuses it at the Join, as ever
-            self.metrics.resumes_refused += 1
-            raise TokenError(401, "resume token unknown or expired: join again with a new token")
-        if self.auth is None:
-            return None
-        now = now_s()
-        claims = self.auth.verify(query.get("token", [None])[0], now)
-        seat = query.get("seat", [None])[0]
-        if seat is not None:
-            seat_claims = self.auth.verify_seat(seat, now)
-            if claims.kind != KIND_IDENTITY:
-                raise TokenError(401, "a seat token goes with an identity token in ?token=")
-            if seat_claims.subject != claims.subject:
-                raise TokenError(403, "the seat is another player's")
-            claims = seat_claims
-        if claims.nonce:  # join and seat tokens admit once
-            self._replay_guard.check_and_remember(claims, now, self.auth.settings.leeway_s)
-        return claims
-
-    def _resume_claims(self, resume: str) -> JoinClaims | None:
-        """Claims for a reconnecting player: who the room remembers under ``resume``."""
-        for room in self.rooms.values():
-            held = room.resumable(resume)
-            if held is not None:
-                subject, name = held
-                return JoinClaims(
-                    subject=subject,
-                    name=name,
-                    role=Role.PLAYER,
-                    room=room.name,
-                    expires_s=0.0,
-                    kind=KIND_RESUME,
-                    resume=resume,
-                )
-        return None
-
-    async def _choose_room(
-        self, request: WebSocketRequest, claims: JoinClaims | None
-    ) -> Room | RelayRoom:
-        """The room a connection joins: its token's, or as its query asks (docs/protocol.md 1)."""
-        if self.replay_room is not None:
-            return self.replay_room  # a replay server shows its recording and nothing else
-        manager, matchmaker = self.room_manager, self.matchmaker
-        if claims is not None and claims.room is not None:
-            room_id = claims.room
-        else:
-            query = parse_qs(urlsplit(request.path).query)
-            try:
-                if "code" in query:
-                    if matchmaker is None:
-                        return manager.by_code(query["code"][0])
-                    return await matchmaker.room_for_code(query["code"][0])
-                if "mode" in query:
-                    return await manager.join_or_create(query["mode"][0])
-                room_id = query.get("room", [DEFAULT_ROOM])[0]
-                # A private room is reached with its code or a seat held in it, never by
-                # its id alone; the refusal is the unknown room's, so it confirms nothing.
-                seat = query.get("seat", [""])[0]
-                if (
-                    room_id != DEFAULT_ROOM
-                    and matchmaker is not None
-                    and not await matchmaker.admits(room_id, seat)
-                ):
-                    raise RoomError(404, f"no room {room_id!r} on this server")
-            except DirectoryError as error:
-                raise RoomError(503, f"room directory unavailable: {error}") from None
-        if room_id == DEFAULT_ROOM:
-            return await manager.default_room()
-        room = self.rooms.get(room_id)
-        if room is None and matchmaker is not None:
-            try:
-                room = await matchmaker.room_here(room_id)  # booked here, made on arrival
-                # On another node: spectators watch it through a relay here.
-                bound = claims is not None and claims.room is not None
-                relayed = room is None and not bound and self.relays is not None
-                if relayed and await matchmaker.elsewhere(room_id):
-                    assert self.relays is not None
-                    return await self.relays.relay_for(room_id)
-            except DirectoryError as error:
-                raise RoomError(503, f"room directory unavailable: {error}") from None
-        if room is not None and not room.stopped:
-            return room
-        if claims is None or claims.room is None:
-            raise RoomError(404, f"no room {room_id!r} on this server")
-        raise RoomError(403, f"token is for room {room_id!r}, not on this server")
-
-    async def _take_seat(
-        self, request: WebSocketRequest, claims: JoinClaims | None, room: Room | RelayRoom
-    ) -> bool:
-        """Confirm a matchmaking seat; True when one was taken (and must be released)."""
-        matchmaker = self.matchmaker
-        if matchmaker is None or room.name not in matchmaker.seated_rooms:
-            return False
-        if claims is not None and claims.kind == KIND_RESUME:
-            return False  # its entity is still in the room: no new seat
-        if claims is not None and self.auth is not None:
-            seat = claims.nonce  # a seat token's id; an identity or join token has none here
-        else:
-            seat = parse_qs(urlsplit(request.path).query).get("seat", [""])[0]
-        try:
-            taken = bool(seat) and await matchmaker.take_seat(room.name, seat)
-        except DirectoryError as error:
-            raise RoomError(503, f"room directory unavailable: {error}") from None
-        if not taken and self.auth is not None:
-            raise RoomError(403, "seat expired or unknown: ask matchmaking for a new one")
-        # Development mode (no tokens) lets a player in without a seat (a reconnect, a
-        # hand-made URL); the room's own max_players still bounds it.
-        return taken
-
     async def _serve_connection(
         self,
         request: WebSocketRequest,
@@ -617,10 +435,3 @@ class GameServer:
             self.connections.discard(connection)
             self.metrics.connections_closed += 1
             self._connections_changed.set()
-
-
-def _header(request: WebSocketRequest, name: bytes) -> str | None:
-    for key, value in request.headers:
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return None

@@ -13,6 +13,8 @@ asks for them with ``include_private=True``; each room document carries a
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping, Sized
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -188,3 +190,35 @@ def health(server: ServerState) -> tuple[int, dict[str, Any]]:
         },
     }
     return (200 if status == "ok" else 503), document
+
+
+def stats_document(server: ServerState) -> dict[str, Any]:
+    """Counters and per-room tick health, as plain data (the ``stats_file``)."""
+    ticks = window_ticks(server)
+    return {
+        "time_s": trio.current_time(),
+        "metrics": server.metrics.as_dict(),
+        "rooms": {
+            name: {
+                "players": room.player_count,
+                "spectators": room.spectator_count,
+                "tick": room.game.tick,
+                "ticker": room.ticker.stats.summary(ticks),
+            }
+            for name, room in server.rooms.items()
+        },
+    }
+
+
+async def write_stats_forever(server: ServerState, path: str) -> None:
+    """Write ``stats_document`` to ``path`` every ``stats_interval_s``, until cancelled."""
+
+    def write(document: str) -> None:
+        temporary = f"{path}.tmp"
+        with open(temporary, "w") as file:
+            file.write(document)
+        os.replace(temporary, path)  # readers never see a half-written file
+
+    while True:
+        await trio.to_thread.run_sync(write, json.dumps(stats_document(server)))
+        await trio.sleep(server.config.stats_interval_s)
