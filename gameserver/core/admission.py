@@ -318,7 +318,9 @@ class Admission:
         only = self.spectators_only
         if only is not None:
             if message.role is not Role.SPECTATOR:
-                # Refused by the room's policy, not for breaking the protocol: not counted.
+                # Refused by the room's policy, counted as the live room counts a join its
+                # token does not allow (a 1008 in protocol_errors).
+                self.counters.protocol_errors[CloseCode.POLICY_VIOLATION] += 1
                 del self.pending[connection]
                 log.warning("%s refused: %s", connection.remote, only.player_refusal)
                 connection.close(CloseCode.POLICY_VIOLATION, only.player_refusal)

@@ -129,7 +129,7 @@ def test_players_and_late_joins_are_refused_as_the_relay_says() -> None:
     relay.collect(0.0)
     assert (player.close_code, player.close_reason) == (CloseCode.POLICY_VIOLATION, REFUSAL)
     assert twice.close_code == CloseCode.UNEXPECTED_MESSAGE
-    assert counters.protocol_errors[CloseCode.POLICY_VIOLATION] == 0  # a refusal by policy
+    assert counters.protocol_errors[CloseCode.POLICY_VIOLATION] == 1  # counted, as in a live room
     relay.collect(0.6)  # no stream came in time
     assert (silent.close_code, silent.close_reason) == (
         CloseCode.POLICY_VIOLATION,
