@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .events import EventHistory
 from .host import GameHost, HostedEvent
+from .relaying import RelayCore
 from .room import RoomCore, RoomCounters
 from .seams import Connection
 from .session import Session
@@ -13,6 +14,7 @@ __all__ = [
     "EventHistory",
     "GameHost",
     "HostedEvent",
+    "RelayCore",
     "RoomCore",
     "RoomCounters",
     "Session",

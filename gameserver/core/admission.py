@@ -21,6 +21,13 @@ Theory of operation: a connection is in one of these states.
   stale (a phone that changed networks), so it is closed and the new one resumes.
   A held player not resumed by its deadline leaves the game.
 
+A spectators-only room (``SpectatorsOnly``: a relay of a room on another node, or a
+replay) has no game of its own. A Join as a player closes the connection with 1008 and
+the room's ``player_refusal``; a spectator's Join waits, pending, until the room has a
+Welcome to give (``greeting``: the relay's stream has started), within its deadline;
+it is looked at after the connection's messages of that tick. Meanwhile only Pings are
+answered; anything else closes the connection.
+
 Time comes in as ``now`` (seconds, any origin); resume tokens come from the
 ``new_resume_token`` the driver gives, so that tests can make them predictable.
 """
@@ -44,6 +51,7 @@ from gameserver.protocol import (
     Pong,
     ProtocolError,
     Role,
+    Welcome,
     decode_client_message,
     encode,
 )
@@ -71,6 +79,17 @@ class AdmissionCounters(ProtocolErrorCounters, Protocol):
 
 
 @attrs.frozen
+class SpectatorsOnly:
+    """What a room without a game of its own admits spectators with."""
+
+    player_refusal: str  # the reason of the 1008 a Join as a player is closed with
+    # The Welcome for a spectator speaking this protocol version; None while the room
+    # has none to give (its Join waits).
+    greeting: Callable[[int], Welcome | None]
+    input_fields: int  # the input arity messages are decoded with (no game says it)
+
+
+@attrs.frozen
 class Held:
     """A dropped player's entity, kept for a resume until ``deadline``."""
 
@@ -85,14 +104,20 @@ class Admission:
     def __init__(
         self,
         room_name: str,
-        game: GameHost,
+        game: GameHost | None,
         config: Config,
         counters: AdmissionCounters,
         *,
         new_resume_token: Callable[[], str],
+        spectators_only: SpectatorsOnly | None = None,
     ) -> None:
+        """``game`` None: a spectators-only room, as ``spectators_only`` says."""
+        assert (game is None) == (spectators_only is not None)
         self.room_name = room_name
-        self.game = game
+        self._game = game
+        self.spectators_only = spectators_only
+        only_fields = spectators_only.input_fields if spectators_only is not None else 0
+        self._input_fields = game.input_fields if game is not None else only_fields
         self.config = config
         self.counters = counters
         self.new_resume_token = new_resume_token
@@ -101,6 +126,7 @@ class Admission:
         self.claims: dict[Connection, JoinClaims] = {}  # token claims of pending connections
         self.prejoined: dict[Connection, Join] = {}  # moved here by matchmaking, joined
         self.matching: dict[Connection, float] = {}  # sent FindMatch -> its join deadline
+        self.waiting: dict[Connection, Join] = {}  # pending with a Join the room cannot greet yet
         self.held: dict[str, Held] = {}  # resume token -> a dropped player's entity
         self.live: dict[str, Session] = {}  # resume token -> a connected player's session
         self.player_count = 0  # joined and held players: the seats taken
@@ -108,6 +134,13 @@ class Admission:
         self._guests = 0  # player ids made for players without an identity
         # (connection, request): a FindMatch instead of a Join; None: matchmaking is off.
         self.on_find_match: Callable[[Connection, FindMatch], None] | None = None
+        self.join_timeout_reason = "no join message in time"  # the 1008's reason
+
+    @property
+    def game(self) -> GameHost:
+        """The game players join (only a room with players reaches for it)."""
+        assert self._game is not None
+        return self._game
 
     # -- membership ----------------------------------------------------------------
 
@@ -137,6 +170,7 @@ class Admission:
         self.pending.pop(connection, None)
         self.matching.pop(connection, None)
         self.prejoined.pop(connection, None)
+        self.waiting.pop(connection, None)
         self.claims.pop(connection, None)
         session = self.sessions.pop(connection, None)
         if session is None:
@@ -182,7 +216,9 @@ class Admission:
 
     def roster(self) -> list[tuple[int, str, bool, int | None]]:
         """(entity_id, name, connected, score) of every player, held ones too, by entity id."""
-        score = self.game.score
+        if self._game is None:
+            return []
+        score = self._game.score
         players = [
             (s.entity_id, s.name, True, score(s.player_id))
             for s in self.sessions.values()
@@ -230,8 +266,13 @@ class Admission:
                             leftovers.append((session, messages[i + 1 :]))
                         break
                 else:
-                    if now > deadline and not connection.closing:
+                    waiting = self.waiting.get(connection)
+                    if waiting is not None and self._greeting(connection) is not None:
+                        del self.pending[connection], self.waiting[connection]
+                        self._join(connection, waiting, now)
+                    elif now > deadline and not connection.closing:
                         self.pending.pop(connection)
+                        self.waiting.pop(connection, None)
                         self._join_timed_out(connection)
         if self.matching:
             for connection, deadline in list(self.matching.items()):
@@ -244,15 +285,16 @@ class Admission:
 
     def _join_timed_out(self, connection: Connection) -> None:
         self.counters.join_timeouts += 1
-        log.warning("%s closed: no join message in time", connection.remote)
-        connection.close(CloseCode.POLICY_VIOLATION, "no join message in time")
+        reason = self.join_timeout_reason
+        log.warning("%s closed: %s", connection.remote, reason)
+        connection.close(CloseCode.POLICY_VIOLATION, reason)
 
     def _handle_pending(
         self, connection: Connection, raw: bytes | str, now: float, time_ms: int
     ) -> None:
         try:
             message = decode_client_message(
-                raw, self.config.max_message_bytes, input_fields=self.game.input_fields
+                raw, self.config.max_message_bytes, input_fields=self._input_fields
             )
             if isinstance(message, FindMatch) and self.on_find_match is not None:
                 claims = self.claims.get(connection)
@@ -263,17 +305,35 @@ class Admission:
                 self.matching[connection] = self.pending.pop(connection)
                 self.on_find_match(connection, message)  # it moves to the room found
                 return
-            if not isinstance(message, Join):
+            if not isinstance(message, Join) or connection in self.waiting:
                 if isinstance(message, Ping):
                     connection.send_control(encode(Pong(message.nonce, time_ms)))
                     return
                 raise ProtocolError(CloseCode.UNEXPECTED_MESSAGE, "the first message must be join")
         except ProtocolError as error:
             self.pending.pop(connection, None)
+            self.waiting.pop(connection, None)
             close_for(connection, error, self.counters)
+            return
+        only = self.spectators_only
+        if only is not None:
+            if message.role is not Role.SPECTATOR:
+                # Refused by the room's policy, counted as the live room counts a join its
+                # token does not allow (a 1008 in protocol_errors).
+                self.counters.protocol_errors[CloseCode.POLICY_VIOLATION] += 1
+                del self.pending[connection]
+                log.warning("%s refused: %s", connection.remote, only.player_refusal)
+                connection.close(CloseCode.POLICY_VIOLATION, only.player_refusal)
+                return
+            self.waiting[connection] = message  # joins once the room can greet it
             return
         del self.pending[connection]
         self._join(connection, message, now)
+
+    def _greeting(self, connection: Connection) -> Welcome | None:
+        """The Welcome a joining spectator gets in a spectators-only room."""
+        assert self.spectators_only is not None
+        return self.spectators_only.greeting(connection.protocol_version)
 
     def _join(self, connection: Connection, join: Join, now: float) -> None:
         config, counters = self.config, self.counters
@@ -328,23 +388,27 @@ class Admission:
             entity_id = 0
             self.spectator_count += 1
         resume_token = self.new_resume_token() if join.role is Role.PLAYER else ""
+        version = connection.protocol_version
+        greeting = (
+            welcome(self.game, config, entity_id, resume_token, version)
+            if self.spectators_only is None
+            else self._greeting(connection)
+        )
+        assert greeting is not None  # a spectators-only room's Join waits until it has one
         session = self.sessions[connection] = Session(
             connection=connection,
             role=join.role,
             name=join.name,
             entity_id=entity_id,
             input_queue=InputQueue(config.input_queue_size),
-            joined_tick=self.game.tick,
+            joined_tick=greeting.tick,
             resume_token=resume_token,
             subject=subject,
             player_id=player_id,
         )
         if resume_token:
             self.live[resume_token] = session
-        version = connection.protocol_version
-        connection.send_control(
-            encode(welcome(self.game, config, entity_id, resume_token, version))
-        )
+        connection.send_control(encode(greeting))
         log.info(
             "%s joined room %s as %s %r (entity %d)",
             connection.remote,

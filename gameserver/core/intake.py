@@ -15,6 +15,9 @@ connection with the error's close code and the rest of its messages are ignored.
 - Pings are answered at once with the server time (``time_ms``).
 - Says pass each player's own token bucket (``chat_rate_per_s``, ``chat_burst``) to the
   ``on_say`` hook; beyond it each is answered with Error 3 and dropped.
+
+A spectators-only room (a relay, a replay) has no game: ``game`` is None, and messages
+are decoded with the input arity it gives.
 """
 
 from __future__ import annotations
@@ -54,22 +57,32 @@ class IntakeCounters(ProtocolErrorCounters, Protocol):
 
 
 class Intake:
-    def __init__(self, game: GameHost, config: Config, counters: IntakeCounters) -> None:
+    def __init__(
+        self,
+        game: GameHost | None,
+        config: Config,
+        counters: IntakeCounters,
+        *,
+        input_fields: int = 0,
+    ) -> None:
+        """``game`` None: a spectators-only room, decoding with ``input_fields``."""
         self.game = game
         self.config = config
         self.counters = counters
         self.on_say: Callable[[str, str], None] | None = None  # (sender name, text)
+        # The Error a Say beyond the rate limit is answered with.
+        self.chat_refusal = f"chat: at most {config.chat_rate_per_s:g} messages per second"
         self._max_message_bytes = config.max_message_bytes
         self._max_inputs_per_tick = config.max_inputs_per_tick
-        self._input_fields = game.input_fields
+        self._input_fields = game.input_fields if game is not None else input_fields
         # The tick being collected for, and its clock readings (for Ping and Say).
-        self._tick = game.tick
+        self._tick = self._game_tick()
         self._now = 0.0
         self._time_ms = 0
 
     def collect(self, sessions: dict[Connection, Session], now: float, time_ms: int) -> None:
         """Handle every joined connection's messages that arrived since the last tick."""
-        self._tick, self._now, self._time_ms = self.game.tick, now, time_ms
+        self._tick, self._now, self._time_ms = self._game_tick(), now, time_ms
         handle = self._handle
         for connection, session in list(sessions.items()):
             for raw in connection.collect():
@@ -81,11 +94,14 @@ class Intake:
         self, session: Session, messages: list[bytes | str], now: float, time_ms: int
     ) -> None:
         """Messages of one session (those that came right behind its Join)."""
-        self._tick, self._now, self._time_ms = self.game.tick, now, time_ms
+        self._tick, self._now, self._time_ms = self._game_tick(), now, time_ms
         for raw in messages:
             self._handle(session, raw)
             if session.connection.closing:
                 break
+
+    def _game_tick(self) -> int:
+        return self.game.tick if self.game is not None else 0
 
     def _handle(self, session: Session, raw: bytes | str) -> None:
         value: object = None
@@ -134,6 +150,7 @@ class Intake:
     def feed(self, sessions: dict[Connection, Session]) -> None:
         """Each player's frame for this tick to the game; with none, it repeats the last."""
         game = self.game
+        assert game is not None
         for session in sessions.values():
             if session.is_player:
                 queued = session.input_queue.pop()
@@ -167,6 +184,7 @@ class Intake:
             session.connection.send_control(encode(Error(ErrorCode.COMMAND_DROPPED, reason)))
             return
         session.commands_this_tick += 1
+        assert self.game is not None  # only players send commands, and only a game has players
         self.game.command(session.player_id, command)
 
     def _say(self, session: Session, say: Say) -> None:
@@ -177,8 +195,8 @@ class Intake:
             )
         if not session.chat_bucket.take(1, now):
             self.counters.chat_rate_limited += 1
-            reason = f"chat: at most {self.config.chat_rate_per_s:g} messages per second"
-            session.connection.send_control(encode(Error(ErrorCode.CHAT_RATE_LIMITED, reason)))
+            refusal = Error(ErrorCode.CHAT_RATE_LIMITED, self.chat_refusal)
+            session.connection.send_control(encode(refusal))
             return
         if self.on_say is not None:
             self.on_say(session.name, say.text)

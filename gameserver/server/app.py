@@ -57,7 +57,7 @@ from gameserver.server.network.frontdoor import FrontDoor
 from gameserver.server.network.handover import HandoverStream
 from gameserver.server.network.tasks import Connection, WsConnection
 from gameserver.server.rooms.manager import RoomError, RoomManager
-from gameserver.server.rooms.mirror import RelayRoom
+from gameserver.server.rooms.relay_room import RelayRoom
 from gameserver.server.rooms.replay import ReplayDriver
 from gameserver.server.rooms.room import Room
 from gameserver.server.web.http import serve_http

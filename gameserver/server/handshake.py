@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from gameserver.server.cluster.spectator_relays import SpectatorRelays
     from gameserver.server.metrics import Metrics
     from gameserver.server.rooms.manager import RoomManager
-    from gameserver.server.rooms.mirror import RelayRoom
+    from gameserver.server.rooms.relay_room import RelayRoom
     from gameserver.server.rooms.room import Room
 
 

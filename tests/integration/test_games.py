@@ -31,7 +31,7 @@ from gameserver.recording import INPUT, SNAPSHOT, read_items, seek, verify
 from gameserver.rules import Bot
 from gameserver.server import GameServer
 from gameserver.server.metrics import Metrics
-from gameserver.server.rooms.mirror import RelayRoom
+from gameserver.server.rooms.relay_room import RelayRoom
 from gameserver.server.rooms.replay import ReplayDriver
 from gameserver.testing import ClientClosed, KitClient, connect_game, default_room, serve_game
 from tests.conftest import make_config

@@ -1,8 +1,8 @@
 """Watching a room on another node: the room publishes its spectator stream once, relays fan it out.
 
 Theory of operation. A spectator asks any node for ``?room=ID``. When the directory
-says the room lives on another node, this node makes (or reuses) a mirror room
-(``rooms/mirror.py``) for it, which subscribes to the room's stream (pub/sub channel
+says the room lives on another node, this node makes (or reuses) a relay room
+(``rooms/relay_room.py``) for it, which subscribes to the room's stream (pub/sub channel
 ``spectate:ID``) and announces on the ``watch`` channel, every ``WATCH_RENEW_S``, that it
 is watching. The owning room publishes only while such announcements keep arriving, so
 unwatched rooms cost nothing. A relay with no connection for ``empty_room_grace_s``
@@ -23,7 +23,7 @@ from gameserver.protocol import CloseCode
 from gameserver.server.cluster.directory import Directory, DirectoryError
 from gameserver.server.cluster.pubsub import listen
 from gameserver.server.metrics import Metrics
-from gameserver.server.rooms.mirror import RelayRoom
+from gameserver.server.rooms.relay_room import RelayRoom
 
 if TYPE_CHECKING:
     from gameserver.server.rooms.room import Room

@@ -7,6 +7,6 @@
 - ``recorder.py``: writing a match to disk without the tick waiting for the disk.
 - ``manager.py``: ``RoomManager``, the rooms of this process: modes, codes, opening and
   closing; ``modes.py``: a mode's settings resolved against its game.
-- ``mirror.py``: a read-only room fed with snapshots made elsewhere (another node's
+- ``relay_room.py``: a read-only room fed with snapshots made elsewhere (another node's
   room, or ``replay.py``'s recording).
 """

@@ -2,29 +2,31 @@
 
 Theory of operation: the recording is re-simulated (``gameserver/recording.py``) at
 ``speed`` times the tick rate, and each tick is turned into the same stream a live room
-publishes for relays: a snapshot as a delta against the previous tick, and a keyframe
-with the Welcome every second. A ``RelayRoom`` (``mirror.py``) serves that stream to
-spectators exactly as it serves a room on another node, so the browser client
-(``/?spectate``) and ``gameserver spectate`` watch a replay like a live match. Seeking
-restores the newest snapshot at or before the wanted tick (from the start in a
+publishes for relays, by the same ``Publisher`` (``gameserver/core/publishing.py``): a
+snapshot as a delta against the previous tick, and a keyframe with the Welcome every
+second (the recording's events are not replayed to spectators). A ``RelayRoom``
+(``relay_room.py``) serves that stream to spectators exactly as it serves a room on another
+node, so the browser client (``/?spectate``) and ``gameserver spectate`` watch a replay
+like a live match.
+Seeking restores the newest snapshot at or before the wanted tick (from the start in a
 recording without one, or when that snapshot does not restore to its recorded hash),
-re-simulates from there up to the tick, and continues with a keyframe; players are
-refused.
+re-simulates from there up to the tick, and starts the stream again with a keyframe;
+players are refused.
 """
 
 from __future__ import annotations
 
 import bisect
 import logging
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import cbor2
 import trio
 
-from gameserver.core import GameHost
-from gameserver.protocol import PROTOCOL_VERSION, Snapshot, Welcome, diff, encode
+from gameserver.config import Config
+from gameserver.core import EventHistory, GameHost
+from gameserver.core.publishing import Publisher
 from gameserver.recording import (
     GAP,
     SNAPSHOT,
@@ -35,7 +37,7 @@ from gameserver.recording import (
     replay_tick,
     restore_game,
 )
-from gameserver.server.rooms.mirror import RelayRoom
+from gameserver.server.rooms.relay_room import RelayRoom
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +59,10 @@ class ReplayDriver:
         self._wake = trio.Event()
         self._tick_rate: int = self.head["tick_rate"]
         self._game: GameHost = new_game(self.head)
-        self._previous: Mapping[int, tuple[Any, ...]] = {}
-        self._since_keyframe = self._tick_rate  # the first snapshot is a keyframe
+        # The stream: every tick a snapshot (the Welcome says so), a keyframe every
+        # tick_rate of them; no events.
+        stream_config = Config(tick_rate=self._tick_rate)
+        self._publisher = Publisher(self._game, stream_config, EventHistory(0))
 
     @property
     def game(self) -> GameHost:
@@ -83,9 +87,8 @@ class ReplayDriver:
         while self.position < self.total_ticks and self.ticks[self.position][0] <= tick:
             replay_tick(self._game, self.ticks[self.position])
             self.position += 1
-        self._previous = {}
-        self._since_keyframe = self._tick_rate  # the next snapshot is a keyframe
-        self._wake.set()
+        self._publisher = Publisher(self._game, self._publisher.config, self._publisher.events)
+        self._wake.set()  # the next snapshot is a keyframe: the stream starts again
 
     def _start_before(self, tick: int) -> tuple[GameHost, int]:
         """The game at the newest usable snapshot at or before ``tick`` (else at the
@@ -117,47 +120,12 @@ class ReplayDriver:
             replay_tick(game, self.ticks[self.position])  # --verify is for checking
             self.position += 1
             state = game.view_state(None, game.wire_state())  # what spectators see
-            keyframe = self._since_keyframe >= self._tick_rate
-            self._since_keyframe = 1 if keyframe else self._since_keyframe + 1
-            self.room.receive(self._stream_message(game, self._previous, state, keyframe))
-            self._previous = state
+            time_ms = round(game.tick * 1000 / game.tick_rate)  # the recording's clock
+            snapshot, welcome = self._publisher.publish(game.tick, time_ms, state)
+            self.room.receive(cbor2.dumps([snapshot, welcome or b""]))
             deadline += 1.0 / (self._tick_rate * self.speed)
             with trio.move_on_at(deadline):
                 await self._wake.wait()  # a seek or a new speed interrupts the wait
             if self._wake.is_set():
                 self._wake = trio.Event()
                 deadline = trio.current_time()
-
-    def _stream_message(
-        self,
-        game: GameHost,
-        previous: Mapping[int, tuple[Any, ...]],
-        state: Mapping[int, tuple[Any, ...]],
-        keyframe: bool,
-    ) -> bytes:
-        changes, removed = diff({} if keyframe else previous, state)
-        tick = game.tick
-        snapshot = Snapshot(
-            tick=tick,
-            baseline_tick=0 if keyframe else tick - 1,
-            server_time_ms=round(tick * 1000 / game.tick_rate),
-            ack_seq=0,
-            changes=tuple(tuple(change) for change in changes),
-            removed=tuple(removed),
-            events=(),
-        )
-        welcome = None
-        if keyframe:
-            welcome = Welcome(
-                protocol_version=PROTOCOL_VERSION,
-                entity_id=0,
-                tick_rate=game.tick_rate,
-                snapshot_rate=game.tick_rate,
-                world_width=round(game.world_width),
-                world_height=round(game.world_height),
-                tick=tick,
-                game=game.name,
-                params=game.client_params(),
-                schema=game.describe(),
-            )
-        return cbor2.dumps([encode(snapshot), encode(welcome) if welcome else b""])
