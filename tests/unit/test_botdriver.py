@@ -75,3 +75,18 @@ def test_bots_are_found_by_game_name_or_given_and_refused_clearly() -> None:
         game_bot("unheard-of")
     with pytest.raises(BotLoadError, match="protocol 1"):
         schema_from_welcome(None)
+
+
+def test_the_arena_bot_driven_through_the_description_aims_at_its_target() -> None:
+    # Bob straight below Ada (+y): a quarter turn, 16384 of 65536 in the rules' units.
+    rules_schema = arena.ArenaRules.schema
+    driver = BotDriver(arena.Bot(0), schema_from_welcome(welcome_description(ARENA)), me=1)
+    ada = arena.Player(x=100.0, y=100.0, aim=0, hp=100, score=0)
+    bob = arena.Player(x=100.0, y=300.0, aim=0, hp=100, score=0)
+    wire = {1: ARENA.entity_to_wire(ada), 2: ARENA.entity_to_wire(bob)}
+    driver.on_snapshot(1, wire, [])
+    assert driver.input_fields is not None
+    assert rules_schema.input is not None
+    received = rules_schema.input.from_wire(list(driver.input_fields))
+    assert received.aim == arena.AIM_STEPS // 4
+    assert received.buttons & arena.Buttons.FIRE and received.buttons & arena.Buttons.DOWN
