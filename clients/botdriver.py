@@ -133,6 +133,7 @@ class BotDriver:
         self.input_fields: tuple[int | str, ...] | None = None  # sent every tick once set
         self._decoded: dict[int, tuple[tuple[Any, ...], Any]] = {}  # id -> (wire, entity)
         self._commands = {message.name: message for message in schema.commands.messages}
+        self._input_to_wire = None if schema.input is None else schema.input.to_wire
         self.last_event_tick = 0
 
     def on_snapshot(
@@ -209,10 +210,10 @@ class BotDriver:
         return fresh
 
     def _input(self, value: object) -> tuple[int | str, ...]:
-        schema = self.schema.input
-        if schema is None:
+        to_wire = self._input_to_wire
+        if to_wire is None:
             raise TypeError("this game takes no input: its bot should send commands")
-        return tuple(schema.to_wire(value))
+        return tuple(to_wire(value))
 
     def _command(self, command: object) -> bytes:
         message = self._commands.get(type(command).__name__)

@@ -374,9 +374,12 @@ class LeanBot:
     def _message(self, buf: bytes | bytearray, start: int, stop: int, now: float) -> None:
         session = self.session
         driver = self.driver
-        if session.count_snapshot(buf, start, stop, now):
+        tick = session.count_snapshot(buf, start, stop, now)
+        if tick is not None:
             if driver is not None:
-                self.send_commands(driver.on_blind_snapshot(session.tick))
+                commands = driver.on_blind_snapshot(tick)
+                if commands:
+                    self.send_commands(commands)
             return
         message = session.receive(bytes(buf[start:stop]), now)
         if isinstance(message, Snapshot):

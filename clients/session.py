@@ -304,10 +304,12 @@ class ClientSession:
             self.matched = message
         return message
 
-    def count_snapshot(self, data: bytes | bytearray, start: int, stop: int, now_s: float) -> bool:
+    def count_snapshot(
+        self, data: bytes | bytearray, start: int, stop: int, now_s: float
+    ) -> int | None:
         """For a session that does not follow the world, once welcomed: if
         ``data[start:stop]`` is a snapshot, count it and keep its tick without decoding
-        it (True); False for anything else, which then goes to ``receive``."""
+        it, and return that tick; None for anything else, which then goes to ``receive``."""
         if (
             self.follow_world
             or self.welcome is None
@@ -315,13 +317,15 @@ class ClientSession:
             or data[start] != _SNAPSHOT_HEAD[0]
             or data[start + 1] != _SNAPSHOT_HEAD[1]
         ):
-            return False
+            return None
         stats = self.stats
         stats.messages_received += 1
         stats.bytes_received += stop - start
         stats.on_snapshot(now_s)
-        self.world.tick = cbor_uint_at(data, start + 2)
-        return True
+        info = data[start + 2]
+        tick = info if info < 24 else cbor_uint_at(data, start + 2)
+        self.world.tick = tick
+        return tick
 
     def _on_welcome(self, welcome: Welcome) -> None:
         description = welcome.schema
