@@ -8,8 +8,16 @@ from typing import Any
 import cbor2
 import pytest
 
-from clients.botdriver import BotDriver, BotLoadError, game_bot, load_bot, schema_from_welcome
+from clients.botdriver import (
+    BotDriver,
+    BotLoadError,
+    behaviour_bot,
+    game_bot,
+    load_bot,
+    schema_from_welcome,
+)
 from gameserver.games import arena, crazyeights
+from gameserver.games.arena import behaviours
 from gameserver.protocol import Command, decode_client_message
 from gameserver.rules import Act, BotView
 
@@ -90,3 +98,26 @@ def test_the_arena_bot_driven_through_the_description_aims_at_its_target() -> No
     received = rules_schema.input.from_wire(list(driver.input_fields))
     assert received.aim == arena.AIM_STEPS // 4
     assert received.buttons & arena.Buttons.FIRE and received.buttons & arena.Buttons.DOWN
+
+
+def test_behaviours_are_found_in_the_games_package_by_name() -> None:
+    assert behaviour_bot("arena", "bench") is behaviours.Bench
+    with pytest.raises(BotLoadError, match="no behaviour 'nope'.*bench"):
+        behaviour_bot("arena", "nope")
+    with pytest.raises(BotLoadError, match="ships no behaviours"):
+        behaviour_bot("crazyeights", "bench")
+
+
+def test_a_bench_bot_without_a_world_changes_its_input_at_every_snapshot() -> None:
+    schema = schema_from_welcome(welcome_description(ARENA))
+    driver = BotDriver(behaviours.Bench(3), schema, me=1)
+    seen = set()
+    for tick in range(1, 31):
+        assert driver.on_blind_snapshot(tick) == []
+        assert driver.input_fields is not None
+        seen.add(driver.input_fields)
+    assert len(seen) == 30  # a new aim every time: every player changes every tick
+    for name in ("wander", "chase", "idle", "mixed"):
+        mixed = BotDriver(behaviours.BEHAVIOURS[name](0), schema, me=1)
+        mixed.on_blind_snapshot(1)
+        assert mixed.input_fields is not None  # each sends an input without a world
