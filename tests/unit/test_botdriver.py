@@ -102,7 +102,7 @@ def test_the_arena_bot_driven_through_the_description_aims_at_its_target() -> No
 
 def test_behaviours_are_found_in_the_games_package_by_name() -> None:
     assert behaviour_bot("arena", "bench") is behaviours.Bench
-    with pytest.raises(BotLoadError, match="no behaviour 'nope'.*bench"):
+    with pytest.raises(BotLoadError, match=r"no behaviour 'nope'.*bench"):
         behaviour_bot("arena", "nope")
     with pytest.raises(BotLoadError, match="ships no behaviours"):
         behaviour_bot("crazyeights", "bench")
