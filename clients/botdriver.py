@@ -113,6 +113,20 @@ def schema_from_welcome(description: Mapping[str, Any] | None) -> GameSchema:
 class BotDriver:
     """One connection's bot: wire tuples in, input fields and command payloads out."""
 
+    __slots__ = (
+        "_commands",
+        "_decoded",
+        "_input_to_wire",
+        "_params",
+        "_tick_rate",
+        "_world_size",
+        "bot",
+        "input_fields",
+        "last_event_tick",
+        "me",
+        "schema",
+    )
+
     def __init__(
         self, bot: Bot, schema: GameSchema, me: int, welcome: Welcome | None = None
     ) -> None:

@@ -111,6 +111,31 @@ class ClientSession:
     ``follow_world``: False keeps only each snapshot's tick (see ``count_snapshot``).
     """
 
+    # A lean swarm holds thousands of sessions and touches each one every tick.
+    __slots__ = (
+        "_last_render_s",
+        "_prediction",
+        "ack_seq",
+        "chat",
+        "clock",
+        "errors",
+        "events",
+        "follow_world",
+        "interpolate",
+        "interpolator",
+        "matched",
+        "name",
+        "predict",
+        "predictor",
+        "resume",
+        "role",
+        "schema",
+        "seq",
+        "stats",
+        "welcome",
+        "world",
+    )
+
     def __init__(
         self,
         *,

@@ -46,6 +46,7 @@ class RandomWalk:
     """Changes direction about every ``change_s`` seconds; ``spin``: a new random aim at
     every snapshot, else it faces where it goes; ``fire``: fires now and then."""
 
+    __slots__ = ("aim", "direction", "random")
     spin = False
     fire = False
     change_s = 1.0
@@ -71,12 +72,14 @@ class RandomWalk:
 class Wander(RandomWalk):
     """Walks at random facing its way, firing now and then."""
 
+    __slots__ = ()
     fire = True
 
 
 class Bench(RandomWalk):
     """The benchmarks' workload: walks at random, aims somewhere new every snapshot."""
 
+    __slots__ = ()
     spin = True
 
 
