@@ -180,9 +180,9 @@ class BotDriver:
 
     def on_blind_snapshot(self, tick: int) -> list[bytes]:
         """As ``on_snapshot``, for a connection that does not decode: an empty world."""
-        return self._act(tick, _NO_ENTITIES, [])
+        return self._act(tick, _NO_ENTITIES, ())
 
-    def _act(self, tick: int, entities: Mapping[int, Any], events: list[Any]) -> list[bytes]:
+    def _act(self, tick: int, entities: Mapping[int, Any], events: Sequence[Any]) -> list[bytes]:
         view = BotView(
             tick,
             self.me,
