@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import trio
 
-from gameserver.games.arena import ArenaSettings, Bot
+from gameserver.games.arena import ArenaRules, ArenaSettings, Bot
 from gameserver.testing import KitClient, connect_game, default_room, serve_game
 
 
@@ -16,6 +16,7 @@ async def test_a_client_driven_arena_bot_hits_a_standing_player(
     settings = ArenaSettings(obstacle_count=0)
     async with serve_game("arena", settings=settings) as server:
         rules = default_room(server).game.rules
+        assert isinstance(rules, ArenaRules)
         async with connect_game(server.url, "ada") as ada, connect_game(server.url, "bob") as bob:
             rules.place(ada.me, 200.0, 200.0)
             rules.place(bob.me, 200.0, 420.0)  # straight below, in range: no need to walk
