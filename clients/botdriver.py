@@ -15,20 +15,28 @@ last time is not decoded again (``protocol.apply`` keeps unchanged entities' tup
 
 Which bot: ``--bot package.module:Class``, or the game's own ``Bot``, found next to the
 game's rules class by the game's name (``gameserver.rules.loading``): each shipped game
-exports one, and so does a game made with ``gameserver new-game``.
+exports one, and so does a game made with ``gameserver new-game``. ``--behaviour NAME``
+names one of the load patterns a game may ship beside its rules: the ``BEHAVIOURS``
+mapping (name -> bot class) of its package's ``behaviours`` module.
+
+A bot whose connection does not decode (most of a lean swarm's load bots) is asked with
+an empty world (``on_blind_snapshot``): patterns that need no world cost no decoding.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from gameserver.protocol import Command, Welcome, encode
 from gameserver.rules import Act, Bot, BotView, GameSchema, SchemaError
 from gameserver.rules.loading import available_games
 
+from .session import ReceivedEvent, schema_of
+
 BotFactory = Callable[[int], Bot]  # Bot(seed)
+_NO_ENTITIES: Mapping[int, Any] = {}
 
 
 class BotLoadError(Exception):
@@ -63,18 +71,61 @@ def game_bot(game: str) -> BotFactory:
         raise BotLoadError(f"game {game!r} ships no Bot next to its rules: give --bot") from None
 
 
+def behaviour_bot(game: str, name: str) -> BotFactory:
+    """The load pattern ``name`` the game ``game`` ships (its package's ``behaviours``)."""
+    rules = available_games().get(game)
+    if rules is None:
+        raise BotLoadError(f"no game named {game!r} is installed here: give --bot")
+    module_name = rules.partition(":")[0]
+    try:
+        module = importlib.import_module(f"{module_name}.behaviours")
+    except ImportError:
+        raise BotLoadError(f"game {game!r} ships no behaviours: give --bot") from None
+    offered: Mapping[str, BotFactory] = getattr(module, "BEHAVIOURS", {})
+    factory = offered.get(name)
+    if factory is None:
+        choices = ", ".join(offered) or "none"
+        raise BotLoadError(f"game {game!r} has no behaviour {name!r} (it has: {choices})")
+    return factory
+
+
+def choose_bot(game: str, *, bot: str | None = None, behaviour: str | None = None) -> BotFactory:
+    """The bot for ``game``: ``bot`` (package.module:Class), else the game's behaviour
+    ``behaviour``, else the game's own bot."""
+    if bot is not None:
+        return load_bot(bot)
+    if behaviour is not None:
+        return behaviour_bot(game, behaviour)
+    return game_bot(game)
+
+
 def schema_from_welcome(description: Mapping[str, Any] | None) -> GameSchema:
-    """The decoding schema of the Welcome's game description (protocol 2)."""
+    """The decoding schema of the Welcome's game description (protocol 2), rebuilt once
+    per description in a process (``session.schema_of``), not once per bot."""
     if description is None:
         raise BotLoadError("the server sent no game description (protocol 1): no bot can play")
     try:
-        return GameSchema.from_description(dict(description))
+        return schema_of(dict(description))
     except SchemaError as error:
         raise BotLoadError(f"the server's game description is not usable: {error}") from None
 
 
 class BotDriver:
     """One connection's bot: wire tuples in, input fields and command payloads out."""
+
+    __slots__ = (
+        "_commands",
+        "_decoded",
+        "_input_to_wire",
+        "_params",
+        "_tick_rate",
+        "_world_size",
+        "bot",
+        "input_fields",
+        "last_event_tick",
+        "me",
+        "schema",
+    )
 
     def __init__(
         self, bot: Bot, schema: GameSchema, me: int, welcome: Welcome | None = None
@@ -84,17 +135,19 @@ class BotDriver:
         self.bot = bot
         self.schema = schema
         self.me = me
-        self._room: dict[str, Any] = {}
+        # What the view says of the room (BotView's defaults without a Welcome).
+        self._tick_rate = 30
+        self._world_size: tuple[float, float] | None = None
+        self._params: dict[str, float] = {}
         if welcome is not None:
             size = (float(welcome.world_width), float(welcome.world_height))
-            self._room = {
-                "tick_rate": welcome.tick_rate,
-                "world_size": size if welcome.world_width or welcome.world_height else None,
-                "params": dict(welcome.params),
-            }
+            self._tick_rate = welcome.tick_rate
+            self._world_size = size if welcome.world_width or welcome.world_height else None
+            self._params = dict(welcome.params)
         self.input_fields: tuple[int | str, ...] | None = None  # sent every tick once set
         self._decoded: dict[int, tuple[tuple[Any, ...], Any]] = {}  # id -> (wire, entity)
         self._commands = {message.name: message for message in schema.commands.messages}
+        self._input_to_wire = None if schema.input is None else schema.input.to_wire
         self.last_event_tick = 0
 
     def on_snapshot(
@@ -108,24 +161,42 @@ class BotDriver:
         return self._act(tick, self._entities(world), self._new_events(events))
 
     def on_decoded_snapshot(
-        self, tick: int, entities: Mapping[int, Any], events: Iterable[tuple[int, Any]]
+        self, tick: int, entities: Mapping[int, Any], events: Sequence[ReceivedEvent]
     ) -> list[bytes]:
         """As ``on_snapshot``, for a client that decodes already (``clients.session``):
-        its entities by id, and its events as ``(tick, event)``."""
+        its entities by id, and the events it keeps, oldest first. ``entities`` reaches the
+        bot as it is: a session's ``World`` decodes only the entities the bot reads, so a
+        bot that reads none costs no decoding (the mapping changes with the next snapshot)."""
         fresh = []
-        newest = self.last_event_tick
-        for event_tick, event in events:
-            if event_tick > self.last_event_tick:
-                fresh.append(event)
-                newest = max(newest, event_tick)
-        self.last_event_tick = newest
-        return self._act(tick, dict(entities), fresh)
+        seen = self.last_event_tick
+        for received in reversed(events):  # the new ones are at the end
+            if received.tick <= seen:
+                break
+            fresh.append(received.event)
+        if fresh:
+            fresh.reverse()
+            self.last_event_tick = events[-1].tick
+        return self._act(tick, entities, fresh)
 
-    def _act(self, tick: int, entities: dict[int, Any], events: list[Any]) -> list[bytes]:
-        view = BotView(tick, self.me, entities, events, **self._room)
+    def on_blind_snapshot(self, tick: int) -> list[bytes]:
+        """As ``on_snapshot``, for a connection that does not decode: an empty world."""
+        return self._act(tick, _NO_ENTITIES, ())
+
+    def _act(self, tick: int, entities: Mapping[int, Any], events: Sequence[Any]) -> list[bytes]:
+        view = BotView(
+            tick,
+            self.me,
+            entities,
+            events,
+            tick_rate=self._tick_rate,
+            world_size=self._world_size,
+            params=self._params,
+        )
         act: Act = self.bot.act(view)
         if act.input is not None:
             self.input_fields = self._input(act.input)
+        if not act.commands:
+            return []
         return [self._command(command) for command in act.commands]
 
     def _entities(self, world: Mapping[int, tuple[Any, ...]]) -> dict[int, Any]:
@@ -153,10 +224,10 @@ class BotDriver:
         return fresh
 
     def _input(self, value: object) -> tuple[int | str, ...]:
-        schema = self.schema.input
-        if schema is None:
+        to_wire = self._input_to_wire
+        if to_wire is None:
             raise TypeError("this game takes no input: its bot should send commands")
-        return tuple(schema.to_wire(value))
+        return tuple(to_wire(value))
 
     def _command(self, command: object) -> bytes:
         message = self._commands.get(type(command).__name__)

@@ -19,23 +19,23 @@ The run's process CPU time (``time.process_time``) over the connection-ticks
 served is reported as ``client_cpu_us_per_bot_tick``: the price of the load
 generator itself, to compare with the server's.
 
-Decoding: every bot decodes its messages until it has the Welcome. After
-that only a sample of bots (``decode_sample``, at least one player and one
-spectator) decodes snapshots fully and keeps a world mirror with
-``gameserver.protocol.apply``; they are the ones that verify the stream. The
-others recognise a snapshot by its first two payload bytes (an 8-item array
-whose first item is 17), read its tick from the third and only count it.
-Pongs, Welcome and Error are decoded by everyone.
+Protocol: each bot holds a ``ClientSession`` (``session.py``), the same sans-I/O
+receiver the trio client and the spectator wrap; this module only moves its bytes
+(WebSocket frames with ``gameserver.protocol.wsframes``). Every bot decodes its
+messages until it has the Welcome. After that only a sample of bots
+(``decode_sample``, at least one player and one spectator) follows the world: their
+sessions apply every snapshot to their mirror, which verifies the stream. The others'
+sessions do not follow it (``follow_world=False``): ``count_snapshot`` recognises a
+snapshot by its first bytes and only counts it and keeps its tick. Pongs, Welcome and
+Error are decoded by everyone.
 
-Bots: by default each player is the game's own bot (``botdriver.py``): every
-player bot then decodes, its ``BotDriver`` is made from the Welcome's game
-description and asked after each applied snapshot (its commands are sent at
-once), and its input, encoded with that description, goes out every tick, so
-any game works. With a ``behaviour`` (the arena's input patterns, the
-benchmarks' workload) only decoding bots have a world, so a non-decoding
-``chase`` bot sees an empty one and falls back to its random walk (``Chase``
-does that when it cannot find itself); ``wander``, ``bench`` and ``idle`` need
-no world.
+Bots: each player is a rules-API bot driven by a ``BotDriver`` (``botdriver.py``): the
+game's own bot, the one ``--bot`` names, or the game's load pattern ``--behaviour``
+names (the benchmarks' ``bench``). A bot that follows the world is asked after each
+snapshot with its decoded entities and events; one that does not is asked with an
+empty world; its commands go out at once and its input, encoded with the Welcome's game
+description, every tick. A game's own bot reads the world, so without ``--behaviour``
+every player decodes.
 
 Timing figures: a message's arrival time is the moment its bot's socket was
 read, so snapshot gaps and RTTs are quantised to the read period (half a tick:
@@ -51,30 +51,14 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import attrs
 import trio
 
-from gameserver.protocol import (
-    CloseCode,
-    DeltaError,
-    InputFrame,
-    Join,
-    MessageType,
-    Ping,
-    Pong,
-    ProtocolError,
-    Role,
-    Snapshot,
-    Welcome,
-    WireState,
-    apply,
-    decode_server_message,
-    encode,
-)
+from gameserver.protocol import CloseCode, ProtocolError, Role, Snapshot, Welcome
 from gameserver.protocol.wsframes import (
     OP_BINARY,
     OP_CLOSE,
@@ -86,22 +70,19 @@ from gameserver.protocol.wsframes import (
 from gameserver.protocol.wsframes import (
     close_code as close_frame_code,
 )
-from gameserver.rules import GameSchema
 
-from .botdriver import BotDriver, BotFactory, BotLoadError, game_bot, load_bot, schema_from_welcome
-from .bots import Behaviour, make_behaviour
+from .botdriver import BotDriver, BotFactory, BotLoadError, choose_bot
 from .client import ABNORMAL_CLOSURE, MAX_SERVER_MESSAGE_BYTES
 from .rawws import (
     FrameError,
     HandshakeFailed,
     Target,
-    cbor_uint_at,
     client_frame,
     close_payload,
     frame_bounds,
-    input_payload,
     open_websocket,
 )
+from .session import EVENT_HISTORY, ClientSession
 from .stats import ClientStats
 from .swarm_options import LIVE_SAMPLES, RunClock, SwarmOptions, bot_tokens
 from .swarm_stats import SwarmTotals, close_kind
@@ -112,8 +93,6 @@ CLOSE_TIMEOUT_S: Final = 2.0  # how long leaving bots wait for the server's clos
 LEAVE_POLL_S: Final = 0.005
 MAX_BEHIND_TICKS: Final = 5  # like the server's ticker: beyond this, skip ahead
 DEFAULT_TICK_RATE: Final = 30  # until the first Welcome says otherwise
-SNAPSHOT_PREFIX: Final = (0x88, MessageType.SNAPSHOT.value)
-_EMPTY_WORLD: Mapping[int, tuple[int, ...]] = {}
 DriverMaker = Callable[["LeanBot", Welcome], "BotDriver | None"]
 
 # Bot states. "closing": we sent our close frame and wait for the server's.
@@ -133,14 +112,13 @@ def is_decoder(position: int, count: int, fraction: float) -> bool:
 
 
 class LeanBot:
-    """One connection's state; the loop drives it, it never awaits."""
+    """One connection's socket and frames around its ``ClientSession``; the loop drives
+    it, it never awaits."""
 
     __slots__ = (
-        "behaviour",
         "close_code",
         "decode",
         "driver",
-        "entity_id",
         "error",
         "fragment_opcode",
         "fragments",
@@ -152,33 +130,36 @@ class LeanBot:
         "out",
         "pending",
         "role",
-        "seq",
+        "session",
         "sock",
         "state",
-        "stats",
-        "tick",
-        "welcome",
-        "world",
     )
 
     def __init__(
         self,
         index: int,
         role: Role,
-        behaviour: Behaviour | None,
         *,
         decode: bool,
         make_driver: DriverMaker | None = None,
     ) -> None:
         self.index = index
         self.role = role
-        self.behaviour = behaviour  # None: the game's bot, through ``driver``
         self.make_driver = make_driver  # given the Welcome, the bot's driver (players)
         self.driver: BotDriver | None = None
         self.decode = decode
+        # A bot that follows the world hands its bot the events too; the others decode none.
+        history = EVENT_HISTORY if decode and role is Role.PLAYER else 0
+        self.session = ClientSession(
+            role=role,
+            name=f"{'bot' if role is Role.PLAYER else 'spectator'}-{index}",
+            predict=False,
+            interpolate=False,
+            event_history=history,
+            follow_world=decode,
+        )
         self.sock: socket.socket | None = None
         self.state = WAITING
-        self.stats = ClientStats()
         # One random mask per bot rather than per frame: RFC 6455 wants a fresh,
         # unpredictable key per frame to protect proxies from cache poisoning,
         # which cannot matter to a load generator on loopback.
@@ -187,11 +168,6 @@ class LeanBot:
         self.fragments: bytearray | None = None
         self.fragment_opcode = 0
         self.out = bytearray()  # bytes the kernel has not taken yet
-        self.welcome: Welcome | None = None
-        self.entity_id = 0
-        self.tick = 0  # newest snapshot tick seen
-        self.world: dict[int, tuple[int, ...]] = {}  # decoding bots only
-        self.seq = 0
         self.close_code: int | None = None
         self.error: str | None = None  # the error kind to count, once the bot has ended
         self.join_deadline = 0.0
@@ -199,7 +175,20 @@ class LeanBot:
 
     @property
     def name(self) -> str:
-        return f"{'bot' if self.role is Role.PLAYER else 'spectator'}-{self.index}"
+        return self.session.name
+
+    @property
+    def stats(self) -> ClientStats:
+        return self.session.stats
+
+    @property
+    def tick(self) -> int:
+        """The newest snapshot tick seen."""
+        return self.session.tick
+
+    @property
+    def welcome(self) -> Welcome | None:
+        return self.session.welcome
 
     # -- sending -----------------------------------------------------------------
 
@@ -246,38 +235,39 @@ class LeanBot:
         self.stats.bytes_sent += len(payload)
         return True
 
-    def send_tick(self, tick_rate: int, ping: bool) -> None:
-        """Send this tick's input frame (players with an input), and a Ping when ``ping``."""
+    def send_tick(self, ping: bool) -> None:
+        """Send this tick's input frame (players whose bot has an input), and a Ping when
+        ``ping``."""
+        session = self.session
+        driver = self.driver
         is_player = False
         data = b""
         payload_bytes = 0
-        payload: bytes | None = None
-        if self.role is Role.PLAYER:
-            if self.behaviour is not None:
-                world = self.world if self.decode else _EMPTY_WORLD
-                buttons, aim = self.behaviour.next_input(world, self.entity_id, tick_rate)
-                payload = input_payload(self.seq + 1, buttons, aim, self.tick)
-            elif self.driver is not None and self.driver.input_fields is not None:
-                payload = encode(InputFrame(self.seq + 1, self.driver.input_fields, self.tick))
-        if payload is not None:
+        if driver is not None and driver.input_fields is not None:
+            payload = session.wire_input_message(driver.input_fields)
             is_player = True
             data = client_frame(OP_BINARY, payload, self.key)
             payload_bytes = len(payload)
         if ping:
-            payload = encode(Ping(round(time.perf_counter() * 1000)))
+            payload = session.ping_message(time.perf_counter())
             data += client_frame(OP_BINARY, payload, self.key)
             payload_bytes += len(payload)
         if not data:
             return
-        stats = self.stats
+        stats = session.stats
         if not self.send(data):
-            # The server is not reading us: nothing was queued, so nothing counts as sent.
+            # The server is not reading us: nothing was queued, so nothing counts as sent
+            # (and the next frame takes this one's sequence number).
+            session.seq -= is_player
             stats.inputs_not_sent += is_player
             return
-        self.seq += is_player
         stats.inputs_sent += is_player
         stats.messages_sent += is_player + ping
         stats.bytes_sent += payload_bytes
+
+    def send_commands(self, commands: list[bytes]) -> None:
+        for command in commands:
+            self.send_message(command)
 
     # -- ending --------------------------------------------------------------------
 
@@ -382,36 +372,25 @@ class LeanBot:
             self._message(whole, 0, len(whole), now)
 
     def _message(self, buf: bytes | bytearray, start: int, stop: int, now: float) -> None:
-        stats = self.stats
-        if (
-            not self.decode
-            and self.welcome is not None
-            and stop - start > 2
-            and buf[start] == SNAPSHOT_PREFIX[0]
-            and buf[start + 1] == SNAPSHOT_PREFIX[1]
-        ):
-            stats.messages_received += 1
-            stats.bytes_received += stop - start
-            stats.on_snapshot(now)
-            self.tick = cbor_uint_at(buf, start + 2)
+        session = self.session
+        driver = self.driver
+        tick = session.count_snapshot(buf, start, stop, now)
+        if tick is not None:
+            if driver is not None:
+                commands = driver.on_blind_snapshot(tick)
+                if commands:
+                    self.send_commands(commands)
             return
-        self._decoded(bytes(buf[start:stop]), now)
-
-    def _decoded(self, payload: bytes, now: float) -> None:
-        stats = self.stats
-        stats.messages_received += 1
-        stats.bytes_received += len(payload)
-        message = decode_server_message(payload)
+        message = session.receive(bytes(buf[start:stop]), now)
         if isinstance(message, Snapshot):
-            if self.welcome is None:
-                raise ProtocolError(CloseCode.UNEXPECTED_MESSAGE, "snapshot before welcome")
-            self._on_snapshot(message)
-            stats.on_snapshot(now)
-        elif isinstance(message, Pong):
-            stats.rtts_s.append(now - message.nonce / 1000)
+            if driver is None:
+                return
+            if session.follow_world:
+                commands = driver.on_decoded_snapshot(session.tick, session.world, session.events)
+            else:
+                commands = driver.on_blind_snapshot(session.tick)
+            self.send_commands(commands)
         elif isinstance(message, Welcome):
-            self.welcome = message
-            self.entity_id = message.entity_id
             if self.make_driver is not None and self.role is Role.PLAYER:
                 self.driver = self.make_driver(self, message)
                 if self.driver is None:  # no bot can play this game (said once by the swarm)
@@ -421,43 +400,11 @@ class LeanBot:
                 self.state = CONNECTED
                 self.joined_at = now
 
-    def _on_snapshot(self, snapshot: Snapshot) -> None:
-        if not self.decode:
-            # A bot that does not decode got here only because its snapshot did
-            # not start as snapshots do; decode_server_message accepted it anyway.
-            self.tick = snapshot.tick
-            return
-        if snapshot.baseline_tick == 0:
-            base: WireState = {}
-        elif snapshot.baseline_tick == self.tick:
-            base = self.world
-        else:
-            raise DeltaError(
-                f"snapshot {snapshot.tick} is against tick {snapshot.baseline_tick}, "
-                f"mirror has {self.tick}"
-            )
-        self.world = apply(base, snapshot.changes, snapshot.removed)
-        self.tick = snapshot.tick
-        if self.driver is not None:
-            for command in self.driver.on_snapshot(self.tick, self.world, snapshot.events):
-                self.send_message(command)
-
 
 def new_bot(
-    index: int,
-    role: Role,
-    behaviour: str | None,
-    seed: int,
-    *,
-    decode: bool,
-    make_driver: DriverMaker | None = None,
+    index: int, role: Role, *, decode: bool, make_driver: DriverMaker | None = None
 ) -> LeanBot:
-    chosen = None if behaviour is None else make_behaviour(behaviour, index, seed)
-    return LeanBot(index, role, chosen, decode=decode, make_driver=make_driver)
-
-
-def join_frame(bot: LeanBot) -> bytes:
-    return encode(Join(bot.role, bot.name))
+    return LeanBot(index, role, decode=decode, make_driver=make_driver)
 
 
 # -- the swarm -----------------------------------------------------------------------
@@ -474,14 +421,13 @@ class LeanSwarm(RunClock):
         first, fraction = options.first_index, options.decode_sample
         # A game's bot reads the world: every player bot decodes then.
         players_fraction = fraction if options.behaviour is not None else 1.0
-        make_driver = self._make_driver if options.behaviour is None else None
         self.bots = [
-            new_bot(first + i, Role.PLAYER, options.behaviour, options.seed,
+            new_bot(first + i, Role.PLAYER,
                     decode=is_decoder(i, options.bots, players_fraction),
-                    make_driver=make_driver)
+                    make_driver=self._make_driver)
             for i in range(options.bots)
         ] + [
-            new_bot(first + options.bots + i, Role.SPECTATOR, options.behaviour, options.seed,
+            new_bot(first + options.bots + i, Role.SPECTATOR,
                     decode=is_decoder(i, options.spectators, fraction))
             for i in range(options.spectators)
         ]  # fmt: skip
@@ -497,27 +443,25 @@ class LeanSwarm(RunClock):
         self._buffer = bytearray(RECV_SIZE)
         self._view = memoryview(self._buffer)
         self._bot_factories: dict[str, BotFactory] = {}  # game name -> its bot class
-        self._schemas: dict[str, GameSchema] = {}  # game name -> decoding, shared by its bots
         self.bot_problem: str | None = None
 
     def _make_driver(self, bot: LeanBot, welcome: Welcome) -> BotDriver | None:
         """The game's bot for a player that was just welcomed; None if none can play."""
-        game = welcome.game
+        game, options = welcome.game, self.options
+        schema = bot.session.schema  # rebuilt once per description, shared by every bot
         try:
             factory = self._bot_factories.get(game)
             if factory is None:
-                spec = self.options.bot
-                factory = load_bot(spec) if spec is not None else game_bot(game)
+                factory = choose_bot(game, bot=options.bot, behaviour=options.behaviour)
                 self._bot_factories[game] = factory
-            schema = self._schemas.get(game)
             if schema is None:
-                schema = self._schemas[game] = schema_from_welcome(welcome.schema)
+                raise BotLoadError("the server's game is not described: no bot can play")
         except BotLoadError as error:
             if self.bot_problem is None:
                 self.bot_problem = str(error)
                 print(f"gameserver swarm: {error}", file=sys.stderr)
             return None
-        return BotDriver(factory(self.options.seed + bot.index), schema, welcome.entity_id, welcome)
+        return BotDriver(factory(options.seed + bot.index), schema, welcome.entity_id, welcome)
 
     # -- reporting -------------------------------------------------------------------
 
@@ -595,7 +539,7 @@ class LeanSwarm(RunClock):
             self.connecting -= 1
         bot.sock, bot.state = opened.sock, JOINING
         bot.join_deadline = trio.current_time() + timeout
-        bot.send_message(join_frame(bot))
+        bot.send_message(bot.session.join_message())
         self.live.append(bot)
         if opened.early:
             bot.feed(opened.early, len(opened.early), time.perf_counter())
@@ -652,7 +596,7 @@ class LeanSwarm(RunClock):
                 continue
             active += 1
             if bot.role is Role.PLAYER:
-                bot.send_tick(rate, bot.index % ping_every == slot)
+                bot.send_tick(bot.index % ping_every == slot)
         self.bot_ticks += active
 
     def _read_pass(self, now: float) -> None:

@@ -18,10 +18,9 @@ from typing import Final
 from urllib.parse import urlsplit
 
 import attrs
-import cbor2
 import trio
 
-from gameserver.protocol import SUBPROTOCOLS, CloseCode, MessageType, wsframes
+from gameserver.protocol import SUBPROTOCOLS, CloseCode, wsframes
 from gameserver.protocol.wsframes import (
     apply_mask,
     build_frame,
@@ -32,7 +31,6 @@ from .client import MAX_SERVER_MESSAGE_BYTES
 
 WS_GUID: Final = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MAX_RESPONSE_HEAD = 16 * 1024  # an HTTP response head larger than this is not our server
-_INPUT = MessageType.INPUT.value
 
 
 class HandshakeFailed(Exception):
@@ -196,17 +194,3 @@ def frame_bounds(buf: bytes | bytearray, pos: int, end: int) -> tuple[int, int, 
     if stop - start > MAX_SERVER_MESSAGE_BYTES:
         raise FrameError(CloseCode.MESSAGE_TOO_BIG, f"frame of {stop - start} bytes")
     return None if stop > end else (b0, start, stop)
-
-
-def cbor_uint_at(buf: bytes | bytearray, pos: int) -> int:
-    """The CBOR unsigned integer whose head is at ``pos`` (no checks: trusted layout)."""
-    info = buf[pos] & 0x1F
-    if info < 24:
-        return info
-    size = 1 << (info - 24)  # 24 -> 1 byte, 25 -> 2, 26 -> 4, 27 -> 8
-    return int.from_bytes(buf[pos + 1 : pos + 1 + size], "big")
-
-
-def input_payload(seq: int, buttons: int, aim: int, ack_tick: int) -> bytes:
-    """``encode(InputFrame(...))`` without building the message object (hot path)."""
-    return cbor2.dumps([_INPUT, seq, buttons, aim, ack_tick])

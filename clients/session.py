@@ -28,6 +28,11 @@ offset; an Error is kept (``errors``); a Matched names the room's URL to (re)con
 
 Anything a server sends that does not decode raises ``ProtocolError`` (with the close
 code to send); the session is then unusable for that connection.
+
+A session that does not follow the world (``follow_world=False``: a load bot that only
+counts) takes from each snapshot its tick and nothing else, and ``count_snapshot``
+recognises one by its first bytes without decoding it at all: a lean swarm's thousands
+of such bots cost little more than their sockets.
 """
 
 from __future__ import annotations
@@ -35,9 +40,10 @@ from __future__ import annotations
 import collections
 import logging
 import math
-from typing import Any
+from typing import Any, Final
 
 import attrs
+import cbor2
 
 from gameserver.protocol import (
     Chat,
@@ -48,6 +54,7 @@ from gameserver.protocol import (
     InputFrame,
     Join,
     Matched,
+    MessageType,
     Ping,
     Pong,
     ProtocolError,
@@ -76,6 +83,9 @@ EVENT_HISTORY = 256  # events kept
 CHAT_HISTORY = 50  # chat messages kept
 ERROR_HISTORY = 64  # Error messages kept
 _VIEW_STEPS = 256  # an input's view tick travels in 1/256 tick
+# A snapshot's first two bytes: an 8-item CBOR array, then its message type.
+_SNAPSHOT_HEAD: Final = (0x88, MessageType.SNAPSHOT.value)
+_INPUT: Final = MessageType.INPUT.value
 
 
 @attrs.frozen
@@ -98,7 +108,33 @@ class ClientSession:
     ``remote_view``. ``decode_entities``: decode changed entities as each snapshot
     arrives (a bad tuple then fails ``receive``), rather than when read.
     ``event_history``: how many decoded events to keep (0: decode none).
+    ``follow_world``: False keeps only each snapshot's tick (see ``count_snapshot``).
     """
+
+    # A lean swarm holds thousands of sessions and touches each one every tick.
+    __slots__ = (
+        "_last_render_s",
+        "_prediction",
+        "ack_seq",
+        "chat",
+        "clock",
+        "errors",
+        "events",
+        "follow_world",
+        "interpolate",
+        "interpolator",
+        "matched",
+        "name",
+        "predict",
+        "predictor",
+        "resume",
+        "role",
+        "schema",
+        "seq",
+        "stats",
+        "welcome",
+        "world",
+    )
 
     def __init__(
         self,
@@ -110,11 +146,13 @@ class ClientSession:
         decode_entities: bool = False,
         prediction: Prediction | None = None,
         event_history: int = EVENT_HISTORY,
+        follow_world: bool = True,
     ) -> None:
         self.role = role
         self.name = name
         self.predict = predict  # predict the own entity, when the game offers a prediction
         self.interpolate = interpolate
+        self.follow_world = follow_world
         self._prediction = prediction  # given by the caller; else the installed game's
         self.stats = ClientStats()
         self.clock = ClockEstimator()
@@ -253,6 +291,13 @@ class ClientSession:
                 return encode(Command(tuple(message.to_wire(command))))
         raise TypeError(f"the game declares no command named {name}")
 
+    def wire_input_message(self, fields: tuple[int | str, ...]) -> bytes:
+        """The next input frame carrying ``fields``, already in wire form (a ``BotDriver``
+        keeps its bot's input so); nothing is predicted. A load bot's hot path: the bytes
+        of ``encode(InputFrame(seq, fields, tick))`` without building the message."""
+        self.seq += 1
+        return cbor2.dumps([_INPUT, self.seq, *fields, self.world.tick])
+
     def ping_message(self, now_s: float) -> bytes:
         """A Ping carrying ``now_s`` (ms): the Pong's answer then measures the round trip."""
         return encode(Ping(max(0, round(now_s * 1000))))
@@ -284,6 +329,29 @@ class ClientSession:
             self.matched = message
         return message
 
+    def count_snapshot(
+        self, data: bytes | bytearray, start: int, stop: int, now_s: float
+    ) -> int | None:
+        """For a session that does not follow the world, once welcomed: if
+        ``data[start:stop]`` is a snapshot, count it and keep its tick without decoding
+        it, and return that tick; None for anything else, which then goes to ``receive``."""
+        if (
+            self.follow_world
+            or self.welcome is None
+            or stop - start < 3
+            or data[start] != _SNAPSHOT_HEAD[0]
+            or data[start + 1] != _SNAPSHOT_HEAD[1]
+        ):
+            return None
+        stats = self.stats
+        stats.messages_received += 1
+        stats.bytes_received += stop - start
+        stats.on_snapshot(now_s)
+        info = data[start + 2]
+        tick = info if info < 24 else cbor_uint_at(data, start + 2)
+        self.world.tick = tick
+        return tick
+
     def _on_welcome(self, welcome: Welcome) -> None:
         description = welcome.schema
         if description is None:
@@ -314,8 +382,14 @@ class ClientSession:
                     self.predictor = Predictor(step, idle_input=idle)
 
     def _on_snapshot(self, snapshot: Snapshot, now_s: float) -> None:
-        schema = self._schema()
+        if self.schema is None:
+            raise ProtocolError(CloseCode.UNEXPECTED_MESSAGE, "snapshot before the welcome")
+        schema = self.schema
         world = self.world
+        if not self.follow_world:
+            world.tick = snapshot.tick
+            self.stats.on_snapshot(now_s)
+            return
         world.apply(
             snapshot.tick,
             snapshot.baseline_tick,
@@ -417,6 +491,15 @@ def installed_description(game: str) -> dict[str, Any]:
     except GameLoadError as exc:
         raise ProtocolError(CloseCode.PROTOCOL_ERROR, str(exc)) from None
     return {"id": rules.id, "prediction": rules.prediction, **rules.schema.describe()}
+
+
+def cbor_uint_at(data: bytes | bytearray, pos: int) -> int:
+    """The CBOR unsigned integer whose head is at ``pos`` (no checks: a trusted layout)."""
+    info = data[pos] & 0x1F
+    if info < 24:
+        return info
+    size = 1 << (info - 24)  # 24 -> 1 byte, 25 -> 2, 26 -> 4, 27 -> 8
+    return int.from_bytes(data[pos + 1 : pos + 1 + size], "big")
 
 
 def neutral_value(wire_type: object) -> Any:

@@ -2,8 +2,9 @@
 
 Theory of operation: every bot is one trio task holding one ``GameClient``,
 played by the game's own bot (``botdriver.py``: asked after each snapshot, its
-input encoded from the Welcome's game description) or, with ``behaviour``, by
-one of the arena's input patterns. Bots start spread evenly over the ramp,
+input encoded from the Welcome's game description), by ``bot``, or, with
+``behaviour``, by one of the load patterns the game ships (the benchmarks run
+the arena's ``bench``). Bots start spread evenly over the ramp,
 send one input frame per server tick
 on absolute deadlines (so they never drift into sending faster than the
 tick), ping once a second for RTT, and leave with a normal close when the
@@ -43,8 +44,7 @@ from trio_websocket import ConnectionRejected, HandshakeError
 
 from gameserver.protocol import CloseCode, InputFrame, Role, encode
 
-from .botdriver import BotDriver, BotFactory, BotLoadError, game_bot, load_bot, schema_from_welcome
-from .bots import Behaviour, make_behaviour
+from .botdriver import BotDriver, BotFactory, BotLoadError, choose_bot, schema_from_welcome
 from .client import ABNORMAL_CLOSURE, ClientClosed, GameClient, connect
 from .matchmaking import Match, MatchFailed, find_match, reachable
 from .swarm_options import LIVE_SAMPLES as LIVE_SAMPLES
@@ -173,11 +173,6 @@ class Swarm(RunClock):
         await trio.sleep_until(start_at)
         if trio.current_time() >= self.deadline:
             return
-        behaviour = (
-            None
-            if options.behaviour is None
-            else make_behaviour(options.behaviour, record.index, options.seed)
-        )
         name = f"{'bot' if record.role is Role.PLAYER else 'spectator'}-{record.index}"
         token = self.tokens.token_for(record.index, name, record.role)
         lost: Match | None = None  # the placement whose node we lost, while re-placing
@@ -213,7 +208,7 @@ class Swarm(RunClock):
                     else:
                         record.replaced_s.append(now - lost_at)
                         lost = None
-                    await self._play(record, client, behaviour)
+                    await self._play(record, client)
             except (OSError, HandshakeError, ClientClosed, trio.TooSlowError, MatchFailed) as exc:
                 if record.state == "waiting":
                     record.state = "failed"
@@ -294,28 +289,24 @@ class Swarm(RunClock):
             return None
         factory = self.bot_factories.get(welcome.game)
         if factory is None:
-            spec = self.options.bot
-            factory = load_bot(spec) if spec is not None else game_bot(welcome.game)
+            options = self.options
+            factory = choose_bot(welcome.game, bot=options.bot, behaviour=options.behaviour)
             self.bot_factories[welcome.game] = factory
         schema = schema_from_welcome(welcome.schema)
         return BotDriver(
             factory(self.options.seed + record.index), schema, welcome.entity_id, welcome
         )
 
-    async def _play(
-        self, record: BotRecord, client: GameClient, behaviour: Behaviour | None
-    ) -> None:
+    async def _play(self, record: BotRecord, client: GameClient) -> None:
         assert client.welcome is not None
         tick_rate = client.welcome.tick_rate
         interval = 1.0 / tick_rate
         is_player = record.role is Role.PLAYER
-        driver = None
-        if behaviour is None:
-            try:
-                driver = self._driver(record, client)
-            except BotLoadError as error:
-                self._no_bot(record, str(error))
-                return
+        try:
+            driver = self._driver(record, client)
+        except BotLoadError as error:
+            self._no_bot(record, str(error))
+            return
         seq = asked_tick = 0
         joined = next_input = next_ping = trio.current_time()
         while client.failure is None:
@@ -325,14 +316,12 @@ class Swarm(RunClock):
                 break
             if driver is not None and client.tick != asked_tick:
                 asked_tick = client.tick  # the bot is asked once per snapshot
-                events = ((received.tick, received.event) for received in client.events)
-                for command in driver.on_decoded_snapshot(client.tick, client.entities, events):
+                for command in driver.on_decoded_snapshot(
+                    client.tick, client.entities, client.events
+                ):
                     await client.send_raw(command)
             if is_player and now >= next_input:
-                if behaviour is not None:
-                    buttons, aim = behaviour.next_input(client.world, client.entity_id, tick_rate)
-                    await client.send_input(buttons, aim)
-                elif driver is not None and driver.input_fields is not None:
+                if driver is not None and driver.input_fields is not None:
                     seq += 1
                     frame = InputFrame(seq, driver.input_fields, client.tick)
                     await client.send_raw(encode(frame))

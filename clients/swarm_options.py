@@ -7,7 +7,6 @@ import time
 import attrs
 import trio
 
-from .bots import BEHAVIOURS
 from .swarm_tokens import BotTokens, read_token_file
 
 LIVE_SAMPLES = 8  # per client, for live percentiles
@@ -21,7 +20,7 @@ class SwarmOptions:
     spectators: int = 0
     procs: int = 1
     # None: each bot is the game's own (gameserver.rules.Bot), or ``bot``'s class; a
-    # behaviour name: the arena's built-in input patterns (the benchmarks' workload).
+    # behaviour name: one of the load patterns the game ships (``botdriver.behaviour_bot``).
     behaviour: str | None = None
     bot: str | None = None  # package.module:Class of a gameserver.rules.Bot
     ramp_s: float = 0.0
@@ -51,8 +50,8 @@ class SwarmOptions:
             raise ValueError("procs must be >= 1")
         if self.connect_timeout_s <= 0:
             raise ValueError("connect timeout must be > 0")
-        if self.behaviour is not None and self.behaviour not in BEHAVIOURS:
-            raise ValueError(f"behaviour must be one of {', '.join(BEHAVIOURS)}")
+        if self.behaviour is not None and not self.behaviour.isidentifier():
+            raise ValueError(f"a behaviour is a name, not {self.behaviour!r}")
         if self.behaviour is not None and self.bot is not None:
             raise ValueError("give --bot or --behaviour, not both")
         if self.replace_timeout_s < 0:

@@ -15,8 +15,6 @@ from gameserver.cli.common import SubParsers
 
 
 def add(sub: SubParsers) -> None:
-    from clients.bots import BEHAVIOURS
-
     p = sub.add_parser(
         "swarm",
         help="run headless bots (and spectators) against a server, with live stats",
@@ -40,10 +38,10 @@ def add(sub: SubParsers) -> None:
     )
     p.add_argument(
         "--behaviour",
-        choices=BEHAVIOURS,
         default=None,
-        help="instead of a game's bot, a built-in input pattern for the example game "
-        "(the benchmarks use bench)",
+        metavar="NAME",
+        help="instead of a game's bot, a load pattern the game ships by this name (the "
+        "BEHAVIOURS of its package's behaviours module; the benchmarks use bench)",
     )
     p.add_argument("--ramp", type=float, default=0.0, help="spread joins over this many seconds")
     p.add_argument("--seed", type=int, default=0, help="seed of the bots' choices (default 0)")
@@ -67,7 +65,8 @@ def add(sub: SubParsers) -> None:
         metavar="F",
         help="with --lean: fraction of bots that fully decode and verify snapshots "
         "(at least one; default %(default)s); a game's bots always decode, so this applies "
-        "to spectators, and to players with --behaviour (whose non-decoding chase bots wander)",
+        "to spectators, and to players with --behaviour (whose bots that do not decode are "
+        "shown an empty world)",
     )
     p.add_argument(
         "--match",

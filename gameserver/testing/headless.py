@@ -36,7 +36,7 @@ from gameserver.rules.api import (
     joined,
     rules_class_problems,
 )
-from gameserver.rules.bots import BotView
+from gameserver.rules.bots import Act, BotView
 from gameserver.rules.game import GameSchema
 from gameserver.rules.wiretypes import WireValue
 
@@ -130,6 +130,22 @@ class Headless(Generic[InputT]):
         self._inputs[player.id] = TickInput(
             player, self.entity_of.get(player.id, 0), value, True, view_tick
         )
+
+    def act(self, player: Player, act: Act) -> None:
+        """A bot's answer, as the server receives it from the bot's client: its input and
+        commands encoded with the game's description (a client's form: world units,
+        radians), decoded with the rules' schema, then given as ``input`` and ``command``."""
+        client, rules = self._client_schema(), self.rules.schema
+        if act.input is not None:
+            if client.input is None or rules.input is None:
+                raise TypeError(f"{type(self.rules).__name__} declares no input")
+            self.input(player, rules.input.from_wire(client.input.to_wire(act.input)))
+        by_name = {message.name: message for message in client.commands.messages}
+        for command in act.commands:
+            message = by_name.get(type(command).__name__)  # as a client finds it: by name
+            if message is None:
+                raise TypeError(f"the game declares no command named {type(command).__name__}")
+            self.command(player, rules.commands.from_wire(message.to_wire(command)))
 
     def command(self, player: Player, command: object) -> None:
         """A command for the next step, checked through the wire as the server would."""
@@ -261,6 +277,11 @@ class Headless(Generic[InputT]):
 
     def decoded_view(self, player: Player | None) -> dict[int, Any]:
         """The view as a client decodes it from the game's description (named objects)."""
+        decode = self._client_schema().entity_from_wire
+        return {eid: decode(w) for eid, w in self.view(player).items()}
+
+    def _client_schema(self) -> GameSchema:
+        """The game's schema as a client rebuilds it from the description."""
         schema = self.rules.schema
         client_schema = _client_schemas.get(id(schema))
         if client_schema is None or client_schema[0] is not schema:
@@ -268,8 +289,7 @@ class Headless(Generic[InputT]):
                 schema,
                 type(schema).from_description(schema.describe()),
             )
-        decode = client_schema[1].entity_from_wire
-        return {eid: decode(w) for eid, w in self.view(player).items()}
+        return client_schema[1]
 
 
 def run_seeded(

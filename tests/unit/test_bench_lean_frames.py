@@ -8,21 +8,20 @@ from collections.abc import Iterator
 import cbor2
 import pytest
 
-from clients.bots import Idle
 from clients.lean import CONNECTED, DROPPED, LeanBot, is_decoder
 from clients.rawws import (
     FrameError,
     HandshakeFailed,
     Target,
     accept_key,
-    cbor_uint_at,
     check_handshake_response,
     client_frame,
     frame_bounds,
     handshake_request,
-    input_payload,
     mask_payload,
 )
+from clients.session import ClientSession, cbor_uint_at
+from gameserver.games.arena import ArenaRules
 from gameserver.protocol import (
     SUBPROTOCOL,
     SUBPROTOCOL_V1,
@@ -140,11 +139,11 @@ def test_cbor_unsigned_integers_of_every_width() -> None:
         assert cbor_uint_at(cbor2.dumps(value), 0) == value
 
 
-def test_input_payload_is_the_protocol_encoding() -> None:
-    for seq, buttons, aim, tick in ((1, 0, 0, 0), (70000, 31, 65535, 2**32 - 1)):
-        assert input_payload(seq, buttons, aim, tick) == encode(
-            InputFrame(seq, (buttons, aim), tick)
-        )
+def test_a_load_bots_input_frame_is_the_protocol_encoding() -> None:
+    session = ClientSession()
+    for seq, fields, tick in ((1, (0, 0), 0), (2, (31, 65535), 2**32 - 1), (3, (), 7)):
+        session.world.tick = tick
+        assert session.wire_input_message(fields) == encode(InputFrame(seq, fields, tick))
 
 
 def test_decoding_sample_is_spread_and_never_empty() -> None:
@@ -157,7 +156,8 @@ def test_decoding_sample_is_spread_and_never_empty() -> None:
 
 
 def welcome() -> bytes:
-    return encode(Welcome(1, 5, 30, 30, 1000, 1000, 9, "arena", {}))
+    description = {"id": "arena", **ArenaRules.schema.describe()}
+    return encode(Welcome(1, 5, 30, 30, 1000, 1000, 9, "arena", {}, schema=description))
 
 
 def snapshot(tick: int, baseline: int, changes: list[tuple[int, ...]]) -> bytes:
@@ -168,7 +168,7 @@ def snapshot(tick: int, baseline: int, changes: list[tuple[int, ...]]) -> bytes:
 def bot_and_peer() -> Iterator[tuple[LeanBot, socket.socket]]:
     ours, peer = socket.socketpair()
     ours.setblocking(False)
-    bot = LeanBot(3, Role.PLAYER, Idle(), decode=False)
+    bot = LeanBot(3, Role.PLAYER, decode=False)
     bot.sock, bot.state = ours, "joining"
     yield bot, peer
     ours.close()
@@ -183,7 +183,7 @@ def test_a_counting_bot_counts_snapshots_without_decoding(
     second = snapshot(300, 10, [(5, 2, 17)])
     data = server_frame(2, welcome()) + server_frame(2, first) + server_frame(2, second)
     bot.feed(data[:-3], len(data) - 3, 1.0)  # the last frame is incomplete
-    assert bot.state == CONNECTED and bot.entity_id == 5
+    assert bot.state == CONNECTED and bot.session.entity_id == 5
     assert bot.stats.snapshots_received == 1 and bot.tick == 10
     rest = bot.pending + data[-3:]
     bot.feed(rest, len(rest), 1.5)
@@ -195,11 +195,12 @@ def test_a_counting_bot_counts_snapshots_without_decoding(
 def test_a_decoding_bot_mirrors_the_world_and_catches_bad_deltas(
     bot_and_peer: tuple[LeanBot, socket.socket],
 ) -> None:
-    bot, peer = bot_and_peer
-    bot.decode = True
+    counting, peer = bot_and_peer
+    bot = LeanBot(4, Role.PLAYER, decode=True)  # the counting bot's socket, to follow the world
+    bot.sock, bot.state = counting.sock, "joining"
     data = server_frame(2, welcome()) + server_frame(2, snapshot(10, 0, [(5, 3, 0, 16)]))
     bot.feed(data, len(data), 1.0)
-    assert bot.world == {5: (0, 16)} and bot.tick == 10
+    assert bot.session.world.wire == {5: (0, 16)} and bot.tick == 10
     bad = server_frame(2, snapshot(12, 11, []))  # against a tick the mirror does not have
     bot.feed(bad, len(bad), 1.1)
     assert bot.state == DROPPED and bot.error == "protocol_error_4002"

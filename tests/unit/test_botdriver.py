@@ -8,8 +8,16 @@ from typing import Any
 import cbor2
 import pytest
 
-from clients.botdriver import BotDriver, BotLoadError, game_bot, load_bot, schema_from_welcome
+from clients.botdriver import (
+    BotDriver,
+    BotLoadError,
+    behaviour_bot,
+    game_bot,
+    load_bot,
+    schema_from_welcome,
+)
 from gameserver.games import arena, crazyeights
+from gameserver.games.arena import behaviours
 from gameserver.protocol import Command, decode_client_message
 from gameserver.rules import Act, BotView
 
@@ -75,3 +83,41 @@ def test_bots_are_found_by_game_name_or_given_and_refused_clearly() -> None:
         game_bot("unheard-of")
     with pytest.raises(BotLoadError, match="protocol 1"):
         schema_from_welcome(None)
+
+
+def test_the_arena_bot_driven_through_the_description_aims_at_its_target() -> None:
+    # Bob straight below Ada (+y): a quarter turn, 16384 of 65536 in the rules' units.
+    rules_schema = arena.ArenaRules.schema
+    driver = BotDriver(arena.Bot(0), schema_from_welcome(welcome_description(ARENA)), me=1)
+    ada = arena.Player(x=100.0, y=100.0, aim=0, hp=100, score=0)
+    bob = arena.Player(x=100.0, y=300.0, aim=0, hp=100, score=0)
+    wire = {1: ARENA.entity_to_wire(ada), 2: ARENA.entity_to_wire(bob)}
+    driver.on_snapshot(1, wire, [])
+    assert driver.input_fields is not None
+    assert rules_schema.input is not None
+    received = rules_schema.input.from_wire(list(driver.input_fields))
+    assert received.aim == arena.AIM_STEPS // 4
+    assert received.buttons & arena.Buttons.FIRE and received.buttons & arena.Buttons.DOWN
+
+
+def test_behaviours_are_found_in_the_games_package_by_name() -> None:
+    assert behaviour_bot("arena", "bench") is behaviours.Bench
+    with pytest.raises(BotLoadError, match=r"no behaviour 'nope'.*bench"):
+        behaviour_bot("arena", "nope")
+    with pytest.raises(BotLoadError, match="ships no behaviours"):
+        behaviour_bot("crazyeights", "bench")
+
+
+def test_a_bench_bot_without_a_world_changes_its_input_at_every_snapshot() -> None:
+    schema = schema_from_welcome(welcome_description(ARENA))
+    driver = BotDriver(behaviours.Bench(3), schema, me=1)
+    seen = set()
+    for tick in range(1, 31):
+        assert driver.on_blind_snapshot(tick) == []
+        assert driver.input_fields is not None
+        seen.add(driver.input_fields)
+    assert len(seen) == 30  # a new aim every time: every player changes every tick
+    for name in ("wander", "chase", "idle", "mixed"):
+        mixed = BotDriver(behaviours.BEHAVIOURS[name](0), schema, me=1)
+        mixed.on_blind_snapshot(1)
+        assert mixed.input_fields is not None  # each sends an input without a world

@@ -25,6 +25,7 @@ import pytest
 from gameserver import rules
 from gameserver.games import arena
 from gameserver.games.arena import (
+    AIM_STEPS,
     ArenaRules,
     ArenaSettings,
     Bot,
@@ -417,9 +418,7 @@ def test_eight_bots_play_for_thirty_seconds_and_kill() -> None:
             sent = game.events_for(player)
             events = [client.events.from_wire(e.wire(game.rules)[1:]) for e in sent[seen[player] :]]
             seen[player] = len(sent)
-            act = bot.act(BotView(game.tick, game.entity_of[player.id], view, events))
-            if act.input is not None:
-                game.input(player, act.input)
+            game.act(player, bot.act(BotView(game.tick, game.entity_of[player.id], view, events)))
         game.step()
     deaths = [e.event for e in game.events if isinstance(e.event, Death)]
     assert len(deaths) >= 3
@@ -436,7 +435,20 @@ def test_the_bot_decides_from_the_decoded_view() -> None:
     game.rules.place(game.entity_of[bob.id], 300.0, 100.0)  # type: ignore[attr-defined]
     game.step()
     act = Bot(0).act(BotView(game.tick, game.entity_of[ada.id], game.decoded_view(ada)))
-    assert act.input == Controls(buttons=Buttons.RIGHT | Buttons.FIRE, aim=0)
+    assert act.input == (Buttons.RIGHT | Buttons.FIRE, 0.0)  # aim in radians, as a client's
+
+
+def test_the_bot_aims_at_its_target_through_a_client_encoding() -> None:
+    # Bob stands straight below Ada (+y): the bot's aim must reach the rules as a quarter
+    # turn, whichever way its input travels (a client encodes with the description).
+    game: Headless[Controls] = Headless(ArenaRules, ArenaSettings(obstacle_count=0), seed=1)
+    ada, bob = game.join("ada"), game.join("bob")
+    game.rules.place(game.entity_of[ada.id], 100.0, 100.0)  # type: ignore[attr-defined]
+    game.rules.place(game.entity_of[bob.id], 100.0, 300.0)  # type: ignore[attr-defined]
+    game.step()
+    game.act(ada, Bot(0).act(game.bot_view(ada)))
+    game.step()
+    assert game.rules.entities()[game.entity_of[ada.id]].aim == AIM_STEPS // 4
 
 
 # ---------------------------------------------------------------- the package's face

@@ -44,11 +44,7 @@ class Table:
             player = game.players[player_id]
             received = game.events_for(player)
             fresh, self.seen[player_id] = received[self.seen[player_id] :], len(received)
-            act = bot.act(game.bot_view(player, [e.event for e in fresh]))
-            if act.input is not None:
-                game.input(player, act.input)
-            for command in act.commands:
-                game.command(player, command)
+            game.act(player, bot.act(game.bot_view(player, [e.event for e in fresh])))
         events = [e.wire(game.rules) for e in game.step()]
         return game.rules.state_hash(), events
 

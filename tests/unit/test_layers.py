@@ -20,11 +20,10 @@ The rule, checked on the syntax tree of every module (so it means exactly this):
 Comments and docstrings are prose and not checked: they may use a shooter's aim as an
 example of what a game declares.
 
-4. The Python clients. ``clients/`` is held to rules 1 and 2 as well: the client
-   session, the world, interpolation, prediction, the trio client, its blocking facade
-   and the spectator follow any game from its description. ``CLIENT_EXCEPTIONS`` lists
-   the modules that still speak the arena's wire tuples and inputs (the load bots and
-   the swarm that drives them), each with its reason; each must still need it.
+4. The Python clients. Every module of ``clients/`` is held to rules 1 and 2 as well:
+   the client session, the world, interpolation, prediction, the trio client, its
+   blocking facade, the spectator, the swarm and the lean swarm follow any game from its
+   description, and their bots come from the game's package.
 """
 
 from __future__ import annotations
@@ -147,13 +146,6 @@ def relative(path: Path) -> str:
 
 GENERIC = [p for p in modules(PACKAGE) if not relative(p).startswith("gameserver/games/")]
 CLIENTS = ROOT / "clients"
-# clients/ module: why it may still name the arena.
-CLIENT_EXCEPTIONS = {
-    "clients/bots.py": "the swarm's behaviours steer the arena's player with its buttons",
-    "clients/swarm.py": "hands those behaviours' buttons and aim to the client",
-    "clients/lean.py": "the lean bots encode those buttons and aim themselves",
-    "clients/rawws.py": "its input frame encoder is written for buttons and aim",
-}
 NOT_ARENA = [p for p in modules(PACKAGE) if not relative(p).startswith("gameserver/games/arena/")]
 
 
@@ -182,10 +174,11 @@ def test_no_module_outside_the_arena_imports_it() -> None:
 
 
 def test_the_python_clients_name_no_arena_concept() -> None:
-    checked = [p for p in modules(CLIENTS) if relative(p) not in CLIENT_EXCEPTIONS]
+    checked = modules(CLIENTS)
     assert {relative(p) for p in checked} >= {
         "clients/session.py", "clients/world.py", "clients/interpolation.py",
         "clients/prediction.py", "clients/client.py", "clients/sync.py", "clients/spectate.py",
+        "clients/swarm.py", "clients/lean.py", "clients/rawws.py", "clients/botdriver.py",
     }  # fmt: skip
     breaches = [
         f"{where}: {what}"
@@ -193,15 +186,6 @@ def test_the_python_clients_name_no_arena_concept() -> None:
         for what, where in findings(path.read_text(), relative(path), check_words=True)
     ]
     assert breaches == []
-
-
-def test_every_client_exception_is_still_needed() -> None:
-    clean = [
-        name
-        for name in CLIENT_EXCEPTIONS
-        if not list(findings((ROOT / name).read_text(), name, check_words=True))
-    ]
-    assert clean == [], "these follow the rule now: remove them from CLIENT_EXCEPTIONS"
 
 
 def test_every_exception_is_still_needed() -> None:

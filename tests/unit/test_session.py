@@ -19,6 +19,7 @@ from gameserver.games.arena import SCHEMA as ARENA_SCHEMA
 from gameserver.games.arena import ArenaRules, ArenaSettings
 from gameserver.protocol import (
     Chat,
+    CloseCode,
     Command,
     DeltaError,
     Error,
@@ -284,3 +285,9 @@ def test_the_session_and_its_parts_do_no_io(module: str) -> None:
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             imported.add(node.module.split(".")[0])
     assert not imported & {"trio", "trio_websocket", "socket", "asyncio", "time", "ssl"}
+
+
+def test_a_snapshot_before_the_welcome_is_a_protocol_error() -> None:
+    with pytest.raises(ProtocolError) as caught:
+        ClientSession().receive(encode(Snapshot(3, 0, 100, 0, (), (), ())), 0.0)
+    assert caught.value.code == CloseCode.UNEXPECTED_MESSAGE
