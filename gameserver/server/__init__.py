@@ -1,4 +1,9 @@
-"""The I/O layer: rooms and their tickers, connections, the WebSocket front door."""
+"""The I/O layer (trio): ``GameServer`` (``app.py``) puts its parts together.
+
+The parts, by concern: ``network`` (front door, transports, TLS), ``rooms`` (the room
+driver, ticker, interest, recording), ``cluster`` (directory, matchmaking, chat, spectator
+relays) and ``web`` (HTTP routes, status, metrics); ``docs/architecture.md`` maps them.
+"""
 
 from __future__ import annotations
 
