@@ -80,6 +80,7 @@ class Plan:
     room_size: int = 100  # seats per room of the mode players are matched into
     tick_rate: int = 30
     budget_share: float = 0.5
+    pin_nodes: bool = True  # each node on its own core
 
     @property
     def limit_ms(self) -> float:
@@ -176,9 +177,9 @@ class Node:
         return f"http://127.0.0.1:{self.port}/"
 
 
-def pin(pid: int, core: int) -> int | None:
+def pin(pid: int, core: int, enabled: bool = True) -> int | None:
     """Pin ``pid`` to one core, where the OS allows it; returns the core or None."""
-    if not hasattr(os, "sched_setaffinity"):
+    if not enabled or not hasattr(os, "sched_setaffinity"):
         return None
     cores = sorted(os.sched_getaffinity(0))
     chosen = cores[core % len(cores)]
@@ -218,7 +219,7 @@ def cluster(plan: Plan, window_s: float, workdir: Path) -> Iterator[tuple[list[N
             nodes.append(Node(f"n{index + 1}", args, workdir))
         for index, node in enumerate(nodes):
             node.wait_listening()
-            core = pin(node.process.pid, index)
+            core = pin(node.process.pid, index, plan.pin_nodes)
             progress(f"{node.name} on :{node.port}, core {core}")
         yield nodes, redis.process.pid
     finally:
@@ -402,6 +403,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--time-budget", type=float, default=300.0, help="seconds per game and cluster size"
     )
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--no-pin", action="store_true", help="leave the nodes unpinned")
     parser.add_argument("--out", type=Path, help="the JSON result (default: benchmarks/results/)")
     return parser.parse_args(argv)
 
@@ -422,7 +424,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "settings": {
             key: value for key, value in vars(args).items() if key not in ("out", "game", "nodes")
         },
-        "pinning": "one core per node" if hasattr(os, "sched_setaffinity") else "none",
+        "pinning": "one core per node"
+        if hasattr(os, "sched_setaffinity") and not args.no_pin
+        else "none",
         "bots": "not pinned: they share the cores with the nodes",
         "games": {},
     }
@@ -433,7 +437,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for size in sizes:
                 plan = Plan(
                     game, size, args.start, args.step, args.max_per_node, args.room_size,
-                    args.tick_rate, args.budget_share,
+                    args.tick_rate, args.budget_share, not args.no_pin,
                 )  # fmt: skip
                 progress(f"repeat {repeat + 1}/{args.repeat}: {game} on {size} node(s)")
                 try:
