@@ -145,6 +145,20 @@ def capacity(steps: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
     return best
 
 
+def players_per_busy_core(steps: Sequence[dict[str, Any]]) -> float | None:
+    """Players per core the nodes actually burnt, median over the measured steps.
+
+    What one core would hold if a node had it to itself and nothing but CPU limited it:
+    on a busy machine the tick percentiles are set by the scheduler long before that.
+    """
+    values = [
+        step["players"] / cores
+        for step in steps
+        if (cores := sum(node["cpu_cores"] for node in step.get("nodes", ())))
+    ]
+    return round(statistics.median(values)) if values else None
+
+
 def median(values: Sequence[float]) -> float | None:
     return statistics.median(values) if values else None
 
@@ -355,6 +369,7 @@ def run_plan(
         "capacity": best["players"] if best else 0,
         "per_node": round(best["players"] / plan.nodes) if best else 0,
         "at_capacity": best,
+        "players_per_busy_core": players_per_busy_core(steps),
         "stopped_by": stopped_by,
         "steps": steps,
         "bots_failed": sum(s.get("failed") or 0 for s in summaries),
@@ -371,6 +386,10 @@ def summarise(game: str, runs: dict[int, list[dict[str, Any]]], tick_rate: int) 
         for a, b in zip(runs.get(1, []), runs.get(2, []), strict=False)
         if a["capacity"]
     ]
+    busy = {
+        size: median([r["players_per_busy_core"] for r in rs if r.get("players_per_busy_core")])
+        for size, rs in runs.items()
+    }
     return {
         "game": game,
         "tick_budget_ms": round(1000 / tick_rate, 2),
@@ -380,6 +399,7 @@ def summarise(game: str, runs: dict[int, list[dict[str, Any]]], tick_rate: int) 
         "players_per_core_two_nodes": two / 2 if two is not None else None,
         "two_over_one": round(statistics.median(ratios), 2) if ratios else None,
         "two_over_one_runs": [round(r, 2) for r in ratios],
+        "players_per_busy_core": {f"{size}-node": value for size, value in busy.items()},
     }
 
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks.capacity import Plan, capacity, holds, node_figures, summarise
+from benchmarks.capacity import (
+    Plan,
+    capacity,
+    holds,
+    node_figures,
+    players_per_busy_core,
+    summarise,
+)
 
 
 def room(players: int, p50: float, p99: float, late: float, skipped: int) -> dict[str, Any]:
@@ -67,3 +74,13 @@ def test_the_two_node_ratio_pairs_runs_by_repeat_and_takes_the_median() -> None:
     assert summary["two_over_one"] == 1.8
     assert summary["one_node_players"] == 400 and summary["two_nodes_players"] == 800
     assert summary["players_per_core_two_nodes"] == 400
+
+
+def test_players_per_busy_core_divides_by_the_cores_the_nodes_burnt() -> None:
+    steps = [
+        {"players": 200, "nodes": [{"cpu_cores": 0.2}, {"cpu_cores": 0.2}]},
+        {"players": 400, "nodes": [{"cpu_cores": 0.5}, {"cpu_cores": 0.3}]},
+        {"players": 600, "held": False, "error": "timed out"},  # never measured
+    ]
+    assert players_per_busy_core(steps) == 500
+    assert players_per_busy_core([]) is None
