@@ -314,6 +314,7 @@ def run_plan(
 ) -> dict[str, Any]:
     """Step one cluster size up until a step does not hold; every step's figures."""
     deadline = time.monotonic() + budget_s
+    workdir = Path(tempfile.mkdtemp(prefix=f"{plan.game}-{plan.nodes}n-", dir=workdir))
     steps: list[dict[str, Any]] = []
     stopped_by = "max_per_node"
     with cluster(plan, window_s, workdir) as (nodes, redis_pid):
