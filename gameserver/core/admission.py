@@ -134,6 +134,13 @@ class Admission:
         self._guests = 0  # player ids made for players without an identity
         # (connection, request): a FindMatch instead of a Join; None: matchmaking is off.
         self.on_find_match: Callable[[Connection, FindMatch], None] | None = None
+        # Matchmaking's seats: a connection that confirmed one (``attach(seated=True)``)
+        # hands it to the player it joins as; the seat is given back (``on_seat_freed``)
+        # when that player leaves the room for good (left, or its resume grace ran out),
+        # not when a connection drops, so a held player keeps its seat in the directory.
+        self.seated_connections: set[Connection] = set()
+        self.seated_players: set[str] = set()
+        self.on_seat_freed: Callable[[], None] | None = None
         self.join_timeout_reason = "no join message in time"  # the 1008's reason
 
     @property
@@ -150,12 +157,15 @@ class Admission:
         now: float,
         claims: JoinClaims | None = None,
         join: Join | None = None,
+        seated: bool = False,
     ) -> None:
         """A new connection; ``claims``: what its join token allows (None: no tokens in use).
 
         ``join``: the connection has joined already (matchmaking moved it here): its Join
-        is handled at the next ``admit``.
+        is handled at the next ``admit``. ``seated``: it confirmed a matchmaking seat here.
         """
+        if seated:
+            self.seated_connections.add(connection)
         deadline = self.matching.pop(connection, None)  # back from a failed FindMatch
         if deadline is None:
             deadline = now + self.config.join_timeout_s
@@ -172,6 +182,9 @@ class Admission:
         self.prejoined.pop(connection, None)
         self.waiting.pop(connection, None)
         self.claims.pop(connection, None)
+        if connection in self.seated_connections:  # never became a player: seat unused
+            self.seated_connections.discard(connection)
+            self._free_seat()
         session = self.sessions.pop(connection, None)
         if session is None:
             return
@@ -181,8 +194,7 @@ class Admission:
             self.game.disconnected(session.player_id)
             self._hold(session, now)
         elif session.is_player:
-            self.player_count -= 1
-            self.game.leave(session.player_id)
+            self._player_gone(session.player_id)
         else:
             self.spectator_count -= 1
         log.info(
@@ -236,8 +248,7 @@ class Admission:
         for token, held in list(self.held.items()):
             if now > held.deadline:
                 del self.held[token]
-                self.player_count -= 1
-                self.game.leave(held.player_id)
+                self._player_gone(held.player_id)
                 log.info(
                     "room %s: entity %d not resumed in time, removed",
                     self.room_name,
@@ -335,7 +346,33 @@ class Admission:
         assert self.spectators_only is not None
         return self.spectators_only.greeting(connection.protocol_version)
 
+    def _player_gone(self, player_id: str) -> None:
+        """A player leaves the room for good: its seat, and its matchmaking seat if any."""
+        self.player_count -= 1
+        self.game.leave(player_id)
+        if player_id in self.seated_players:
+            self.seated_players.discard(player_id)
+            self._free_seat()
+
+    def _free_seat(self) -> None:
+        if self.on_seat_freed is not None:
+            self.on_seat_freed()
+
     def _join(self, connection: Connection, join: Join, now: float) -> None:
+        """Join ``connection``; a matchmaking seat it brought goes to the new player, or back
+        (a refused join, a spectator, or a resume: the held player keeps the seat it had)."""
+        seated = connection in self.seated_connections
+        self.seated_connections.discard(connection)
+        player_id = self._join_one(connection, join, now)
+        if not seated:
+            return
+        if player_id:
+            self.seated_players.add(player_id)
+        else:
+            self._free_seat()
+
+    def _join_one(self, connection: Connection, join: Join, now: float) -> str:
+        """The Join handled; the id of the new player it made ("": none)."""
         config, counters = self.config, self.counters
         claims = self.claims.pop(connection, None)
         if claims is not None:
@@ -345,7 +382,7 @@ class Admission:
                 reason = f"join as {wanted}: the token is for a {allowed}"
                 log.warning("%s refused: %s", connection.remote, reason)
                 connection.close(CloseCode.POLICY_VIOLATION, reason)
-                return
+                return ""
             # The token names the player; admitted with ?resume=, the Join resumes that one.
             join = Join(join.role, claims.name, claims.resume or join.resume)
         subject = claims.subject if claims is not None else ""
@@ -372,7 +409,7 @@ class Admission:
                     "%s refused: room %s is full (players)", connection.remote, self.room_name
                 )
                 connection.close(CloseCode.ROOM_FULL, "room is full (players)")
-                return
+                return ""
             player_id = self._new_player_id(subject)
             identity = {"sub": subject, "roles": list(claims.roles)} if claims is not None else {}
             entity_id = self.game.join(Player(player_id, join.name, identity))
@@ -384,7 +421,7 @@ class Admission:
                     "%s refused: room %s is full (spectators)", connection.remote, self.room_name
                 )
                 connection.close(CloseCode.ROOM_FULL, "room is full (spectators)")
-                return
+                return ""
             entity_id = 0
             self.spectator_count += 1
         resume_token = self.new_resume_token() if join.role is Role.PLAYER else ""
@@ -417,6 +454,7 @@ class Admission:
             join.name,
             entity_id,
         )
+        return player_id if held is None else ""  # a resumed player keeps its own seat
 
     def _take_over(self, resume_token: str, now: float) -> None:
         """A resume for a session whose connection still looks alive: that one is stale."""

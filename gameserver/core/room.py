@@ -72,8 +72,9 @@ class RoomCore:
         now: float,
         claims: JoinClaims | None = None,
         join: Join | None = None,
+        seated: bool = False,
     ) -> None:
-        self.admission.attach(connection, now, claims, join)
+        self.admission.attach(connection, now, claims, join, seated)
 
     def detach(self, connection: Connection, now: float) -> None:
         self.admission.detach(connection, now)

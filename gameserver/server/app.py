@@ -107,7 +107,7 @@ class GameServer:
             self.replay_room = RelayRoom("replay", config, self.metrics, player_refusal=refusal)
             self.replay = ReplayDriver(replay, self.replay_room, speed=replay_speed)
         # Each connection's room, and the room whose matchmaking seat it holds.
-        self._membership: dict[Connection, tuple[Room | RelayRoom, str | None]] = {}
+        self._membership: dict[Connection, Room | RelayRoom] = {}  # where it is now
         # Each connection's verified identity (with authentication on): FindMatch uses it.
         self._identities: dict[Connection, JoinClaims] = {}
         self._nursery: trio.Nursery | None = None
@@ -170,6 +170,7 @@ class GameServer:
             )
             self.room_manager.on_publish = self.relays.publish
             self.room_manager.on_find_match = self._find_match
+            self.room_manager.on_seat_freed = self.matchmaker.leave_seat
             await nursery.start(self.room_manager.run)
             listener = (await trio.open_tcp_listeners(config.port, host=config.host))[0]
             self._listener = FrontDoor(
@@ -391,8 +392,8 @@ class GameServer:
                 self.matchmaker.leave_seat(room_id)
             return
         origin.detach(connection)  # its join deadline stays behind: it joins at once there
-        self._membership[connection] = (room, room_id if taken else None)
-        room.attach(connection, claims, join=Join(Role.PLAYER, name))
+        self._membership[connection] = room
+        room.attach(connection, claims, join=Join(Role.PLAYER, name), seated=taken)
 
     async def _serve_connection(
         self,
@@ -415,10 +416,13 @@ class GameServer:
         connection.protocol_version = 1 if subprotocol == SUBPROTOCOL_V1 else PROTOCOL_VERSION
         self.connections.add(connection)
         self.metrics.connections_opened += 1
-        self._membership[connection] = (room, room.name if seated else None)
+        self._membership[connection] = room
         if claims is not None and self.auth is not None:
             self._identities[connection] = claims
-        room.attach(connection, claims)
+        if isinstance(room, Room):
+            room.attach(connection, claims, seated=seated)
+        else:
+            room.attach(connection, claims)
         try:
             await connection.run()
         except Exception:
@@ -427,11 +431,9 @@ class GameServer:
             await connection.abort(CloseCode.INTERNAL_ERROR, "internal server error")
         finally:
             stream.release()
-            room, seat = self._membership.pop(connection)  # it may have moved (FindMatch)
+            room = self._membership.pop(connection)  # it may have moved (FindMatch)
             self._identities.pop(connection, None)
-            room.detach(connection)
-            if seat is not None and self.matchmaker is not None:
-                self.matchmaker.leave_seat(seat)
+            room.detach(connection)  # a seat it took is given back when its player leaves
             self.connections.discard(connection)
             self.metrics.connections_closed += 1
             self._connections_changed.set()

@@ -31,6 +31,7 @@ async def handshake(
     ssl_context: ssl.SSLContext | None = None,
     *,
     local_address: str | None = None,
+    path: str = "/ws",
 ) -> tuple[trio.SocketStream, bytes]:
     """Open a WebSocket; ``local_address`` (say ``127.0.0.2``) makes it come from another host.
 
@@ -42,7 +43,7 @@ async def handshake(
         stream = trio.SSLStream(stream, ssl_context, server_hostname="127.0.0.1")
     key = base64.b64encode(os.urandom(16)).decode()
     request = (
-        "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
         f"Sec-WebSocket-Protocol: {subprotocol}\r\n{extra_headers}\r\n"
     )

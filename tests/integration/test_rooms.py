@@ -15,6 +15,7 @@ from gameserver.server import GameServer
 from tests.conftest import make_config
 
 from .httpclient import get, http_client
+from .rawws import client_frame, handshake
 
 
 async def post(port: int, path: str, document: object) -> tuple[int, dict[str, object]]:
@@ -98,6 +99,33 @@ async def test_matchmaking_seats_players_and_fills_rooms(rooms_server: GameServe
         directory_room = await rooms_server.matchmaker.directory.room(str(rooms[0]))  # type: ignore[union-attr]
         assert directory_room is not None and directory_room.players == 2
     assert rooms_server.metrics.matches == 3
+
+
+async def test_a_dropped_players_seat_stays_taken_while_it_may_resume(
+    rooms_server: GameServer,
+) -> None:
+    port = rooms_server.port
+    answers = [(await post(port, "/api/match", {"mode": "duel"}))[1] for _ in range(2)]
+    room_id = str(answers[0]["room"])
+    assert answers[1]["room"] == room_id  # the duel's two seats
+    stream, _ = await handshake(port, path=str(answers[0]["url"]).split(str(port), 1)[1])
+    await stream.send_all(client_frame(encode(Join(Role.PLAYER, "ann"))))
+    async with connect(str(answers[1]["url"]), name="bob") as bob:
+        await bob.next_snapshot()
+        room = rooms_server.rooms[room_id]
+        with trio.fail_after(5):
+            while room.player_count < 2:
+                await trio.sleep(0.02)
+        await stream.aclose()  # ann's connection is lost without a close frame (1006)
+        with trio.fail_after(5):
+            while len(room.sessions) > 1:
+                await trio.sleep(0.02)
+        assert room.player_count == 2  # ann is held for a resume: her seat is still hers
+        status, third = await post(port, "/api/match", {"mode": "duel"})
+        assert status == 200 and third["room"] != room_id, "a held player's seat given away"
+        directory = rooms_server.matchmaker.directory  # type: ignore[union-attr]
+        found = await directory.room(room_id)
+        assert found is not None and found.players == 2
 
 
 async def test_private_rooms_are_joined_by_code(rooms_server: GameServer) -> None:

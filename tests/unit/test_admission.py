@@ -224,3 +224,46 @@ def test_a_version_1_client_gets_no_game_description() -> None:
     assert modern.welcome is not None and modern.welcome.schema is not None
     assert old.welcome is not None and old.welcome.schema is None
     assert old.welcome.protocol_version == 1
+
+
+def seated_arrival(admission: Admission, now: float, *messages: object) -> FakeConnection:
+    connection = FakeConnection()
+    admission.attach(connection, now, seated=True)
+    connection.inbox += [encode(m) for m in messages]  # type: ignore[arg-type]
+    return connection
+
+
+def test_a_matchmaking_seat_is_given_back_when_its_player_leaves_for_good() -> None:
+    admission, _ = make_admission(max_players_per_room=2)
+    freed: list[float] = []
+    now = 0.0
+    admission.on_seat_freed = lambda: freed.append(now)
+    ann = seated_arrival(admission, now, Join(Role.PLAYER, "ann"))
+    admission.admit(now, 0)
+    token = ann.welcome.resume if ann.welcome is not None else ""
+    lose(admission, ann, now)  # dropped: held for a resume, its seat still taken
+    assert freed == [] and admission.player_count == 1
+    now = 5.0
+    back = arrive(admission, now, Join(Role.PLAYER, "ann", token))
+    admission.admit(now, 0)
+    assert back.welcome is not None and freed == []  # resumed: still the same seat
+    lose(admission, back, now, code=1006)
+    now = 5.0 + GRACE_S + 1
+    admission.expire(now)  # never came back: gone for good
+    assert freed == [now] and admission.player_count == 0
+
+
+def test_a_seat_is_given_back_at_once_when_no_player_takes_it_or_its_player_leaves() -> None:
+    admission, _ = make_admission(max_players_per_room=1)
+    freed: list[str] = []
+    admission.on_seat_freed = lambda: freed.append("seat")
+    ann = seated_arrival(admission, 0.0, Join(Role.PLAYER, "ann"))
+    admission.admit(0.0, 0)
+    refused = seated_arrival(admission, 0.0, Join(Role.PLAYER, "bob"))  # the room is full
+    admission.admit(0.0, 0)
+    assert refused.close_code == CloseCode.ROOM_FULL and freed == ["seat"]
+    silent = seated_arrival(admission, 0.0)  # never joins
+    lose(admission, silent, 1.0, code=1000)
+    assert freed == ["seat", "seat"]
+    lose(admission, ann, 2.0, code=1000)  # left on purpose: its seat at once
+    assert freed == ["seat", "seat", "seat"] and admission.player_count == 0

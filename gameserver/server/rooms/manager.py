@@ -23,6 +23,7 @@ promised to the players who booked them) nor in a private room (reached by its c
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import time
@@ -90,6 +91,8 @@ class RoomManager:
         self.on_chat: Callable[[str, str], None] | None = None  # given to every room
         self.on_publish: Callable[[str, bytes, bytes | None], None] | None = None  # likewise
         self.on_find_match: Callable[[Room, Connection, FindMatch], None] | None = None
+        # (room id): a matchmaking seat confirmed in it is free again (its player left).
+        self.on_seat_freed: Callable[[str], None] | None = None
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         async with trio.open_nursery() as nursery:
@@ -207,6 +210,8 @@ class RoomManager:
         room.on_match_over = self._match_over
         room.on_publish = self.on_publish
         room.on_find_match = self.on_find_match
+        if self.on_seat_freed is not None:
+            room.on_seat_freed = functools.partial(self.on_seat_freed, room_id)
         self.rooms[room_id] = room
         self.room_modes[room_id] = mode_name
         await self._nursery.start(self._room_task, room, room_id != DEFAULT_ROOM, recorder)

@@ -116,20 +116,36 @@ class Room:
     def on_chat(self, hook: Callable[[str, str], None] | None) -> None:
         self.core.intake.on_say = hook
 
+    @property
+    def on_seat_freed(self) -> Callable[[], None] | None:
+        """Called when a matchmaking seat confirmed in this room is free again."""
+        return self.core.admission.on_seat_freed
+
+    @on_seat_freed.setter
+    def on_seat_freed(self, hook: Callable[[], None] | None) -> None:
+        self.core.admission.on_seat_freed = hook
+
     # -- membership (called from connection handlers) -------------------------
 
     def attach(
-        self, connection: Connection, claims: JoinClaims | None = None, join: Join | None = None
+        self,
+        connection: Connection,
+        claims: JoinClaims | None = None,
+        join: Join | None = None,
+        *,
+        seated: bool = False,
     ) -> None:
         """A new connection; ``claims``: what its join token allows (None: no tokens in use).
 
         ``join``: the connection has joined already (matchmaking on the WebSocket moved it
         here): its Join is handled at the next tick, as if it had just arrived.
+        ``seated``: it confirmed a matchmaking seat in this room (``on_seat_freed`` is
+        called once the player it joins as leaves for good, or at once if it joins as none).
         """
         if self.stopped:
             connection.close(CloseCode.INTERNAL_ERROR, f"room {self.name} stopped: internal error")
             return
-        self.core.attach(connection, trio.current_time(), claims, join)
+        self.core.attach(connection, trio.current_time(), claims, join, seated)
 
     def detach(self, connection: Connection) -> None:
         self.core.detach(connection, trio.current_time())
