@@ -24,10 +24,14 @@ bursts) and fails only if its second window is over too. The capacity is the las
 that held; the run stops at the first
 step that does not, at ``--max-per-node``, or when ``--time-budget`` runs out.
 
-Where the bots run: in their own processes, not pinned, so on a two-core machine they
-compete with the nodes for the same cores; their CPU is reported per step
-(``bots_cpu_cores``) beside the nodes' and Redis'. Players per core is players per node
-(one core each); the bots' cores are not counted.
+Where the bots run: in their own processes, on the cores no pinned node has (one node on
+a two-core machine: the other core); where there is none (two nodes on two cores, or
+``--no-pin``) they are not pinned and compete with the nodes for the same cores. Their
+CPU is reported per step (``bots_cpu_cores``) beside the nodes' and Redis', and each
+node's ``runqueue_wait_share``: the share of the window its loop was ready to run but
+waited for its core. A node at ``cpu_cores`` + ``runqueue_wait_share`` near 1 had more
+work than CPU: its lateness is the machine's, not a stall of its own. Players per core
+is players per node (one core each); the bots' cores are not counted.
 
 Prints one JSON object on stdout (progress on stderr) and writes it under
 benchmarks/results/. Every process (Redis included) is stopped on exit, on Ctrl-C and
@@ -37,6 +41,7 @@ on SIGTERM.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -201,6 +206,24 @@ def pin(pid: int, core: int, enabled: bool = True) -> int | None:
     return chosen
 
 
+def spare_cores(plan: Plan) -> set[int] | None:
+    """The cores no pinned node has (the bots' place), or None: none spare, or no pinning."""
+    if not plan.pin_nodes or not hasattr(os, "sched_setaffinity"):
+        return None
+    return set(sorted(os.sched_getaffinity(0))[plan.nodes :]) or None
+
+
+def pin_tree(pid: int, cores: set[int] | None) -> None:
+    """Every thread of ``pid`` and of its descendants onto ``cores`` (None: leave them)."""
+    if cores is None:
+        return
+    for process in procfs.descendants(pid):
+        with contextlib.suppress(OSError):  # it ended while we looked
+            for thread in Path(f"/proc/{process}/task").iterdir():
+                with contextlib.suppress(OSError):
+                    os.sched_setaffinity(int(thread.name), cores)
+
+
 @contextmanager
 def cluster(plan: Plan, window_s: float, workdir: Path) -> Iterator[tuple[list[Node], int]]:
     """Redis and the plan's nodes, stopped (all of them) on the way out."""
@@ -272,6 +295,7 @@ def measure_step(
         firsts.append(next_document(node.stats, newer_than=newer, timeout_s=10, watch=watch))
     wall0 = time.monotonic()
     cpu0 = [procfs.cpu_seconds(pid) for pid in node_pids]
+    wait0 = [procfs.runqueue_wait_seconds(pid) for pid in node_pids]
     bots0, redis0 = procfs.tree_cpu_seconds(bot_pids), procfs.cpu_seconds(redis_pid)
     while time.monotonic() < wall0 + window_s - 1.0:
         for process in watch:
@@ -283,12 +307,18 @@ def measure_step(
     ]
     wall = time.monotonic() - wall0
     cpu1 = [procfs.cpu_seconds(pid) for pid in node_pids]
+    wait1 = [procfs.runqueue_wait_seconds(pid) for pid in node_pids]
     bots1, redis1 = procfs.tree_cpu_seconds(bot_pids), procfs.cpu_seconds(redis_pid)
     per_node = []
-    for node, first, last, c0, c1 in zip(nodes, firsts, lasts, cpu0, cpu1, strict=True):
+    for node, first, last, c0, c1, w0, w1 in zip(
+        nodes, firsts, lasts, cpu0, cpu1, wait0, wait1, strict=True
+    ):
         figures = node_figures(first, last)
         figures["node"] = node.name
         figures["cpu_cores"] = round((c1 - c0) / wall, 3)
+        # Share of the window its loop was ready to run but waited for its core (taken by
+        # other processes): with cpu_cores, near 1 means the node had more work than CPU.
+        figures["runqueue_wait_share"] = round((w1 - w0) / wall, 3)
         per_node.append(figures)
     return {
         "nodes": per_node,
@@ -304,7 +334,9 @@ def summary(step: dict[str, Any]) -> str:
     late = max(n["lateness_ms_p99"] for n in step["nodes"])
     return (
         f"tick p99 {worst:.1f} ms, lateness p99 {late:.1f} ms, nodes "
-        f"{[n['cpu_cores'] for n in step['nodes']]} cores, bots {step['bots_cpu_cores']}, "
+        f"{[n['cpu_cores'] for n in step['nodes']]} cores "
+        f"(waiting for it {[n['runqueue_wait_share'] for n in step['nodes']]}), "
+        f"bots {step['bots_cpu_cores']}, "
         f"redis {step['redis_cpu_cores']}"
     )
 
@@ -317,6 +349,7 @@ def run_plan(
     workdir = Path(tempfile.mkdtemp(prefix=f"{plan.game}-{plan.nodes}n-", dir=workdir))
     steps: list[dict[str, Any]] = []
     stopped_by = "max_per_node"
+    spare = spare_cores(plan)
     with cluster(plan, window_s, workdir) as (nodes, redis_pid):
         bots: list[Managed] = []
         try:
@@ -329,6 +362,7 @@ def run_plan(
                 entry = nodes[index % len(nodes)]
                 remaining = max(60.0, deadline - time.monotonic() + 120)
                 bots.append(start_bots(entry, plan, total - placed, placed, remaining, workdir))
+                pin_tree(bots[-1].pid, spare)
                 placed = total
 
                 def joined(expected: int = total) -> bool:
@@ -345,6 +379,7 @@ def run_plan(
                     steps.append({"players": total, "held": False, "error": str(exc)})
                     stopped_by = "join"
                     break
+                pin_tree(bots[-1].pid, spare)  # threads and processes it started since
                 time.sleep(settle_s)
                 step = measure_step(nodes, bots, redis_pid, window_s)
                 step["held"] = holds(step["nodes"], total, plan.limit_ms)
@@ -448,7 +483,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "pinning": "one core per node"
         if hasattr(os, "sched_setaffinity") and not args.no_pin
         else "none",
-        "bots": "not pinned: they share the cores with the nodes",
+        "bots": "on the cores no node has, else not pinned (sharing the nodes' cores)",
         "games": {},
     }
     failed = False

@@ -43,6 +43,16 @@ def cpu_seconds(pid: int) -> float:
     return cpu_ticks(Path(f"/proc/{pid}/stat").read_text()) / CLOCK_TICKS
 
 
+def runqueue_wait_ns(text: str) -> int:
+    """Time spent ready to run but waiting for a CPU (ns): field 2 of /proc/PID/schedstat."""
+    return int(text.split()[1])
+
+
+def runqueue_wait_seconds(pid: int) -> float:
+    """Seconds the main thread of ``pid`` (a trio loop's) waited for a CPU while runnable."""
+    return runqueue_wait_ns(Path(f"/proc/{pid}/schedstat").read_text()) / 1e9
+
+
 def rss_bytes(pid: int) -> int:
     return rss_bytes_from_status(Path(f"/proc/{pid}/status").read_text())
 

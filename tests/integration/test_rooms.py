@@ -128,6 +128,43 @@ async def test_a_dropped_players_seat_stays_taken_while_it_may_resume(
         assert found is not None and found.players == 2
 
 
+async def test_players_arriving_while_their_room_is_made_all_take_their_seats(
+    nursery: trio.Nursery,
+) -> None:
+    # Seats booked in one new room, its players arriving together: those who arrive while
+    # the first one's arrival is still making the room must confirm their seats too, or
+    # the directory counts fewer players than the room holds and, once the unconfirmed
+    # holds lapse, books their seats again for players the room refuses as full (4009).
+    # One address books every seat here: no per-address match rate or unconfirmed bound.
+    config = make_config(match_rate_per_s=0, max_unconfirmed_seats_per_address=0)
+    rooms_server = GameServer(config)
+    await nursery.start(rooms_server.run)
+    port = rooms_server.port
+    answers = [(await post(port, "/api/match", {"mode": "squad"}))[1] for _ in range(24)]
+    room_ids = sorted({str(answer["room"]) for answer in answers})
+    assert len(room_ids) == 3  # three squads of 8
+    streams: list[trio.abc.Stream] = []
+    with trio.fail_after(10):
+        async with trio.open_nursery() as arrivals:
+
+            async def arrive(url: str, name: str) -> None:
+                stream, _ = await handshake(port, path=url.split(str(port), 1)[1])
+                await stream.send_all(client_frame(encode(Join(Role.PLAYER, name))))
+                streams.append(stream)
+
+            for index, answer in enumerate(answers):
+                arrivals.start_soon(arrive, str(answer["url"]), f"p{index}")
+        while sum(rooms_server.rooms[room_id].player_count for room_id in room_ids) < 24:
+            await trio.sleep(0.02)
+    directory = rooms_server.matchmaker.directory  # type: ignore[union-attr]
+    for room_id in room_ids:
+        found = await directory.room(room_id)
+        assert found is not None
+        assert (found.players, found.held_seats) == (8, 0), f"seats left unconfirmed: {found}"
+    for stream in streams:
+        await stream.aclose()
+
+
 async def test_private_rooms_are_joined_by_code(rooms_server: GameServer) -> None:
     status, made = await post(rooms_server.port, "/api/match", {"mode": "duel", "private": True})
     assert status == 200 and made["code"]

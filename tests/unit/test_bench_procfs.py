@@ -36,6 +36,10 @@ def test_rss_is_read_in_bytes() -> None:
     assert procfs.rss_bytes_from_status("Name:\tzombie\n") == 0
 
 
+def test_runqueue_wait_is_the_second_schedstat_field() -> None:
+    assert procfs.runqueue_wait_ns("5124000812 73100441 2201\n") == 73100441
+
+
 def test_readers_work_on_this_process() -> None:
     if not os.path.exists("/proc/self/stat"):
         pytest.skip("no /proc")
@@ -44,3 +48,5 @@ def test_readers_work_on_this_process() -> None:
     assert procfs.rss_bytes(pid) > 1024 * 1024
     assert pid in procfs.descendants(pid)
     assert procfs.tree_cpu_seconds([pid, 2**22 + 12345]) > 0  # a missing pid counts 0
+    if os.path.exists("/proc/self/schedstat"):
+        assert procfs.runqueue_wait_seconds(pid) >= 0

@@ -429,8 +429,18 @@ class Matchmaker:
         if info is None or info.node_id != self.node_id:
             return None
         manager = self.server.room_manager
-        room = await manager.create(info.mode, room_id=room_id)
+        # Seated before it is made: ``create`` lists the room, then awaits its task, and
+        # players arriving meanwhile find it listed; they must confirm their seats too
+        # (``take_seat`` skips rooms not seated), or the directory counts fewer players
+        # than the room holds and books their seats again once the holds lapse.
+        made_here = room_id not in self.seated_rooms
         self.seated_rooms.add(room_id)
+        try:
+            room = await manager.create(info.mode, room_id=room_id)
+        except BaseException:
+            if made_here and room_id not in self.server.rooms:
+                self.seated_rooms.discard(room_id)
+            raise
         if info.private and info.code:
             manager.register_private(info.code, room_id)
         await self._renew_rooms([room_id])  # it lives now: renewed with every heartbeat
