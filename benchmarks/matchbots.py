@@ -28,8 +28,6 @@ from clients.matchmaking import MatchFailed, find_match
 from clients.rawws import Target
 from clients.swarm import SwarmOptions, exit_status, stop_on_sigterm, summary_json
 
-from .peerbots import SEED_STRIDE, PeerBehaviour
-
 MATCHES_IN_FLIGHT = 8  # concurrent POST /api/match from this process
 MATCH_TIMEOUT_S = 10.0
 
@@ -72,11 +70,7 @@ class MatchedSwarm(LeanSwarm):
 
 
 def make_swarm(options: SwarmOptions, entry: str, mode: str, game: str) -> MatchedSwarm:
-    swarm = MatchedSwarm(options, entry, mode)
-    if game == "bench":
-        for bot in swarm.bots:
-            bot.behaviour = PeerBehaviour(options.seed * SEED_STRIDE + bot.index)
-    return swarm
+    return MatchedSwarm(options, entry, mode)
 
 
 async def run(options: SwarmOptions, entry: str, mode: str, game: str) -> int:
@@ -113,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         url=ws_entry,
         bots=args.bots,
         duration_s=args.duration,
-        behaviour="bench" if args.game == "arena" else "idle",
+        behaviour="bench" if args.game == "arena" else "peer",
         seed=args.seed,
         lean=True,
         decode_sample=args.decode_sample,

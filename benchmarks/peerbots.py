@@ -2,53 +2,26 @@
 
     python -m benchmarks.peerbots --url ws://127.0.0.1:PORT/ws --bots 500 --duration 90
 
-The lean swarm's own behaviours press the arena's buttons and aim; the benchmark game
-takes ``[dx, dy]`` instead. Its bot (``gameserver.games.bench.Bot``) is the Colyseus
-peer's bot, draw for draw, with the loop tick as its clock. The lean loop calls a
-behaviour once per tick boundary and writes the two numbers it returns as the input
-frame's two fields, so a behaviour that answers ``(dx, dy)`` from that bot makes the
-frame ``[type, seq, dx, dy, ack]``: exactly the bench game's input. Prints the lean
+The bench game ships its own bot (``gameserver.games.bench.Bot``), the Colyseus peer's
+``bots.mjs`` pattern draw for draw, as the load pattern ``peer``
+(``gameserver/games/bench/behaviours.py``): it never reads the world, so the lean bots run
+it without decoding their snapshots, as the peer's bots do. Prints the lean
 swarm's JSON summary, like ``gameserver swarm --lean --json``.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import trio
 
 from clients.lean import LeanSwarm
 from clients.swarm import SwarmOptions, exit_status, stop_on_sigterm, summary_json
-from gameserver.games.bench import BenchInput, Bot
-from gameserver.rules import BotView
-
-SEED_STRIDE = 1_000_003  # bot i of seed s draws from Bot(s * stride + i), as make_behaviour does
-
-
-class PeerBehaviour:
-    """A lean-swarm behaviour answering the bench bot's ``(dx, dy)`` once per loop tick."""
-
-    def __init__(self, seed: int) -> None:
-        self._bot = Bot(seed)
-        self._tick = 0
-        self._input = BenchInput()
-
-    def next_input(
-        self, world: Mapping[int, tuple[int, ...]], me: int, tick_rate: int
-    ) -> tuple[int, int]:
-        self._tick += 1
-        act = self._bot.act(BotView(tick=self._tick, me=me, entities={}))
-        if act.input is not None:
-            self._input = act.input
-        return self._input.dx, self._input.dy
 
 
 def make_swarm(options: SwarmOptions) -> LeanSwarm:
-    swarm = LeanSwarm(options)
-    for bot in swarm.bots:
-        bot.behaviour = PeerBehaviour(options.seed * SEED_STRIDE + bot.index)
-    return swarm
+    return LeanSwarm(options)
 
 
 async def run(options: SwarmOptions) -> int:
@@ -74,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         url=args.url,
         bots=args.bots,
         duration_s=args.duration,
-        behaviour="idle",  # replaced per bot by PeerBehaviour
+        behaviour="peer",  # the bench game's own bot, run without decoding (behaviours.py)
         seed=args.seed,
         lean=True,
         decode_sample=args.decode_sample,
