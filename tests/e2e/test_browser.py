@@ -29,6 +29,14 @@ PLAYING = "() => window.game && window.game.state === 'playing'"
 ARENA = "games/arena/"  # the arena's page
 
 
+# The player's x once it has not changed for 300 ms (false until then).
+STILL = """() => {
+    const x = window.game.me.x, now = performance.now(), seen = window.__still;
+    if (!seen || seen.x !== x) { window.__still = {x, since: now}; return false; }
+    return now - seen.since > 300 ? {x} : false;
+}"""
+
+
 def join(page: Page) -> int:
     """Wait until the page plays; its entity id."""
     wait_until(page, PLAYING)
@@ -270,7 +278,8 @@ def test_an_arena_page_reloaded_comes_back_as_the_same_player(
     page.keyboard.down(key)
     wait_until(page, "x0 => Math.abs(window.game.me.x - x0) > 30", x0)
     page.keyboard.up(key)
-    moved = page.evaluate("() => window.game.me.x")
+    # Let the last inputs reach the server and the prediction settle on its answer.
+    moved = wait_until(page, STILL)["x"]
     page.reload()
     # The same entity, where it was: the server held it while the page loaded again.
     assert join(page) == entity_id
