@@ -23,10 +23,10 @@ from collections.abc import Sequence
 
 import trio
 
-from clients.lean import FAILED, LeanBot, LeanSwarm
-from clients.matchmaking import MatchFailed, find_match
-from clients.rawws import Target
-from clients.swarm import SwarmOptions, exit_status, stop_on_sigterm, summary_json
+from gameserver.clients.lean import FAILED, LeanBot, LeanSwarm
+from gameserver.clients.matchmaking import MatchFailed, find_match
+from gameserver.clients.rawws import Target
+from gameserver.clients.swarm import SwarmOptions, exit_status, stop_on_sigterm, summary_json
 
 MATCHES_IN_FLIGHT = 8  # concurrent POST /api/match from this process
 MATCH_TIMEOUT_S = 10.0

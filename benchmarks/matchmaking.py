@@ -77,7 +77,7 @@ from urllib.parse import parse_qs, urlsplit
 import h11
 import trio
 
-from clients import connect
+from gameserver.clients import connect
 from tests.integration.httpclient import HttpClient, http_client
 from tests.redis_server import RedisServer, redis_server_binary
 

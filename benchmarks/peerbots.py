@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 import trio
 
-from clients.lean import LeanSwarm
-from clients.swarm import SwarmOptions, exit_status, stop_on_sigterm, summary_json
+from gameserver.clients.lean import LeanSwarm
+from gameserver.clients.swarm import SwarmOptions, exit_status, stop_on_sigterm, summary_json
 
 
 def make_swarm(options: SwarmOptions) -> LeanSwarm:

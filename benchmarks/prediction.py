@@ -3,7 +3,7 @@
     python -m benchmarks.prediction [--seeds N] [--obstacles K ...]
 
 For each obstacle count and relay seed: a server (the arena, seed 7) and one player
-behind ``clients.relay.LatencyRelay``, sending one input per tick on absolute deadlines
+behind ``gameserver.clients.relay.LatencyRelay``, sending one input per tick on absolute deadlines
 (40 RIGHT, 30 DOWN+RIGHT, 30 DOWN, 3 idle: what ``tests/integration/test_prediction.py``
 sends), until the server has consumed the last one. A correction is a reconciliation
 that moved the prediction by more than one grid step (``ClientStats.corrections``).
@@ -20,8 +20,8 @@ from typing import Any
 
 import trio
 
-from clients import connect
-from clients.latency import LatencyRelay
+from gameserver.clients import connect
+from gameserver.clients.latency import LatencyRelay
 from gameserver.config import Config
 from gameserver.server import GameServer
 

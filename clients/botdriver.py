@@ -163,7 +163,7 @@ class BotDriver:
     def on_decoded_snapshot(
         self, tick: int, entities: Mapping[int, Any], events: Sequence[ReceivedEvent]
     ) -> list[bytes]:
-        """As ``on_snapshot``, for a client that decodes already (``clients.session``):
+        """As ``on_snapshot``, for a client that decodes already (``gameserver.clients.session``):
         its entities by id, and the events it keeps, oldest first. ``entities`` reaches the
         bot as it is: a session's ``World`` decodes only the entities the bot reads, so a
         bot that reads none costs no decoding (the mapping changes with the next snapshot)."""

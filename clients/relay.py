@@ -1,7 +1,7 @@
-"""The old name of ``clients.latency`` (the latency-emulating TCP relay), kept for imports."""
+"""The old name of ``gameserver.clients.latency`` (the latency-emulating TCP relay)."""
 
 from __future__ import annotations
 
-from clients.latency import MAX_CHUNK_BYTES, LatencyRelay
+from gameserver.clients.latency import MAX_CHUNK_BYTES, LatencyRelay
 
 __all__ = ["MAX_CHUNK_BYTES", "LatencyRelay"]

@@ -22,7 +22,7 @@ bots. Attempts back off from 0.1 s to 2 s, at most ``REPLACE_ATTEMPTS`` of
 them within ``replace_timeout_s``; the time from the drop to the new Welcome
 is reported per re-placement.
 
-``lean=True`` runs the same bots through ``clients.lean`` instead: one loop
+``lean=True`` runs the same bots through ``gameserver.clients.lean`` instead: one loop
 over raw sockets for every bot of a process, for runs where the swarm's own
 CPU must stay far below the server's. SIGTERM ends a run early but normally
 (bots leave with 1000 and the summary is printed): benchmarks use it to stop

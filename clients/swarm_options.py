@@ -28,7 +28,9 @@ class SwarmOptions:
     first_index: int = 0  # bot numbering offset (worker processes)
     ping_interval_s: float = 1.0
     connect_timeout_s: float = 10.0
-    lean: bool = False  # all bots of a process in one loop over raw sockets (clients.lean)
+    lean: bool = (
+        False  # all bots of a process in one loop over raw sockets (gameserver.clients.lean)
+    )
     decode_sample: float = 0.01  # lean mode: fraction of bots that decode snapshots (>= 1 bot)
     match_mode: str | None = None  # each bot asks url's matchmaking (http://) for a seat
     # For a server with authentication on, each bot carries an identity token of its own

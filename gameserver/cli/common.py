@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
 import signal
 from pathlib import Path
@@ -23,14 +22,11 @@ SERVE_SHOWN_DEFAULTS = {"web_root": "the bundled browser client; '' serves none"
 
 
 def bundled_web_root() -> str:
-    """The browser client shipped with the package (``clients/web``).
+    """The browser client shipped with the package (``gameserver/clients/web``).
 
-    Found without importing ``clients``: the server only serves its files.
+    Found without importing ``gameserver.clients``: the server only serves its files.
     """
-    spec = importlib.util.find_spec("clients")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the clients package is not installed")
-    return str(Path(next(iter(spec.submodule_search_locations))) / "web")
+    return str(Path(__file__).resolve().parents[1] / "clients" / "web")
 
 
 def web_root(option: str | None) -> str:

@@ -41,8 +41,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _demo(args: argparse.Namespace) -> int:
-    from clients.spectate import spectate_live
-    from clients.swarm import Swarm, SwarmOptions
+    from gameserver.clients.spectate import spectate_live
+    from gameserver.clients.swarm import Swarm, SwarmOptions
     from gameserver.server import GameServer
 
     config = Config(

@@ -21,7 +21,7 @@ def add(sub: SubParsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from trio_websocket import HandshakeError
 
-    from clients import ClientClosed
+    from gameserver.clients import ClientClosed
 
     try:
         return trio.run(_spectate, args)
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _spectate(args: argparse.Namespace) -> int:
-    from clients.spectate import dump_json, snapshot_json, spectate_live, summary
+    from gameserver.clients.spectate import dump_json, snapshot_json, spectate_live, summary
 
     if args.once:
         data = await snapshot_json(args.url)

@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _swarm(args: argparse.Namespace) -> int:
-    from clients.swarm import (
+    from gameserver.clients.swarm import (
         SwarmOptions,
         bot_tokens,
         exit_status,
@@ -126,8 +126,8 @@ async def _swarm(args: argparse.Namespace) -> int:
         summary_json,
         summary_text,
     )
-    from clients.swarm_stats import SwarmTotals
-    from clients.swarm_view import ProgressView
+    from gameserver.clients.swarm_stats import SwarmTotals
+    from gameserver.clients.swarm_view import ProgressView
 
     options = SwarmOptions(
         url=args.url,
@@ -154,7 +154,7 @@ async def _swarm(args: argparse.Namespace) -> int:
         token_audience=args.jwt_audience,
     )
     if options.bot is not None:
-        from clients.botdriver import BotLoadError, load_bot
+        from gameserver.clients.botdriver import BotLoadError, load_bot
 
         try:
             load_bot(options.bot)  # a bad --bot stops the run before any bot connects

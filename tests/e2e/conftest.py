@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 import pytest
 import trio
 
-from clients.latency import LatencyRelay
 from gameserver.cli.common import bundled_web_root
+from gameserver.clients.latency import LatencyRelay
 from gameserver.config import Config
 from gameserver.server import GameServer
 

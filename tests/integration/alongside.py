@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator
 import attrs
 import trio
 
-from clients import GameClient, connect
+from gameserver.clients import GameClient, connect
 from gameserver.games.arena import Buttons
 from gameserver.server import GameServer
 from gameserver.server.rooms.ticker import percentile

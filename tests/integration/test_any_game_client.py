@@ -16,9 +16,9 @@ import pytest
 import trio
 from trio_websocket import HandshakeError
 
-from clients import connect, connect_sync
-from clients.spectate import snapshot_json, summary
 from gameserver.cli import main
+from gameserver.clients import connect, connect_sync
+from gameserver.clients.spectate import snapshot_json, summary
 from gameserver.protocol import Role
 from gameserver.testing import serve_game
 

@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from trio_websocket import ConnectionRejected
 
-from clients import ReconnectPolicy, connect
-from clients.latency import LatencyRelay
-from clients.matchmaking import MatchFailed, find_match
+from gameserver.clients import ReconnectPolicy, connect
+from gameserver.clients.latency import LatencyRelay
+from gameserver.clients.matchmaking import MatchFailed, find_match
 from gameserver.protocol import CloseCode, Join, Role, encode
 from gameserver.server import GameServer
 from tests.conftest import make_config

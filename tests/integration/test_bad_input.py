@@ -7,7 +7,7 @@ import pytest
 import trio
 from trio_websocket import ConnectionRejected
 
-from clients import GameClient, connect
+from gameserver.clients import GameClient, connect
 from gameserver.games.arena import Buttons
 from gameserver.protocol import CloseCode, ErrorCode, InputFrame, Join, Role, encode
 from gameserver.server import GameServer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cbor2
 import trio
 
-from clients import connect
+from gameserver.clients import connect
 from gameserver.protocol import ChatChannel, CloseCode, ErrorCode, Role
 from gameserver.server import GameServer
 

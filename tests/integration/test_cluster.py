@@ -16,7 +16,7 @@ import attrs
 import pytest
 import trio
 
-from clients import ClientClosed, ReconnectPolicy, connect
+from gameserver.clients import ClientClosed, ReconnectPolicy, connect
 from gameserver.games.arena import Buttons
 from gameserver.protocol import ChatChannel, CloseCode, Role
 from gameserver.server import GameServer

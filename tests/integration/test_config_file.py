@@ -15,7 +15,7 @@ from pathlib import Path
 
 import trio
 
-from clients import connect
+from gameserver.clients import connect
 
 from .test_shutdown import read_until
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import trio
 
-from clients import connect
+from gameserver.clients import connect
 from gameserver.protocol import CloseCode
 from gameserver.server import GameServer
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import trio
 
-from clients import connect
+from gameserver.clients import connect
 from gameserver.server import GameServer
 from gameserver.server.network.fast import FastConnection
 

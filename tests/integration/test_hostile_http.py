@@ -17,8 +17,8 @@ from collections import Counter
 import pytest
 import trio
 
-from clients import connect
 from gameserver.cli.common import bundled_web_root
+from gameserver.clients import connect
 from gameserver.server import GameServer
 from tests.conftest import make_config
 

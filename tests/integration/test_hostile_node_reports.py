@@ -17,8 +17,8 @@ from pathlib import Path
 
 import trio
 
-from clients import connect
-from clients.matchmaking import find_match
+from gameserver.clients import connect
+from gameserver.clients.matchmaking import find_match
 from gameserver.server import GameServer
 from tests.conftest import make_config
 

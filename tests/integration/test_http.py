@@ -10,7 +10,7 @@ import pytest
 import trio
 
 import gameserver
-from clients import connect
+from gameserver.clients import connect
 from gameserver.protocol import Role
 from gameserver.server import GameServer
 from tests.conftest import make_config

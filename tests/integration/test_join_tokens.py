@@ -11,7 +11,7 @@ import pytest
 import trio
 from trio_websocket import ConnectionRejected
 
-from clients import connect
+from gameserver.clients import connect
 from gameserver.protocol import CloseCode, InputFrame, Role, encode
 from gameserver.server import GameServer
 from gameserver.tokens import issue_token

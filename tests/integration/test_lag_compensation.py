@@ -6,8 +6,8 @@ import math
 
 import trio
 
-from clients import GameClient, connect
-from clients.latency import LatencyRelay
+from gameserver.clients import GameClient, connect
+from gameserver.clients.latency import LatencyRelay
 from gameserver.games.arena import ArenaSettings, Buttons
 from gameserver.protocol import Role
 from gameserver.server import GameServer

@@ -8,7 +8,7 @@ import cbor2
 import trio
 from prometheus_client.parser import text_string_to_metric_families
 
-from clients import ClientClosed, connect
+from gameserver.clients import ClientClosed, connect
 from gameserver.protocol import CloseCode, Ping, encode
 from gameserver.server import GameServer
 

@@ -10,7 +10,7 @@ import math
 
 import trio
 
-from clients import GameClient, connect
+from gameserver.clients import GameClient, connect
 from gameserver.games.arena import Buttons
 from gameserver.protocol import Role
 from gameserver.server import GameServer

@@ -6,8 +6,8 @@ import itertools
 
 import trio
 
-from clients import GameClient, connect
-from clients.latency import LatencyRelay
+from gameserver.clients import GameClient, connect
+from gameserver.clients.latency import LatencyRelay
 from gameserver.games.arena import Buttons
 from gameserver.server import GameServer
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import trio
 
-from clients import ReconnectFailed, ReconnectPolicy, connect
-from clients.latency import LatencyRelay
+from gameserver.clients import ReconnectFailed, ReconnectPolicy, connect
+from gameserver.clients.latency import LatencyRelay
 from gameserver.protocol import ErrorCode, Role
 from gameserver.server import GameServer
 from tests.conftest import make_config

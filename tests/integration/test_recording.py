@@ -13,7 +13,7 @@ import cbor2
 import pytest
 import trio
 
-from clients import ClientClosed, connect
+from gameserver.clients import ClientClosed, connect
 from gameserver.games.arena import EntityKind
 from gameserver.protocol import CloseCode, Role
 from gameserver.recording import GAP, INPUT, RecordingError, read_items, verify

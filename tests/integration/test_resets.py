@@ -7,7 +7,7 @@ import struct
 
 import trio
 
-from clients import connect
+from gameserver.clients import connect
 from gameserver.server import GameServer
 
 

@@ -12,7 +12,7 @@ import pytest
 import trio
 from trio_websocket import ConnectionRejected
 
-from clients import connect
+from gameserver.clients import connect
 from gameserver.protocol import CloseCode, Role
 from gameserver.server import GameServer
 from tests.conftest import make_config

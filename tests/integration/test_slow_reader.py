@@ -12,7 +12,7 @@ import socket
 
 import trio
 
-from clients import connect
+from gameserver.clients import connect
 from gameserver.protocol import Join, Role, encode
 from gameserver.server import GameServer
 from tests.conftest import make_config

@@ -7,7 +7,7 @@ import sys
 
 import trio
 
-from clients import connect
+from gameserver.clients import connect
 from gameserver.games.arena import Buttons
 from gameserver.server import GameServer
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 import trio
 
-from clients.swarm import SwarmOptions, make_swarm
+from gameserver.clients.swarm import SwarmOptions, make_swarm
 from gameserver.games.crazyeights import CrazyEightsSettings
 from gameserver.testing import default_room, serve_game
 

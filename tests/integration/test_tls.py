@@ -13,7 +13,7 @@ import trio
 import trustme
 from trio_websocket import HandshakeError
 
-from clients import connect
+from gameserver.clients import connect
 from gameserver.protocol import CloseCode, Join, Role, encode
 from gameserver.server import GameServer
 from tests.conftest import make_config

@@ -111,7 +111,7 @@ def test_the_wheel_and_sdist_hold_the_browser_client_scripts_games_and_license(
     with zipfile.ZipFile(installed.wheel) as wheel:
         files = set(wheel.namelist())
         metadata = wheel.read(f"trio_gameserver-{version}.dist-info/METADATA").decode()
-    web = sorted(path.relative_to(REPO_ROOT).as_posix() for path in web_files())
+    web = sorted(f"gameserver/{path.relative_to(REPO_ROOT).as_posix()}" for path in web_files())
     lua = sorted(
         path.relative_to(REPO_ROOT).as_posix()
         for path in (REPO_ROOT / "gameserver/server/cluster/directory/scripts").glob("*.lua")
@@ -125,7 +125,8 @@ def test_the_wheel_and_sdist_hold_the_browser_client_scripts_games_and_license(
     assert len(templates) > 10 and set(templates) <= files, set(templates) - files  # new-game
     for game in ("arena", "crazyeights", "bench"):
         assert f"gameserver/games/{game}/__init__.py" in files
-    assert {"clients/py.typed", "gameserver/py.typed"} <= files
+    assert {"gameserver/clients/py.typed", "gameserver/py.typed"} <= files
+    assert not any(name.startswith("clients/") for name in files)  # no top-level "clients"
     assert f"trio_gameserver-{version}.dist-info/licenses/LICENSE" in files
     assert f"Name: {DISTRIBUTION}\n" in metadata and f"Version: {version}\n" in metadata
     assert "License-Expression: MIT\n" in metadata
@@ -147,7 +148,8 @@ async def test_the_installed_command_runs_from_the_wheel_not_the_source_tree(
         [
             str(installed.python),
             "-c",
-            "import clients, gameserver, gameserver.server.cluster.directory.redis as redis; "
+            "import gameserver, gameserver.server.cluster.directory.redis as redis; "
+            "from gameserver import clients; "
             "print(gameserver.__file__, clients.__file__, len(redis._SCRIPTS))",
         ],
         installed.outside,

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import cbor2
 import pytest
 
-from clients.lean import CONNECTED, DROPPED, LeanBot, is_decoder
-from clients.rawws import (
+from gameserver.clients.lean import CONNECTED, DROPPED, LeanBot, is_decoder
+from gameserver.clients.rawws import (
     FrameError,
     HandshakeFailed,
     Target,
@@ -20,7 +20,7 @@ from clients.rawws import (
     handshake_request,
     mask_payload,
 )
-from clients.session import ClientSession, cbor_uint_at
+from gameserver.clients.session import ClientSession, cbor_uint_at
 from gameserver.games.arena import ArenaRules
 from gameserver.protocol import (
     SUBPROTOCOL,

@@ -10,7 +10,7 @@ import pytest
 
 from benchmarks import colyseus, sidebyside
 from benchmarks.measure import Settings
-from clients.botdriver import behaviour_bot
+from gameserver.clients.botdriver import behaviour_bot
 from gameserver.games.bench import Bot
 from gameserver.rules import BotView
 

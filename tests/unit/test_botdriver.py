@@ -8,7 +8,7 @@ from typing import Any
 import cbor2
 import pytest
 
-from clients.botdriver import (
+from gameserver.clients.botdriver import (
     BotDriver,
     BotLoadError,
     behaviour_bot,

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clients.interpolation import Interpolator, default_delay_s
 from gameserver import rules
+from gameserver.clients.interpolation import Interpolator, default_delay_s
 
 Q = 16
 TURN = 256  # heading steps per turn

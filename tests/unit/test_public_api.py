@@ -5,10 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import clients
 import gameserver
 import gameserver.protocol
 import gameserver.server
+from gameserver import clients
 
 
 def test_public_names() -> None:
@@ -49,9 +49,21 @@ def test_public_names() -> None:
             assert hasattr(module, name), f"{module.__name__}.{name}"
 
 
+def test_the_client_library_is_imported_under_the_package_name_only() -> None:
+    """The source folder ``clients/`` is not a second import name for the same files: it
+    says where the library is instead."""
+    code = "import clients"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 1
+    assert "ImportError: the client library is imported as gameserver.clients" in out.stderr
+    assert clients.__name__ == "gameserver.clients" and clients.connect.__module__.startswith(
+        "gameserver.clients."
+    )
+
+
 def test_clients_and_pure_layers_do_not_import_the_server() -> None:
     code = (
-        "import sys, clients, gameserver.protocol, gameserver.games.arena; "
+        "import sys, gameserver.clients, gameserver.protocol, gameserver.games.arena; "
         "print(sorted(m for m in sys.modules if m.startswith(('gameserver.server', 'trio'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

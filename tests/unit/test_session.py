@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from clients.session import ClientSession
 from gameserver import rules
+from gameserver.clients.session import ClientSession
 from gameserver.games.arena import SCHEMA as ARENA_SCHEMA
 from gameserver.games.arena import ArenaRules, ArenaSettings
 from gameserver.protocol import (

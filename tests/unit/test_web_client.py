@@ -22,10 +22,10 @@ import cbor2
 import pytest
 import trio
 
-from clients.client import GameClient
-from clients.clock import ClockEstimator
-from clients.interpolation import Interpolator
 from gameserver import rules
+from gameserver.clients.client import GameClient
+from gameserver.clients.clock import ClockEstimator
+from gameserver.clients.interpolation import Interpolator
 from gameserver.games.arena import ArenaSettings
 from gameserver.games.arena.movement import make_mover, push_out_of_circle, resolve_obstacles
 from gameserver.protocol import (
