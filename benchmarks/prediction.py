@@ -31,7 +31,9 @@ FRAMES = [RIGHT] * 40 + [DOWN | RIGHT] * 30 + [DOWN] * 30 + [0, 0, 0]
 
 
 async def corrections(seed: int, obstacles: int) -> int:
-    config = Config(host="127.0.0.1", port=0, seed=7, game_settings={"obstacle_count": obstacles})
+    config = Config.of(
+        host="127.0.0.1", port=0, seed=7, game_settings={"obstacle_count": obstacles}
+    )
     async with trio.open_nursery() as nursery:
         server = GameServer(config)
         await nursery.start(server.run)

@@ -248,22 +248,23 @@ class Authenticator:
     @classmethod
     def from_config(cls, config: Config) -> Authenticator | None:
         """The authenticator ``config`` asks for; None in development mode (no secret)."""
-        if config.join_secret is None:
+        auth = config.auth
+        if auth.join_secret is None:
             return None
         return cls(
             AuthSettings(
-                secret=config.join_secret.encode(),
-                public_key_file=config.jwt_public_key_file,
-                jwks=config.jwks,
-                issuer=config.jwt_issuer,
-                audience=config.jwt_audience,
-                leeway_s=config.jwt_leeway_s,
-                algorithms=config.jwt_algorithms,
-                name_claim=config.jwt_name_claim,
-                role_claim=config.jwt_role_claim,
-                spectator_roles=config.jwt_spectator_roles,
-                jwks_refresh_s=config.jwks_refresh_s,
-                jwks_timeout_s=config.jwks_timeout_s,
+                secret=auth.join_secret.encode(),
+                public_key_file=auth.jwt_public_key_file,
+                jwks=auth.jwks,
+                issuer=auth.jwt_issuer,
+                audience=auth.jwt_audience,
+                leeway_s=auth.jwt_leeway_s,
+                algorithms=auth.jwt_algorithms,
+                name_claim=auth.jwt_name_claim,
+                role_claim=auth.jwt_role_claim,
+                spectator_roles=auth.jwt_spectator_roles,
+                jwks_refresh_s=auth.jwks_refresh_s,
+                jwks_timeout_s=auth.jwks_timeout_s,
             )
         )
 

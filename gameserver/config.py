@@ -1,14 +1,24 @@
-"""Server configuration: one frozen class, every limit in one place.
+"""Server configuration: frozen classes, one per section, every limit in one place.
 
-Each field carries its documentation and its section in its metadata (``setting``): the
-config file's ``[section]`` tables, the environment variables, ``gameserver serve``'s
-flags and ``gameserver config``'s output are all made from it (``gameserver/configload.py``,
-``gameserver/cliflags.py``), and ``docs/operations.md`` repeats it. Validation happens at
-construction so a bad value fails at start-up, not in the middle of a match.
+``Config`` holds one section per subsystem (``config.network.port``,
+``config.rooms.tick_rate``, ``config.auth.join_secret``), each a frozen class whose fields
+are the settings of one table of the config file. Each field carries its documentation and
+its table in its metadata (``setting``): the config file's ``[section]`` tables, the
+environment variables, ``gameserver serve``'s flags and ``gameserver config``'s output are
+all made from it (``gameserver/configload.py``, ``gameserver/cliflags.py``), and
+``docs/operations.md`` repeats it. Setting names are unique across sections, so
+``Config.of(port=0, tick_rate=30)`` and ``config.replace(port=0)`` take them without their
+section. Validation happens at construction so a bad value fails at start-up, not in the
+middle of a match.
+
+What a mode sets (its game and settings, ``GameSection``; its ticks and seats,
+``RoomShape``) is declared once: ``Config``'s ``game`` and ``rooms`` sections are the
+default mode's, and a ``Mode`` holds one of each.
 """
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 import attrs
@@ -63,11 +73,7 @@ AT_LEAST_ZERO = Bound(0)
 PORT = Bound(0, 65535)
 
 
-def _positive_field(default: float) -> Any:
-    return attrs.field(default=default, validator=POSITIVE)
-
-
-# The metadata key under which a Config field keeps its ``About``.
+# The metadata key under which a setting keeps its ``About``.
 ABOUT = "gameserver.setting"
 
 # The config file's tables, in the order ``gameserver config`` prints them, and what each holds.
@@ -104,6 +110,9 @@ class About:
     env: tuple[str, ...] = ()
     # The flag's value placeholder in --help; None: from the type.
     metavar: str | None = None
+    # The key in a [modes.NAME] table, for a setting a mode has too (``GameSection``,
+    # ``RoomShape``); None: the field's name.
+    mode_key: str | None = None
 
 
 def setting(
@@ -117,11 +126,12 @@ def setting(
     flags: tuple[str, ...] | None = None,
     env: tuple[str, ...] = (),
     metavar: str | None = None,
+    mode_key: str | None = None,
 ) -> Any:
-    """A ``Config`` field with its section and doc (see ``About``)."""
+    """A setting: a section's field with its table and doc (see ``About``)."""
     if section not in SECTIONS:
         raise ValueError(f"unknown section {section!r}")
-    about = About(section, " ".join(doc.split()), secret, flags, env, metavar)
+    about = About(section, " ".join(doc.split()), secret, flags, env, metavar, mode_key)
     return attrs.field(
         default=default if factory is None else attrs.NOTHING,
         factory=factory,
@@ -132,7 +142,7 @@ def setting(
 
 
 def about(field: attrs.Attribute[Any]) -> About:
-    """The field's ``About``; a field declared without ``setting`` gets a placeholder."""
+    """The setting's ``About``; a field declared without ``setting`` gets a placeholder."""
     found = field.metadata.get(ABOUT)
     return found if isinstance(found, About) else About("process", "")
 
@@ -152,40 +162,199 @@ def _mode_name(instance: object, attribute: attrs.Attribute[Any], value: str) ->
 
 
 @attrs.frozen
-class Mode:
-    """A kind of room: a game and its settings. Rooms of a mode are made on demand."""
+class RoomShape:
+    """A room's ticks and seats: what a mode sets besides its game (``Mode.room``), and the
+    default mode's in ``[rooms]`` (``RoomsSection`` holds these fields too)."""
 
-    name: str = attrs.field(validator=_mode_name)
-    # The game (a short name or package.module:RulesClass); empty: the server's ``game``.
-    game: str = ""
-    # The game's settings: a table of its settings class's fields (or an instance of it).
-    settings: Any = attrs.field(factory=dict)
-    # Simulation steps per second, and a snapshot every Nth tick (must divide it);
-    # 0: the game's own rate (its rules class's tick_rate).
-    tick_rate: int = attrs.field(default=0, validator=AT_LEAST_ZERO)
-    snapshot_divisor: int = _positive_field(1)
-    # Seats per room: players beyond get a new room (matchmaking) or 4009 (joining by id).
-    # 0: the game's own (its rules class's max_players).
-    max_players: int = attrs.field(default=0, validator=AT_LEAST_ZERO)
-    max_spectators: int = _positive_field(64)
-    # Record every room of this mode to recordings_dir (gameserver replay FILE --verify).
-    record: bool = False
+    tick_rate: int = setting(
+        0,
+        section="rooms",
+        doc="Simulation steps per second of the default room (a mode has its own); 0: the "
+        "game's own rate (its rules class's tick_rate).",
+        check=AT_LEAST_ZERO,
+    )
+    snapshot_divisor: int = setting(
+        1,
+        section="rooms",
+        doc="A snapshot every Nth tick (must divide tick_rate).",
+        check=POSITIVE,
+    )
+    max_players_per_room: int = setting(
+        0,
+        section="rooms",
+        mode_key="max_players",
+        doc="Player slots in the default room; a Join beyond them is closed with 4009. 0: the "
+        "game's own (its rules class's max_players).",
+        check=AT_LEAST_ZERO,
+        flags=("--max-players-per-room", "--max-players"),
+    )
+    max_spectators_per_room: int = setting(
+        1024,
+        section="rooms",
+        mode_key="max_spectators",
+        doc="Spectator slots per room of the default mode; a Join beyond them is closed with 4009.",
+        check=POSITIVE,
+        flags=("--max-spectators-per-room", "--max-spectators"),
+    )
 
-    def __attrs_post_init__(self) -> None:
-        if self.tick_rate % self.snapshot_divisor:  # 0 (the game's) is checked with the game
-            raise ValueError(f"mode {self.name}: snapshot_divisor must divide tick_rate")
+    @property
+    def snapshot_rate(self) -> int:
+        return self.tick_rate // self.snapshot_divisor
+
+    @property
+    def tick_interval_s(self) -> float:
+        return 1.0 / self.tick_rate
 
 
-def _example_modes() -> tuple[Mode, ...]:
-    return (
-        Mode("duel", game="arena", max_players=2, settings={"width": 500.0, "height": 500.0}),
-        Mode("squad", game="arena", max_players=8),
+def _seats_after_lifetimes(
+    cls: type, fields: list[attrs.Attribute[Any]]
+) -> list[attrs.Attribute[Any]]:
+    """``[rooms]`` lists the default room's seats after the rooms' lifetimes, where the
+    config file, the flags and ``gameserver config`` have always had them."""
+    seats = [f for f in fields if f.name in {"max_players_per_room", "max_spectators_per_room"}]
+    rest = [f for f in fields if f not in seats]
+    at = next(i for i, f in enumerate(rest) if f.name == "empty_room_grace_s") + 1
+    return rest[:at] + seats + rest[at:]
+
+
+@attrs.frozen(field_transformer=_seats_after_lifetimes)
+class RoomsSection(RoomShape):
+    """``[rooms]``: the default mode's room shape, and the lifetimes of rooms and players."""
+
+    max_ticks_behind: int = setting(
+        5,
+        section="rooms",
+        doc="When the loop is further behind than this many ticks it skips ahead (and counts).",
+        check=POSITIVE,
+    )
+    seed: int | None = setting(
+        None, section="rooms", doc="World seed; none picks one at random and logs it."
+    )
+    idle_snapshot_interval_s: float = setting(
+        1.0,
+        section="rooms",
+        doc="Games with hidden information (views or private events) get a snapshot per "
+        "viewer; one that would carry nothing new is not sent, but one goes out at least "
+        "this often.",
+        check=POSITIVE,
+    )
+    max_rooms: int = setting(
+        256,
+        section="rooms",
+        doc='Rooms open at once in this process (the permanent "default" room included).',
+        check=POSITIVE,
+    )
+    empty_room_grace_s: float = setting(
+        30.0,
+        section="rooms",
+        doc='A room (other than "default") with nobody in it for this long is closed.',
+        check=POSITIVE,
+    )
+    resume_grace_s: float = setting(
+        15.0,
+        section="rooms",
+        doc="A dropped player's entity (score, state) waits this long for a resume token.",
+        check=POSITIVE,
+    )
+    event_history_ticks: int = setting(
+        180,
+        section="rooms",
+        doc="Ticks of events kept for connections whose snapshots were skipped (they ride in "
+        "the next one): longer than send_timeout_s, after which a stalled connection is "
+        "closed.",
+        check=POSITIVE,
     )
 
 
 @attrs.frozen
-class Config:
-    """Every setting of a server; see ``About`` for how each is given from outside."""
+class GameSection:
+    """``[game]``: the default room's game and its settings; a ``Mode`` holds one too."""
+
+    game: str = setting(
+        "arena",
+        section="game",
+        doc="The default room's game, and every mode's that names none: a shipped game's "
+        "name (docs/operations.md, Games), an installed game's (entry point group "
+        "gameserver.games) or package.module:RulesClass.",
+        metavar="GAME",
+    )
+    game_settings: Any = setting(  # noqa: RUF009 (a field specifier, like attrs.field)
+        section="game",
+        mode_key="settings",
+        doc="Its settings: a table of the game's settings class's fields (or an instance of "
+        "it); empty: the game's defaults.",
+        factory=dict,
+        flags=("--game-setting",),
+        metavar="NAME=VALUE",
+    )
+
+
+@attrs.frozen
+class Mode:
+    """A kind of room: a game and its settings, and a room shape. Rooms of a mode are made
+    on demand. ``Mode.of`` takes the keys of a ``[modes.NAME]`` table."""
+
+    name: str = attrs.field(validator=_mode_name)
+    # Its game; an empty game: the server's (``Config.game.game``), with these settings.
+    game: GameSection = attrs.field(factory=lambda: GameSection(game=""))
+    # Its ticks and seats; 0 for the tick rate or the seats: the game's own.
+    room: RoomShape = attrs.field(factory=lambda: RoomShape(max_spectators_per_room=64))
+    # Record every room of this mode to recordings_dir (gameserver replay FILE --verify).
+    record: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if self.room.tick_rate % self.room.snapshot_divisor:  # 0 is checked with the game
+            raise ValueError(f"mode {self.name}: snapshot_divisor must divide tick_rate")
+
+    @classmethod
+    def of(cls, name: str, **keys: Any) -> Mode:
+        """A mode from the keys of a ``[modes.NAME]`` table (``game``, ``settings``,
+        ``tick_rate``, ``snapshot_divisor``, ``max_players``, ``max_spectators``,
+        ``record``); the others keep a mode's defaults."""
+        parts: dict[str, dict[str, Any]] = {"game": {}, "room": {}}
+        top: dict[str, Any] = {}
+        for key, value in keys.items():
+            found = MODE_KEYS.get(key)
+            if found is None:
+                known = ", ".join(MODE_KEYS)
+                raise TypeError(f"a mode has no key {key!r} (a mode has: {known})")
+            part, field = found
+            if part:
+                parts[part][field.name] = value
+            else:
+                top[field.name] = value
+        defaults = cls(name)
+        return cls(
+            name,
+            game=attrs.evolve(defaults.game, **parts["game"]),
+            room=attrs.evolve(defaults.room, **parts["room"]),
+            **top,
+        )
+
+
+def _mode_keys() -> dict[str, tuple[str, attrs.Attribute[Any]]]:
+    """The keys of a ``[modes.NAME]`` table: the part of a ``Mode`` each sets, and its field."""
+    keys: dict[str, tuple[str, attrs.Attribute[Any]]] = {}
+    for part, cls in (("game", GameSection), ("room", RoomShape)):
+        for field in attrs.fields(cls):
+            keys[about(field).mode_key or field.name] = (part, field)
+    keys["record"] = ("", attrs.fields(Mode).record)
+    return keys
+
+
+MODE_KEYS = _mode_keys()
+
+
+def _example_modes() -> tuple[Mode, ...]:
+    return (
+        Mode.of("duel", game="arena", max_players=2, settings={"width": 500.0, "height": 500.0}),
+        Mode.of("squad", game="arena", max_players=8),
+    )
+
+
+@attrs.frozen
+class NetworkSection:
+    """``[network]``: listening, TLS and the transport."""
 
     host: str = setting("127.0.0.1", section="network", doc="Address to listen on.", metavar="HOST")
     port: int = setting(
@@ -219,28 +388,52 @@ class Config:
         None, section="network", doc="The PEM private key of certfile.", metavar="PATH"
     )
 
-    tick_rate: int = setting(
-        0,
-        section="rooms",
-        doc="Simulation steps per second of the default room (a mode has its own); 0: the "
-        "game's own rate (its rules class's tick_rate).",
+    def __attrs_post_init__(self) -> None:
+        if (self.certfile is None) != (self.keyfile is None):
+            raise ValueError("certfile and keyfile go together")
+
+
+@attrs.frozen
+class AdmissionSection:
+    """``[admission]``: who may connect, checked before the WebSocket is accepted."""
+
+    max_connections: int = setting(
+        10_000,
+        section="admission",
+        doc="Connections in total (HTTP 503 beyond); 0 means no limit.",
         check=AT_LEAST_ZERO,
     )
-    snapshot_divisor: int = setting(
-        1,
-        section="rooms",
-        doc="A snapshot every Nth tick (must divide tick_rate).",
-        check=POSITIVE,
+    max_connections_per_address: int = setting(
+        64,
+        section="admission",
+        doc="Connections from one remote address (HTTP 429 beyond); 0 means no limit.",
+        check=AT_LEAST_ZERO,
     )
-    max_ticks_behind: int = setting(
-        5,
-        section="rooms",
-        doc="When the loop is further behind than this many ticks it skips ahead (and counts).",
-        check=POSITIVE,
+    allowed_origins: tuple[str, ...] = setting(
+        (),
+        section="admission",
+        doc="Browser Origins allowed to connect (HTTP 403 otherwise); empty allows every "
+        "origin. Requests without an Origin header (non-browser clients) are not affected.",
     )
-    seed: int | None = setting(
-        None, section="rooms", doc="World seed; none picks one at random and logs it."
+    ipv4_prefix_length: int = setting(
+        32,
+        section="admission",
+        doc="Every per-address limit counts an IPv4 peer by its network of this many bits "
+        "(32: the address).",
+        check=Bound(0, 32),
     )
+    ipv6_prefix_length: int = setting(
+        64,
+        section="admission",
+        doc="Every per-address limit counts an IPv6 peer by its network of this many bits "
+        "(64: one host's /64).",
+        check=Bound(0, 128),
+    )
+
+
+@attrs.frozen
+class LimitsSection:
+    """``[limits]``: per connection: memory, rates and timeouts."""
 
     max_message_bytes: int = setting(
         256,
@@ -345,14 +538,6 @@ class Config:
         doc="Input frames accepted from one player per tick; more are dropped and counted.",
         check=POSITIVE,
     )
-    idle_snapshot_interval_s: float = setting(
-        1.0,
-        section="rooms",
-        doc="Games with hidden information (views or private events) get a snapshot per "
-        "viewer; one that would carry nothing new is not sent, but one goes out at least "
-        "this often.",
-        check=POSITIVE,
-    )
     max_commands_per_tick: int = setting(
         4,
         section="limits",
@@ -374,33 +559,14 @@ class Config:
         check=POSITIVE,
     )
 
-    max_connections: int = setting(
-        10_000,
-        section="admission",
-        doc="Connections in total (HTTP 503 beyond); 0 means no limit.",
-        check=AT_LEAST_ZERO,
-    )
-    max_connections_per_address: int = setting(
-        64,
-        section="admission",
-        doc="Connections from one remote address (HTTP 429 beyond); 0 means no limit.",
-        check=AT_LEAST_ZERO,
-    )
-    admin_token: str | None = setting(
-        None,
-        section="admin",
-        doc="Bearer token for the operator routes (/metrics, /monitor, /api/rooms, POST "
-        "/api/announce; docs/operations.md). None: announcements are off, and the other "
-        "operator routes are open to whoever reaches their listener.",
-        secret=True,
-        flags=(),
-    )
-    allowed_origins: tuple[str, ...] = setting(
-        (),
-        section="admission",
-        doc="Browser Origins allowed to connect (HTTP 403 otherwise); empty allows every "
-        "origin. Requests without an Origin header (non-browser clients) are not affected.",
-    )
+    def __attrs_post_init__(self) -> None:
+        if self.idle_timeout_s <= self.keepalive_interval_s:
+            raise ValueError("idle_timeout_s must exceed keepalive_interval_s")
+
+
+@attrs.frozen
+class AuthSection:
+    """``[auth]``: the token secret and the identity provider."""
 
     join_secret: str | None = setting(
         None,
@@ -479,54 +645,72 @@ class Config:
         "or take a seat).",
     )
 
-    modes: tuple[Mode, ...] = setting(
-        section="modes",
-        doc='Modes besides "default" (which the settings of this class make); joinable by '
-        "name. In a config file: a [modes.NAME] table each.",
-        factory=_example_modes,
-        flags=(),
+    def __attrs_post_init__(self) -> None:
+        if self.join_secret is not None and len(self.join_secret.encode()) < 32:
+            raise ValueError("join_secret must be at least 32 bytes (RFC 7518, for HS256)")
+        public = self.jwt_public_key_file or self.jwks
+        if public and self.join_secret is None:
+            raise ValueError(
+                "jwt_public_key_file and jwks need join_secret (GAMESERVER_SECRET) too: it "
+                "signs the seat tokens that matchmaking issues and every node checks"
+            )
+        if any(name.lower() == "none" for name in self.jwt_algorithms):
+            raise ValueError('jwt_algorithms: "none" (unsigned tokens) is never accepted')
+        unknown = set(self.jwt_algorithms) - JWT_ALGORITHMS
+        if unknown:
+            known = ", ".join(sorted(JWT_ALGORITHMS))
+            raise ValueError(f"jwt_algorithms: unknown {sorted(unknown)}; known: {known}")
+        if not self.jwt_name_claim or not self.jwt_role_claim:
+            raise ValueError("jwt_name_claim and jwt_role_claim must not be empty")
+
+
+@attrs.frozen
+class InterestSection:
+    """``[interest]``: players receive the cells around them."""
+
+    interest_management: bool = setting(
+        True,
+        section="interest",
+        doc="True: players receive the cells around them (spectators everything); false: "
+        "every player receives the whole world.",
+        flags=("--interest-management", "--no-interest-management", "--no-interest"),
     )
-    max_rooms: int = setting(
-        256,
-        section="rooms",
-        doc='Rooms open at once in this process (the permanent "default" room included).',
+    interest_cell_size: float = setting(
+        100.0,
+        section="interest",
+        doc="Side of a square cell, world units.",
         check=POSITIVE,
+        flags=("--interest-cell-size", "--cell-size"),
     )
-    empty_room_grace_s: float = setting(
-        30.0,
-        section="rooms",
-        doc='A room (other than "default") with nobody in it for this long is closed.',
-        check=POSITIVE,
-    )
-    max_players_per_room: int = setting(
-        0,
-        section="rooms",
-        doc="Player slots in the default room; a Join beyond them is closed with 4009. 0: the "
-        "game's own (its rules class's max_players).",
+    view_ring: int = setting(
+        2,
+        section="interest",
+        doc="Cells seen around the player's own cell (Chebyshev distance).",
         check=AT_LEAST_ZERO,
-        flags=("--max-players-per-room", "--max-players"),
     )
-    max_spectators_per_room: int = setting(
-        1024,
-        section="rooms",
-        doc="Spectator slots per room of the default mode; a Join beyond them is closed with 4009.",
-        check=POSITIVE,
-        flags=("--max-spectators-per-room", "--max-spectators"),
+    inner_ring: int = setting(
+        1,
+        section="interest",
+        doc="Cells within this ring get exact deltas every snapshot; the rest are refreshed "
+        "in turn. Unless set, at most view_ring.",
+        check=AT_LEAST_ZERO,
     )
-    resume_grace_s: float = setting(
-        15.0,
-        section="rooms",
-        doc="A dropped player's entity (score, state) waits this long for a resume token.",
-        check=POSITIVE,
-    )
-    event_history_ticks: int = setting(
-        180,
-        section="rooms",
-        doc="Ticks of events kept for connections whose snapshots were skipped (they ride in "
-        "the next one): longer than send_timeout_s, after which a stalled connection is "
-        "closed.",
+    snapshot_budget_bytes: int = setting(
+        1200,
+        section="interest",
+        doc="Far cells are refreshed while a snapshot stays under this size (at least one per "
+        "snapshot).",
         check=POSITIVE,
     )
+
+    def __attrs_post_init__(self) -> None:
+        if self.inner_ring > self.view_ring:
+            raise ValueError("inner_ring must not exceed view_ring")
+
+
+@attrs.frozen
+class ClusterSection:
+    """``[cluster]``: the directory of rooms shared by nodes, and this node's place in it."""
 
     redis_url: str | None = setting(
         None,
@@ -592,6 +776,12 @@ class Config:
         "interval.",
         check=POSITIVE,
     )
+
+
+@attrs.frozen
+class MatchmakingSection:
+    """``[matchmaking]``: match requests and booked seats."""
+
     seat_ttl_s: float = setting(
         30.0,
         section="matchmaking",
@@ -642,40 +832,10 @@ class Config:
         check=POSITIVE,
     )
 
-    interest_management: bool = setting(
-        True,
-        section="interest",
-        doc="True: players receive the cells around them (spectators everything); false: "
-        "every player receives the whole world.",
-        flags=("--interest-management", "--no-interest-management", "--no-interest"),
-    )
-    interest_cell_size: float = setting(
-        100.0,
-        section="interest",
-        doc="Side of a square cell, world units.",
-        check=POSITIVE,
-        flags=("--interest-cell-size", "--cell-size"),
-    )
-    view_ring: int = setting(
-        2,
-        section="interest",
-        doc="Cells seen around the player's own cell (Chebyshev distance).",
-        check=AT_LEAST_ZERO,
-    )
-    inner_ring: int = setting(
-        1,
-        section="interest",
-        doc="Cells within this ring get exact deltas every snapshot; the rest are refreshed "
-        "in turn. Unless set, at most view_ring.",
-        check=AT_LEAST_ZERO,
-    )
-    snapshot_budget_bytes: int = setting(
-        1200,
-        section="interest",
-        doc="Far cells are refreshed while a snapshot stays under this size (at least one per "
-        "snapshot).",
-        check=POSITIVE,
-    )
+
+@attrs.frozen
+class WebSection:
+    """``[web]``: the HTTP side on the game's port."""
 
     web_root: str = setting(
         "",
@@ -694,18 +854,6 @@ class Config:
         15.0,
         section="web",
         doc="An HTTP connection with no request in progress is closed after this long.",
-        check=POSITIVE,
-    )
-    max_monitor_streams: int = setting(
-        16,
-        section="admin",
-        doc="Live monitor streams (/monitor/events) open at once; beyond: 503.",
-        check=POSITIVE,
-    )
-    monitor_interval_s: float = setting(
-        1.0,
-        section="admin",
-        doc="How often each live monitor stream is updated.",
         check=POSITIVE,
     )
     max_http_connections_per_address: int = setting(
@@ -730,6 +878,32 @@ class Config:
         check=POSITIVE,
     )
 
+
+@attrs.frozen
+class AdminSection:
+    """``[admin]``: the operator routes and their listener."""
+
+    admin_token: str | None = setting(
+        None,
+        section="admin",
+        doc="Bearer token for the operator routes (/metrics, /monitor, /api/rooms, POST "
+        "/api/announce; docs/operations.md). None: announcements are off, and the other "
+        "operator routes are open to whoever reaches their listener.",
+        secret=True,
+        flags=(),
+    )
+    max_monitor_streams: int = setting(
+        16,
+        section="admin",
+        doc="Live monitor streams (/monitor/events) open at once; beyond: 503.",
+        check=POSITIVE,
+    )
+    monitor_interval_s: float = setting(
+        1.0,
+        section="admin",
+        doc="How often each live monitor stream is updated.",
+        check=POSITIVE,
+    )
     admin_host: str = setting(
         "127.0.0.1", section="admin", doc="Address of the admin listener.", metavar="HOST"
     )
@@ -756,20 +930,10 @@ class Config:
         check=POSITIVE,
     )
 
-    ipv4_prefix_length: int = setting(
-        32,
-        section="admission",
-        doc="Every per-address limit counts an IPv4 peer by its network of this many bits "
-        "(32: the address).",
-        check=Bound(0, 32),
-    )
-    ipv6_prefix_length: int = setting(
-        64,
-        section="admission",
-        doc="Every per-address limit counts an IPv6 peer by its network of this many bits "
-        "(64: one host's /64).",
-        check=Bound(0, 128),
-    )
+
+@attrs.frozen
+class RecordingSection:
+    """``[recording]``: match recordings."""
 
     record_all: bool = setting(
         False,
@@ -804,12 +968,10 @@ class Config:
         check=AT_LEAST_ZERO,
     )
 
-    shutdown_timeout_s: float = setting(
-        2.0,
-        section="process",
-        doc="Time allowed for close frames to reach every client.",
-        check=POSITIVE,
-    )
+
+@attrs.frozen
+class StatsSection:
+    """``[stats]``: the JSON stats document."""
 
     stats_file: str | None = setting(
         None,
@@ -831,6 +993,17 @@ class Config:
         flags=("--stats-window-s", "--stats-window"),
     )
 
+
+@attrs.frozen
+class ProcessSection:
+    """``[process]``: shutdown and the garbage collector."""
+
+    shutdown_timeout_s: float = setting(
+        2.0,
+        section="process",
+        doc="Time allowed for close frames to reach every client.",
+        check=POSITIVE,
+    )
     gc_full_collection_every: int = setting(
         1000,
         section="process",
@@ -843,59 +1016,115 @@ class Config:
         check=AT_LEAST_ZERO,
     )
 
-    game: str = setting(
-        "arena",
-        section="game",
-        doc="The default room's game, and every mode's that names none: a shipped game's "
-        "name (docs/operations.md, Games), an installed game's (entry point group "
-        "gameserver.games) or package.module:RulesClass.",
-        metavar="GAME",
+
+@attrs.frozen
+class Config:
+    """Every setting of a server, section by section; see ``About`` for how each is given
+    from outside, and ``of`` and ``replace`` to give settings by name."""
+
+    network: NetworkSection = attrs.field(factory=NetworkSection)
+    admission: AdmissionSection = attrs.field(factory=AdmissionSection)
+    limits: LimitsSection = attrs.field(factory=LimitsSection)
+    auth: AuthSection = attrs.field(factory=AuthSection)
+    rooms: RoomsSection = attrs.field(factory=RoomsSection)
+    game: GameSection = attrs.field(factory=GameSection)
+    modes: tuple[Mode, ...] = setting(
+        section="modes",
+        doc='Modes besides "default" (which the settings of this class make); joinable by '
+        "name. In a config file: a [modes.NAME] table each.",
+        factory=_example_modes,
+        flags=(),
     )
-    game_settings: Any = setting(  # noqa: RUF009 (a field specifier, like attrs.field)
-        section="game",
-        doc="Its settings: a table of the game's settings class's fields (or an instance of "
-        "it); empty: the game's defaults.",
-        factory=dict,
-        flags=("--game-setting",),
-        metavar="NAME=VALUE",
-    )
+    interest: InterestSection = attrs.field(factory=InterestSection)
+    cluster: ClusterSection = attrs.field(factory=ClusterSection)
+    matchmaking: MatchmakingSection = attrs.field(factory=MatchmakingSection)
+    web: WebSection = attrs.field(factory=WebSection)
+    admin: AdminSection = attrs.field(factory=AdminSection)
+    recording: RecordingSection = attrs.field(factory=RecordingSection)
+    stats: StatsSection = attrs.field(factory=StatsSection)
+    process: ProcessSection = attrs.field(factory=ProcessSection)
 
     def __attrs_post_init__(self) -> None:
-        if self.tick_rate % self.snapshot_divisor:
+        if self.rooms.tick_rate % self.rooms.snapshot_divisor:
             raise ValueError("snapshot_divisor must divide tick_rate")
-        if (self.certfile is None) != (self.keyfile is None):
-            raise ValueError("certfile and keyfile go together")
-        self._check_authentication()
-        if self.idle_timeout_s <= self.keepalive_interval_s:
-            raise ValueError("idle_timeout_s must exceed keepalive_interval_s")
         names = [mode.name for mode in self.modes]
         if "default" in names or len(set(names)) != len(names):
             raise ValueError("mode names must be unique and not 'default'")
-        if self.inner_ring > self.view_ring:
-            raise ValueError("inner_ring must not exceed view_ring")
 
-    def _check_authentication(self) -> None:
-        if self.join_secret is not None and len(self.join_secret.encode()) < 32:
-            raise ValueError("join_secret must be at least 32 bytes (RFC 7518, for HS256)")
-        public = self.jwt_public_key_file or self.jwks
-        if public and self.join_secret is None:
-            raise ValueError(
-                "jwt_public_key_file and jwks need join_secret (GAMESERVER_SECRET) too: it "
-                "signs the seat tokens that matchmaking issues and every node checks"
-            )
-        if any(name.lower() == "none" for name in self.jwt_algorithms):
-            raise ValueError('jwt_algorithms: "none" (unsigned tokens) is never accepted')
-        unknown = set(self.jwt_algorithms) - JWT_ALGORITHMS
-        if unknown:
-            known = ", ".join(sorted(JWT_ALGORITHMS))
-            raise ValueError(f"jwt_algorithms: unknown {sorted(unknown)}; known: {known}")
-        if not self.jwt_name_claim or not self.jwt_role_claim:
-            raise ValueError("jwt_name_claim and jwt_role_claim must not be empty")
+    @classmethod
+    def of(cls, **settings: Any) -> Config:
+        """A ``Config`` from settings by name, the rest defaults:
+        ``Config.of(port=0, tick_rate=30)``; ``TypeError`` names an unknown one."""
+        return cls(**_by_section(settings, None))
 
-    @property
-    def snapshot_rate(self) -> int:
-        return self.tick_rate // self.snapshot_divisor
+    def replace(self, **settings: Any) -> Config:
+        """This ``Config`` with settings by name changed: ``config.replace(port=0)``."""
+        return attrs.evolve(self, **_by_section(settings, self))
 
-    @property
-    def tick_interval_s(self) -> float:
-        return 1.0 / self.tick_rate
+    def get(self, name: str) -> Any:
+        """A setting's value by its name: ``config.get("port")``."""
+        where = _section_of(name)
+        return getattr(self if where is None else getattr(self, where), name)
+
+
+def _sections() -> dict[str, type[Any]]:
+    """``Config``'s sections: the field that holds each, and its class (its factory)."""
+    found: dict[str, type[Any]] = {}
+    for field in attrs.fields(Config):
+        factory = getattr(field.default, "factory", None)
+        if isinstance(factory, type) and attrs.has(factory):
+            found[field.name] = factory
+    return found
+
+
+SECTION_CLASSES = _sections()
+
+
+def setting_fields() -> tuple[attrs.Attribute[Any], ...]:
+    """Every setting, section by section (``modes`` is one of ``Config``'s own)."""
+    found: list[attrs.Attribute[Any]] = []
+    for field in attrs.fields(Config):
+        cls = SECTION_CLASSES.get(field.name)
+        found += attrs.fields(cls) if cls is not None else [field]
+    return tuple(found)
+
+
+def _section_map() -> dict[str, str | None]:
+    where: dict[str, str | None] = {}
+    for field in attrs.fields(Config):
+        cls = SECTION_CLASSES.get(field.name)
+        for inner in attrs.fields(cls) if cls is not None else [field]:
+            if inner.name in where:
+                raise TypeError(f"setting {inner.name} is declared in two sections")
+            where[inner.name] = field.name if cls is not None else None
+    return where
+
+
+# Setting name -> the ``Config`` field of its section (None: a field of ``Config`` itself).
+SECTION_OF = _section_map()
+
+
+def _section_of(name: str) -> str | None:
+    if name not in SECTION_OF:
+        close = difflib.get_close_matches(name, list(SECTION_OF), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise TypeError(f"Config has no setting {name!r}{hint}")
+    return SECTION_OF[name]
+
+
+def _by_section(settings: dict[str, Any], base: Config | None) -> dict[str, Any]:
+    """Settings by name as ``Config``'s fields: a section each, made or changed."""
+    grouped: dict[str, dict[str, Any]] = {}
+    fields: dict[str, Any] = {}
+    for name, value in settings.items():
+        where = _section_of(name)
+        if where is None:
+            fields[name] = value
+        else:
+            grouped.setdefault(where, {})[name] = value
+    for where, values in grouped.items():
+        if base is None:
+            fields[where] = SECTION_CLASSES[where](**values)
+        else:
+            fields[where] = attrs.evolve(getattr(base, where), **values)
+    return fields

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from gameserver.config import SECTIONS, Config, Mode, about
+from gameserver.config import MODE_KEYS, SECTIONS, Mode, about, setting_fields
 from gameserver.configload import Loaded
 from gameserver.configvalues import Kind, Origin, shape_of
 
@@ -99,14 +99,14 @@ def to_toml(loaded: Loaded) -> str:
         "# The effective configuration: defaults, then the config file, the environment and",
         "# the command line. A comment after a value says where it was given.",
     ]
-    fields = attrs.fields(Config)
+    fields = setting_fields()
     for section in SECTIONS:
         if section == "modes":
             continue
         tables: list[tuple[str, Any, str]] = []
         lines += ["", f"[{section}]"]
         for field in (f for f in fields if about(f).section == section):
-            value = getattr(config, field.name)
+            value = config.get(field.name)
             comment = _origin_comment(loaded.origin(field.name))
             if value is None:
                 lines.append(f"# {field.name} is not set{comment.replace('  #', ';', 1)}")
@@ -128,10 +128,11 @@ def to_toml(loaded: Loaded) -> str:
 
 def _mode_lines(mode: Mode) -> list[str]:
     lines = ["", f"[modes.{toml_key(mode.name)}]"]
-    for field in attrs.fields(Mode):
-        if field.name not in {"name", "settings"}:
-            lines.append(f"{field.name} = {toml_literal(getattr(mode, field.name))}")
-    settings = _table(mode.settings)
+    for key, (part, field) in MODE_KEYS.items():
+        if key != "settings":
+            value = getattr(getattr(mode, part) if part else mode, field.name)
+            lines.append(f"{key} = {toml_literal(value)}")
+    settings = _table(mode.game.game_settings)
     if settings:
         lines += ["", f"[modes.{toml_key(mode.name)}.settings]"]
         lines += [f"{toml_key(k)} = {toml_literal(v)}" for k, v in settings.items()]

@@ -38,7 +38,7 @@ from typing import Any
 
 import attrs
 
-from gameserver.config import SECTIONS, Config, Mode, about
+from gameserver.config import MODE_KEYS, SECTIONS, Mode, about, setting_fields
 from gameserver.configvalues import ConfigError, Origin, Setting, from_toml
 
 log = logging.getLogger("gameserver.config")
@@ -90,7 +90,7 @@ class _File:
 
 def _fields_by_section() -> dict[str, dict[str, attrs.Attribute[Any]]]:
     sections: dict[str, dict[str, attrs.Attribute[Any]]] = {name: {} for name in SECTIONS}
-    for field in attrs.fields(Config):
+    for field in setting_fields():
         sections[about(field).section][field.name] = field
     return sections
 
@@ -128,7 +128,7 @@ def read_file(path: str | os.PathLike[str]) -> dict[str, Setting]:
 
 
 def _is_secret(field_name: str) -> bool:
-    return about(attrs.fields_dict(Config)[field_name]).secret
+    return any(about(field).secret for field in setting_fields() if field.name == field_name)
 
 
 def _read_document(file: _File, document: dict[str, Any]) -> dict[str, Setting]:
@@ -184,21 +184,20 @@ def read_mode(name: str, values: object, origin_of: Callable[..., Origin]) -> Mo
     origin = origin_of("modes", name)
     if not isinstance(values, dict):
         raise origin.error("expected a table [modes.NAME] of the mode's settings")
-    fields = {field.name: field for field in attrs.fields(Mode) if field.name != "name"}
     given: dict[str, Any] = {}
     for key, value in values.items():
         key_origin = origin_of("modes", name, key)
-        field = fields.get(key)
-        if field is None:
+        found = MODE_KEYS.get(key)
+        if found is None:
             raise key_origin.error(
-                f"unknown mode setting{_did_you_mean(key, list(fields))} "
-                f"(a mode has: {', '.join(fields)})"
+                f"unknown mode setting{_did_you_mean(key, list(MODE_KEYS))} "
+                f"(a mode has: {', '.join(MODE_KEYS)})"
             )
         try:
-            given[key] = from_toml(field, value)
+            given[key] = from_toml(found[1], value)
         except ValueError as error:
             raise key_origin.error(str(error)) from None
     try:
-        return Mode(name=name, **given)
+        return Mode.of(name, **given)
     except ValueError as error:
         raise origin.error(str(error)) from None

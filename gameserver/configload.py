@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from gameserver.config import Config, Mode, about
+from gameserver.config import Config, Mode, about, setting_fields
 from gameserver.configfile import read_mode
 from gameserver.configvalues import (
     ConfigError,
@@ -48,7 +48,7 @@ def env_names(field: attrs.Attribute[Any]) -> tuple[str, ...]:
 def read_env(env: Mapping[str, str]) -> dict[str, Setting]:
     """The settings the environment gives; variables of other names are ignored."""
     settings: dict[str, Setting] = {}
-    for field in attrs.fields(Config):
+    for field in setting_fields():
         name = next((name for name in env_names(field) if name in env), None)
         if name is None:
             continue
@@ -69,7 +69,7 @@ def read_env(env: Mapping[str, str]) -> dict[str, Setting]:
 
 def _warn_of_strangers(env: Mapping[str, str]) -> None:
     """A GAMESERVER_ variable that is no setting is most likely a misspelt one."""
-    known = {name for field in attrs.fields(Config) for name in env_names(field)}
+    known = {name for field in setting_fields() for name in env_names(field)}
     known.add(CONFIG_ENV_VAR)
     for name in sorted(env):
         if name.startswith(ENV_PREFIX) and name not in known:
@@ -114,11 +114,11 @@ def build(layers: Iterable[Mapping[str, Setting]], base: Config | None = None) -
     given = merge(layers)
     if "view_ring" in given and "inner_ring" not in given:
         # A smaller view ring takes the inner ring down with it unless that was set too.
-        inner = min((base or Config()).inner_ring, given["view_ring"].value)
+        inner = min((base or Config()).interest.inner_ring, given["view_ring"].value)
         given["inner_ring"] = Setting(inner, given["view_ring"].origin)
     values = {name: setting.value for name, setting in given.items()}
     try:
-        config = Config(**values) if base is None else attrs.evolve(base, **values)
+        config = Config.of(**values) if base is None else base.replace(**values)
     except ValueError as error:
         raise _placed(str(error), given) from None
     return Loaded(config, given)
@@ -137,15 +137,15 @@ def check_games(loaded: Loaded) -> None:
     from gameserver.rules.loading import GameLoadError, load_rules, make_settings
 
     config = loaded.config
-    rooms = [(config.game, config.game_settings, loaded.origin("game"),
+    rooms = [(config.game.game, config.game.game_settings, loaded.origin("game"),
               loaded.origin("game_settings"))]  # fmt: skip
     modes = loaded.given.get("modes")
     for mode in config.modes:
         parts = modes.parts if modes is not None else {}
         rooms.append((
-            mode.game or config.game,
-            mode.settings,
-            parts.get(f"{mode.name}.game", loaded.origin("modes" if mode.game else "game")),
+            mode.game.game or config.game.game,
+            mode.game.game_settings,
+            parts.get(f"{mode.name}.game", loaded.origin("modes" if mode.game.game else "game")),
             parts.get(f"{mode.name}.settings", loaded.origin("modes")),
         ))  # fmt: skip
     for game, settings, game_origin, settings_origin in rooms:
@@ -161,7 +161,7 @@ def check_games(loaded: Loaded) -> None:
 
     for mode in all_modes(config).values():  # a divisor that does not divide the game's rate
         try:
-            resolved(mode, load_rules(mode.game))
+            resolved(mode, load_rules(mode.game.game))
         except ValueError as error:
             where = "snapshot_divisor" if mode.name == "default" else "modes"
             raise loaded.origin(where).error(str(error)) from None

@@ -19,7 +19,7 @@ def make_config(**overrides: object) -> Config:
         "game_settings": {"obstacle_count": 0},  # the arena without obstacles
     }
     settings.update(overrides)
-    return Config(**settings)  # type: ignore[arg-type]
+    return Config.of(**settings)
 
 
 @pytest.fixture(params=["fast", "tasks"])

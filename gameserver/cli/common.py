@@ -36,17 +36,17 @@ def web_root(option: str | None) -> str:
 
 def serve_base() -> Config:
     """Serve's defaults: Config's, but with the bundled browser client at /."""
-    return Config(web_root=bundled_web_root())
+    return Config.of(web_root=bundled_web_root())
 
 
 def tune_collector(config: Config) -> None:
     """For a server process: no full collection every few seconds (``Config`` explains)."""
     import gc
 
-    if config.gc_full_collection_every:
+    if config.process.gc_full_collection_every:
         gc.freeze()  # what start-up made lives for the whole run: never scan it again
         young, middle, _ = gc.get_threshold()
-        gc.set_threshold(young, middle, config.gc_full_collection_every)
+        gc.set_threshold(young, middle, config.process.gc_full_collection_every)
 
 
 async def serve_until_signal(server: GameServer, banner: str = "") -> None:

@@ -20,9 +20,11 @@ def add(sub: SubParsers) -> None:
         "view, in one process. Other clients can join at the URL shown.",
     )
     p.add_argument(
-        "--host", default=defaults.host, help="address to listen on (default %(default)s)"
+        "--host", default=defaults.network.host, help="address to listen on (default %(default)s)"
     )
-    p.add_argument("--port", type=int, default=defaults.port, help="TCP port (default %(default)s)")
+    p.add_argument(
+        "--port", type=int, default=defaults.network.port, help="TCP port (default %(default)s)"
+    )
     p.add_argument("--bots", type=int, default=12, help="bots playing (default %(default)s)")
     p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     p.add_argument(
@@ -45,7 +47,7 @@ async def _demo(args: argparse.Namespace) -> int:
     from gameserver.clients.swarm import Swarm, SwarmOptions
     from gameserver.server import GameServer
 
-    config = Config(
+    config = Config.of(
         host=args.host, port=args.port, interest_cell_size=150.0, web_root=web_root(args.web_root)
     )
     server = GameServer(config)

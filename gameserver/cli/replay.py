@@ -96,7 +96,7 @@ def _serve_replay(args: argparse.Namespace) -> int:
     from gameserver.recording import RecordingError
     from gameserver.server import GameServer
 
-    config = Config(host=args.host, port=args.port, web_root=bundled_web_root())
+    config = Config.of(host=args.host, port=args.port, web_root=bundled_web_root())
     try:
         server = GameServer(config, replay=Path(args.file), replay_speed=args.speed)
         if args.from_tick is not None and server.replay is not None:

@@ -168,7 +168,7 @@ class Admission:
             self.seated_connections.add(connection)
         deadline = self.matching.pop(connection, None)  # back from a failed FindMatch
         if deadline is None:
-            deadline = now + self.config.join_timeout_s
+            deadline = now + self.config.limits.join_timeout_s
         self.pending[connection] = deadline
         if claims is not None:
             self.claims[connection] = claims
@@ -305,7 +305,7 @@ class Admission:
     ) -> None:
         try:
             message = decode_client_message(
-                raw, self.config.max_message_bytes, input_fields=self._input_fields
+                raw, self.config.limits.max_message_bytes, input_fields=self._input_fields
             )
             if isinstance(message, FindMatch) and self.on_find_match is not None:
                 claims = self.claims.get(connection)
@@ -403,7 +403,7 @@ class Admission:
             self.game.reconnected(player_id)
             counters.resumes += 1
         elif join.role is Role.PLAYER:
-            if self.player_count >= config.max_players_per_room:
+            if self.player_count >= config.rooms.max_players_per_room:
                 counters.room_full += 1
                 log.warning(
                     "%s refused: room %s is full (players)", connection.remote, self.room_name
@@ -415,7 +415,7 @@ class Admission:
             entity_id = self.game.join(Player(player_id, join.name, identity))
             self.player_count += 1
         else:
-            if self.spectator_count >= config.max_spectators_per_room:
+            if self.spectator_count >= config.rooms.max_spectators_per_room:
                 counters.room_full += 1
                 log.warning(
                     "%s refused: room %s is full (spectators)", connection.remote, self.room_name
@@ -437,7 +437,7 @@ class Admission:
             role=join.role,
             name=join.name,
             entity_id=entity_id,
-            input_queue=InputQueue(config.input_queue_size),
+            input_queue=InputQueue(config.limits.input_queue_size),
             joined_tick=greeting.tick,
             resume_token=resume_token,
             subject=subject,
@@ -470,7 +470,7 @@ class Admission:
         self.held[session.resume_token] = Held(
             session.entity_id,
             session.subject,
-            now + self.config.resume_grace_s,
+            now + self.config.rooms.resume_grace_s,
             session.name,
             session.player_id,
         )

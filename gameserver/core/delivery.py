@@ -77,7 +77,9 @@ class Delivery:
         self.events = events
         self.counters = counters
         self.interest = interest
-        self.idle_snapshot_ticks = max(1, round(config.idle_snapshot_interval_s * config.tick_rate))
+        self.idle_snapshot_ticks = max(
+            1, round(config.rooms.idle_snapshot_interval_s * config.rooms.tick_rate)
+        )
 
     def deliver(
         self,

@@ -68,12 +68,13 @@ class Intake:
         """``game`` None: a spectators-only room, decoding with ``input_fields``."""
         self.game = game
         self.config = config
+        self._limits = config.limits  # read per command: one lookup less
         self.counters = counters
         self.on_say: Callable[[str, str], None] | None = None  # (sender name, text)
         # The Error a Say beyond the rate limit is answered with.
-        self.chat_refusal = f"chat: at most {config.chat_rate_per_s:g} messages per second"
-        self._max_message_bytes = config.max_message_bytes
-        self._max_inputs_per_tick = config.max_inputs_per_tick
+        self.chat_refusal = f"chat: at most {config.limits.chat_rate_per_s:g} messages per second"
+        self._max_message_bytes = config.limits.max_message_bytes
+        self._max_inputs_per_tick = config.limits.max_inputs_per_tick
         self._input_fields = game.input_fields if game is not None else input_fields
         # The tick being collected for, and its clock readings (for Ping and Say).
         self._tick = self._game_tick()
@@ -177,7 +178,7 @@ class Intake:
         tick = self._tick
         if session.commands_tick != tick:
             session.commands_tick, session.commands_this_tick = tick, 0
-        limit = self.config.max_commands_per_tick
+        limit = self._limits.max_commands_per_tick
         if session.commands_this_tick >= limit:
             self.counters.commands_dropped += 1
             reason = f"at most {limit} commands per tick"
@@ -191,7 +192,7 @@ class Intake:
         now = self._now
         if session.chat_bucket is None:
             session.chat_bucket = TokenBucket(
-                self.config.chat_rate_per_s, self.config.chat_burst, now
+                self._limits.chat_rate_per_s, self._limits.chat_burst, now
             )
         if not session.chat_bucket.take(1, now):
             self.counters.chat_rate_limited += 1

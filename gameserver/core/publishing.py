@@ -33,6 +33,7 @@ class Publisher:
     def __init__(self, game: GameHost, config: Config, events: EventHistory) -> None:
         self.game = game
         self.config = config
+        self._tick_rate = config.rooms.tick_rate  # read every tick
         self.events = events
         self.tick = 0  # of the previous message published (0: none yet)
         self.state: WireState = EMPTY_STATE  # what that message brought a spectator to
@@ -42,7 +43,7 @@ class Publisher:
         """This tick's message for ``state`` (the spectators' world), and on a keyframe the
         encoded Welcome to go with it (None otherwise)."""
         previous_tick = self.tick
-        keyframe = not previous_tick or self.count % self.config.tick_rate == 0
+        keyframe = not previous_tick or self.count % self._tick_rate == 0
         baseline_tick = 0 if keyframe else previous_tick
         changes, removed = diff(EMPTY_STATE if keyframe else self.state, state)
         events = self.events.since(previous_tick, tick) if previous_tick else []

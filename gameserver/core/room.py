@@ -56,13 +56,13 @@ class RoomCore:
         self.name = name
         self.game = game
         self.config = config
-        self.events = EventHistory(config.event_history_ticks)
+        self.events = EventHistory(config.rooms.event_history_ticks)
         self.admission = Admission(name, game, config, counters, new_resume_token=new_resume_token)
         self.sessions: dict[Connection, Session] = self.admission.sessions
         self.intake = Intake(game, config, counters)
         self.delivery = Delivery(game, self.events, config, counters, interest)
         self.publisher = Publisher(game, config, self.events)
-        self._snapshot_divisor = config.snapshot_divisor
+        self._snapshot_divisor = config.rooms.snapshot_divisor
 
     # -- membership --------------------------------------------------------------------
 

@@ -20,8 +20,8 @@ def welcome(
     return Welcome(
         protocol_version=version,
         entity_id=entity_id,
-        tick_rate=config.tick_rate,
-        snapshot_rate=config.snapshot_rate,
+        tick_rate=config.rooms.tick_rate,
+        snapshot_rate=config.rooms.snapshot_rate,
         world_width=round(game.world_width),
         world_height=round(game.world_height),
         tick=game.tick,

@@ -74,7 +74,7 @@ class GameServer:
     ) -> None:
         self.config = config
         self.metrics = Metrics()
-        seed = config.seed if config.seed is not None else secrets.randbits(32)
+        seed = config.rooms.seed if config.rooms.seed is not None else secrets.randbits(32)
         self.room_manager = RoomManager(config, self.metrics, seed=seed)
         # The default room's tick rate and seats, where they were left to its game.
         self.config = config = self.room_manager.config
@@ -84,10 +84,10 @@ class GameServer:
         # Identity and server tokens (None: development mode); a bad key file fails here.
         self.auth = Authenticator.from_config(config)
         self.tls: ssl.SSLContext | None = None
-        if config.certfile and config.keyfile:
+        if config.network.certfile and config.network.keyfile:
             self.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            self.tls.load_cert_chain(config.certfile, config.keyfile)
-        self.transport = config.transport
+            self.tls.load_cert_chain(config.network.certfile, config.network.keyfile)
+        self.transport = config.network.transport
         self.port = 0
         self.draining = False
         self.started_at = 0.0
@@ -122,13 +122,13 @@ class GameServer:
     def url(self) -> str:
         """The game WebSocket."""
         scheme = "ws" if self.tls is None else "wss"
-        return f"{scheme}://{self.config.host}:{self.port}{self.config.path}"
+        return f"{scheme}://{self.config.network.host}:{self.port}{self.config.network.path}"
 
     @property
     def http_url(self) -> str:
         """The HTTP side: the browser client at /, the monitor at /monitor."""
         scheme = "http" if self.tls is None else "https"
-        return f"{scheme}://{self.config.host}:{self.port}/"
+        return f"{scheme}://{self.config.network.host}:{self.port}/"
 
     @property
     def uptime_s(self) -> float:
@@ -139,7 +139,7 @@ class GameServer:
         """The admin listener (plain HTTP), or "" without one."""
         if self._admin_listener is None:
             return ""
-        return f"http://{self.config.admin_host}:{self.admin_port}/"
+        return f"http://{self.config.admin.admin_host}:{self.admin_port}/"
 
     @property
     def http_connections(self) -> int:
@@ -156,7 +156,9 @@ class GameServer:
         config = self.config
         self.started_at = trio.current_time()
         async with (
-            open_directory(config.redis_url, prefix=config.directory_prefix) as directory,
+            open_directory(
+                config.cluster.redis_url, prefix=config.cluster.directory_prefix
+            ) as directory,
             trio.open_nursery() as nursery,
         ):
             self._nursery = nursery
@@ -172,31 +174,35 @@ class GameServer:
             self.room_manager.on_find_match = self._find_match
             self.room_manager.on_seat_freed = self.matchmaker.leave_seat
             await nursery.start(self.room_manager.run)
-            listener = (await trio.open_tcp_listeners(config.port, host=config.host))[0]
+            listener = (
+                await trio.open_tcp_listeners(config.network.port, host=config.network.host)
+            )[0]
             self._listener = FrontDoor(
                 listener,
                 park_websockets=self.transport == "fast",
                 http=self._serve_http,
                 metrics=self.metrics,
-                head_timeout_s=config.handshake_timeout_s,
-                max_http_connections=config.max_http_connections,
-                max_http_connections_per_address=config.max_http_connections_per_address,
-                http_health_reserve=config.http_health_reserve,
+                head_timeout_s=config.limits.handshake_timeout_s,
+                max_http_connections=config.web.max_http_connections,
+                max_http_connections_per_address=config.web.max_http_connections_per_address,
+                http_health_reserve=config.web.http_health_reserve,
                 address_key=self._address_key,
                 tls=self.tls,
             )
-            if config.admin_port is not None:
+            if config.admin.admin_port is not None:
                 # Operators only, so no TLS: keep it on loopback or a private network.
-                admin = await trio.open_tcp_listeners(config.admin_port, host=config.admin_host)
+                admin = await trio.open_tcp_listeners(
+                    config.admin.admin_port, host=config.admin.admin_host
+                )
                 self._admin_listener = FrontDoor(
                     admin[0],
                     park_websockets=False,
                     http=self._serve_admin_http,
                     metrics=self.metrics,
-                    head_timeout_s=config.handshake_timeout_s,
-                    max_http_connections=config.max_http_connections,
-                    max_http_connections_per_address=config.max_http_connections_per_address,
-                    http_health_reserve=config.http_health_reserve,
+                    head_timeout_s=config.limits.handshake_timeout_s,
+                    max_http_connections=config.web.max_http_connections,
+                    max_http_connections_per_address=config.web.max_http_connections_per_address,
+                    http_health_reserve=config.web.http_health_reserve,
                     address_key=self._address_key,
                     game=False,
                 )
@@ -206,9 +212,9 @@ class GameServer:
                 self._handle,
                 [self._listener],  # type: ignore[list-item]  # any trio Listener works
                 handler_nursery=nursery,
-                max_message_size=config.max_message_bytes,
-                connect_timeout=config.handshake_timeout_s,
-                disconnect_timeout=config.shutdown_timeout_s,
+                max_message_size=config.limits.max_message_bytes,
+                connect_timeout=config.limits.handshake_timeout_s,
+                disconnect_timeout=config.process.shutdown_timeout_s,
             )
             await nursery.start(websocket_server.run)
             nursery.start_soon(self._listener.serve, nursery)
@@ -219,14 +225,14 @@ class GameServer:
             if self.replay is not None and self.replay_room is not None:
                 await nursery.start(self.replay_room.ticker.run)
                 nursery.start_soon(self.replay.run)
-            if config.stats_file:
-                nursery.start_soon(write_stats_forever, self, config.stats_file)
+            if config.stats.stats_file:
+                nursery.start_soon(write_stats_forever, self, config.stats.stats_file)
             if self.auth is None:
                 log.warning(
                     "development mode: no join secret (GAMESERVER_SECRET), "
                     "anyone may join under any name without a token"
                 )
-            if config.admin_token is None and config.admin_port is None:
+            if config.admin.admin_token is None and config.admin.admin_port is None:
                 log.warning(
                     "operator routes (/metrics, /monitor, /monitor/events, /api/rooms) "
                     "are public on %s: "
@@ -239,14 +245,14 @@ class GameServer:
                 "listening on %s (subprotocol %s, %d Hz, seed %d); pages at %s",
                 self.url,
                 SUBPROTOCOL,
-                config.tick_rate,
+                config.rooms.tick_rate,
                 self.seed,
                 self.http_url,
             )
             task_status.started(self)
 
     def _address_key(self, host: str) -> str:
-        return address_key(host, self.config)
+        return address_key(host, self.config.admission)
 
     async def _serve_http(
         self,
@@ -264,9 +270,9 @@ class GameServer:
             self.web.handle,
             post_paths=self.web.post_paths,
             metrics=self.metrics,
-            idle_timeout_s=self.config.http_idle_timeout_s,
-            request_timeout_s=self.config.http_request_timeout_s,
-            send_timeout_s=self.config.send_timeout_s,
+            idle_timeout_s=self.config.web.http_idle_timeout_s,
+            request_timeout_s=self.config.web.http_request_timeout_s,
+            send_timeout_s=self.config.limits.send_timeout_s,
             keep_alive=keep_alive,
             admin=admin,
         )
@@ -289,7 +295,7 @@ class GameServer:
         wait for their close frames is bounded by the same deadline.
         """
         self.draining = True
-        deadline = trio.current_time() + self.config.shutdown_timeout_s
+        deadline = trio.current_time() + self.config.process.shutdown_timeout_s
         log.info("shutting down: closing %d connection(s)", len(self.connections))
         for connection in list(self.connections):
             connection.close(CloseCode.GOING_AWAY, "server shutting down")
@@ -360,7 +366,7 @@ class GameServer:
                     name=name,
                     unreachable_room=request.unreachable_room or None,
                 ),
-                address=address_key(host_of(connection.remote), self.config),
+                address=address_key(host_of(connection.remote), self.config.admission),
                 identity=claims.subject if claims is not None else None,
             )
         except MatchError as error:

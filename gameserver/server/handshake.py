@@ -75,7 +75,7 @@ class Handshake:
 
     def enter(self, host: str) -> str:
         """A connection from ``host`` was accepted: count it; its address key."""
-        key = address_key(host, self.config)
+        key = address_key(host, self.config.admission)
         self.per_address[key] += 1
         return key
 
@@ -89,9 +89,9 @@ class Handshake:
         config, metrics = self.config, self.server.metrics
         if self.server.draining:
             return 503, "server shutting down"
-        if request.path.split("?", 1)[0] != config.path:
+        if request.path.split("?", 1)[0] != config.network.path:
             path = request.path.split("?", 1)[0]  # the query may hold a token: never echo it
-            return 404, f"no game at {path}; connect to {config.path}"
+            return 404, f"no game at {path}; connect to {config.network.path}"
         if not set(SUBPROTOCOLS) & set(request.proposed_subprotocols):
             offered = ", ".join(request.proposed_subprotocols) or "none"
             return (
@@ -100,14 +100,21 @@ class Handshake:
                 f"this server speaks {' and '.join(SUBPROTOCOLS)}",
             )
         origin = header(request, b"origin")
-        if config.allowed_origins and origin is not None and origin not in config.allowed_origins:
+        if (
+            config.admission.allowed_origins
+            and origin is not None
+            and origin not in config.admission.allowed_origins
+        ):
             metrics.refused_origin += 1
             return 403, f"origin {origin} is not allowed"
-        if config.max_connections and len(self.server.connections) >= config.max_connections:
+        if (
+            config.admission.max_connections
+            and len(self.server.connections) >= config.admission.max_connections
+        ):
             metrics.refused_capacity += 1
             return 503, "server full: too many connections"
-        per_address = config.max_connections_per_address
-        key = address_key(host, config)
+        per_address = config.admission.max_connections_per_address
+        key = address_key(host, config.admission)
         if per_address and self.per_address[key] >= per_address:
             metrics.refused_per_address += 1
             return 429, f"too many connections from {key}"

@@ -68,7 +68,7 @@ def served_config(
         "modes": (),
     }
     values.update(config_overrides)
-    return Config(**values)
+    return Config.of(**values)
 
 
 @asynccontextmanager

@@ -108,7 +108,7 @@ ADMIN_TOKEN = "e2e-operator-token"
 def game_server() -> Iterator[ServerThread]:
     # A small world without interest limits, so every player sees every other one; the
     # operator routes behind an admin token, as in production.
-    config = Config(
+    config = Config.of(
         host="127.0.0.1",
         port=0,
         seed=11,

@@ -247,7 +247,7 @@ def test_a_recorded_match_is_watched_in_the_browser(
         items.append(tick_record(game.tick, (ops if index == 0 else []) + inputs, None, None))
     recording = tmp_path / "match.rec"
     recording.write_bytes(b"".join(items))
-    config = Config(host="127.0.0.1", port=0, web_root=bundled_web_root())
+    config = Config.of(host="127.0.0.1", port=0, web_root=bundled_web_root())
     replay = ServerThread(config, replay=recording, replay_speed=1.0)
     replay.start()
     try:

@@ -28,15 +28,15 @@ TABLE_KEY = "() => JSON.stringify([window.game.table(), window.game.seats()])"
 def cards_server() -> Iterator[ServerThread]:
     # Two seats, so the match starts as soon as both are taken; short turns, so a page
     # that misses its turn does not hold the test up. The default mode is the arena.
-    cards = Mode(
+    cards = Mode.of(
         "cards",
         game="crazyeights",
         max_players=2,
         tick_rate=30,
         settings={"min_players": 2, "max_players": 2, "turn_seconds": 4},
     )
-    bench = Mode("bench", game="bench", max_players=8)
-    config = Config(
+    bench = Mode.of("bench", game="bench", max_players=8)
+    config = Config.of(
         host="127.0.0.1", port=0, seed=5, web_root=bundled_web_root(), modes=(cards, bench),
         shutdown_timeout_s=0.5,
     )  # fmt: skip

@@ -107,7 +107,7 @@ async def players_alongside(
 ) -> AsyncIterator[Crowd]:
     """``count`` players in the default room sending inputs at the tick rate."""
     stop = trio.Event()
-    rate = server.config.snapshot_rate
+    rate = server.config.rooms.snapshot_rate
     async with contextlib.AsyncExitStack() as stack:
         players = [
             await stack.enter_async_context(connect(url or server.url, name=f"p{i}"))
@@ -115,7 +115,7 @@ async def players_alongside(
         ]
         async with trio.open_nursery() as playing:
             for player in players:
-                playing.start_soon(play, player, stop, server.config.tick_rate)
+                playing.start_soon(play, player, stop, server.config.rooms.tick_rate)
             await trio.sleep(0.5)  # settle: every player has its first snapshots
             crowd = Crowd(players, rate)
             try:

@@ -59,7 +59,7 @@ def web_root(tmp_path: Path) -> Path:
 
 async def page_server(nursery: trio.Nursery, web_root: Path) -> GameServer:
     """The arena by default, and a mode that plays the served game."""
-    coins = Mode("coins", game=f"{SERVED}.rules:PagedCoins", settings={})
+    coins = Mode.of("coins", game=f"{SERVED}.rules:PagedCoins", settings={})
     server = GameServer(make_config(web_root=str(web_root), modes=(coins,)))
     await nursery.start(server.run)
     return server

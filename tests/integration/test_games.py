@@ -508,8 +508,8 @@ async def test_a_room_runs_at_its_games_tick_rate_and_seats_unless_they_are_set(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     modes = (
-        Mode("quick", game="crazyeights", tick_rate=20, max_players=2),  # explicit: these
-        Mode("brawl", game="bench"),  # nothing set: the bench's own 30 Hz
+        Mode.of("quick", game="crazyeights", tick_rate=20, max_players=2),  # explicit: these
+        Mode.of("brawl", game="bench"),  # nothing set: the bench's own 30 Hz
     )
     async with serve_game("crazyeights", modes=modes) as server, AsyncExitStack() as stack:
         # The default room: Crazy Eights' own 10 Hz and 4 seats (the server sets neither).
@@ -518,7 +518,7 @@ async def test_a_room_runs_at_its_games_tick_rate_and_seats_unless_they_are_set(
         assert seated[0].bot_view().tick_rate == 10  # what its bot is told
         assert 19 <= await ticks_in(server, 2.0) <= 21  # 10 a second
         assert await refused(server.url) == CloseCode.ROOM_FULL  # the fifth: no seat
-        assert server.config.tick_rate == 10 and server.config.max_players_per_room == 4
+        assert server.config.rooms.tick_rate == 10 and server.config.rooms.max_players_per_room == 4
 
         quick = await join_all(stack, server.url + "?mode=quick", ["eve", "fay"])
         assert quick[0].welcome is not None and quick[0].welcome.tick_rate == 20

@@ -100,7 +100,7 @@ async def test_trickling_keep_alive_connections_do_not_take_the_node_out(
         stop.set()
     assert health.status == 200 and health_again.status == 200, health.text
     assert answers.joined and answers.healthz_status == 200 and answers.match_status == 200
-    per_address = server.config.max_http_connections_per_address
+    per_address = server.config.web.max_http_connections_per_address
     assert first_answers == {200: per_address, 429: 128 - per_address}
     assert server.metrics.http_refused_per_address == 128 - per_address
 
@@ -167,9 +167,9 @@ async def test_concurrent_monitor_opens_get_exactly_the_cap(nursery: trio.Nurser
             for _ in range(40):
                 openers.start_soon(open_stream)
             await all_answered.wait()
-            assert server.web.monitor_streams == server.config.max_monitor_streams
+            assert server.web.monitor_streams == server.config.admin.max_monitor_streams
             release.set()
-    cap = server.config.max_monitor_streams
+    cap = server.config.admin.max_monitor_streams
     assert statuses == {200: cap, 503: 40 - cap}
     assert server.metrics.monitor_streams_refused == 40 - cap
     with trio.fail_after(5):  # every slot is given back (once the next event finds it gone)

@@ -90,7 +90,7 @@ async def test_a_booking_flood_opens_no_rooms_and_players_still_get_matches(
     # when to come back.
     config, metrics = server.config, server.metrics
     served = statuses.count(200)
-    assert served <= config.max_unconfirmed_seats_per_address
+    assert served <= config.matchmaking.max_unconfirmed_seats_per_address
     assert statuses.count(429) == FLOOD_REQUESTS - served
     assert retry_after and all(value.isdigit() and int(value) >= 1 for value in retry_after)
     assert (

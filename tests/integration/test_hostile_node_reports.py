@@ -96,7 +96,7 @@ async def test_false_reports_about_a_healthy_node_change_nothing(
         assert metrics.node_reports == len(statuses) > 100
         assert metrics.nodes_evicted == 0
         # One probe per probe interval at most, whatever the flood.
-        interval = flooded.config.node_probe_interval_s
+        interval = flooded.config.cluster.node_probe_interval_s
         assert 1 <= metrics.node_reports_refuted <= flood_s / interval + 1
         # The healthy node and its room are still offered: the next player joins that room.
         directory = flooded.matchmaker.directory

@@ -97,4 +97,4 @@ def counting_tokens() -> Callable[[], str]:
 def room_config(**overrides: object) -> Config:
     """A room's settings as a server resolves them: a tick rate and seats filled in."""
     settings: dict[str, object] = {"tick_rate": 30, "max_players_per_room": 64}
-    return Config(**(settings | overrides))  # type: ignore[arg-type]
+    return Config.of(**(settings | overrides))  # type: ignore[arg-type]

@@ -27,7 +27,7 @@ JOIN_TIMEOUT_S = 10.0
 def make_admission(**overrides: object) -> tuple[Admission, Counters]:
     settings: dict[str, object] = {"resume_grace_s": GRACE_S, "join_timeout_s": JOIN_TIMEOUT_S}
     config = room_config(**(settings | overrides))
-    game = GameHost(Climb(Settings(), seed=3, tick_rate=config.tick_rate), tick_rate=30)
+    game = GameHost(Climb(Settings(), seed=3, tick_rate=config.rooms.tick_rate), tick_rate=30)
     counters = Counters()
     admission = Admission("test", game, config, counters, new_resume_token=counting_tokens())
     return admission, counters

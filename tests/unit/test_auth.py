@@ -155,7 +155,7 @@ def test_alg_none_is_refused_even_when_listed_in_the_header() -> None:
     unsigned = jwt.encode(claims(), None, algorithm="none")
     assert refused(authenticator(), unsigned) == "token algorithm 'none' is not accepted"
     with pytest.raises(ValueError, match="never accepted"):
-        Config(join_secret=SECRET.decode(), jwt_algorithms=("none",))
+        Config.of(join_secret=SECRET.decode(), jwt_algorithms=("none",))
 
 
 def test_algorithm_confusion_hs256_signed_with_the_public_key(tmp_path: Path) -> None:
@@ -256,8 +256,8 @@ def test_bad_key_files_and_settings_fail_at_start(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no usable signing key"):
         authenticator(jwks=str(tmp_path / "empty.json"))
     with pytest.raises(ValueError, match="need join_secret"):
-        Config(jwks=str(tmp_path / "empty.json"))
+        Config.of(jwks=str(tmp_path / "empty.json"))
     with pytest.raises(ValueError, match="unknown"):
-        Config(join_secret=SECRET.decode(), jwt_algorithms=("RS257",))
+        Config.of(join_secret=SECRET.decode(), jwt_algorithms=("RS257",))
     with pytest.raises(ValueError, match="32 bytes"):
-        Config(join_secret="sixteen-bytes!!!")
+        Config.of(join_secret="sixteen-bytes!!!")

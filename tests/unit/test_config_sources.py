@@ -12,13 +12,12 @@ import ast
 import re
 from pathlib import Path
 
-import attrs
 import pytest
 
 import gameserver
 from gameserver.cli import build_parser, main
 from gameserver.cliflags import flags_of, given_settings
-from gameserver.config import SECTIONS, Config, Mode, about
+from gameserver.config import MODE_KEYS, SECTIONS, Config, about, setting_fields
 from gameserver.configdump import mask, to_toml
 from gameserver.configfile import key_lines, read_file
 from gameserver.configload import build, check_games, read_env
@@ -50,20 +49,20 @@ def subcommand(name: str) -> argparse.ArgumentParser:
 
 
 def test_every_setting_has_a_section_a_doc_and_a_reader() -> None:
-    for field in attrs.fields(Config):
+    for field in setting_fields():
         info = about(field)
         assert info.section in SECTIONS, field.name
         assert len(info.doc) > 10, f"{field.name}: no doc"
         shape_of(field)  # raises for a type nothing reads
-    used = {about(field).section for field in attrs.fields(Config)}
+    used = {about(field).section for field in setting_fields()}
     assert used == set(SECTIONS)
 
 
 def test_every_setting_but_the_modes_and_the_admin_token_is_a_serve_flag() -> None:
     shown = {s for a in subcommand("serve")._actions for s in a.option_strings}
-    without = [f.name for f in attrs.fields(Config) if not flags_of(f)]
+    without = [f.name for f in setting_fields() if not flags_of(f)]
     assert sorted(without) == ["admin_token", "modes"]
-    for field in attrs.fields(Config):
+    for field in setting_fields():
         assert set(flags_of(field)) <= shown, field.name
     config_flags = {s for a in subcommand("config")._actions for s in a.option_strings}
     assert config_flags == shown | {"--check"}
@@ -74,11 +73,11 @@ def test_the_docs_sections_table_is_the_metadata() -> None:
     rows = re.findall(r"^\| `\[([a-z.A-Z]+)\]` \| [^|]+ \| (.+) \|$", text, re.MULTILINE)
     documented = {table: re.findall(r"`(\w+)`", keys) for table, keys in rows}
     expected = {
-        section: [f.name for f in attrs.fields(Config) if about(f).section == section]
+        section: [f.name for f in setting_fields() if about(f).section == section]
         for section in SECTIONS
         if section != "modes"
     }
-    expected["modes.NAME"] = [f.name for f in attrs.fields(Mode) if f.name != "name"]
+    expected["modes.NAME"] = list(MODE_KEYS)
     assert documented == expected
 
 
@@ -94,7 +93,7 @@ def test_the_configuration_references_defaults_are_configs() -> None:
             continue
         names, values = re.findall(r"`([^`]*)`", cells[0]), re.findall(r"`([^`]*)`", cells[1])
         if len(names) == 1 and len(values) == 1:
-            assert ast.literal_eval(values[0]) == getattr(defaults, names[0]), names[0]
+            assert ast.literal_eval(values[0]) == defaults.get(names[0]), names[0]
             checked += 1
     assert checked > 60
 
@@ -106,13 +105,14 @@ def test_the_docs_example_config_file_loads(tmp_path: Path) -> None:
     loaded = build([read_file(write(tmp_path, example.group(1)))])
     check_games(loaded)
     config = loaded.config
-    assert (config.port, config.tick_rate, config.game) == (9000, 20, "crazyeights")
-    assert config.allowed_origins == ("https://game.example",)
-    assert [(m.name, m.game, m.max_players) for m in config.modes] == [
+    game = config.game.game
+    assert (config.network.port, config.rooms.tick_rate, game) == (9000, 20, "crazyeights")
+    assert config.admission.allowed_origins == ("https://game.example",)
+    assert [(m.name, m.game.game, m.room.max_players_per_room) for m in config.modes] == [
         ("duel", "arena", 2),
         ("table4", "crazyeights", 4),
     ]
-    assert config.modes[0].settings == {"width": 500.0, "height": 500.0}
+    assert config.modes[0].game.game_settings == {"width": 500.0, "height": 500.0}
 
 
 # -- the file
@@ -126,9 +126,10 @@ def test_a_file_sets_settings_by_section_with_their_lines(tmp_path: Path) -> Non
     )
     loaded = build([read_file(path)])
     config = loaded.config
-    assert (config.port, config.tick_rate, config.seed) == (9001, 20, 7)
-    assert config.interest_cell_size == 150.0 and isinstance(config.interest_cell_size, float)
-    assert config.jwt_algorithms == ("RS256",)
+    assert (config.network.port, config.rooms.tick_rate, config.rooms.seed) == (9001, 20, 7)
+    cell_size = config.interest.interest_cell_size
+    assert cell_size == 150.0 and isinstance(cell_size, float)
+    assert config.auth.jwt_algorithms == ("RS256",)
     assert str(loaded.origin("tick_rate")) == f"{path}:6 (rooms.tick_rate)"
     assert loaded.origin("host").where == "default"
 
@@ -233,18 +234,20 @@ def test_the_environment_sets_every_kind_of_setting() -> None:
         "GAMESERVER_UNRELATED": "ignored",
     }
     config = build([read_env(env)]).config
-    assert (config.tick_rate, config.send_timeout_s) == (20, 2.5)
-    assert config.interest_management is False
-    assert config.allowed_origins == ("https://a.example", "https://b.example")
-    assert config.game_settings == {"width": 300.0}
-    assert [(m.name, m.game, m.max_players) for m in config.modes] == [("cards", "crazyeights", 4)]
-    assert config.certfile is None
-    assert (config.admin_token, config.join_secret) == ("token", SECRET)
+    assert (config.rooms.tick_rate, config.limits.send_timeout_s) == (20, 2.5)
+    assert config.interest.interest_management is False
+    assert config.admission.allowed_origins == ("https://a.example", "https://b.example")
+    assert config.game.game_settings == {"width": 300.0}
+    assert [(m.name, m.game.game, m.room.max_players_per_room) for m in config.modes] == [
+        ("cards", "crazyeights", 4)
+    ]
+    assert config.network.certfile is None
+    assert (config.admin.admin_token, config.auth.join_secret) == ("token", SECRET)
 
 
 def test_a_misspelt_variable_is_warned_of(caplog: pytest.LogCaptureFixture) -> None:
     config = build([read_env({"GAMESERVER_TICKRATE": "20", "GAMESERVER_CONFIG": "x"})]).config
-    assert config.tick_rate == 0  # the default: the game's own
+    assert config.rooms.tick_rate == 0  # the default: the game's own
     (record,) = caplog.records
     assert record.getMessage() == (
         "GAMESERVER_TICKRATE is not a setting and is ignored (did you mean GAMESERVER_TICK_RATE?)"
@@ -262,8 +265,8 @@ def test_numbers_must_be_finite(tmp_path: Path) -> None:
 def test_gameserver_secret_is_read_before_the_fields_own_name() -> None:
     other = "b" * 40
     env = {"GAMESERVER_SECRET": SECRET, "GAMESERVER_JOIN_SECRET": other}
-    assert build([read_env(env)]).config.join_secret == SECRET
-    assert build([read_env({"GAMESERVER_JOIN_SECRET": other})]).config.join_secret == other
+    assert build([read_env(env)]).config.auth.join_secret == SECRET
+    assert build([read_env({"GAMESERVER_JOIN_SECRET": other})]).config.auth.join_secret == other
 
 
 @pytest.mark.parametrize(
@@ -293,7 +296,7 @@ def test_flags_beat_the_environment_which_beats_the_file(tmp_path: Path) -> None
     args = parse("--max-rooms", "7")
     loaded = build([read_file(path), read_env(env), given_settings(args)])
     config = loaded.config
-    assert (config.seed, config.tick_rate, config.max_rooms) == (1, 15, 7)
+    assert (config.rooms.seed, config.rooms.tick_rate, config.rooms.max_rooms) == (1, 15, 7)
     assert loaded.origin("seed").where == f"{path}:4"
     assert loaded.origin("tick_rate").key == "GAMESERVER_TICK_RATE"
     assert loaded.origin("max_rooms").key == "--max-rooms"
@@ -301,8 +304,9 @@ def test_flags_beat_the_environment_which_beats_the_file(tmp_path: Path) -> None
 
 def test_a_flag_left_out_leaves_the_files_value_alone(tmp_path: Path) -> None:
     path = write(tmp_path, "[network]\nport = 9001\n")
-    assert build([read_file(path), given_settings(parse())]).config.port == 9001
-    assert build([read_file(path), given_settings(parse("--port", "8000"))]).config.port == 8000
+    assert build([read_file(path), given_settings(parse())]).config.network.port == 9001
+    flagged = build([read_file(path), given_settings(parse("--port", "8000"))]).config
+    assert flagged.network.port == 8000
 
 
 def test_the_older_flags_still_set_their_fields() -> None:
@@ -314,16 +318,22 @@ def test_the_older_flags_still_set_their_fields() -> None:
         "--game-setting", "width=300", "--game-setting", "name=text",
     )  # fmt: skip
     config = build([given_settings(args)]).config
-    assert (config.max_players_per_room, config.max_spectators_per_room) == (4, 5)
-    assert (config.interest_cell_size, config.interest_management) == (150.0, False)
-    assert (config.redis_url, config.node_ttl_s, config.public_ws_url) == (
+    assert (config.rooms.max_players_per_room, config.rooms.max_spectators_per_room) == (4, 5)
+    interest = config.interest
+    assert (interest.interest_cell_size, interest.interest_management) == (150.0, False)
+    assert (config.cluster.redis_url, config.cluster.node_ttl_s, config.cluster.public_ws_url) == (
         "redis://h:1/0", 3.0, "ws://x/ws",
     )  # fmt: skip
-    assert (config.match_rate_per_s, config.jwt_leeway_s, config.stats_window_s) == (0, 5, 9)
-    assert config.jwt_algorithms == ("RS256", "ES256")
-    assert (config.record_all, config.recordings_dir) == (True, "recs")
-    assert (config.view_ring, config.inner_ring) == (0, 0)  # the inner ring follows it down
-    assert config.game_settings == {"width": 300, "name": "text"}
+    assert (
+        config.matchmaking.match_rate_per_s,
+        config.auth.jwt_leeway_s,
+        config.stats.stats_window_s,
+    ) == (0, 5, 9)
+    assert config.auth.jwt_algorithms == ("RS256", "ES256")
+    assert (config.recording.record_all, config.recording.recordings_dir) == (True, "recs")
+    # The inner ring follows the view ring down.
+    assert (config.interest.view_ring, config.interest.inner_ring) == (0, 0)
+    assert config.game.game_settings == {"width": 300, "name": "text"}
 
 
 def test_a_wrong_flag_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -57,8 +57,8 @@ def make_table(
     rules: type[Climb] = OpenClimb, interest: object = None, **overrides: object
 ) -> Table:
     config = room_config(**overrides)
-    game = GameHost(rules(Settings(goal=1000), seed=3), tick_rate=config.tick_rate)
-    events = EventHistory(config.event_history_ticks)
+    game = GameHost(rules(Settings(goal=1000), seed=3), tick_rate=config.rooms.tick_rate)
+    events = EventHistory(config.rooms.event_history_ticks)
     counters = Counters()
     delivery = Delivery(game, events, config, counters, interest)  # type: ignore[arg-type]
     return Table(game, events, delivery, counters)

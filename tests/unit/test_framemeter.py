@@ -10,7 +10,7 @@ from gameserver.config import Config
 from gameserver.protocol import CloseCode
 from gameserver.server.network.framemeter import FrameMeter, Refusal
 
-CONFIG = Config(
+CONFIG = Config.of(
     max_message_bytes=256,
     max_fragments_per_message=4,
     control_frame_rate_per_s=10.0,

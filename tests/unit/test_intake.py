@@ -29,7 +29,7 @@ UP = (int(Move.UP),)
 
 def make_intake(**overrides: object) -> tuple[Intake, Counters]:
     config = room_config(**overrides)
-    game = GameHost(Climb(Settings(goal=1000), seed=3), tick_rate=config.tick_rate)
+    game = GameHost(Climb(Settings(goal=1000), seed=3), tick_rate=config.rooms.tick_rate)
     counters = Counters()
     return Intake(game, config, counters), counters
 
@@ -42,7 +42,7 @@ def seat(intake: Intake, name: str = "ada", role: Role = Role.PLAYER) -> Session
         role=role,
         name=name,
         entity_id=entity_id,
-        input_queue=InputQueue(intake.config.input_queue_size),
+        input_queue=InputQueue(intake.config.limits.input_queue_size),
         joined_tick=intake.game.tick,
         player_id=name if role is Role.PLAYER else "",
     )

@@ -14,8 +14,8 @@ from .test_rules_api import Move, Settings
 
 def test_keyframes_with_the_welcome_then_deltas_against_the_previous_message() -> None:
     config = room_config(tick_rate=4)
-    game = GameHost(OpenClimb(Settings(goal=1000), seed=3), tick_rate=config.tick_rate)
-    events = EventHistory(config.event_history_ticks)
+    game = GameHost(OpenClimb(Settings(goal=1000), seed=3), tick_rate=config.rooms.tick_rate)
+    events = EventHistory(config.rooms.event_history_ticks)
     publisher = Publisher(game, config, events)
     game.join(Player("ada", "ada", {}))
     game.set_input("ada", game.decode_input([int(Move.UP)]))

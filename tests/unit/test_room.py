@@ -17,7 +17,7 @@ from gameserver.protocol import (
 )
 from gameserver.protocol.messages import InputFrame
 from gameserver.server.metrics import Metrics
-from gameserver.server.rooms.modes import default_mode, resolved, resolved_config
+from gameserver.server.rooms.modes import default_mode, resolved, room_config
 from gameserver.server.rooms.room import Room
 from tests.conftest import make_config
 
@@ -26,9 +26,9 @@ from .fakes import FakeConnection
 
 def make_room(**overrides: object) -> Room:
     config = make_config(**overrides)
-    config = resolved_config(config, resolved(default_mode(config), ArenaRules))  # as a server does
-    rules = ArenaRules(ArenaSettings(**config.game_settings), seed=1)
-    return Room("test", GameHost(rules, tick_rate=config.tick_rate), config, Metrics())
+    config = room_config(config, resolved(default_mode(config), ArenaRules))  # as a server does
+    rules = ArenaRules(ArenaSettings(**config.game.game_settings), seed=1)
+    return Room("test", GameHost(rules, tick_rate=config.rooms.tick_rate), config, Metrics())
 
 
 def join(room: Room, role: Role = Role.PLAYER, name: str = "p") -> FakeConnection:

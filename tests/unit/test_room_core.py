@@ -22,7 +22,7 @@ from .test_rules_api import Climb, Move, Settings
 
 def make_core(goal: int = 3, **overrides: object) -> RoomCore:
     config = room_config(**overrides)
-    game = GameHost(Climb(Settings(goal=goal), seed=3), tick_rate=config.tick_rate)
+    game = GameHost(Climb(Settings(goal=goal), seed=3), tick_rate=config.rooms.tick_rate)
     return RoomCore("test", game, config, Counters(), new_resume_token=counting_tokens())
 
 

@@ -22,7 +22,7 @@ from gameserver.protocol import (
     encode,
 )
 from gameserver.server.metrics import Metrics
-from gameserver.server.rooms.modes import default_mode, resolved, resolved_config
+from gameserver.server.rooms.modes import default_mode, resolved, room_config
 from gameserver.server.rooms.room import Room
 from tests.conftest import make_config
 
@@ -44,9 +44,9 @@ class Recording(FakeConnection):
 
 def make_room(**overrides: object) -> Room:
     config = make_config(**overrides)
-    config = resolved_config(config, resolved(default_mode(config), Climb))  # as a server does
-    rules = Climb(Settings(), seed=3, tick_rate=config.tick_rate)
-    return Room("test", GameHost(rules, tick_rate=config.tick_rate), config, Metrics())
+    config = room_config(config, resolved(default_mode(config), Climb))  # as a server does
+    rules = Climb(Settings(), seed=3, tick_rate=config.rooms.tick_rate)
+    return Room("test", GameHost(rules, tick_rate=config.rooms.tick_rate), config, Metrics())
 
 
 def join(room: Room, role: Role = Role.PLAYER, name: str = "p") -> Recording:

@@ -143,28 +143,29 @@ class Matchmaker:
         self.server = server
         self.config = server.config
         self.directory = directory
-        self.node_id = self.config.node_id
+        self.node_id = self.config.cluster.node_id
         # Rooms here made by matchmaking (seats required); ``?mode=`` joins stay out of them.
         self.seated_rooms: set[str] = server.room_manager.matchmade
         self.ended_rooms: set[str] = set()  # seated rooms whose match is over
         self._node_urls: dict[str, tuple[str, str]] = {}  # node id -> (ws_url, http_url)
         self.registered = True  # the last heartbeat reached the directory (or none yet)
         config = self.config
-        self.address_buckets = KeyedBuckets(config.match_rate_per_s, config.match_burst)
+        limits = config.matchmaking
+        self.address_buckets = KeyedBuckets(limits.match_rate_per_s, limits.match_burst)
         self.identity_buckets = KeyedBuckets(
-            config.match_identity_rate_per_s, config.match_identity_burst
+            limits.match_identity_rate_per_s, limits.match_identity_burst
         )
         self.unconfirmed = SeatLedger(
-            per_address=config.max_unconfirmed_seats_per_address,
-            total=config.max_unconfirmed_seats,
+            per_address=limits.max_unconfirmed_seats_per_address,
+            total=limits.max_unconfirmed_seats,
         )
         self.node_checker = NodeChecker(
             directory,
             server.metrics,
             own_node_id=lambda: self.node_id,
-            probe_timeout_s=config.node_probe_timeout_s,
-            probe_interval_s=config.node_probe_interval_s,
-            beat_late_s=config.node_ttl_s / 2,  # heartbeats come every third of it
+            probe_timeout_s=config.cluster.node_probe_timeout_s,
+            probe_interval_s=config.cluster.node_probe_interval_s,
+            beat_late_s=config.cluster.node_ttl_s / 2,  # heartbeats come every third of it
         )
         # Connections whose FindMatch was refused for its rate once already.
         self._refused_once: weakref.WeakSet[object] = weakref.WeakSet()
@@ -176,16 +177,16 @@ class Matchmaker:
         load = sum(room.player_count for room in server.rooms.values())
         return NodeInfo(
             node_id=self.node_id,
-            ws_url=config.public_ws_url or server.url,
-            http_url=config.public_http_url or server.http_url,
-            capacity=config.node_capacity,
+            ws_url=config.cluster.public_ws_url or server.url,
+            http_url=config.cluster.public_http_url or server.http_url,
+            capacity=config.cluster.node_capacity,
             load=load,
         )
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Register this node and renew it until cancelled; then leave the directory."""
         if not self.node_id:
-            self.node_id = f"{self.config.host}:{self.server.port}-{secrets.token_hex(2)}"
+            self.node_id = f"{self.config.network.host}:{self.server.port}-{secrets.token_hex(2)}"
         self.server.room_manager.on_closed.append(self._room_closed)
         self.server.room_manager.on_match_over.append(self._match_over)
         if await self._register():
@@ -193,7 +194,7 @@ class Matchmaker:
         task_status.started()
         try:
             while True:
-                await trio.sleep(self.config.node_ttl_s / 3)
+                await trio.sleep(self.config.cluster.node_ttl_s / 3)
                 was_registered = self.registered
                 if await self._register():
                     if not was_registered:
@@ -210,7 +211,7 @@ class Matchmaker:
     async def _register(self) -> bool:
         """One heartbeat; a directory that is down is logged, and the rooms play on."""
         try:
-            await self.directory.register_node(self.node_info(), self.config.node_ttl_s)
+            await self.directory.register_node(self.node_info(), self.config.cluster.node_ttl_s)
         except DirectoryError as error:
             if self.registered:
                 log.warning("directory heartbeat failed (matchmaking is down): %s", error)
@@ -228,7 +229,7 @@ class Matchmaker:
         ]
         try:
             await self.directory.renew_rooms(
-                self.node_id, live, ttl_s=self.config.node_ttl_s, now_s=time.time()
+                self.node_id, live, ttl_s=self.config.cluster.node_ttl_s, now_s=time.time()
             )
         except DirectoryError as error:
             log.warning("could not renew this node's rooms in the directory: %s", error)
@@ -260,12 +261,12 @@ class Matchmaker:
         limits), ``identity``: the verified ``sub`` of the player asking (None without
         authentication). With authentication on, an identity is required and the seat
         token is bound to it."""
-        if self.config.join_secret and identity is None:
+        if self.config.auth.join_secret and identity is None:
             raise MatchError(401, "matchmaking needs the player's identity token")
         seat_id = secrets.token_hex(16)
         self._check_limits(address, identity)
         # Counted before the booking is awaited, so concurrent requests cannot all pass.
-        self.unconfirmed.add(seat_id, address, time.time() + self.config.seat_ttl_s)
+        self.unconfirmed.add(seat_id, address, time.time() + self.config.matchmaking.seat_ttl_s)
         booked = False
         try:
             # Checked, never taken on trust; a dead node leaves before this booking.
@@ -321,7 +322,7 @@ class Matchmaker:
     async def _match(
         self, request: MatchRequest, seat_id: str, identity: str | None
     ) -> dict[str, Any]:
-        manager, config = self.server.room_manager, self.config
+        manager, ttl_s = self.server.room_manager, self.config.matchmaking.seat_ttl_s
         now_s = time.time()
         code = request.code.upper() if request.code else None
         if request.mode is not None:
@@ -332,35 +333,35 @@ class Matchmaker:
                 code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
                 info = await self.directory.create_private_room(
                     mode.name,
-                    mode.max_players,
+                    mode.room.max_players_per_room,
                     room_id=room_id,
                     code=code,
                     now_s=now_s,
                     seat_id=seat_id,
-                    seat_ttl_s=config.seat_ttl_s,
-                    room_ttl_s=config.seat_ttl_s,
+                    seat_ttl_s=ttl_s,
+                    room_ttl_s=ttl_s,
                 )
                 booking = Booking(
                     room_id=room_id,
                     node_id=info.node_id,
                     seat_id=seat_id,
-                    expires_at_s=now_s + config.seat_ttl_s,
+                    expires_at_s=now_s + ttl_s,
                     created=True,
                 )
             else:
                 booking = await self.directory.book_seat(
                     mode.name,
-                    mode.max_players,
+                    mode.room.max_players_per_room,
                     new_room_id=room_id,
                     seat_id=seat_id,
-                    seat_ttl_s=config.seat_ttl_s,
+                    seat_ttl_s=ttl_s,
                     now_s=now_s,
-                    room_ttl_s=config.seat_ttl_s,  # a room nobody comes to goes with its seats
+                    room_ttl_s=ttl_s,  # a room nobody comes to goes with its seats
                 )
         else:
             assert code is not None
             booking = await self.directory.book_private(
-                code, seat_id=seat_id, seat_ttl_s=config.seat_ttl_s, now_s=now_s
+                code, seat_id=seat_id, seat_ttl_s=ttl_s, now_s=now_s
             )
         # The room itself is made when its first player arrives (room_here), so a booking
         # costs a directory entry, never a ticking room.
@@ -377,7 +378,7 @@ class Matchmaker:
         code: str | None,
         identity: str | None,
     ) -> dict[str, Any]:
-        secret = self.config.join_secret
+        secret = self.config.auth.join_secret
         ttl_s = max(1.0, booking.expires_at_s - time.time())
         token = None
         if secret and identity is not None:

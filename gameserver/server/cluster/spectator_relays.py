@@ -128,7 +128,7 @@ class SpectatorRelays:
             now = trio.current_time()
             if relay.is_empty:
                 empty_since = empty_since if empty_since is not None else now
-                if now - empty_since >= self.config.empty_room_grace_s:
+                if now - empty_since >= self.config.rooms.empty_room_grace_s:
                     scope.cancel()
                     return
             else:

@@ -88,8 +88,9 @@ class FastConnection:
         # never closed, at the end (the stream owns the descriptor).
         self._sock = socket.socket(fileno=stream.socket.fileno())
         self._config = config
+        self._limits = config.limits  # read per tick: one lookup less
         self._metrics = metrics
-        self._max_message = config.max_message_bytes
+        self._max_message = config.limits.max_message_bytes
         self.remote = stream.remote
         self.protocol_version = PROTOCOL_VERSION  # set by the server after the upgrade
         self.closing = False  # close() called, or the peer went away
@@ -110,10 +111,12 @@ class FastConnection:
         self._flush_scope: trio.CancelScope | None = None
         self.last_heard_s = trio.current_time()  # when bytes last arrived (pongs count)
         self._bucket = TokenBucket(
-            config.message_rate_per_s, config.message_burst, self.last_heard_s
+            config.limits.message_rate_per_s, config.limits.message_burst, self.last_heard_s
         )
         self._control_bucket = TokenBucket(
-            config.control_frame_rate_per_s, config.control_frame_burst, self.last_heard_s
+            config.limits.control_frame_rate_per_s,
+            config.limits.control_frame_burst,
+            self.last_heard_s,
         )
 
     # -- the seam (called by the room's ticker; never blocks) -------------------
@@ -187,7 +190,7 @@ class FastConnection:
         if self.closing:
             return
         if self._wbuf:
-            if self._queued_controls >= self._config.control_queue_size:
+            if self._queued_controls >= self._limits.control_queue_size:
                 self._metrics.control_dropped += 1
                 return
             self._queued_controls += 1
@@ -217,8 +220,8 @@ class FastConnection:
     def _parse(self) -> None:
         buf = self._rbuf
         out = self._messages
-        max_data_frames = self._config.inbox_size
-        max_controls = self._config.control_frame_burst
+        max_data_frames = self._limits.inbox_size
+        max_controls = self._limits.control_frame_burst
         max_message = self._max_message
         fragmenting = self._fragment_opcode
         data_frames = controls = 0
@@ -298,7 +301,7 @@ class FastConnection:
         if self._fragment_bytes + length > self._max_message:
             self._fail(CloseCode.MESSAGE_TOO_BIG, f"message exceeds {self._max_message} bytes")
             return False
-        limit = self._config.max_fragments_per_message
+        limit = self._limits.max_fragments_per_message
         if len(self._fragments) >= limit:
             self._metrics.fragment_limited += 1
             self._fail(CloseCode.MESSAGE_TOO_BIG, f"message in more than {limit} fragments")
@@ -325,7 +328,7 @@ class FastConnection:
         if controls:
             if not self._control_bucket.take(controls, now):
                 self._metrics.control_rate_limited += 1
-                rate = self._config.control_frame_rate_per_s
+                rate = self._limits.control_frame_rate_per_s
                 log.warning("%s closed: over %g WebSocket pings per second", self.remote, rate)
                 self.close(
                     CloseCode.RATE_LIMITED,
@@ -336,7 +339,7 @@ class FastConnection:
                 self._write(frame(ping, OP_PONG))
         if data_frames and not self._bucket.take(data_frames, now):
             self._metrics.rate_limited += 1
-            rate = self._config.message_rate_per_s
+            rate = self._limits.message_rate_per_s
             log.warning("%s closed: over %g messages per second", self.remote, rate)
             self.close(CloseCode.RATE_LIMITED, f"rate limit: over {rate:g} messages per second")
 
@@ -379,7 +382,7 @@ class FastConnection:
     def _write(self, data: bytes) -> None:
         if self.closed or self._close_sent:
             return  # nothing may follow a close frame
-        over = len(self._wbuf) + len(data) > self._config.max_write_buffer_bytes
+        over = len(self._wbuf) + len(data) > self._limits.max_write_buffer_bytes
         if self._wbuf and over and not self.closing:
             # Only a peer that sends (pings) without reading gets here. Checked before any
             # encryption, so that a TLS stream never skips a record.
@@ -442,7 +445,7 @@ class FastConnection:
             return
         self.closing = False
         self.close(code, reason)
-        await self._flush(self._config.shutdown_timeout_s)
+        await self._flush(self._config.process.shutdown_timeout_s)
         self._release_socket()
 
     def _release_socket(self) -> None:
@@ -457,18 +460,18 @@ class FastConnection:
         """Ping a quiet peer; close one that has not even answered a ping (dead peer)."""
         config = self._config
         quiet_s = trio.current_time() - self.last_heard_s
-        if quiet_s >= config.idle_timeout_s:
+        if quiet_s >= config.limits.idle_timeout_s:
             self._metrics.idle_timeouts += 1
             log.warning("%s closed: nothing received for %.0f s", self.remote, quiet_s)
             self.close(CloseCode.IDLE_TIMEOUT, f"idle: nothing received for {quiet_s:.0f} s")
-        elif quiet_s >= config.keepalive_interval_s:
+        elif quiet_s >= config.limits.keepalive_interval_s:
             self._write(frame(b"keepalive", OP_PING))
 
     async def run(self) -> None:
         """Park until there is something to flush, a ping is due, or the connection ends."""
         config = self._config
         # Waking this often keeps a ping within half an interval of being due.
-        check_every_s = config.keepalive_interval_s / 2
+        check_every_s = config.limits.keepalive_interval_s / 2
         try:
             while not self.closing:
                 with trio.move_on_after(check_every_s) as quiet:
@@ -480,7 +483,7 @@ class FastConnection:
                 stalled = (
                     self._wbuf
                     and not self.closing
-                    and not await self._flush(config.send_timeout_s)
+                    and not await self._flush(config.limits.send_timeout_s)
                     and not self.closed
                 )
                 if stalled:
@@ -488,6 +491,6 @@ class FastConnection:
                     log.warning("%s closed: send timed out, peer not reading", self.remote)
                     self.close(CloseCode.SLOW_CONSUMER, "send timed out: not reading")
             if not self.closed:
-                await self._flush(config.shutdown_timeout_s)
+                await self._flush(config.process.shutdown_timeout_s)
         finally:
             self._release_socket()

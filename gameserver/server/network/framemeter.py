@@ -39,11 +39,11 @@ class Refusal:
 
 class FrameMeter:
     def __init__(self, config: Config, now_s: float) -> None:
-        self._max_message = config.max_message_bytes
-        self._max_fragments = config.max_fragments_per_message
-        self._control_rate = config.control_frame_rate_per_s
+        self._max_message = config.limits.max_message_bytes
+        self._max_fragments = config.limits.max_fragments_per_message
+        self._control_rate = config.limits.control_frame_rate_per_s
         self._control_bucket = TokenBucket(
-            config.control_frame_rate_per_s, config.control_frame_burst, now_s
+            config.limits.control_frame_rate_per_s, config.limits.control_frame_burst, now_s
         )
         self._header = bytearray()  # the start of a header not yet complete
         self._skip = 0  # payload bytes of the current frame still to pass

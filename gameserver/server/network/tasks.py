@@ -46,6 +46,7 @@ class WsConnection:
     ) -> None:
         self._ws = ws
         self._config = config
+        self._limits = config.limits
         self._metrics = metrics
         self.remote = remote
         self.protocol_version = PROTOCOL_VERSION
@@ -60,7 +61,7 @@ class WsConnection:
         self._send_scope: trio.CancelScope | None = None
         self.last_heard_s = trio.current_time()  # when a message or a pong last arrived
         self._bucket = TokenBucket(
-            config.message_rate_per_s, config.message_burst, self.last_heard_s
+            config.limits.message_rate_per_s, config.limits.message_burst, self.last_heard_s
         )
 
     # -- the seam (called by the room's ticker; never blocks) ----------------
@@ -82,7 +83,7 @@ class WsConnection:
     def send_control(self, message: bytes) -> None:
         if self.closing:
             return
-        if len(self._control) >= self._config.control_queue_size:
+        if len(self._control) >= self._limits.control_queue_size:
             self._metrics.control_dropped += 1
             return
         self._control.append(message)
@@ -112,7 +113,7 @@ class WsConnection:
 
     async def abort(self, code: int, reason: str) -> None:
         """After an unexpected error: send a close frame (bounded in time) and give up."""
-        with trio.move_on_after(self._config.shutdown_timeout_s):
+        with trio.move_on_after(self._config.process.shutdown_timeout_s):
             await self._ws.aclose(code, reason)
 
     # -- tasks ---------------------------------------------------------------
@@ -129,11 +130,11 @@ class WsConnection:
         """Ping a quiet peer; close one that has not even answered a ping (dead peer)."""
         config = self._config
         while not self.closing:
-            await trio.sleep(config.keepalive_interval_s / 2)
+            await trio.sleep(config.limits.keepalive_interval_s / 2)
             quiet_s = trio.current_time() - self.last_heard_s
-            if quiet_s < config.keepalive_interval_s:
+            if quiet_s < config.limits.keepalive_interval_s:
                 continue
-            with trio.move_on_after(config.idle_timeout_s - quiet_s):
+            with trio.move_on_after(config.limits.idle_timeout_s - quiet_s):
                 try:
                     await self._ws.ping()
                 except ConnectionClosed:
@@ -142,13 +143,13 @@ class WsConnection:
                 continue
             self._metrics.idle_timeouts += 1
             log.warning(
-                "%s closed: nothing received for %.0f s", self.remote, config.idle_timeout_s
+                "%s closed: nothing received for %.0f s", self.remote, config.limits.idle_timeout_s
             )
             self.close(CloseCode.IDLE_TIMEOUT, "idle: no message and no pong")
             return
 
     async def _reader(self, done: trio.CancelScope) -> None:
-        ws, metrics, limit = self._ws, self._metrics, self._config.inbox_size
+        ws, metrics, limit = self._ws, self._metrics, self._limits.inbox_size
         try:
             while True:
                 message = await ws.get_message()
@@ -157,7 +158,7 @@ class WsConnection:
                 self.last_heard_s = now = trio.current_time()
                 if not self._bucket.take(1, now):
                     metrics.rate_limited += 1
-                    rate = self._config.message_rate_per_s
+                    rate = self._limits.message_rate_per_s
                     log.warning("%s closed: over %g messages per second", self.remote, rate)
                     self.close(
                         CloseCode.RATE_LIMITED, f"rate limit: over {rate:g} messages per second"
@@ -193,7 +194,7 @@ class WsConnection:
                     else:
                         assert self._snapshot is not None
                         data = self._snapshot
-                    with trio.move_on_after(self._config.send_timeout_s) as scope:
+                    with trio.move_on_after(self._limits.send_timeout_s) as scope:
                         self._send_scope = scope
                         await ws.send_message(data)
                     self._send_scope = None
@@ -216,6 +217,6 @@ class WsConnection:
         if self._close_request is not None:
             code, reason = self._close_request
             self.close_code = code
-            with trio.move_on_after(self._config.shutdown_timeout_s):
+            with trio.move_on_after(self._config.process.shutdown_timeout_s):
                 await ws.aclose(code, reason)
         done.cancel()

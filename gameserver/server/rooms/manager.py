@@ -41,13 +41,7 @@ from gameserver.protocol import FindMatch
 from gameserver.rules import Rules
 from gameserver.rules.loading import load_rules, make_settings
 from gameserver.server.metrics import Metrics
-from gameserver.server.rooms.modes import (
-    DEFAULT_MODE,
-    all_modes,
-    resolved,
-    resolved_config,
-    room_config,
-)
+from gameserver.server.rooms.modes import DEFAULT_MODE, all_modes, resolved, room_config
 from gameserver.server.rooms.recorder import Recorder, RecordingHost, snapshot_every_ticks
 from gameserver.server.rooms.room import Room
 
@@ -72,11 +66,11 @@ class RoomManager:
         self.modes: dict[str, Mode] = {}
         self.games: dict[str, tuple[type[Rules[Any, Any]], object]] = {}
         for name, mode in all_modes(config).items():
-            rules = load_rules(mode.game)
-            self.games[name] = (rules, make_settings(rules, mode.settings))
+            rules = load_rules(mode.game.game)
+            self.games[name] = (rules, make_settings(rules, mode.game.game_settings))
             self.modes[name] = resolved(mode, rules)
         # The server's settings with the default room's tick rate and seats, as it runs.
-        self.config = resolved_config(config, self.modes[DEFAULT_MODE])
+        self.config = room_config(config, self.modes[DEFAULT_MODE])
         self.rooms: dict[str, Room] = {}  # the live ones, by id
         self.room_modes: dict[str, str] = {}  # room id -> mode name
         self.private_codes: dict[str, str] = {}  # code -> room id
@@ -137,7 +131,7 @@ class RoomManager:
         self._private_rooms.add(room_id)
 
     def free_seats(self, room: Room) -> int:
-        return room.config.max_players_per_room - room.player_count
+        return room.config.rooms.max_players_per_room - room.player_count
 
     async def join_or_create(self, mode_name: str) -> Room:
         """A public room of the mode with a free seat, the fullest first; else a new one.
@@ -173,9 +167,11 @@ class RoomManager:
 
     async def create(self, mode_name: str, *, room_id: str | None = None) -> Room:
         mode = self.mode(mode_name)
-        if len(self.rooms) >= self.config.max_rooms:
+        if len(self.rooms) >= self.config.rooms.max_rooms:
             self.metrics.rooms_refused += 1
-            raise RoomError(503, f"this server holds its maximum of {self.config.max_rooms} rooms")
+            raise RoomError(
+                503, f"this server holds its maximum of {self.config.rooms.max_rooms} rooms"
+            )
         if room_id is None:
             room_id = f"{mode_name}-{secrets.token_hex(3)}"
         if room_id in self.rooms:
@@ -185,23 +181,23 @@ class RoomManager:
         self._rooms_made += 1
         seed = (self._seed + self._rooms_made - 1) % 2**32
         rules_class, settings = self.games[mode_name]
-        rules = rules_class(settings, seed, tick_rate=config.tick_rate)
-        game = GameHost(rules, tick_rate=config.tick_rate)
+        rules = rules_class(settings, seed, tick_rate=config.rooms.tick_rate)
+        game = GameHost(rules, tick_rate=config.rooms.tick_rate)
         recorder = None
-        if mode.record or self.config.record_all:
+        if mode.record or self.config.recording.record_all:
             stamp = time.strftime("%Y%m%dT%H%M%S")
             recorder = Recorder(
-                Path(self.config.recordings_dir) / f"{room_id}-{stamp}.rec",
-                max_buffer_bytes=self.config.recording_buffer_bytes,
-                flush_interval_s=self.config.recording_flush_interval_s,
+                Path(self.config.recording.recordings_dir) / f"{room_id}-{stamp}.rec",
+                max_buffer_bytes=self.config.recording.recording_buffer_bytes,
+                flush_interval_s=self.config.recording.recording_flush_interval_s,
                 metrics=self.metrics,
             )
             game = RecordingHost(
-                rules, recorder, tick_rate=config.tick_rate,
-                hash_every_ticks=self.config.recording_hash_every_ticks,
-                seed=seed, room=room_id, mode=mode_name, settings=settings, game=mode.game,
+                rules, recorder, tick_rate=config.rooms.tick_rate,
+                hash_every_ticks=self.config.recording.recording_hash_every_ticks,
+                seed=seed, room=room_id, mode=mode_name, settings=settings, game=mode.game.game,
                 snapshot_every_ticks=snapshot_every_ticks(
-                    self.config.recording_snapshot_every_s, config.tick_rate
+                    self.config.recording.recording_snapshot_every_s, config.rooms.tick_rate
                 ),
             )  # fmt: skip
             log.info("room %s is recorded to %s", room_id, recorder.path)
@@ -270,7 +266,7 @@ class RoomManager:
                 continue
             elif empty_since is None:
                 empty_since = now
-            elif now - empty_since >= self.config.empty_room_grace_s:
+            elif now - empty_since >= self.config.rooms.empty_room_grace_s:
                 log.info("room %s closed: empty for %.0f s", room.name, now - empty_since)
                 scope.cancel()
                 return

@@ -1,9 +1,13 @@
 """Modes: the rules and settings a room is made with, chosen by name when joining.
 
-The server always has the mode ``default``, made from the top-level settings
-of ``Config`` (its game and settings, tick rate, room caps), whose permanent room is
+The server always has the mode ``default``, made from ``Config``'s ``game`` and
+``rooms`` sections (its game and settings, tick rate, room caps), whose permanent room is
 also called ``default``. ``Config.modes`` adds more; rooms of those modes are
 made on demand and close after staying empty for ``empty_room_grace_s``.
+
+A mode holds the same two parts the default one takes from ``Config``: a ``GameSection``
+and a ``RoomShape``. A room's ``Config`` is the server's with those two parts replaced
+by its mode's (``room_config``).
 
 A mode's tick rate and seats left at 0 are the game's own (its rules class's
 ``tick_rate`` and ``max_players``); ``resolved`` fills them in once the game is loaded,
@@ -17,59 +21,53 @@ from typing import Any
 
 import attrs
 
-from gameserver.config import Config, Mode
+from gameserver.config import Config, Mode, RoomShape
 from gameserver.rules import Rules
 
 DEFAULT_MODE = "default"
 
 
 def default_mode(config: Config) -> Mode:
-    return Mode(
-        name=DEFAULT_MODE,
-        tick_rate=config.tick_rate,
-        snapshot_divisor=config.snapshot_divisor,
-        max_players=config.max_players_per_room,
-        max_spectators=config.max_spectators_per_room,
-        game=config.game,
-        settings=config.game_settings,
+    return Mode(DEFAULT_MODE, game=config.game, room=shape_of(config))
+
+
+def shape_of(config: Config) -> RoomShape:
+    """The room shape in ``config.rooms`` (which holds more besides)."""
+    rooms = config.rooms
+    return RoomShape(
+        tick_rate=rooms.tick_rate,
+        snapshot_divisor=rooms.snapshot_divisor,
+        max_players_per_room=rooms.max_players_per_room,
+        max_spectators_per_room=rooms.max_spectators_per_room,
     )
 
 
 def all_modes(config: Config) -> dict[str, Mode]:
     modes = {DEFAULT_MODE: default_mode(config)}
     for mode in config.modes:
-        modes[mode.name] = mode if mode.game else attrs.evolve(mode, game=config.game)
+        if not mode.game.game:  # the server's game, with the mode's settings
+            mode = attrs.evolve(mode, game=attrs.evolve(mode.game, game=config.game.game))
+        modes[mode.name] = mode
     return modes
 
 
 def resolved(mode: Mode, rules: type[Rules[Any, Any]]) -> Mode:
     """The mode with the game's own tick rate and seats where it sets none (0)."""
-    tick_rate = mode.tick_rate or rules.tick_rate
-    if tick_rate % mode.snapshot_divisor:
+    room = mode.room
+    tick_rate = room.tick_rate or rules.tick_rate
+    if tick_rate % room.snapshot_divisor:
         raise ValueError(
-            f"mode {mode.name}: snapshot_divisor {mode.snapshot_divisor} must divide the tick "
-            f"rate {tick_rate}" + ("" if mode.tick_rate else f" (game {rules.id}'s own)")
+            f"mode {mode.name}: snapshot_divisor {room.snapshot_divisor} must divide the tick "
+            f"rate {tick_rate}" + ("" if room.tick_rate else f" (game {rules.id}'s own)")
         )
+    max_players = room.max_players_per_room or rules.max_players
     return attrs.evolve(
-        mode, tick_rate=tick_rate, max_players=mode.max_players or rules.max_players
-    )
-
-
-def resolved_config(config: Config, default: Mode) -> Config:
-    """The server's settings with the default room's tick rate and seats filled in."""
-    return attrs.evolve(
-        config, tick_rate=default.tick_rate, max_players_per_room=default.max_players
+        mode,
+        room=attrs.evolve(room, tick_rate=tick_rate, max_players_per_room=max_players),
     )
 
 
 def room_config(config: Config, mode: Mode) -> Config:
-    """The server's settings with the mode's own where it has them (a ``resolved`` mode)."""
-    return attrs.evolve(
-        config,
-        tick_rate=mode.tick_rate,
-        snapshot_divisor=mode.snapshot_divisor,
-        max_players_per_room=mode.max_players,
-        max_spectators_per_room=mode.max_spectators,
-        game=mode.game,
-        game_settings=mode.settings,
-    )
+    """The server's settings with the mode's game and room shape (a ``resolved`` mode)."""
+    shape = attrs.asdict(mode.room, recurse=False)
+    return attrs.evolve(config, game=mode.game, rooms=attrs.evolve(config.rooms, **shape))

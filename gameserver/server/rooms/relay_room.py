@@ -48,7 +48,9 @@ class RelayRoom:
         )
         self.config = config
         self.metrics = metrics
-        self.ticker = Ticker(config.tick_rate, self.tick, max_ticks_behind=config.max_ticks_behind)
+        self.ticker = Ticker(
+            config.rooms.tick_rate, self.tick, max_ticks_behind=config.rooms.max_ticks_behind
+        )
         self.core = RelayCore(
             room_id, config, metrics, player_refusal=self.player_refusal, backlog=STREAM_BACKLOG
         )

@@ -61,7 +61,7 @@ class ReplayDriver:
         self._game: GameHost = new_game(self.head)
         # The stream: every tick a snapshot (the Welcome says so), a keyframe every
         # tick_rate of them; no events.
-        stream_config = Config(tick_rate=self._tick_rate)
+        stream_config = Config.of(tick_rate=self._tick_rate)
         self._publisher = Publisher(self._game, stream_config, EventHistory(0))
 
     @property

@@ -43,7 +43,9 @@ class Room:
         self.game = game
         self.config = config
         self.metrics = metrics
-        self.ticker = Ticker(config.tick_rate, self.tick, max_ticks_behind=config.max_ticks_behind)
+        self.ticker = Ticker(
+            config.rooms.tick_rate, self.tick, max_ticks_behind=config.rooms.max_ticks_behind
+        )
         self.stopped = False  # a tick raised: the room no longer runs
         self.on_match_over: Callable[[str], None] | None = None  # (room id): result is set
         # Spectators on other nodes (relay.py): while watched, each snapshot is published
@@ -61,22 +63,22 @@ class Room:
     def _interest_manager(self) -> Interest | None:
         game, config = self.game, self.config
         layout = game.schema.common_position_layout() if game.spatial else None
-        if game.spatial and layout is None and config.interest_management:
+        if game.spatial and layout is None and config.interest.interest_management:
             log.warning(
                 "room %s: interest management is off for game %s: its entity types do not "
                 "all keep x and y at the same places with the same scale (docs/games.md)",
                 self.name,
                 game.name,
             )
-        if not config.interest_management or layout is None or game.has_views:
+        if not config.interest.interest_management or layout is None or game.has_views:
             return None
         return Interest(
             game.world_width,
             game.world_height,
-            cell_size=config.interest_cell_size,
-            view_ring=config.view_ring,
-            inner_ring=config.inner_ring,
-            budget_bytes=config.snapshot_budget_bytes,
+            cell_size=config.interest.interest_cell_size,
+            view_ring=config.interest.view_ring,
+            inner_ring=config.interest.inner_ring,
+            budget_bytes=config.interest.snapshot_budget_bytes,
             layout=layout,
         )
 

@@ -63,21 +63,23 @@ class OperatorGuard:
     def __init__(self, config: Config, metrics: Metrics) -> None:
         self.config = config
         self.metrics = metrics
-        self.failures = FailureBudget(config.admin_failure_rate_per_s, config.admin_failure_burst)
+        self.failures = FailureBudget(
+            config.admin.admin_failure_rate_per_s, config.admin.admin_failure_burst
+        )
 
     def refusal(self, request: Request) -> Response | None:
         """Why ``request`` may not use an operator route here, or None."""
         config = self.config
-        if config.admin_port is not None and not request.admin:
+        if config.admin.admin_port is not None and not request.admin:
             return text_response(404, f"no page at {request.path}")  # not here at all
-        token = config.admin_token
+        token = config.admin.admin_token
         if token is None:
             return None  # the admin listener, or development (warned at start-up)
         given = self._given_credential(request, token)
         if given is None:
             self.metrics.refused_admin += 1
             return self._unauthorized(request)
-        key = address_key(request.remote, config)
+        key = address_key(request.remote, config.admission)
         now_s = trio.current_time()
         wait_s = self.failures.blocked_for_s(key, now_s)
         if wait_s > 0:
@@ -92,7 +94,7 @@ class OperatorGuard:
 
     def cookie_redirect(self, request: Request) -> Response:
         """``/monitor?token=`` (already checked): keep a cookie instead, and drop the token."""
-        token = self.config.admin_token
+        token = self.config.admin.admin_token
         if token is None:  # open: nothing to remember
             return Response(303, b"", headers=(("location", "/monitor"), *NO_STORE))
         attributes = "Path=/; HttpOnly; SameSite=Strict" + ("; Secure" if request.secure else "")

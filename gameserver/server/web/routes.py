@@ -106,7 +106,7 @@ class WebSide:
     def __init__(self, server: WebServer) -> None:
         self.server = server
         self.config = server.config
-        root = self.config.web_root
+        root = self.config.web.web_root
         self.web_root = Path(root).resolve() if root else None
         # Only the games this server's modes play: a URL never names a module to import.
         rules = (game for game, _settings in server.room_manager.games.values())
@@ -147,7 +147,7 @@ class WebSide:
             return self._room(unquote(path.removeprefix("/api/rooms/")))
         if path == "/monitor/events":
             return self._monitor_events()
-        if path == self.config.path:
+        if path == self.config.network.path:
             return Response(
                 426,
                 f"{path} speaks only WebSocket (subprotocol {SUBPROTOCOL})\n".encode(),
@@ -181,7 +181,9 @@ class WebSide:
                 match_request = attrs.evolve(match_request, name=claims.name)
                 identity = claims.subject
             answer = await matchmaker.match(
-                match_request, address=address_key(request.remote, self.config), identity=identity
+                match_request,
+                address=address_key(request.remote, self.config.admission),
+                identity=identity,
             )
         except TokenError as error:
             self.server.metrics.refused_match_credential += 1
@@ -199,7 +201,7 @@ class WebSide:
     async def _announce(self, request: Request) -> Response:
         """An operator's message to every player on every node (``Authorization: Bearer``)."""
         # The token, when set, was checked with every operator route (_operator_refusal).
-        if not self.config.admin_token:
+        if not self.config.admin.admin_token:
             return json_response(404, {"error": "announcements are off: no admin token is set"})
         if request.method != "POST":
             return json_response(405, {"error": 'POST a JSON object: {"text": ...}'})
@@ -246,10 +248,10 @@ class WebSide:
     def _info(self) -> dict[str, Any]:
         return {
             "version": __version__,
-            "ws_path": self.config.path,
+            "ws_path": self.config.network.path,
             "subprotocol": SUBPROTOCOL,  # the newest; every one spoken is in "subprotocols"
             "subprotocols": list(SUBPROTOCOLS),
-            "tokens_required": bool(self.config.join_secret),
+            "tokens_required": bool(self.config.auth.join_secret),
             "rooms": [name for name in self.server.rooms if not is_private(self.server, name)],
             "modes": sorted(self.server.room_manager.modes),
             "mode_games": self._mode_games(),
@@ -261,7 +263,7 @@ class WebSide:
         games = {}
         for name, mode in self.server.room_manager.modes.items():
             try:
-                games[name] = load_rules(mode.game).id
+                games[name] = load_rules(mode.game.game).id
             except GameLoadError:  # the mode's rooms would fail to open too: not offered
                 continue
         return dict(sorted(games.items()))
@@ -270,7 +272,7 @@ class WebSide:
     def _operators_only(self) -> bool:
         """Whether the operator routes are closed to the public (a token or their own
         listener): only then do they show private rooms."""
-        return bool(self.config.admin_token) or self.config.admin_port is not None
+        return bool(self.config.admin.admin_token) or self.config.admin.admin_port is not None
 
     def _room(self, name: str) -> Response:
         room = self.server.rooms.get(name)
@@ -291,7 +293,7 @@ class WebSide:
     def _monitor_events(self) -> Response | EventStream:
         # The check and the count are one step: the slot is taken before the response is
         # written, and given back by the HTTP side when the stream ends (on_close).
-        if self.monitor_streams >= self.config.max_monitor_streams:
+        if self.monitor_streams >= self.config.admin.max_monitor_streams:
             self.server.metrics.monitor_streams_refused += 1
             return text_response(503, "too many monitor streams open; try again later")
         self.monitor_streams += 1
@@ -301,7 +303,7 @@ class WebSide:
         self.monitor_streams -= 1
 
     async def _events(self) -> AsyncGenerator[bytes, None]:
-        interval_s = self.config.monitor_interval_s
+        interval_s = self.config.admin.monitor_interval_s
         yield f"retry: {round(interval_s * 2000)}\n\n".encode()
         while not self.server.draining:
             document = server_status(

@@ -52,7 +52,7 @@ class ServerState(Protocol):
 def window_ticks(server: ServerState, window_s: float | None = None) -> int:
     """Ticks in the last ``window_s`` seconds (default: ``stats_window_s``), at least one."""
     config = server.config
-    return max(1, round((window_s or config.stats_window_s) * config.tick_rate))
+    return max(1, round((window_s or config.stats.stats_window_s) * config.rooms.tick_rate))
 
 
 def is_private(server: ServerState, room_name: str) -> bool:
@@ -98,11 +98,11 @@ def room_status(
         "game": room.game.name,
         "players": room.player_count,
         "spectators": room.spectator_count,
-        "max_players": config.max_players_per_room,
-        "max_spectators": config.max_spectators_per_room,
+        "max_players": config.rooms.max_players_per_room,
+        "max_spectators": config.rooms.max_spectators_per_room,
         "tick": room.game.tick,
-        "tick_rate": config.tick_rate,
-        "snapshot_rate": config.tick_rate // config.snapshot_divisor,
+        "tick_rate": config.rooms.tick_rate,
+        "snapshot_rate": config.rooms.tick_rate // config.rooms.snapshot_divisor,
         "running": not room.stopped,
         "tick_ms": {
             "p50": round(summary["duration_ms_p50"], 3),
@@ -221,4 +221,4 @@ async def write_stats_forever(server: ServerState, path: str) -> None:
 
     while True:
         await trio.to_thread.run_sync(write, json.dumps(stats_document(server)))
-        await trio.sleep(server.config.stats_interval_s)
+        await trio.sleep(server.config.stats.stats_interval_s)
