@@ -295,9 +295,11 @@ class Mode:
     on demand. ``Mode.of`` takes the keys of a ``[modes.NAME]`` table."""
 
     name: str = attrs.field(validator=_mode_name)
-    # Its game; an empty game: the server's (``Config.game.game``), with these settings.
+    # Its game and settings; an empty game: the server's (``config.game.game``), with
+    # these settings. Left out: the server's game with its defaults.
     game: GameSection = attrs.field(factory=lambda: GameSection(game=""))
-    # Its ticks and seats; 0 for the tick rate or the seats: the game's own.
+    # Its ticks and seats; 0 for the tick rate or the players: the game's own. Left out:
+    # the game's own, and 64 spectators (the default room has more).
     room: RoomShape = attrs.field(factory=lambda: RoomShape(max_spectators_per_room=64))
     # Record every room of this mode to recordings_dir (gameserver replay FILE --verify).
     record: bool = False
