@@ -100,21 +100,17 @@ class Handshake:
                 f"this server speaks {' and '.join(SUBPROTOCOLS)}",
             )
         origin = header(request, b"origin")
-        if (
-            config.admission.allowed_origins
-            and origin is not None
-            and origin not in config.admission.allowed_origins
-        ):
+        admission = config.admission
+        allowed = admission.allowed_origins
+        if allowed and origin is not None and origin not in allowed:
             metrics.refused_origin += 1
             return 403, f"origin {origin} is not allowed"
-        if (
-            config.admission.max_connections
-            and len(self.server.connections) >= config.admission.max_connections
-        ):
+        most = admission.max_connections
+        if most and len(self.server.connections) >= most:
             metrics.refused_capacity += 1
             return 503, "server full: too many connections"
-        per_address = config.admission.max_connections_per_address
-        key = address_key(host, config.admission)
+        per_address = admission.max_connections_per_address
+        key = address_key(host, admission)
         if per_address and self.per_address[key] >= per_address:
             metrics.refused_per_address += 1
             return 429, f"too many connections from {key}"

@@ -83,9 +83,10 @@ async def serve_game(
     ``rules_or_name``: a shipped or installed game's short name, ``package.module:Class``,
     or the rules class itself. ``settings``: the game's settings (an instance of its
     settings class, or a table of its fields); None: its defaults. ``config_overrides``
-    are ``Config`` fields (``tick_rate``, ``interest_management``, ``record_all``,
-    ``recordings_dir``, ...). Defaults: 127.0.0.1, port 0, seed 1, the game's own tick rate
-    and seats (its rules class's ``tick_rate`` and ``max_players``).
+    are settings by name, as ``Config.of`` takes them (``tick_rate``,
+    ``interest_management``, ``record_all``, ``recordings_dir``, ...). Defaults: 127.0.0.1,
+    port 0, seed 1, the game's own tick rate and seats (its rules class's ``tick_rate`` and
+    ``max_players``).
 
     Yields the ``GameServer``: ``server.url`` is the WebSocket to connect to,
     ``default_room(server)`` the room. On exit the server is cancelled (connections drop

@@ -458,13 +458,13 @@ class FastConnection:
 
     def _keep_alive(self) -> None:
         """Ping a quiet peer; close one that has not even answered a ping (dead peer)."""
-        config = self._config
+        limits = self._limits
         quiet_s = trio.current_time() - self.last_heard_s
-        if quiet_s >= config.limits.idle_timeout_s:
+        if quiet_s >= limits.idle_timeout_s:
             self._metrics.idle_timeouts += 1
             log.warning("%s closed: nothing received for %.0f s", self.remote, quiet_s)
             self.close(CloseCode.IDLE_TIMEOUT, f"idle: nothing received for {quiet_s:.0f} s")
-        elif quiet_s >= config.limits.keepalive_interval_s:
+        elif quiet_s >= limits.keepalive_interval_s:
             self._write(frame(b"keepalive", OP_PING))
 
     async def run(self) -> None:

@@ -32,14 +32,9 @@ def default_mode(config: Config) -> Mode:
 
 
 def shape_of(config: Config) -> RoomShape:
-    """The room shape in ``config.rooms`` (which holds more besides)."""
-    rooms = config.rooms
-    return RoomShape(
-        tick_rate=rooms.tick_rate,
-        snapshot_divisor=rooms.snapshot_divisor,
-        max_players_per_room=rooms.max_players_per_room,
-        max_spectators_per_room=rooms.max_spectators_per_room,
-    )
+    """The room shape in ``config.rooms`` (a ``RoomShape`` with more besides)."""
+    fields = attrs.fields(RoomShape)
+    return RoomShape(**{field.name: getattr(config.rooms, field.name) for field in fields})
 
 
 def all_modes(config: Config) -> dict[str, Mode]:
