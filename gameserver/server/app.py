@@ -419,10 +419,7 @@ class GameServer:
         self._membership[connection] = room
         if claims is not None and self.auth is not None:
             self._identities[connection] = claims
-        if isinstance(room, Room):
-            room.attach(connection, claims, seated=seated)
-        else:
-            room.attach(connection, claims)
+        room.attach(connection, claims, seated=seated)
         try:
             await connection.run()
         except Exception:

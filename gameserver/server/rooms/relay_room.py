@@ -68,8 +68,11 @@ class RelayRoom:
     def is_empty(self) -> bool:
         return self.core.admission.is_empty
 
-    def attach(self, connection: Connection, claims: object = None) -> None:
-        """A new connection (a join token's claims do not matter: spectators only)."""
+    def attach(
+        self, connection: Connection, claims: object = None, *, seated: bool = False
+    ) -> None:
+        """A new connection (a join token's claims and a matchmaking seat do not matter:
+        spectators only, and a relay holds no seats)."""
         self.core.attach(connection, trio.current_time())
 
     def detach(self, connection: Connection) -> None:
