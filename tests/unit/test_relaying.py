@@ -19,6 +19,7 @@ from gameserver.protocol import (
     Welcome,
     encode,
 )
+from gameserver.tokens import KIND_IDENTITY, KIND_JOIN, JoinClaims
 
 from .fakes import Counters, FakeConnection, counting_tokens, room_config
 from .test_rules_api import Climb, Move, Settings
@@ -136,6 +137,35 @@ def test_players_and_late_joins_are_refused_as_the_relay_says() -> None:
         "no stream from the room in time",
     )
     assert counters.join_timeouts == 1 and relay.admission.spectator_count == 0
+
+
+def test_a_join_token_is_held_to_its_role_as_a_live_room_holds_it() -> None:
+    """A token for a player alone may not watch through a relay either; a spectator's
+    token and an identity allowed to play may."""
+    owner, (relay, counters) = Owner(), make_relay()
+    live = owner.core
+    tokens = {
+        "player": JoinClaims("p", "P", Role.PLAYER, None, 0.0, kind=KIND_JOIN),
+        "spectator": JoinClaims("s", "S", Role.SPECTATOR, None, 0.0, kind=KIND_JOIN),
+        "identity": JoinClaims("i", "I", Role.PLAYER, None, 0.0, kind=KIND_IDENTITY),
+    }
+    on_relay = {name: FakeConnection() for name in tokens}
+    in_room = {name: FakeConnection() for name in tokens}
+    for name, claims in tokens.items():
+        relay.attach(on_relay[name], 0.0, claims)
+        live.attach(in_room[name], 0.0, claims)
+        for connection in (on_relay[name], in_room[name]):
+            connection.inbox.append(encode(Join(Role.SPECTATOR, name)))
+    run(relay, owner, range(1, 4))
+    reason = "join as spectator: the token is for a player"
+    for where in (on_relay, in_room):
+        assert (where["player"].close_code, where["player"].close_reason) == (
+            CloseCode.POLICY_VIOLATION,
+            reason,
+        )
+        assert isinstance(where["spectator"].welcome, Welcome)
+        assert isinstance(where["identity"].welcome, Welcome)
+    assert counters.protocol_errors[CloseCode.POLICY_VIOLATION] == 1
 
 
 def test_spectators_are_answered_as_a_live_rooms_are() -> None:

@@ -30,6 +30,7 @@ from gameserver.core import RelayCore
 from gameserver.core.seams import Connection
 from gameserver.server.metrics import Metrics
 from gameserver.server.rooms.ticker import Ticker
+from gameserver.tokens import JoinClaims
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +70,11 @@ class RelayRoom:
         return self.core.admission.is_empty
 
     def attach(
-        self, connection: Connection, claims: object = None, *, seated: bool = False
+        self, connection: Connection, claims: JoinClaims | None = None, *, seated: bool = False
     ) -> None:
-        """A new connection (a join token's claims and a matchmaking seat do not matter:
-        spectators only, and a relay holds no seats)."""
-        self.core.attach(connection, trio.current_time())
+        """A new connection; its join token's claims are checked as a live room checks
+        them (``seated`` does not matter: a relay holds no seats)."""
+        self.core.attach(connection, trio.current_time(), claims)
 
     def detach(self, connection: Connection) -> None:
         self.core.detach(connection, trio.current_time())
