@@ -71,8 +71,9 @@ from gameserver.protocol.wsframes import (
     close_code as close_frame_code,
 )
 
+from ._client import ABNORMAL_CLOSURE, MAX_SERVER_MESSAGE_BYTES
+from ._stats import ClientStats
 from .botdriver import BotDriver, BotFactory, BotLoadError, choose_bot
-from .client import ABNORMAL_CLOSURE, MAX_SERVER_MESSAGE_BYTES
 from .rawws import (
     FrameError,
     HandshakeFailed,
@@ -83,7 +84,6 @@ from .rawws import (
     open_websocket,
 )
 from .session import EVENT_HISTORY, ClientSession
-from .stats import ClientStats
 from .swarm_options import LIVE_SAMPLES, RunClock, SwarmOptions, bot_tokens
 from .swarm_stats import SwarmTotals, close_kind
 

@@ -69,11 +69,11 @@ from gameserver.protocol import (
 from gameserver.rules import Angle, Bool, Enum, Fixed, Flags, GameSchema, Int, SchemaError, Text
 from gameserver.rules.loading import GameLoadError, available_games, load_rules
 
-from .clock import ClockEstimator
-from .interpolation import Interpolator, default_delay_s
-from .prediction import Prediction, Predictor, trusted_prediction
-from .stats import ClientStats
-from .world import World
+from ._clock import ClockEstimator
+from ._interpolation import Interpolator, default_delay_s
+from ._prediction import Prediction, Predictor, trusted_prediction
+from ._stats import ClientStats
+from ._world import World
 
 __all__ = ["ClientSession", "ReceivedEvent"]
 

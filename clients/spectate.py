@@ -32,8 +32,8 @@ from rich.text import Text
 from gameserver.protocol import Role
 from gameserver.rules import GameSchema, wire_fields
 
-from .client import GameClient, connect
-from .world import plain_value
+from ._client import GameClient, connect
+from ._world import plain_value
 
 FRAME_S = 0.1
 GRID_COLUMNS = 64

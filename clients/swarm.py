@@ -44,8 +44,8 @@ from trio_websocket import ConnectionRejected, HandshakeError
 
 from gameserver.protocol import CloseCode, InputFrame, Role, encode
 
+from ._client import ABNORMAL_CLOSURE, ClientClosed, GameClient, connect
 from .botdriver import BotDriver, BotFactory, BotLoadError, choose_bot, schema_from_welcome
-from .client import ABNORMAL_CLOSURE, ClientClosed, GameClient, connect
 from .matchmaking import Match, MatchFailed, find_match, reachable
 from .swarm_options import LIVE_SAMPLES as LIVE_SAMPLES
 from .swarm_options import RunClock as RunClock

@@ -30,7 +30,11 @@ from typing import Any
 
 from gameserver.rules import (
     SPECTATOR,
+    Bool,
+    Enum,
+    Flags,
     GameSchema,
+    Int,
     MatchResult,
     Player,
     Private,
@@ -40,9 +44,9 @@ from gameserver.rules import (
     TickInput,
     Viewer,
     WireTuple,
+    WireValue,
 )
-from gameserver.rules.api import hook_events, joined
-from gameserver.rules.wiretypes import Bool, Enum, Flags, Int, WireValue
+from gameserver.rules.hosting import hook_events, joined
 
 from .savedgame import SavedGame, checked
 

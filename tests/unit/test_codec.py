@@ -188,7 +188,7 @@ def test_snapshot_encoding_matches_a_plain_cbor_array() -> None:
 
 @given(st.binary(min_size=0, max_size=24).map(lambda tail: b"\x85\x02" + tail))
 def test_fast_input_path_agrees_with_the_general_decoder(data: bytes) -> None:
-    from gameserver.protocol import codec
+    from gameserver.protocol import _codec as codec
 
     fast = codec._decode_input_fast(data, 2)
     try:
@@ -204,7 +204,7 @@ def test_fast_input_path_agrees_with_the_general_decoder(data: bytes) -> None:
 def test_fast_input_path_takes_every_valid_frame(
     seq: int, buttons: int, aim: int, ack: int
 ) -> None:
-    from gameserver.protocol import codec
+    from gameserver.protocol import _codec as codec
 
     frame = InputFrame(seq, (buttons, aim), ack)
     assert codec._decode_input_fast(encode(frame), 2) == frame
@@ -219,7 +219,7 @@ def test_fast_input_path_takes_every_valid_frame(
 )
 def test_fast_input_path_takes_negative_game_fields(seq: int, dx: int, dy: int, ack: int) -> None:
     """A stick of -1/0/1 (the benchmark game's input) is read without the general decoder."""
-    from gameserver.protocol import codec
+    from gameserver.protocol import _codec as codec
 
     frame = InputFrame(seq, (dx, dy), ack)
     assert decode_client_message(encode(frame)) == frame
@@ -233,7 +233,7 @@ def test_fast_input_path_takes_negative_game_fields(seq: int, dx: int, dy: int, 
 )
 def test_fast_input_path_agrees_on_negative_heads(data: bytes) -> None:
     """Random frames rich in negative-integer heads: the fast path accepts no more."""
-    from gameserver.protocol import codec
+    from gameserver.protocol import _codec as codec
 
     fast = codec._decode_input_fast(data, 2)
     try:

@@ -9,13 +9,13 @@ from __future__ import annotations
 from gameserver.core import GameHost
 from gameserver.games.arena import POSITION_SCALE, ArenaRules, ArenaSettings, Buttons
 from gameserver.protocol import (
+    InputFrame,
     Join,
     Role,
     Snapshot,
     decode_server_message,
     encode,
 )
-from gameserver.protocol.messages import InputFrame
 from gameserver.server.metrics import Metrics
 from gameserver.server.rooms.modes import default_mode, resolved, resolved_config
 from gameserver.server.rooms.room import Room

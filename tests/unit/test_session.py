@@ -272,7 +272,7 @@ def test_a_load_bot_s_session_decodes_nothing_it_does_not_read() -> None:
     assert session.world[1].x == 10.0  # decoded when read
 
 
-SANS_IO = ("session", "world", "interpolation", "prediction", "clock", "stats")
+SANS_IO = ("session", "_world", "_interpolation", "_prediction", "_clock", "_stats")
 
 
 @pytest.mark.parametrize("module", SANS_IO)

@@ -23,9 +23,9 @@ import pytest
 import trio
 
 from gameserver import rules
-from gameserver.clients.client import GameClient
-from gameserver.clients.clock import ClockEstimator
-from gameserver.clients.interpolation import Interpolator
+from gameserver.clients import GameClient
+from gameserver.clients._clock import ClockEstimator
+from gameserver.clients._interpolation import Interpolator
 from gameserver.games.arena import ArenaSettings
 from gameserver.games.arena.movement import make_mover, push_out_of_circle, resolve_obstacles
 from gameserver.protocol import (

@@ -1,4 +1,4 @@
-// What one client knows about a game, fed by decoded server messages; clients/client.py
+// What one client knows about a game, fed by decoded server messages; clients/_client.py
 // (GameClient.handle and friends) is the reference.
 //
 // Pure apart from the times passed in (seconds on the page's monotonic clock): the

@@ -20,8 +20,8 @@ from typing import Any
 
 from gameserver.rules import BotView, NoSettings, Player, TickInput
 
-from .bot import Bot
-from .game import Bench, BenchInput
+from ._bot import Bot
+from ._game import Bench, BenchInput
 
 
 def bot_frames(players: int, ticks: int, seed: int) -> list[list[TickInput[BenchInput]]]:

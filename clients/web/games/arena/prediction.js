@@ -1,5 +1,5 @@
 // The arena's client-side prediction with server reconciliation, plugged into the SDK's
-// prediction hook (arenaPrediction); clients/prediction.py is the reference.
+// prediction hook (arenaPrediction); clients/_prediction.py is the reference.
 //
 // Theory of operation: every input frame sent also moves the local player at once, with
 // exactly the server's per-tick step (movement.js, then the obstacle push), and is kept

@@ -45,9 +45,9 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import attrs
 
-from .game import GameSchema
-from .savedstate import StateError, game_modules, load_state, save_state
-from .wiretypes import WireValue
+from ._game import GameSchema
+from ._savedstate import StateError, game_modules, load_state, save_state
+from ._wiretypes import WireValue
 
 InputT = TypeVar("InputT")
 SettingsT = TypeVar("SettingsT")
@@ -254,7 +254,7 @@ class Rules(Generic[InputT, SettingsT]):
 
     def save(self) -> bytes:
         """The whole state, to be given to ``restore``: the instance's attributes as data
-        (``savedstate.py``: containers, enums, random generators and instances of the
+        (``_savedstate.py``: containers, enums, random generators and instances of the
         game's own classes; ``StateError`` names anything else)."""
         return save_state(self.__dict__)
 
@@ -281,29 +281,6 @@ class Rules(Generic[InputT, SettingsT]):
         when the state is large (it may run every tick while recording).
         """
         return hashlib.blake2b(canonical(self.__dict__).encode(), digest_size=16).hexdigest()
-
-
-def joined(answer: object) -> tuple[int, Sequence[Any]]:
-    """What ``join`` returned, as (entity id, events): an id alone, or the pair."""
-    if type(answer) is int:
-        return answer, ()
-    if (
-        type(answer) is tuple
-        and len(answer) == 2
-        and type(answer[0]) is int
-        and isinstance(answer[1], Sequence)
-    ):
-        return answer[0], answer[1]
-    raise TypeError(f"join() must return an entity id or (entity id, events), got {answer!r}")
-
-
-def hook_events(answer: object, hook: str) -> Sequence[Any]:
-    """What ``leave``, ``disconnected`` or ``reconnected`` returned, as events."""
-    if answer is None:
-        return ()
-    if isinstance(answer, Sequence) and not isinstance(answer, str | bytes):
-        return answer
-    raise TypeError(f"{hook}() must return None or a sequence of events, got {answer!r}")
 
 
 def canonical(value: object) -> str:

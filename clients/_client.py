@@ -52,12 +52,12 @@ from gameserver.protocol import (
     Welcome,
 )
 
-from .clock import ClockEstimator
-from .interpolation import Interpolator
-from .prediction import Prediction, Predictor
+from ._clock import ClockEstimator
+from ._interpolation import Interpolator
+from ._prediction import Prediction, Predictor
+from ._stats import ClientStats
+from ._world import World
 from .session import ClientSession, ReceivedEvent
-from .stats import ClientStats
-from .world import World
 
 log = logging.getLogger(__name__)
 

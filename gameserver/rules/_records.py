@@ -29,9 +29,9 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from .declare import wire_fields
-from .errors import EncodeError, SchemaError
-from .wiretypes import WireType, WireValue
+from ._declare import wire_fields
+from ._errors import EncodeError, SchemaError
+from ._wiretypes import WireType, WireValue
 
 T = TypeVar("T")
 

@@ -31,7 +31,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import attrs
 
-from .errors import EncodeError, SchemaError
+from ._errors import EncodeError, SchemaError
 
 T = TypeVar("T")
 E = TypeVar("E", bound=enum.IntEnum)

@@ -45,7 +45,7 @@ from typing import Any
 from gameserver.rules import wire_fields
 from gameserver.rules.loading import GameLoadError, available_games, load_rules
 
-from .world import World
+from ._world import World
 
 __all__ = ["PredictStep", "Prediction", "Predictor", "trusted_prediction"]
 

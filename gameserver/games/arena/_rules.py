@@ -18,7 +18,7 @@ One ``step()`` then runs these phases, in order:
 1. Timers: fire cooldowns count down; dead players' respawn timers count down and, on
    reaching zero, respawn them at a free random spot (RESPAWN).
 1b. Hitscan: HITSCAN held with its cooldown at zero shoots along the aim, judged where the
-   shooter saw its targets (``hitscan.py``): SHOT, and HIT/DEATH/SCORE on a hit.
+   shooter saw its targets (``_hitscan.py``): SHOT, and HIT/DEATH/SCORE on a hit.
 2. Move: each alive player's control goes through ``movement`` (the same code client
    prediction runs), then the player is pushed out of obstacles.
 3. Crowding: overlapping alive players are pushed apart symmetrically, one pass per tick,
@@ -48,10 +48,9 @@ import attrs
 
 from gameserver import rules
 
-from .grid import SpatialGrid
-from .hitscan import PositionHistory, first_hit
-from .movement import bounds_q, clamp_snap, make_mover, push_out_of_circle
-from .schema import (
+from ._grid import SpatialGrid
+from ._hitscan import PositionHistory, first_hit
+from ._schema import (
     AIM_STEPS,
     ARENA_BUTTONS,
     POSITION_SCALE,
@@ -67,7 +66,8 @@ from .schema import (
     Score,
     Shot,
 )
-from .settings import ArenaSettings
+from ._settings import ArenaSettings
+from .movement import bounds_q, clamp_snap, make_mover, push_out_of_circle
 
 # Bumped whenever the rules change how a match plays out: a recording made under other
 # rules would not replay the same (recordings refuse it).

@@ -22,7 +22,7 @@ from typing import Any, TypeVar, Unpack
 
 import trio
 
-from .client import ClientOptions, GameClient, connect
+from ._client import ClientOptions, GameClient, connect
 from .session import ReceivedEvent
 
 __all__ = ["SyncClient", "connect_sync"]

@@ -25,8 +25,8 @@ from typing import Any
 import attrs
 import cbor2
 
-from .errors import CloseCode, ProtocolError
-from .messages import (
+from ._errors import CloseCode, ProtocolError
+from ._messages import (
     CHAT_MAX_CHARS,
     NAME_MAX_CHARS,
     NONCE_MAX,

@@ -24,10 +24,10 @@ from typing import Any
 
 import attrs
 
-from .declare import field
-from .descriptions import wire_type_from_description
-from .errors import SchemaError
-from .records import (
+from ._declare import field
+from ._descriptions import wire_type_from_description
+from ._errors import SchemaError
+from ._records import (
     CommandSchema,
     EntitySchema,
     EventSchema,
@@ -35,7 +35,7 @@ from .records import (
     PositionLayout,
     check_unique_names,
 )
-from .wiretypes import Text, WireValue
+from ._wiretypes import Text, WireValue
 
 
 class GameSchema:
