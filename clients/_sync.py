@@ -125,7 +125,7 @@ class SyncClient:
     # -- acting ---------------------------------------------------------------
 
     def send_input(self, value: object, *, view: bool = False) -> int:
-        """Send the game's input as the next frame; its sequence number (0: not sent)."""
+        """Send the game's input as the next Input; its sequence number (0: not sent)."""
         return self._call(lambda c: c.send_input(value, view=view))
 
     def send(self, **fields: object) -> int:

@@ -30,7 +30,7 @@ from ._messages import (
     Command,
     Error,
     FindMatch,
-    InputFrame,
+    Input,
     Join,
     Matched,
     MessageType,
@@ -42,6 +42,7 @@ from ._messages import (
     Snapshot,
     Welcome,
 )
+from ._messages import InputFrame as InputFrame  # the old name of Input, kept until 1.0
 
 __all__ = [
     "CHAT_MAX_CHARS",
@@ -63,7 +64,7 @@ __all__ = [
     "ErrorCode",
     "FindMatch",
     "GameServerError",
-    "InputFrame",
+    "Input",
     "Join",
     "Matched",
     "MessageType",

@@ -17,7 +17,7 @@ synchronously, always in the same order, so the same calls give the same world:
    return events too. Such events go out with the next step's, before them, stamped
    with that step's tick (the tick whose snapshot first shows the joined player).
 2. Once per tick, ``step(inputs, commands)``: ``inputs`` holds one ``TickInput`` per
-   player that has ever sent an input (the newest frame; the previous one repeated when
+   player that has ever sent an input (the newest Input; the previous one repeated when
    none arrived this tick), ``commands`` every ``TickCommand`` that arrived since the
    last tick, in arrival order. ``step`` returns this tick's events (declared event
    objects; wrap one in ``Private`` to send it only to some players).
@@ -90,9 +90,9 @@ SPECTATOR = Viewer()
 class TickInput(Generic[InputT]):
     """One player's input for this tick.
 
-    ``fresh`` is False when no frame arrived this tick and the previous one is repeated.
+    ``fresh`` is False when no Input arrived this tick and the previous one is repeated.
     ``view_tick`` is the (fractional) tick the player was looking at when it sent the
-    frame, for lag compensation; None when the client sent none. The server reuses
+    Input, for lag compensation; None when the client sent none. The server reuses
     these objects from tick to tick (a player's input is usually the same): read them
     during ``step``, do not keep them.
     """

@@ -208,7 +208,7 @@ def _position_layout(record: _Record[Any]) -> PositionLayout | None:
 
 
 class InputSchema(Generic[T]):
-    """The input frame's payload: an instance <-> the wire list ``[*fields]``."""
+    """The input's payload: an instance <-> the wire list ``[*fields]``."""
 
     def __init__(self, cls: type[T]) -> None:
         self._record = _Record(cls, None, as_tuple=False)

@@ -12,7 +12,7 @@ from gameserver.protocol import (
     Command,
     Error,
     FindMatch,
-    InputFrame,
+    Input,
     Join,
     Ping,
     Pong,
@@ -36,7 +36,7 @@ client_messages = st.one_of(
     st.builds(Join, st.sampled_from(Role), names),
     st.builds(Join, st.sampled_from(Role), names, st.text(min_size=1, max_size=64)),
     st.builds(
-        InputFrame,
+        Input,
         st.integers(1, 2**32 - 1),
         st.tuples(st.integers(0, 2**32 - 1) | st.text(max_size=8), st.integers(0, 65535)),
         uint32,
@@ -206,7 +206,7 @@ def test_fast_input_path_takes_every_valid_frame(
 ) -> None:
     from gameserver.protocol import _codec as codec
 
-    frame = InputFrame(seq, (buttons, aim), ack)
+    frame = Input(seq, (buttons, aim), ack)
     assert codec._decode_input_fast(encode(frame), 2) == frame
     assert decode_client_message(encode(frame)) == frame
 
@@ -221,7 +221,7 @@ def test_fast_input_path_takes_negative_game_fields(seq: int, dx: int, dy: int, 
     """A stick of -1/0/1 (the benchmark game's input) is read without the general decoder."""
     from gameserver.protocol import _codec as codec
 
-    frame = InputFrame(seq, (dx, dy), ack)
+    frame = Input(seq, (dx, dy), ack)
     assert decode_client_message(encode(frame)) == frame
     assert codec._decode_input_fast(encode(frame), 2) == frame  # 4-byte heads at most
 
@@ -245,7 +245,7 @@ def test_fast_input_path_agrees_on_negative_heads(data: bytes) -> None:
 
 @given(st.lists(st.integers(0, 2**32 - 1), min_size=0, max_size=6), st.integers(1, 99))
 def test_inputs_of_any_arity_round_trip(fields: list[int], seq: int) -> None:
-    frame = InputFrame(seq, tuple(fields), 7)
+    frame = Input(seq, tuple(fields), 7)
     assert decode_client_message(encode(frame), input_fields=len(fields)) == frame
     with pytest.raises(ProtocolError):
         decode_client_message(encode(frame), input_fields=len(fields) + 2)

@@ -182,7 +182,7 @@ PUBLIC_NAMES: dict[str, set[str]] = {
     "gameserver.protocol": {
         "CHAT_MAX_CHARS", "Chat", "ChatChannel", "ClientMessage", "CloseCode", "Command",
         "DEFAULT_MAX_CLIENT_MESSAGE_BYTES", "DeltaError", "Error", "ErrorCode", "FindMatch",
-        "GameServerError", "InputFrame", "Join", "Matched", "MessageType", "NAME_MAX_CHARS",
+        "GameServerError", "Input", "Join", "Matched", "MessageType", "NAME_MAX_CHARS",
         "NODE_ID_MAX_CHARS", "PROTOCOL_VERSION", "Ping", "Pong", "ProtocolError",
         "ROOM_ID_MAX_CHARS", "Role", "SUBPROTOCOL", "SUBPROTOCOLS", "SUBPROTOCOL_V1", "Say",
         "ServerMessage", "Snapshot", "Welcome", "WireState", "apply", "change_entry",

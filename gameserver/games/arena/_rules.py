@@ -10,7 +10,7 @@ they are only rounded for the wire). The players, projectiles and obstacles are 
 declared entity objects themselves (``schema.py``), carrying the rules' own fields too.
 
 Inputs: each ``TickInput`` of a step sets its player's control (buttons and aim) and view
-tick, as an input frame always has; a dead player's input is ignored. A disconnected
+tick, as an input always has; a dead player's input is ignored. A disconnected
 player stands still (its aim kept) until a fresh input arrives after ``reconnected``.
 
 One ``step()`` then runs these phases, in order:
@@ -309,7 +309,7 @@ class ArenaRules(rules.Rules[Controls, ArenaSettings]):
         if p is None:
             return
         self._held.add(pid)
-        if p.alive:  # as an idle input frame with the newest aim would
+        if p.alive:  # as an idle input with the newest aim would
             p.buttons = 0
             p.view_tick = None
             seen_dead = self._dead_aims.get(pid)
