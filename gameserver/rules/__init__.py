@@ -3,7 +3,7 @@
 A game declares each entity type, its input, and its commands and events as classes of
 typed fields (``entity``, ``message`` and the field helpers). ``GameSchema`` turns those
 declarations into wire tuples and lists of CBOR-simple values (integers, short text) that
-``protocol.delta`` diffs as it does today, decodes untrusted input strictly
+``protocol.diff`` compares as it does today, decodes untrusted input strictly
 (``SchemaError``, close code 4002, naming the field), and describes the whole game in one
 document from which a client rebuilds the same decoding (``GameSchema.from_description``).
 

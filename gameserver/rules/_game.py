@@ -86,7 +86,7 @@ class GameSchema:
         return self.entities[kind].from_wire(wire)
 
     def wire_state(self, entities: Mapping[int, object]) -> dict[int, tuple[WireValue, ...]]:
-        """Entity id -> wire tuple: what ``protocol.delta`` diffs, for a whole world."""
+        """Entity id -> wire tuple: what ``protocol.diff`` compares, for a whole world."""
         by_type = self._by_type
         return {eid: by_type[type(obj)].to_wire(obj) for eid, obj in entities.items()}
 

@@ -7,7 +7,7 @@ order. Its schema turns an instance into a wire sequence and an untrusted wire s
 back into an instance:
 
 - an entity is the tuple ``(kind, *fields)``: ``kind`` is the type's index in the game's
-  list of entity types, as ``docs/protocol.md`` 6.1 has it (and ``protocol.delta`` diffs);
+  list of entity types, as ``docs/protocol.md`` 6.1 has it (and ``protocol.diff`` compares);
 - the input is the list ``[*fields]``;
 - a command or an event is the list ``[kind, *fields]``, ``kind`` its index among the
   game's commands (or events).
