@@ -33,7 +33,7 @@ from .session import Session
 
 __all__ = ["RelayCore"]
 
-# A relay does not know the watched game's input: spectators' input frames are decoded
+# A relay does not know the watched game's input: spectators' inputs are decoded
 # with protocol 1's arity (two fields), before they are refused.
 SPECTATOR_INPUT_FIELDS = 2
 

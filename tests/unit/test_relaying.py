@@ -10,7 +10,7 @@ from gameserver.protocol import (
     Command,
     Error,
     ErrorCode,
-    InputFrame,
+    Input,
     Join,
     Ping,
     Pong,
@@ -44,7 +44,7 @@ class Owner:
         """One tick; the stream message published for it."""
         self.seq += 1
         up = (int(Move.UP),)
-        self.player.inbox.append(encode(InputFrame(self.seq, up, 0)))
+        self.player.inbox.append(encode(Input(self.seq, up, 0)))
         self.core.collect(now, round(now * 1000))
         self.core.step()
         published = self.core.deliver(round(now * 1000), publish=True)
@@ -178,7 +178,7 @@ def test_spectators_are_answered_as_a_live_rooms_are() -> None:
     run(relay, owner, range(1, 4))
     watcher.inbox += [
         encode(Ping(7)),
-        encode(InputFrame(1, (1, 0), 0)),
+        encode(Input(1, (1, 0), 0)),
         encode(Command((0, 3))),
         encode(Say("hi")),
         encode(Say("again")),
