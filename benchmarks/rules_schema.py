@@ -6,7 +6,7 @@ Declares an arena-like player (kind + 7 fields: x, y, aim, hp, score, flags, tea
 prints one JSON object of microseconds per entity, best of R runs over a world of N
 entities: ``to_wire`` (the compiled encoder), ``wire_state`` (a whole world through
 ``GameSchema.wire_state``), ``hand_written`` (the same tuple built inline, as
-``ArenaRules.wire_state`` in ``gameserver/games/arena/rules.py`` does), ``from_wire``
+``ArenaRules.wire_state`` in ``gameserver/games/arena/_rules.py`` does), ``from_wire``
 (strict decoding into the declared class) and ``client_from_wire`` (into the class
 ``GameSchema.from_description`` builds).
 """

@@ -12,7 +12,7 @@ if __name__ != "gameserver.clients":  # the folder clients/ of a checkout, impor
         "(it moved there before the first release; see CHANGELOG.md)"
     )
 
-from .client import (
+from ._client import (
     ClientClosed,
     ClientOptions,
     GameClient,
@@ -20,10 +20,10 @@ from .client import (
     ReconnectPolicy,
     connect,
 )
+from ._stats import ClientStats
+from ._sync import SyncClient, connect_sync
+from ._world import World
 from .session import ClientSession, ReceivedEvent
-from .stats import ClientStats
-from .sync import SyncClient, connect_sync
-from .world import World
 
 __all__ = [
     "ClientClosed",

@@ -4,14 +4,14 @@ Theory of operation: a game's bot (``gameserver.rules.Bot``) is written against 
 client decodes, so the swarm needs no game-specific code to run it. The Welcome names the
 game and describes it; ``GameSchema.from_description`` rebuilds the decoding from that
 description alone, as a client in any language would. After each new snapshot the
-driver decodes the connection's mirror (entity id -> wire tuple) into the game's named
-entities, and the snapshot's events, asks the bot (``BotView``) and encodes its answer:
-the input, kept and sent every tick until the bot replaces it (``input_fields``), with
-the input schema; each command, by its class name, with the command schema.
+driver hands the bot (``BotView``) the connection's decoded entities and the events
+that are new since it last asked, and encodes its answer: the input, kept and sent every
+tick until the bot replaces it (``input_fields``), with the input schema; each command,
+by its class name, with the command schema.
 
-Decoding is sans-I/O and shared: a driver only ever sees wire tuples, so the trio swarm
-and the lean loop use it alike. An entity whose wire tuple is the very object decoded
-last time is not decoded again (``protocol.apply`` keeps unchanged entities' tuples).
+Sans-I/O: the trio swarm and the lean loop both decode with the client session's
+``World`` (``gameserver.clients.session``), which decodes an entity only when the bot
+reads it, and drive the bot through the same driver.
 
 Which bot: ``--bot package.module:Class``, or the game's own ``Bot``, found next to the
 game's rules class by the game's name (``gameserver.rules.loading``): each shipped game
@@ -26,7 +26,7 @@ an empty world (``on_blind_snapshot``): patterns that need no world cost no deco
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from gameserver.protocol import Command, Welcome, encode
@@ -111,11 +111,11 @@ def schema_from_welcome(description: Mapping[str, Any] | None) -> GameSchema:
 
 
 class BotDriver:
-    """One connection's bot: wire tuples in, input fields and command payloads out."""
+    """One connection's bot: decoded entities and events in, input fields and command
+    payloads out."""
 
     __slots__ = (
         "_commands",
-        "_decoded",
         "_input_to_wire",
         "_params",
         "_tick_rate",
@@ -145,28 +145,20 @@ class BotDriver:
             self._world_size = size if welcome.world_width or welcome.world_height else None
             self._params = dict(welcome.params)
         self.input_fields: tuple[int | str, ...] | None = None  # sent every tick once set
-        self._decoded: dict[int, tuple[tuple[Any, ...], Any]] = {}  # id -> (wire, entity)
         self._commands = {message.name: message for message in schema.commands.messages}
         self._input_to_wire = None if schema.input is None else schema.input.to_wire
         self.last_event_tick = 0
 
-    def on_snapshot(
-        self, tick: int, world: Mapping[int, tuple[Any, ...]], events: Iterable[tuple[Any, ...]]
-    ) -> list[bytes]:
-        """Ask the bot about the world at ``tick``; the encoded Commands to send now.
-
-        ``events``: the connection's received events ``(tick, kind, *args)``; those after
-        the last one seen are handed to the bot.
-        """
-        return self._act(tick, self._entities(world), self._new_events(events))
-
     def on_decoded_snapshot(
         self, tick: int, entities: Mapping[int, Any], events: Sequence[ReceivedEvent]
     ) -> list[bytes]:
-        """As ``on_snapshot``, for a client that decodes already (``gameserver.clients.session``):
-        its entities by id, and the events it keeps, oldest first. ``entities`` reaches the
-        bot as it is: a session's ``World`` decodes only the entities the bot reads, so a
-        bot that reads none costs no decoding (the mapping changes with the next snapshot)."""
+        """Ask the bot about the world at ``tick``; the encoded Commands to send now.
+
+        ``entities``: the connection's decoded entities by id (a session's ``World``), and
+        ``events`` the events it keeps, oldest first; those after the last one seen are
+        handed to the bot. ``entities`` reaches the bot as it is: a ``World`` decodes only
+        the entities the bot reads, so a bot that reads none costs no decoding (the mapping
+        changes with the next snapshot)."""
         fresh = []
         seen = self.last_event_tick
         for received in reversed(events):  # the new ones are at the end
@@ -179,7 +171,8 @@ class BotDriver:
         return self._act(tick, entities, fresh)
 
     def on_blind_snapshot(self, tick: int) -> list[bytes]:
-        """As ``on_snapshot``, for a connection that does not decode: an empty world."""
+        """As ``on_decoded_snapshot``, for a connection that does not decode: an empty
+        world."""
         return self._act(tick, _NO_ENTITIES, ())
 
     def _act(self, tick: int, entities: Mapping[int, Any], events: Sequence[Any]) -> list[bytes]:
@@ -198,30 +191,6 @@ class BotDriver:
         if not act.commands:
             return []
         return [self._command(command) for command in act.commands]
-
-    def _entities(self, world: Mapping[int, tuple[Any, ...]]) -> dict[int, Any]:
-        decoded, known = {}, self._decoded
-        for eid, wire in world.items():
-            cached = known.get(eid)
-            if cached is not None and cached[0] is wire:
-                decoded[eid] = cached[1]
-            else:
-                entity = self.schema.entity_from_wire(wire)
-                known[eid] = (wire, entity)
-                decoded[eid] = entity
-        for eid in [eid for eid in known if eid not in world]:
-            del known[eid]
-        return decoded
-
-    def _new_events(self, events: Iterable[tuple[Any, ...]]) -> list[Any]:
-        fresh = []
-        newest = self.last_event_tick
-        for tick, *wire in events:
-            if tick > self.last_event_tick:
-                fresh.append(self.schema.events.from_wire(wire))
-                newest = max(newest, tick)
-        self.last_event_tick = newest
-        return fresh
 
     def _input(self, value: object) -> tuple[int | str, ...]:
         to_wire = self._input_to_wire

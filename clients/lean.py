@@ -8,7 +8,7 @@ HTTP/1.1 upgrade done by hand, then the Join frame) runs in short-lived tasks;
 once a bot has sent its Join it belongs to the single loop, which wakes on
 absolute deadlines twice per server tick:
 
-- on every tick boundary it sends each joined player one input frame (and,
+- on every tick boundary it sends each joined player one input (and,
   about once a second per bot, a Ping) with one ``sock.send``; bytes the kernel
   does not take wait in a bounded per-bot buffer;
 - on every wake-up it drains each socket with ``recv_into`` a shared buffer
@@ -71,8 +71,9 @@ from gameserver.protocol.wsframes import (
     close_code as close_frame_code,
 )
 
+from ._client import ABNORMAL_CLOSURE, MAX_SERVER_MESSAGE_BYTES
+from ._stats import ClientStats
 from .botdriver import BotDriver, BotFactory, BotLoadError, choose_bot
-from .client import ABNORMAL_CLOSURE, MAX_SERVER_MESSAGE_BYTES
 from .rawws import (
     FrameError,
     HandshakeFailed,
@@ -83,7 +84,6 @@ from .rawws import (
     open_websocket,
 )
 from .session import EVENT_HISTORY, ClientSession
-from .stats import ClientStats
 from .swarm_options import LIVE_SAMPLES, RunClock, SwarmOptions, bot_tokens
 from .swarm_stats import SwarmTotals, close_kind
 
@@ -236,7 +236,7 @@ class LeanBot:
         return True
 
     def send_tick(self, ping: bool) -> None:
-        """Send this tick's input frame (players whose bot has an input), and a Ping when
+        """Send this tick's input (players whose bot has an input), and a Ping when
         ``ping``."""
         session = self.session
         driver = self.driver

@@ -27,7 +27,7 @@ from gameserver.protocol.wsframes import (
     frame_header,
 )
 
-from .client import MAX_SERVER_MESSAGE_BYTES
+from ._client import MAX_SERVER_MESSAGE_BYTES
 
 WS_GUID: Final = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MAX_RESPONSE_HEAD = 16 * 1024  # an HTTP response head larger than this is not our server

@@ -51,7 +51,7 @@ from gameserver.protocol import (
     Command,
     Error,
     FindMatch,
-    InputFrame,
+    Input,
     Join,
     Matched,
     MessageType,
@@ -69,11 +69,11 @@ from gameserver.protocol import (
 from gameserver.rules import Angle, Bool, Enum, Fixed, Flags, GameSchema, Int, SchemaError, Text
 from gameserver.rules.loading import GameLoadError, available_games, load_rules
 
-from .clock import ClockEstimator
-from .interpolation import Interpolator, default_delay_s
-from .prediction import Prediction, Predictor, trusted_prediction
-from .stats import ClientStats
-from .world import World
+from ._clock import ClockEstimator
+from ._interpolation import Interpolator, default_delay_s
+from ._prediction import Prediction, Predictor, trusted_prediction
+from ._stats import ClientStats
+from ._world import World
 
 __all__ = ["ClientSession", "ReceivedEvent"]
 
@@ -168,7 +168,7 @@ class ClientSession:
         self.resume = ""  # the newest Welcome's resume token (players)
         self.predictor: Predictor | None = None
         self.interpolator: Interpolator | None = None
-        self.seq = 0  # the newest input frame's sequence number on this connection
+        self.seq = 0  # the newest input's sequence number on this connection
         self._last_render_s = -math.inf
 
     # -- state ----------------------------------------------------------------
@@ -256,7 +256,7 @@ class ClientSession:
             raise ValueError(str(exc)) from None
 
     def input_message(self, value: object, *, view_tick: float | None = None) -> bytes:
-        """The next input frame carrying ``value`` (the game's input, or any object with its
+        """The next input carrying ``value`` (the game's input, or any object with its
         fields); the own entity's prediction takes the step at once.
 
         ``view_tick``: the (fractional) tick the player is looking at (``view_tick()``), for
@@ -270,7 +270,7 @@ class ClientSession:
         view = 0
         if view_tick is not None and view_tick > 0:
             view = max(1, round(view_tick * _VIEW_STEPS))
-        data = encode(InputFrame(self.seq, fields, self.world.tick, view))
+        data = encode(Input(self.seq, fields, self.world.tick, view))
         predictor = self.predictor
         if predictor is not None:
             predictor.apply_input(self.seq, value, self.world)
@@ -292,9 +292,9 @@ class ClientSession:
         raise TypeError(f"the game declares no command named {name}")
 
     def wire_input_message(self, fields: tuple[int | str, ...]) -> bytes:
-        """The next input frame carrying ``fields``, already in wire form (a ``BotDriver``
+        """The next input carrying ``fields``, already in wire form (a ``BotDriver``
         keeps its bot's input so); nothing is predicted. A load bot's hot path: the bytes
-        of ``encode(InputFrame(seq, fields, tick))`` without building the message."""
+        of ``encode(Input(seq, fields, tick))`` without building the message."""
         self.seq += 1
         return cbor2.dumps([_INPUT, self.seq, *fields, self.world.tick])
 

@@ -1,7 +1,7 @@
 """The terminal spectator: a live top-down view of a room of any game, or one JSON state.
 
-Theory of operation: a spectator client mirrors the world; every frame
-(``FRAME_S``) the view samples the interpolator at the client's render time,
+Theory of operation: a spectator client mirrors the world; at every redraw
+(``REDRAW_S``) the view samples the interpolator at the client's render time,
 so entities glide between snapshots, and draws every entity that has a position
 (fields the game's description marks ``position``) on a character grid scaled
 to the world, beside a scoreboard. What to draw how is read from the
@@ -32,10 +32,10 @@ from rich.text import Text
 from gameserver.protocol import Role
 from gameserver.rules import GameSchema, wire_fields
 
-from .client import GameClient, connect
-from .world import plain_value
+from ._client import GameClient, connect
+from ._world import plain_value
 
-FRAME_S = 0.1
+REDRAW_S = 0.1
 GRID_COLUMNS = 64
 GRID_ROWS = 28
 SCORE_FIELD = "score"  # a type with this field is listed on the scoreboard
@@ -217,7 +217,7 @@ async def spectate_live(url: str, duration_s: float | None = None, *, banner: st
                         if client.stats.snapshots_received % 30 == 0:
                             await client.ping()
                         live.update(render(client, url, banner), refresh=True)
-                        await trio.sleep(FRAME_S)
+                        await trio.sleep(REDRAW_S)
                 nursery.cancel_scope.cancel()
         if client.failure is not None:
             console.print(f"connection ended: {client.failure}")

@@ -5,7 +5,7 @@ played by the game's own bot (``botdriver.py``: asked after each snapshot, its
 input encoded from the Welcome's game description), by ``bot``, or, with
 ``behaviour``, by one of the load patterns the game ships (the benchmarks run
 the arena's ``bench``). Bots start spread evenly over the ramp,
-send one input frame per server tick
+send one input per server tick
 on absolute deadlines (so they never drift into sending faster than the
 tick), ping once a second for RTT, and leave with a normal close when the
 duration ends: the run is bounded in time and in connection count. With
@@ -42,10 +42,10 @@ import attrs
 import trio
 from trio_websocket import ConnectionRejected, HandshakeError
 
-from gameserver.protocol import CloseCode, InputFrame, Role, encode
+from gameserver.protocol import CloseCode, Input, Role, encode
 
+from ._client import ABNORMAL_CLOSURE, ClientClosed, GameClient, connect
 from .botdriver import BotDriver, BotFactory, BotLoadError, choose_bot, schema_from_welcome
-from .client import ABNORMAL_CLOSURE, ClientClosed, GameClient, connect
 from .matchmaking import Match, MatchFailed, find_match, reachable
 from .swarm_options import LIVE_SAMPLES as LIVE_SAMPLES
 from .swarm_options import RunClock as RunClock
@@ -323,8 +323,8 @@ class Swarm(RunClock):
             if is_player and now >= next_input:
                 if driver is not None and driver.input_fields is not None:
                     seq += 1
-                    frame = InputFrame(seq, driver.input_fields, client.tick)
-                    await client.send_raw(encode(frame))
+                    message = Input(seq, driver.input_fields, client.tick)
+                    await client.send_raw(encode(message))
                     client.stats.inputs_sent += 1
                 next_input += interval
             if now >= next_ping:

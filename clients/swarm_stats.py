@@ -8,8 +8,8 @@ from typing import Any
 
 import attrs
 
-from .client import NOT_RETRIED
-from .stats import ClientStats
+from ._client import NOT_RETRIED
+from ._stats import ClientStats
 
 MAX_SAMPLES = 20_000  # per kind, per process: enough for a stable p99
 

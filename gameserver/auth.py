@@ -53,7 +53,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
 from gameserver.config import Config
-from gameserver.protocol.messages import NAME_MAX_CHARS, Role
+from gameserver.protocol import NAME_MAX_CHARS, Role
 from gameserver.tokens import (
     KIND_IDENTITY,
     KIND_JOIN,

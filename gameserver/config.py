@@ -446,7 +446,7 @@ class LimitsSection:
     input_queue_size: int = setting(
         8,
         section="limits",
-        doc="Input frames buffered per player; the oldest is dropped (and counted) beyond it.",
+        doc="Inputs buffered per player; the oldest is dropped (and counted) beyond it.",
         check=POSITIVE,
     )
     inbox_size: int = setting(
@@ -537,7 +537,7 @@ class LimitsSection:
     max_inputs_per_tick: int = setting(
         4,
         section="limits",
-        doc="Input frames accepted from one player per tick; more are dropped and counted.",
+        doc="Inputs accepted from one player per tick; more are dropped and counted.",
         check=POSITIVE,
     )
     max_commands_per_tick: int = setting(

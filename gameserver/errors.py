@@ -12,10 +12,10 @@ GameServerError
 │   ├── RoomError                   gameserver.server.rooms.manager (no such room, full, elsewhere)
 │   └── MatchError                  gameserver.server.cluster.matchmaking (+ ``retry_after_s``)
 ├── ProtocolError(code, reason)     a peer broke the protocol: close it with ``code``
-│   ├── DeltaError                  gameserver.protocol.errors (4002)
-│   └── SchemaError                 gameserver.rules.errors (4002; ``field``)
-├── EncodeError    (ValueError)     gameserver.rules.errors: the rules' own value is wrong
-├── StateError     (ValueError)     gameserver.rules.savedstate: cannot save or restore
+│   ├── DeltaError                  gameserver.protocol (4002)
+│   └── SchemaError                 gameserver.rules (4002; ``field``)
+├── EncodeError    (ValueError)     gameserver.rules: the rules' own value is wrong
+├── StateError     (ValueError)     gameserver.rules: cannot save or restore
 ├── GameLoadError                   gameserver.rules.loading: a game cannot be used
 ├── ConfigError    (ValueError)     gameserver.configvalues: where, key, problem
 ├── RecordingError                  gameserver.recording: cannot read or replay

@@ -30,7 +30,7 @@ have its hash, and the snapshot restored on its own must too (so a snapshot that
 altered, or that does not capture the whole state, is found). ``verify(from_tick=N)``
 and ``seek`` start from the newest snapshot at or before tick N instead of the start
 and re-simulate only from there. A snapshot is restored as untrusted data (nothing in
-it is run: ``gameserver/rules/savedstate.py``); its hash is a check of consistency, not
+it is run: ``gameserver/rules/_savedstate.py``); its hash is a check of consistency, not
 of who wrote the file. Version 2 recordings (no snapshots) replay as before.
 """
 

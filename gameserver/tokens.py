@@ -57,7 +57,7 @@ import attrs
 import jwt
 
 from gameserver.errors import Refusal
-from gameserver.protocol.messages import NAME_MAX_CHARS, Role
+from gameserver.protocol import NAME_MAX_CHARS, Role
 
 __all__ = [
     "MAX_TOKEN_CHARS",

@@ -2,7 +2,7 @@
 
 One module per subcommand, each with ``add(sub)`` (its options) and ``run(args)`` (its exit
 status); ``common`` holds what several share. Only the client commands (``swarm``,
-``spectate``, ``demo``) import the client library ``clients``.
+``spectate``, ``demo``) import the client library ``gameserver.clients``.
 """
 
 from __future__ import annotations

@@ -89,6 +89,13 @@ class SpectatorsOnly:
     input_fields: int  # the input arity messages are decoded with (no game says it)
 
 
+def token_refusal(claims: JoinClaims, role: Role) -> str | None:
+    """Why a Join as ``role`` does not fit its token (None: it does)."""
+    if claims.allows(role):
+        return None
+    return f"join as {role.name.lower()}: the token is for a {claims.role.name.lower()}"
+
+
 @attrs.frozen
 class Held:
     """A dropped player's entity, kept for a resume until ``deadline``."""
@@ -328,13 +335,17 @@ class Admission:
             return
         only = self.spectators_only
         if only is not None:
-            if message.role is not Role.SPECTATOR:
+            refusal = only.player_refusal if message.role is not Role.SPECTATOR else None
+            claims = self.claims.pop(connection, None)
+            if refusal is None and claims is not None:
+                refusal = token_refusal(claims, message.role)  # as a live room would
+            if refusal is not None:
                 # Refused by the room's policy, counted as the live room counts a join its
                 # token does not allow (a 1008 in protocol_errors).
                 self.counters.protocol_errors[CloseCode.POLICY_VIOLATION] += 1
                 del self.pending[connection]
-                log.warning("%s refused: %s", connection.remote, only.player_refusal)
-                connection.close(CloseCode.POLICY_VIOLATION, only.player_refusal)
+                log.warning("%s refused: %s", connection.remote, refusal)
+                connection.close(CloseCode.POLICY_VIOLATION, refusal)
                 return
             self.waiting[connection] = message  # joins once the room can greet it
             return
@@ -376,10 +387,9 @@ class Admission:
         config, counters = self.config, self.counters
         claims = self.claims.pop(connection, None)
         if claims is not None:
-            if not claims.allows(join.role):
+            reason = token_refusal(claims, join.role)
+            if reason is not None:
                 counters.protocol_errors[CloseCode.POLICY_VIOLATION] += 1
-                wanted, allowed = join.role.name.lower(), claims.role.name.lower()
-                reason = f"join as {wanted}: the token is for a {allowed}"
                 log.warning("%s refused: %s", connection.remote, reason)
                 connection.close(CloseCode.POLICY_VIOLATION, reason)
                 return ""

@@ -12,7 +12,7 @@ baseline and the refusal is counted (conflation). One of three strategies is use
    whole message, since it carries no per-connection ack.
 2. Interest-managed (a spatial game with ``interest_management``, whenever a player is
    in): spectators as in 1. A player whose baseline is the previous snapshot gets the
-   interest frame's delta body for its old and new cell; any other (new, or skipped)
+   interest tick's shared delta body for its old and new cell; any other (new, or skipped)
    starts again from a full view of its cell (baseline 0), with the events it missed.
    Such a player keeps its cell instead of a baseline state.
 3. Per viewer (a game with views, or private events in the history): each player gets
@@ -48,7 +48,7 @@ class DeliveryCounters(Protocol):
     snapshots_skipped: int  # conflation: the connection still had a snapshot in flight
 
 
-class InterestFrame(Protocol):
+class InterestTick(Protocol):
     """One snapshot's interest-managed bodies (``gameserver/server/rooms/interest.py``)."""
 
     cell_of: dict[int, int]  # entity id -> its cell
@@ -61,7 +61,7 @@ class InterestFrame(Protocol):
 class InterestManager(Protocol):
     prev_tick: int  # tick of the previous snapshot built
 
-    def frame(self, tick: int, state: WireState, events: bytes) -> InterestFrame: ...
+    def for_tick(self, tick: int, state: WireState, events: bytes) -> InterestTick: ...
 
 
 class Delivery:
@@ -121,7 +121,7 @@ class Delivery:
                 body = world_bodies[session.baseline_tick] = self._encode_body(session, tick, state)
             return body
 
-        frame, steady_tick = self._interest_frame(tick, state, player_count)
+        shared, steady_tick = self._interest_tick(tick, state, player_count)
         for session in sessions.values():
             connection = session.connection
             if connection.closing:
@@ -133,17 +133,17 @@ class Delivery:
                     body = world_body(session)
                     message = prefix(session.baseline_tick) + encode_uint(0) + body
                     spectator_messages[session.baseline_tick] = message
-            elif frame is None:
+            elif shared is None:
                 body = world_body(session)
                 message = prefix(session.baseline_tick) + encode_uint(session.ack_seq) + body
             else:
-                centre = frame.cell_of.get(session.entity_id, session.interest_centre or 0)
+                centre = shared.cell_of.get(session.entity_id, session.interest_centre or 0)
                 previous = session.interest_centre
                 if session.baseline_tick == steady_tick and previous is not None:
-                    body = frame.body(centre, previous)
+                    body = shared.body(centre, previous)
                     message = prefix(steady_tick) + encode_uint(session.ack_seq) + body
                 else:  # joined or skipped: start the client from its full view
-                    body = frame.full_body(centre, events_since(session.baseline_tick))
+                    body = shared.full_body(centre, events_since(session.baseline_tick))
                     message = prefix(0) + encode_uint(session.ack_seq) + body
             if connection.deliver(message):
                 session.baseline_tick = tick
@@ -223,16 +223,16 @@ class Delivery:
             + encode_snapshot_body(changes, removed, events)
         )
 
-    def _interest_frame(
+    def _interest_tick(
         self, tick: int, state: WireState, player_count: int
-    ) -> tuple[InterestFrame | None, int]:
+    ) -> tuple[InterestTick | None, int]:
         """This snapshot's shared interest data, and the tick a steady player's baseline is at."""
         interest = self.interest
         if interest is None or not player_count:
             return None, -1
         steady_tick = interest.prev_tick
-        frame = interest.frame(tick, state, cbor2.dumps(self.events.since(steady_tick, tick)))
-        return frame, steady_tick
+        shared = interest.for_tick(tick, state, cbor2.dumps(self.events.since(steady_tick, tick)))
+        return shared, steady_tick
 
     def _encode_body(self, session: Session, tick: int, state: WireState) -> bytes:
         baseline = session.baseline_state if session.baseline_tick else EMPTY_STATE

@@ -30,7 +30,11 @@ from typing import Any
 
 from gameserver.rules import (
     SPECTATOR,
+    Bool,
+    Enum,
+    Flags,
     GameSchema,
+    Int,
     MatchResult,
     Player,
     Private,
@@ -40,9 +44,9 @@ from gameserver.rules import (
     TickInput,
     Viewer,
     WireTuple,
+    WireValue,
 )
-from gameserver.rules.api import hook_events, joined
-from gameserver.rules.wiretypes import Bool, Enum, Flags, Int, WireValue
+from gameserver.rules.hosting import hook_events, joined
 
 from .savedgame import SavedGame, checked
 
@@ -84,7 +88,7 @@ class GameHost:
         self._decode_input = input_schema.from_wire if input_schema is not None else None
         # Decoded inputs by their wire fields, for games whose inputs take few values (a
         # stick of -1/0/1 per axis): each is then decoded once. A game with many (an aim
-        # in 65536 steps) decodes every frame: kept values would only feed the collector.
+        # in 65536 steps) decodes every Input: kept values would only feed the collector.
         self._input_values: dict[tuple[WireValue, ...], Any] = {}
         self._cache_inputs = (
             input_schema is not None and _value_count(input_schema.wire_types) <= INPUT_CACHE_SIZE
@@ -182,7 +186,7 @@ class GameHost:
             self.result = self.rules.result()
             self.result_tick = self.rules.tick
         for given in inputs:
-            given.fresh = False  # repeated from now on, until the next frame
+            given.fresh = False  # repeated from now on, until the next Input
         if self._hook_events:
             hosted, self._hook_events = self._hook_events, []
             return hosted + self._hosted(events)

@@ -4,10 +4,10 @@ Theory of operation: once per tick, ``collect`` takes every joined connection's 
 messages, oldest first, through the strict decoder; the first violation closes that
 connection with the error's close code and the rest of its messages are ignored.
 
-- Input frames (players only) are validated against the game's input schema and go to
+- Inputs (players only) are validated against the game's input schema and go to
   the player's bounded ``InputQueue``; beyond ``max_inputs_per_tick`` in one tick they
   are dropped, as are stale ones (not newer than the newest seq). ``feed`` then gives
-  the game one frame per player per tick; with none queued, the game repeats the last.
+  the game one Input per player per tick; with none queued, the game repeats the last.
 - Commands (players only) go to the game in arrival order, at most
   ``max_commands_per_tick`` per player per tick; beyond that each is answered with
   Error 5 and dropped.
@@ -31,7 +31,7 @@ from gameserver.protocol import (
     Command,
     Error,
     ErrorCode,
-    InputFrame,
+    Input,
     Ping,
     Pong,
     ProtocolError,
@@ -112,15 +112,15 @@ class Intake:
                 raw, self._max_message_bytes, input_fields=self._input_fields
             )
             kind = type(message)
-            if kind is InputFrame and session.is_player:
+            if kind is Input and session.is_player:
                 value = self.game.decode_input(message.fields)  # type: ignore[union-attr]
             elif kind is Command and session.is_player:
                 command = self.game.decode_command(message.fields)  # type: ignore[union-attr]
         except ProtocolError as error:  # SchemaError too: 4002 naming the field
             close_for(session.connection, error, self.counters)
             return
-        if kind is InputFrame:
-            assert isinstance(message, InputFrame)
+        if kind is Input:
+            assert isinstance(message, Input)
             if self._spectator_refused(session, "input"):
                 return
             tick = self._tick
@@ -149,7 +149,7 @@ class Intake:
             )
 
     def feed(self, sessions: dict[Connection, Session]) -> None:
-        """Each player's frame for this tick to the game; with none, it repeats the last."""
+        """Each player's Input for this tick to the game; with none, it repeats the last."""
         game = self.game
         assert game is not None
         for session in sessions.values():
@@ -157,10 +157,10 @@ class Intake:
                 queued = session.input_queue.pop()
                 if queued is None:
                     continue
-                frame, value = queued
-                session.ack_seq = frame.seq
-                session.last_client_tick = frame.ack_tick
-                view_tick = frame.view / 256 if frame.view else None
+                message, value = queued
+                session.ack_seq = message.seq
+                session.last_client_tick = message.ack_tick
+                view_tick = message.view / 256 if message.view else None
                 game.set_input(session.player_id, value, view_tick)
 
     def _spectator_refused(self, session: Session, what: str) -> bool:

@@ -25,6 +25,7 @@ import attrs
 import cbor2
 
 from gameserver.protocol import (
+    DeltaError,
     ProtocolError,
     Snapshot,
     Welcome,
@@ -33,7 +34,6 @@ from gameserver.protocol import (
     decode_server_message,
     encode,
 )
-from gameserver.protocol.errors import DeltaError
 
 log = logging.getLogger(__name__)
 

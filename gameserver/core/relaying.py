@@ -22,6 +22,7 @@ live room's spectators. Per tick a driver calls:
 from __future__ import annotations
 
 from gameserver.config import Config
+from gameserver.tokens import JoinClaims
 
 from .admission import Admission, SpectatorsOnly
 from .intake import Intake
@@ -32,7 +33,7 @@ from .session import Session
 
 __all__ = ["RelayCore"]
 
-# A relay does not know the watched game's input: spectators' input frames are decoded
+# A relay does not know the watched game's input: spectators' inputs are decoded
 # with protocol 1's arity (two fields), before they are refused.
 SPECTATOR_INPUT_FIELDS = 2
 
@@ -60,8 +61,10 @@ class RelayCore:
         self.intake = Intake(None, config, counters, input_fields=SPECTATOR_INPUT_FIELDS)
         self.intake.chat_refusal = "chat: too many messages"
 
-    def attach(self, connection: Connection, now: float) -> None:
-        self.admission.attach(connection, now)
+    def attach(self, connection: Connection, now: float, claims: JoinClaims | None = None) -> None:
+        """A new connection; ``claims``: what its join token allows (a token for a player
+        alone may not watch here, as in a live room)."""
+        self.admission.attach(connection, now, claims)
 
     def detach(self, connection: Connection, now: float) -> None:
         self.admission.detach(connection, now)

@@ -9,7 +9,7 @@ should send.
 1. ``collect(now, time_ms)``: held players past their grace leave (``Admission``);
    connections that have not joined are admitted or refused; every joined connection's
    messages are decoded into inputs, commands, pongs and chat (``Intake``).
-2. ``step()``: each player's frame for this tick goes to the game (the previous one is
+2. ``step()``: each player's Input for this tick goes to the game (the previous one is
    repeated when none arrived), the rules step once through the ``GameHost``, and the
    tick's events join the ``EventHistory``. True when the match ended at this step.
 3. ``deliver(time_ms, publish)``, on ticks where ``snapshot_due``: every connection

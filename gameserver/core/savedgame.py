@@ -18,8 +18,7 @@ from typing import Any
 import attrs
 import cbor2
 
-from gameserver.rules import MatchResult, Player, SchemaError, StateError
-from gameserver.rules.wiretypes import WireValue
+from gameserver.rules import MatchResult, Player, SchemaError, StateError, WireValue
 
 HeldInput = tuple[str, list[WireValue], bool, float | None]  # player id, fields, fresh, view tick
 PendingEvent = tuple[list[WireValue], frozenset[str] | None]  # [kind, *args], who may see it

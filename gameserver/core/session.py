@@ -28,7 +28,7 @@ class Session:
     baseline_tick: int = 0
     baseline_state: WireState = EMPTY_STATE
     interest_centre: int | None = None  # the player's cell at its last snapshot
-    ack_seq: int = 0  # seq of the newest input frame consumed by the simulation
+    ack_seq: int = 0  # seq of the newest input consumed by the simulation
     sent_ack_seq: int = 0  # the ack_seq its last delivered snapshot carried
     last_client_tick: int = 0  # newest snapshot tick the client says it applied
     inputs_tick: int = -1  # the tick inputs_this_tick counts for

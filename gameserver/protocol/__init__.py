@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .codec import (
+from ._codec import (
     DEFAULT_MAX_CLIENT_MESSAGE_BYTES,
     decode_client_message,
     decode_server_message,
@@ -13,11 +13,14 @@ from .codec import (
     loads_strict,
     snapshot_prefix,
 )
-from .delta import WireState, apply, change_entry, diff
-from .errors import CloseCode, DeltaError, ErrorCode, GameServerError, ProtocolError
-from .messages import (
+from ._delta import WireState, apply, change_entry, diff
+from ._errors import CloseCode, DeltaError, ErrorCode, GameServerError, ProtocolError
+from ._messages import (
     CHAT_MAX_CHARS,
+    NAME_MAX_CHARS,
+    NODE_ID_MAX_CHARS,
     PROTOCOL_VERSION,
+    ROOM_ID_MAX_CHARS,
     SUBPROTOCOL,
     SUBPROTOCOL_V1,
     SUBPROTOCOLS,
@@ -27,7 +30,7 @@ from .messages import (
     Command,
     Error,
     FindMatch,
-    InputFrame,
+    Input,
     Join,
     Matched,
     MessageType,
@@ -39,11 +42,15 @@ from .messages import (
     Snapshot,
     Welcome,
 )
+from ._messages import InputFrame as InputFrame  # the old name of Input, kept until 1.0
 
 __all__ = [
     "CHAT_MAX_CHARS",
     "DEFAULT_MAX_CLIENT_MESSAGE_BYTES",
+    "NAME_MAX_CHARS",
+    "NODE_ID_MAX_CHARS",
     "PROTOCOL_VERSION",
+    "ROOM_ID_MAX_CHARS",
     "SUBPROTOCOL",
     "SUBPROTOCOLS",
     "SUBPROTOCOL_V1",
@@ -57,7 +64,7 @@ __all__ = [
     "ErrorCode",
     "FindMatch",
     "GameServerError",
-    "InputFrame",
+    "Input",
     "Join",
     "Matched",
     "MessageType",

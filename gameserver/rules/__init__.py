@@ -3,7 +3,7 @@
 A game declares each entity type, its input, and its commands and events as classes of
 typed fields (``entity``, ``message`` and the field helpers). ``GameSchema`` turns those
 declarations into wire tuples and lists of CBOR-simple values (integers, short text) that
-``protocol.delta`` diffs as it does today, decodes untrusted input strictly
+``protocol.diff`` compares as it does today, decodes untrusted input strictly
 (``SchemaError``, close code 4002, naming the field), and describes the whole game in one
 document from which a client rebuilds the same decoding (``GameSchema.from_description``).
 
@@ -12,7 +12,7 @@ Pure: no I/O, no clock, no randomness.
 
 from __future__ import annotations
 
-from .api import (
+from ._api import (
     SPECTATOR,
     MatchResult,
     NoSettings,
@@ -25,8 +25,8 @@ from .api import (
     WireTuple,
     rules_class_problems,
 )
-from .bots import Act, Bot, BotView
-from .declare import (
+from ._bots import Act, Bot, BotView
+from ._declare import (
     angle,
     binary_angle,
     boolean,
@@ -40,10 +40,10 @@ from .declare import (
     text,
     wire_fields,
 )
-from .descriptions import wire_type_from_description
-from .errors import EncodeError, SchemaError
-from .game import GameSchema
-from .records import (
+from ._descriptions import wire_type_from_description
+from ._errors import EncodeError, SchemaError
+from ._game import GameSchema
+from ._records import (
     CommandSchema,
     EntitySchema,
     EventSchema,
@@ -52,8 +52,8 @@ from .records import (
     MessageSchema,
     PositionLayout,
 )
-from .savedstate import StateError, game_modules, load_state, save_state
-from .wiretypes import (
+from ._savedstate import StateError, game_modules, load_state, save_state
+from ._wiretypes import (
     Angle,
     BinaryAngle,
     Bool,

@@ -23,7 +23,8 @@ import attrs
 
 from gameserver.errors import GameServerError
 
-from .api import Rules, rules_class_problems
+from ._api import Rules, rules_class_problems
+from ._savedstate import import_module_or_private
 
 ENTRY_POINT_GROUP = "gameserver.games"
 SHIPPED = {
@@ -56,7 +57,7 @@ def load_rules(spec: str) -> type[Rules[Any, Any]]:
         )
     module_name, _, attribute = target.partition(":")
     try:
-        module = importlib.import_module(module_name)
+        module = import_module_or_private(module_name)
     except ImportError as error:
         raise GameLoadError(f"cannot import {module_name!r} for game {spec!r}: {error}") from None
     cls = getattr(module, attribute, None)

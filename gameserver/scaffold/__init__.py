@@ -7,6 +7,6 @@ and a README, from the templates in this package.
 
 from __future__ import annotations
 
-from .project import NAME_MAX_CHARS, NewGameError, ProjectNames, check_name, write_project
+from ._project import NAME_MAX_CHARS, NewGameError, ProjectNames, check_name, write_project
 
 __all__ = ["NAME_MAX_CHARS", "NewGameError", "ProjectNames", "check_name", "write_project"]

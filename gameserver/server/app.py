@@ -95,7 +95,6 @@ class GameServer:
         self._admin_listener: FrontDoor | None = None
         self.admin_port = 0  # the admin listener's port, once listening (admin_port set)
         self._connections_changed = trio.Event()
-        self.web = WebSide(self)
         self.matchmaker: Matchmaker | None = None  # set once running
         self.chat: ChatRelay | None = None
         self.relays: SpectatorRelays | None = None
@@ -106,6 +105,7 @@ class GameServer:
             refusal = "this server replays a recorded match: watch it as a spectator"
             self.replay_room = RelayRoom("replay", config, self.metrics, player_refusal=refusal)
             self.replay = ReplayDriver(replay, self.replay_room, speed=replay_speed)
+        self.web = WebSide(self)  # after the replay: it serves the replayed game's page
         # Each connection's room, and the room whose matchmaking seat it holds.
         self._membership: dict[Connection, Room | RelayRoom] = {}  # where it is now
         # Each connection's verified identity (with authentication on): FindMatch uses it.
@@ -425,10 +425,7 @@ class GameServer:
         self._membership[connection] = room
         if claims is not None and self.auth is not None:
             self._identities[connection] = claims
-        if isinstance(room, Room):
-            room.attach(connection, claims, seated=seated)
-        else:
-            room.attach(connection, claims)
+        room.attach(connection, claims, seated=seated)
         try:
             await connection.run()
         except Exception:

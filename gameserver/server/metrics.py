@@ -27,7 +27,7 @@ class Metrics:
     snapshots_skipped: int = 0  # conflation: the connection still had a snapshot in flight
     control_dropped: int = 0  # pongs/errors dropped because the control queue was full
     inputs_dropped_stale: int = 0  # duplicate or out-of-order sequence numbers
-    inputs_dropped_queue_full: int = 0  # oldest frame dropped from a full input queue
+    inputs_dropped_queue_full: int = 0  # oldest Input dropped from a full input queue
     spectator_inputs: int = 0  # inputs refused because the sender is a spectator
     slow_consumer_closes: int = 0  # closed with 4008 after send_timeout_s
     join_timeouts: int = 0
@@ -38,7 +38,7 @@ class Metrics:
     control_rate_limited: int = 0  # closed with 4029 for WebSocket pings/pongs beyond their rate
     fragment_limited: int = 0  # closed with 1009 for a message in too many fragments
     idle_timeouts: int = 0  # connections closed with 4010
-    inputs_dropped_per_tick: int = 0  # input frames beyond max_inputs_per_tick
+    inputs_dropped_per_tick: int = 0  # inputs beyond max_inputs_per_tick
     commands_dropped: int = 0  # commands beyond max_commands_per_tick
     matches_ended: int = 0  # rooms whose game declared its match over (a result)
     refused_origin: int = 0  # handshakes refused with 403 (Origin not allowed)

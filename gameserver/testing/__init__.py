@@ -15,21 +15,21 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .headless import Headless, SentEvent, run_seeded
+from ._headless import Headless, SentEvent, run_seeded
 
 if TYPE_CHECKING:
-    from .client import ClientClosed, KitClient, ReceivedEvent, connect_game
-    from .server import default_room, game_spec, serve_game, served_config
+    from ._client import ClientClosed, KitClient, ReceivedEvent, connect_game
+    from ._server import default_room, game_spec, serve_game, served_config
 
 _ON_FIRST_USE = {
-    "ClientClosed": ".client",
-    "KitClient": ".client",
-    "ReceivedEvent": ".client",
-    "connect_game": ".client",
-    "default_room": ".server",
-    "game_spec": ".server",
-    "serve_game": ".server",
-    "served_config": ".server",
+    "ClientClosed": "._client",
+    "KitClient": "._client",
+    "ReceivedEvent": "._client",
+    "connect_game": "._client",
+    "default_room": "._server",
+    "game_spec": "._server",
+    "serve_game": "._server",
+    "served_config": "._server",
 }
 
 __all__ = [

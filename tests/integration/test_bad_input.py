@@ -9,7 +9,7 @@ from trio_websocket import ConnectionRejected
 
 from gameserver.clients import GameClient, connect
 from gameserver.games.arena import Buttons
-from gameserver.protocol import CloseCode, ErrorCode, InputFrame, Join, Role, encode
+from gameserver.protocol import CloseCode, ErrorCode, Input, Join, Role, encode
 from gameserver.server import GameServer
 
 TICK_RATE = 30
@@ -68,7 +68,7 @@ async def test_spectator_input_is_refused_but_the_spectator_stays(server: GameSe
         connect(server.url, name="steady") as player,
         connect(server.url, role=Role.SPECTATOR, name="watcher") as spectator,
     ):
-        await spectator.send_raw(encode(InputFrame(1, (Buttons.RIGHT, 0), 0)))
+        await spectator.send_raw(encode(Input(1, (Buttons.RIGHT, 0), 0)))
         with trio.fail_after(5):
             await spectator.wait_for(lambda c: bool(c.errors))
         assert spectator.errors[0].code == ErrorCode.SPECTATOR_INPUT
@@ -80,7 +80,7 @@ async def test_spectator_input_is_refused_but_the_spectator_stays(server: GameSe
 
 async def test_input_before_join_is_refused(server: GameServer) -> None:
     async with connect(server.url, join=False) as client:
-        await client.send_raw(encode(InputFrame(1, (0, 0), 0)))
+        await client.send_raw(encode(Input(1, (0, 0), 0)))
         with trio.fail_after(5):
             await client.wait_for(lambda c: c.close_code is not None)
         assert client.close_code == CloseCode.UNEXPECTED_MESSAGE

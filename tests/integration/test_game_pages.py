@@ -17,6 +17,8 @@ import pytest
 import trio
 
 from gameserver.config import Mode
+from gameserver.recording import header, tick_record
+from gameserver.rules.loading import load_rules
 from gameserver.scaffold import write_project
 from gameserver.server import GameServer
 from tests.conftest import make_config
@@ -88,6 +90,25 @@ async def test_a_served_games_package_page_is_served_with_the_pages_headers(
     assert head.status == 200  # what the start page asks before sending players here
     sdk = await get(web_server.port, "/sdk/index.js")  # the page's SDK: web_root's
     assert sdk.status == 200
+
+
+async def test_a_replay_of_a_package_game_serves_that_games_page(
+    nursery: trio.Nursery, web_root: Path, game_packages: Path, tmp_path: Path
+) -> None:
+    """``gameserver replay FILE --serve`` of a match of a game no mode plays: its page is
+    where the banner sends spectators, and it answers."""
+    recording = tmp_path / "match.rec"
+    rules = load_rules(f"{SERVED}.rules:PagedCoins")
+    start = header(rules=rules.id, rules_version=rules.version, seed=3, tick_rate=10,
+                   settings=rules.settings_type(), room="r", mode="m",
+                   game=f"{SERVED}.rules:PagedCoins")  # fmt: skip
+    ticks = [tick_record(tick, [], None, None) for tick in range(1, 4)]
+    recording.write_bytes(start + b"".join(ticks))
+    server = GameServer(make_config(web_root=str(web_root)), replay=recording)
+    await nursery.start(server.run)
+    script = await get(server.port, f"/games/{SERVED}/app.js")
+    assert script.status == 200 and "PACKAGE-PAGE" in script.text
+    assert (await get(server.port, f"/games/{UNSERVED}/")).status == 404
 
 
 @pytest.mark.parametrize(

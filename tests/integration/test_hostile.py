@@ -76,9 +76,9 @@ async def test_hostile_clients_do_not_disturb_twenty_players(nursery: trio.Nurse
 
 
 def encode_input(seq: int) -> bytes:
-    from gameserver.protocol import InputFrame
+    from gameserver.protocol import Input
 
-    return encode(InputFrame(seq, (8, 0), 0))
+    return encode(Input(seq, (8, 0), 0))
 
 
 async def slowloris(port: int) -> None:

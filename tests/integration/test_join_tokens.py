@@ -12,7 +12,7 @@ import trio
 from trio_websocket import ConnectionRejected
 
 from gameserver.clients import connect
-from gameserver.protocol import CloseCode, InputFrame, Role, encode
+from gameserver.protocol import CloseCode, Input, Role, encode
 from gameserver.server import GameServer
 from gameserver.tokens import issue_token
 from tests.conftest import make_config
@@ -98,7 +98,7 @@ async def test_the_join_role_must_be_the_tokens(secured: GameServer) -> None:
         assert client.close_code == CloseCode.POLICY_VIOLATION
         assert "token is for a spectator" in (client.close_reason or "")
     async with connect(f"{secured.url}?token={token(Role.SPECTATOR)}", role=Role.SPECTATOR) as s:
-        await s.send_raw(encode(InputFrame(1, (8, 0), 0)))  # spectators still cannot act
+        await s.send_raw(encode(Input(1, (8, 0), 0)))  # spectators still cannot act
         with trio.fail_after(5):
             await s.wait_for(lambda c: bool(c.errors))
 

@@ -9,7 +9,7 @@ import trio
 from trio_websocket import ConnectionRejected
 
 from gameserver.clients import connect
-from gameserver.protocol import CloseCode, InputFrame, Join, Role, encode
+from gameserver.protocol import CloseCode, Input, Join, Role, encode
 from gameserver.server import GameServer
 from tests.conftest import make_config
 
@@ -32,7 +32,7 @@ async def test_a_flood_beyond_the_rate_limit_is_closed_with_4029(
         connect(server.url, name="flood") as flood,
     ):
         for seq in range(1, 301):
-            await flood.send_raw(encode(InputFrame(seq, (8, 0), 0)))
+            await flood.send_raw(encode(Input(seq, (8, 0), 0)))
         with trio.fail_after(5):
             await flood.wait_for(lambda c: c.close_code is not None)
         assert flood.close_code == CloseCode.RATE_LIMITED

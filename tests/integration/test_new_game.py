@@ -34,7 +34,7 @@ import gameserver
 from gameserver.cli import main
 from gameserver.protocol import (
     SUBPROTOCOL,
-    InputFrame,
+    Input,
     Join,
     Role,
     Snapshot,
@@ -251,7 +251,7 @@ async def play_over_a_socket(url: str) -> Welcome:
                 if start is None:
                     start = runner
                     toward_middle = 1 if runner.x < welcome.world_width / 2 else -1
-                    frame = InputFrame(1, (toward_middle, 0), snapshot.tick)  # Stick(dx, dy)
+                    frame = Input(1, (toward_middle, 0), snapshot.tick)  # Stick(dx, dy)
                     await ws.send_message(encode(frame))
                 elif runner.x != start.x:
                     assert (runner.x - start.x) * toward_middle > 0  # the way it was sent

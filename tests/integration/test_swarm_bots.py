@@ -50,7 +50,7 @@ async def test_an_explicit_bot_class_plays_and_a_bad_one_is_refused() -> None:
     async with serve_game("bench") as server:
         code, out, err = await run_swarm(
             "--url", server.url, "--bots", "3", "--duration", "1.5", "--json",
-            "--bot", "gameserver.games.bench.bot:Bot",
+            "--bot", "gameserver.games.bench:Bot",
         )  # fmt: skip
         assert code == 0, err
         summary = json.loads(out)

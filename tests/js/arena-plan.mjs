@@ -1,4 +1,4 @@
-// The interpolation plan of clients/interpolation.py (the Python reference): players and
+// The interpolation plan of clients/_interpolation.py (the Python reference): players and
 // projectiles move (x, y in 1/16 units) and turn (angle in 256 steps); obstacles hold.
 
 const MOVING = Object.freeze({

@@ -64,7 +64,7 @@ describe("the section 10 session, applied", () => {
   });
 });
 
-describe("applyDelta (gameserver/protocol/delta.py apply)", () => {
+describe("applyDelta (gameserver/protocol/_delta.py apply)", () => {
   const base = new Map([
     [1, [2, 10, 20, 30]],
     [2, [0, 1, 2, 3, 4, 5, 6]],

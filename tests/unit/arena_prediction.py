@@ -1,6 +1,6 @@
 """The generic client prediction driven the way the arena's tests speak: grid steps, buttons.
 
-``ArenaPredictor`` feeds ``gameserver.clients.prediction.Predictor`` with the arena's own prediction
+``ArenaPredictor`` feeds the client library's ``Predictor`` with the arena's own prediction
 function (``ArenaRules.prediction``) and with entities of the classes a client rebuilds
 from the arena's description, as ``ClientSession`` does; positions go in and come out
 on the wire's 1/16 grid, so the arena's tests can compare them with the server's tuples.
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from gameserver.clients.prediction import Predictor
-from gameserver.clients.world import World
+from gameserver.clients import World
+from gameserver.clients._prediction import Predictor
 from gameserver.games.arena import POSITION_SCALE, SCHEMA, ArenaRules, ArenaSettings, predictor
 from gameserver.rules import Flags, GameSchema
 

@@ -8,7 +8,7 @@ from gameserver.protocol import (
     CloseCode,
     ErrorCode,
     FindMatch,
-    InputFrame,
+    Input,
     Join,
     Ping,
     Pong,
@@ -69,7 +69,7 @@ def test_a_connection_that_does_not_join_in_time_is_closed() -> None:
 
 def test_the_first_message_must_be_a_join() -> None:
     admission, counters = make_admission()
-    early = arrive(admission, 0.0, InputFrame(1, (1,), 0))
+    early = arrive(admission, 0.0, Input(1, (1,), 0))
     admission.admit(0.0, 0)
     assert early.close_code == CloseCode.UNEXPECTED_MESSAGE
     assert counters.protocol_errors[CloseCode.UNEXPECTED_MESSAGE] == 1
@@ -210,7 +210,7 @@ def test_a_join_made_by_matchmaking_is_admitted_at_once() -> None:
 
 def test_messages_right_behind_the_join_are_handed_on() -> None:
     admission, _ = make_admission()
-    quick = arrive(admission, 0.0, Join(Role.PLAYER, "ada"), Ping(1), InputFrame(1, (1,), 0))
+    quick = arrive(admission, 0.0, Join(Role.PLAYER, "ada"), Ping(1), Input(1, (1,), 0))
     ((session, rest),) = admission.admit(0.0, 0)
     assert session is admission.sessions[quick] and len(rest) == 2  # for the intake
     assert quick.received[1:] == []  # not answered here

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gameserver.games.arena.grid import SpatialGrid
+from gameserver.games.arena._grid import SpatialGrid
 
 coord = st.floats(min_value=-200.0, max_value=1200.0, allow_nan=False)
 points_st = st.lists(st.tuples(coord, coord), max_size=60)

@@ -25,7 +25,7 @@ from gameserver.games.arena import ArenaRules
 from gameserver.protocol import (
     SUBPROTOCOL,
     SUBPROTOCOL_V1,
-    InputFrame,
+    Input,
     Pong,
     Role,
     Snapshot,
@@ -143,7 +143,7 @@ def test_a_load_bots_input_frame_is_the_protocol_encoding() -> None:
     session = ClientSession()
     for seq, fields, tick in ((1, (0, 0), 0), (2, (31, 65535), 2**32 - 1), (3, (), 7)):
         session.world.tick = tick
-        assert session.wire_input_message(fields) == encode(InputFrame(seq, fields, tick))
+        assert session.wire_input_message(fields) == encode(Input(seq, fields, tick))
 
 
 def test_decoding_sample_is_spread_and_never_empty() -> None:

@@ -1,4 +1,4 @@
-"""A game's bot driven from wire tuples alone, with the schema the Welcome describes."""
+"""A game's bot driven through the schema the Welcome describes, as a client decodes it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 import cbor2
 import pytest
 
+from gameserver.clients import ReceivedEvent
 from gameserver.clients.botdriver import (
     BotDriver,
     BotLoadError,
@@ -44,17 +45,21 @@ def welcome_description(schema: Any) -> dict[str, Any]:
 def test_entities_and_new_events_reach_the_bot_and_its_input_is_encoded() -> None:
     # A client's angles are radians (the description's Angle), whatever the rules hold.
     bot = Recorder(Act(input=arena.Controls(buttons=arena.Buttons.FIRE, aim=math.pi)))  # type: ignore[arg-type]
-    driver = BotDriver(bot, schema_from_welcome(welcome_description(ARENA)), me=5)
+    schema = schema_from_welcome(welcome_description(ARENA))
+    driver = BotDriver(bot, schema, me=5)
     me = arena.Player(x=10.0, y=20.0, aim=0, hp=100, score=3)
-    wire = {5: ARENA.entity_to_wire(me)}
+    entities = {5: schema.entity_from_wire(ARENA.entity_to_wire(me))}
     hit = [0, *ARENA.events.to_wire(arena.Hit(shooter=5, target=6, damage=10, hp_after=90))[1:]]
-    assert driver.on_snapshot(7, wire, [(7, *hit)]) == []
-    assert driver.on_snapshot(8, wire, [(7, *hit)]) == []  # the same event is not news
-    first, second = bot.views
+    events = [ReceivedEvent(7, schema.events.from_wire(hit))]
+    assert driver.on_decoded_snapshot(7, entities, events) == []
+    assert driver.on_decoded_snapshot(8, entities, events) == []  # the same event is not news
+    later = [*events, ReceivedEvent(9, schema.events.from_wire(hit))]
+    assert driver.on_decoded_snapshot(9, entities, later) == []
+    first, second, third = bot.views
     assert first.me == 5 and type(first.entities[5]).__name__ == "Player"
     assert (first.entities[5].x, first.entities[5].score) == (10.0, 3)
     assert [type(e).__name__ for e in first.events] == ["Hit"] and second.events == []
-    assert second.entities[5] is first.entities[5]  # an unchanged tuple is not decoded again
+    assert len(third.events) == 1  # only the one after the last seen
     assert driver.input_fields == (int(arena.Buttons.FIRE), 32768)
 
 
@@ -62,7 +67,7 @@ def test_commands_are_encoded_by_their_class_name() -> None:
     schema = crazyeights.CrazyEights.schema
     driver = BotDriver(Recorder(Act(commands=(crazyeights.Ready(),))), schema_from_welcome(
         welcome_description(schema)), me=2)  # fmt: skip
-    (payload,) = driver.on_snapshot(1, {}, [])
+    (payload,) = driver.on_decoded_snapshot(1, {}, [])
     message = decode_client_message(payload)
     assert isinstance(message, Command)
     assert message.fields == tuple(schema.commands.to_wire(crazyeights.Ready()))
@@ -88,11 +93,14 @@ def test_bots_are_found_by_game_name_or_given_and_refused_clearly() -> None:
 def test_the_arena_bot_driven_through_the_description_aims_at_its_target() -> None:
     # Bob straight below Ada (+y): a quarter turn, 16384 of 65536 in the rules' units.
     rules_schema = arena.ArenaRules.schema
-    driver = BotDriver(arena.Bot(0), schema_from_welcome(welcome_description(ARENA)), me=1)
+    schema = schema_from_welcome(welcome_description(ARENA))
+    driver = BotDriver(arena.Bot(0), schema, me=1)
     ada = arena.Player(x=100.0, y=100.0, aim=0, hp=100, score=0)
     bob = arena.Player(x=100.0, y=300.0, aim=0, hp=100, score=0)
-    wire = {1: ARENA.entity_to_wire(ada), 2: ARENA.entity_to_wire(bob)}
-    driver.on_snapshot(1, wire, [])
+    entities = {
+        eid: schema.entity_from_wire(ARENA.entity_to_wire(p)) for eid, p in ((1, ada), (2, bob))
+    }
+    driver.on_decoded_snapshot(1, entities, [])
     assert driver.input_fields is not None
     assert rules_schema.input is not None
     received = rules_schema.input.from_wire(list(driver.input_fields))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gameserver.clients.clock import ClockEstimator
+from gameserver.clients._clock import ClockEstimator
 
 # Dyadic values (k / 1024) keep the arithmetic exact, so results can be compared with ==.
 dyadic = st.integers(min_value=-(2**20), max_value=2**20).map(lambda k: k / 1024)

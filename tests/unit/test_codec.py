@@ -12,7 +12,7 @@ from gameserver.protocol import (
     Command,
     Error,
     FindMatch,
-    InputFrame,
+    Input,
     Join,
     Ping,
     Pong,
@@ -36,7 +36,7 @@ client_messages = st.one_of(
     st.builds(Join, st.sampled_from(Role), names),
     st.builds(Join, st.sampled_from(Role), names, st.text(min_size=1, max_size=64)),
     st.builds(
-        InputFrame,
+        Input,
         st.integers(1, 2**32 - 1),
         st.tuples(st.integers(0, 2**32 - 1) | st.text(max_size=8), st.integers(0, 65535)),
         uint32,
@@ -188,7 +188,7 @@ def test_snapshot_encoding_matches_a_plain_cbor_array() -> None:
 
 @given(st.binary(min_size=0, max_size=24).map(lambda tail: b"\x85\x02" + tail))
 def test_fast_input_path_agrees_with_the_general_decoder(data: bytes) -> None:
-    from gameserver.protocol import codec
+    from gameserver.protocol import _codec as codec
 
     fast = codec._decode_input_fast(data, 2)
     try:
@@ -204,9 +204,9 @@ def test_fast_input_path_agrees_with_the_general_decoder(data: bytes) -> None:
 def test_fast_input_path_takes_every_valid_frame(
     seq: int, buttons: int, aim: int, ack: int
 ) -> None:
-    from gameserver.protocol import codec
+    from gameserver.protocol import _codec as codec
 
-    frame = InputFrame(seq, (buttons, aim), ack)
+    frame = Input(seq, (buttons, aim), ack)
     assert codec._decode_input_fast(encode(frame), 2) == frame
     assert decode_client_message(encode(frame)) == frame
 
@@ -219,9 +219,9 @@ def test_fast_input_path_takes_every_valid_frame(
 )
 def test_fast_input_path_takes_negative_game_fields(seq: int, dx: int, dy: int, ack: int) -> None:
     """A stick of -1/0/1 (the benchmark game's input) is read without the general decoder."""
-    from gameserver.protocol import codec
+    from gameserver.protocol import _codec as codec
 
-    frame = InputFrame(seq, (dx, dy), ack)
+    frame = Input(seq, (dx, dy), ack)
     assert decode_client_message(encode(frame)) == frame
     assert codec._decode_input_fast(encode(frame), 2) == frame  # 4-byte heads at most
 
@@ -233,7 +233,7 @@ def test_fast_input_path_takes_negative_game_fields(seq: int, dx: int, dy: int, 
 )
 def test_fast_input_path_agrees_on_negative_heads(data: bytes) -> None:
     """Random frames rich in negative-integer heads: the fast path accepts no more."""
-    from gameserver.protocol import codec
+    from gameserver.protocol import _codec as codec
 
     fast = codec._decode_input_fast(data, 2)
     try:
@@ -245,7 +245,7 @@ def test_fast_input_path_agrees_on_negative_heads(data: bytes) -> None:
 
 @given(st.lists(st.integers(0, 2**32 - 1), min_size=0, max_size=6), st.integers(1, 99))
 def test_inputs_of_any_arity_round_trip(fields: list[int], seq: int) -> None:
-    frame = InputFrame(seq, tuple(fields), 7)
+    frame = Input(seq, tuple(fields), 7)
     assert decode_client_message(encode(frame), input_fields=len(fields)) == frame
     with pytest.raises(ProtocolError):
         decode_client_message(encode(frame), input_fields=len(fields) + 2)

@@ -144,7 +144,7 @@ def test_private_events_choose_per_viewer_delivery_for_a_game_without_views() ->
 
 
 @attrs.define
-class FakeFrame:
+class FakeTick:
     tick: int
     cell_of: dict[int, int]
 
@@ -160,12 +160,12 @@ class FakeInterest:
     """Every entity in cell 5; bodies name what was asked for."""
 
     prev_tick: int = 0
-    frames: list[int] = attrs.Factory(list)
+    ticks_built: list[int] = attrs.Factory(list)
 
-    def frame(self, tick: int, state: WireState, events: bytes) -> FakeFrame:
-        self.frames.append(tick)
+    def for_tick(self, tick: int, state: WireState, events: bytes) -> FakeTick:
+        self.ticks_built.append(tick)
         self.prev_tick = tick
-        return FakeFrame(tick, {entity_id: 5 for entity_id in state})
+        return FakeTick(tick, {entity_id: 5 for entity_id in state})
 
 
 def test_with_interest_a_steady_player_gets_deltas_and_a_skipped_one_a_full_view() -> None:
@@ -182,13 +182,13 @@ def test_with_interest_a_steady_player_gets_deltas_and_a_skipped_one_a_full_view
     assert steady.sent[1:] == [snapshot_prefix(t, t - 1, TIME_MS) + delta for t in (2, 3, 4)]
     assert skipped.sent[:2] == steady.sent[:2]
     assert skipped.sent[2].startswith(snapshot_prefix(4, 0, TIME_MS) + encode_uint(0) + b"full 5")
-    assert interest.frames == [1, 2, 3, 4] and table.counters.snapshots_skipped == 1
+    assert interest.ticks_built == [1, 2, 3, 4] and table.counters.snapshots_skipped == 1
     assert table.sessions[skipped].interest_centre == 5
 
 
-def test_with_interest_and_no_player_no_frame_is_built() -> None:
+def test_with_interest_and_no_player_no_interest_tick_is_built() -> None:
     interest = FakeInterest()
     table = make_table(interest=interest)
     watcher = table.seat("w", Role.SPECTATOR)
     table.tick()
-    assert interest.frames == [] and len(watcher.sent) == 1  # the whole world, as ever
+    assert interest.ticks_built == [] and len(watcher.sent) == 1  # the whole world, as ever

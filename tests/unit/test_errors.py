@@ -20,11 +20,16 @@ from gameserver.protocol import CloseCode, ProtocolError
 
 
 def public_exceptions() -> dict[str, type[BaseException]]:
-    """Every public exception class defined in a module of ``gameserver``, by its name."""
+    """Every public exception class defined in a module of ``gameserver``, by its name.
+
+    The client library (``gameserver.clients``) keeps exceptions of its own: it never
+    raises the server's (docs/architecture.md)."""
     found: dict[str, type[BaseException]] = {}
     for info in pkgutil.walk_packages(gameserver.__path__, "gameserver."):
         if info.name.endswith("__main__"):
             continue  # running it is the command line
+        if info.name.startswith("gameserver.clients."):
+            continue  # the client library keeps exceptions of its own (the drawing says so)
         module = importlib.import_module(info.name)
         for name, value in vars(module).items():
             if (

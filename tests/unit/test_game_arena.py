@@ -39,7 +39,7 @@ from gameserver.games.arena import (
     Shot,
     predictor,
 )
-from gameserver.games.arena.schema import ENTITIES, EVENTS
+from gameserver.games.arena._schema import ENTITIES, EVENTS
 from gameserver.rules import BotView, Player
 from gameserver.testing import Headless, run_seeded
 

@@ -16,7 +16,7 @@ import pytest
 
 from gameserver import rules
 from gameserver.games.bench import Bench, BenchInput, BenchPlayer, Bot
-from gameserver.games.bench.game import ANGLE_STEP, ANGLE_STEPS, POSITION_SCALE, STEP, WORLD
+from gameserver.games.bench._game import ANGLE_STEP, ANGLE_STEPS, POSITION_SCALE, STEP, WORLD
 from gameserver.rules import BotView, Player, TickInput
 from gameserver.testing import Headless, run_seeded
 

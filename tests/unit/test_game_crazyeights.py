@@ -35,7 +35,7 @@ from gameserver.games.crazyeights import (
     SuitChosen,
     TurnPassed,
 )
-from gameserver.games.crazyeights.cards import Face, full_deck, penalty
+from gameserver.games.crazyeights._cards import Face, full_deck, penalty
 from gameserver.rules import BotView, GameSchema, Player
 from gameserver.testing import Headless, SentEvent
 

@@ -11,7 +11,7 @@ from gameserver.protocol import (
     CloseCode,
     Command,
     ErrorCode,
-    InputFrame,
+    Input,
     Join,
     Ping,
     Pong,
@@ -61,7 +61,7 @@ def test_inputs_beyond_the_per_tick_cap_are_dropped_and_the_queue_keeps_the_newe
     intake, counters = make_intake(max_inputs_per_tick=4, input_queue_size=3)
     ada = seat(intake)
     everyone = sessions_of(ada)
-    send(ada, *(InputFrame(seq, UP, 0) for seq in range(1, 11)))
+    send(ada, *(Input(seq, UP, 0) for seq in range(1, 11)))
     intake.collect(everyone, 0.0, 0)
     assert counters.inputs_dropped_per_tick == 6  # 4 a tick at most
     assert counters.inputs_dropped_queue_full == 1  # 4 accepted, the queue holds 3
@@ -73,7 +73,7 @@ def test_inputs_beyond_the_per_tick_cap_are_dropped_and_the_queue_keeps_the_newe
 def test_stale_and_duplicate_inputs_are_dropped_and_counted() -> None:
     intake, counters = make_intake()
     ada = seat(intake)
-    send(ada, *(InputFrame(seq, UP, 0) for seq in (5, 5, 3, 6)))
+    send(ada, *(Input(seq, UP, 0) for seq in (5, 5, 3, 6)))
     intake.collect(sessions_of(ada), 0.0, 0)
     assert counters.inputs_dropped_stale == 2 and len(ada.input_queue) == 2
 
@@ -82,7 +82,7 @@ def test_one_frame_per_tick_goes_to_the_game_and_the_last_is_repeated() -> None:
     intake, _ = make_intake()
     ada = seat(intake)
     everyone = sessions_of(ada)
-    send(ada, InputFrame(1, UP, 7), InputFrame(2, UP, 8))
+    send(ada, Input(1, UP, 7), Input(2, UP, 8))
     intake.collect(everyone, 0.0, 0)
     heights = []
     for _ in range(4):
@@ -109,7 +109,7 @@ def test_commands_beyond_the_per_tick_cap_are_answered_and_dropped() -> None:
 def test_a_spectators_input_and_command_are_refused_but_it_stays() -> None:
     intake, counters = make_intake()
     watcher = seat(intake, "w", Role.SPECTATOR)
-    send(watcher, InputFrame(1, UP, 0), Command((0, 5)))
+    send(watcher, Input(1, UP, 0), Command((0, 5)))
     intake.collect(sessions_of(watcher), 0.0, 0)
     connection = watcher.connection
     assert connection.errors() == [ErrorCode.SPECTATOR_INPUT] * 2  # type: ignore[attr-defined]
@@ -141,8 +141,8 @@ def test_chat_passes_a_token_bucket_per_player() -> None:
 def test_a_violation_closes_that_connection_and_its_later_messages_are_ignored() -> None:
     intake, counters = make_intake()
     ada, bob = seat(intake, "ada"), seat(intake, "bob")
-    send(ada, Join(Role.PLAYER, "again"), InputFrame(1, UP, 0))
-    send(bob, b"\xff", InputFrame(1, UP, 0))
+    send(ada, Join(Role.PLAYER, "again"), Input(1, UP, 0))
+    send(bob, b"\xff", Input(1, UP, 0))
     intake.collect(sessions_of(ada, bob), 0.0, 0)
     assert ada.connection.close_code == CloseCode.UNEXPECTED_MESSAGE
     assert bob.connection.close_code == CloseCode.INVALID_PAYLOAD

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from gameserver.protocol import apply
 from gameserver.rules import PositionLayout
-from gameserver.server.rooms.interest import Interest, InterestFrame, array_header
+from gameserver.server.rooms.interest import Interest, InterestTick, array_header
 
 SIZE = 1000.0
 SMALL = 600.0  # few cells: viewers share and swap centres often
@@ -39,15 +39,15 @@ class Viewer:
         self.tick = 0
         self.centre: int | None = None
 
-    def receive(self, frame: InterestFrame, centre: int, steady_tick: int) -> None:
+    def receive(self, shared: InterestTick, centre: int, steady_tick: int) -> None:
         """Apply this snapshot's body, as a client would: a delta if steady, else a full view."""
         if self.tick == steady_tick and self.centre is not None:
-            changes, removed, _ = decode_body(frame.body(centre, self.centre))
+            changes, removed, _ = decode_body(shared.body(centre, self.centre))
             self.mirror = apply(self.mirror, changes, removed)
         else:
-            changes, removed, _ = decode_body(frame.full_body(centre, EMPTY_EVENTS))
+            changes, removed, _ = decode_body(shared.full_body(centre, EMPTY_EVENTS))
             self.mirror = apply({}, changes, removed)
-        self.tick, self.centre = frame.tick, centre
+        self.tick, self.centre = shared.tick, centre
 
 
 def step_world(
@@ -95,12 +95,12 @@ def run_world(
         for eid, entity in state.items():
             history.setdefault(eid, set()).add(entity)
         steady_tick = interest.prev_tick
-        frame = interest.frame(tick, state, EMPTY_EVENTS)
+        shared = interest.for_tick(tick, state, EMPTY_EVENTS)
         for viewer in viewers:
             centre = grid.cell(state[viewer.follows])
             if freeze_after is None and rng.random() < 0.1:
                 continue  # this snapshot was skipped (conflation)
-            viewer.receive(frame, centre, steady_tick)
+            viewer.receive(shared, centre, steady_tick)
             in_view = {
                 e for e, entity in state.items() if grid.cell(entity) in grid.view_set[centre]
             }
@@ -137,17 +137,17 @@ def test_far_refreshes_stay_within_the_byte_budget_in_a_crowd() -> None:
     sizes = []
     for tick in range(1, 20):
         state = {e: (k, x, y, (hp + 1) % 100) for e, (k, x, y, hp) in state.items()}  # all change
-        frame = interest.frame(tick, state, EMPTY_EVENTS)
+        shared = interest.for_tick(tick, state, EMPTY_EVENTS)
         centre = interest.grid.cell(state[1])
         if tick > 1:
-            sizes.append(len(frame.body(centre, centre)))
+            sizes.append(len(shared.body(centre, centre)))
     inner_only = Interest(
         SIZE, SIZE, cell_size=100.0, view_ring=1, inner_ring=1, budget_bytes=1, layout=LAYOUT
     )
-    inner_only.frame(1, state, EMPTY_EVENTS)
+    inner_only.for_tick(1, state, EMPTY_EVENTS)
     nudged = {e: (k, x, y, (hp + 1) % 100) for e, (k, x, y, hp) in state.items()}
-    inner_bytes = len(inner_only.frame(2, nudged, EMPTY_EVENTS).body(centre, centre))
-    largest_far_cell = max(len(frame.full_chunk(c)[1]) for c in interest.grid.far[centre])
+    inner_bytes = len(inner_only.for_tick(2, nudged, EMPTY_EVENTS).body(centre, centre))
+    largest_far_cell = max(len(shared.full_chunk(c)[1]) for c in interest.grid.far[centre])
     # Inner deltas always go; far refreshes fill up to the budget (one cell may overshoot it).
     assert max(sizes) <= max(600, inner_bytes) + largest_far_cell + 16
 
@@ -170,11 +170,11 @@ def test_a_cell_that_changed_once_is_refreshed_among_busier_ones() -> None:
         if tick == 3:
             k, x, y, _ = state[quiet_id]
             state[quiet_id] = (k, x, y, 77)  # its only change
-        frame = interest.frame(tick, state, EMPTY_EVENTS)
+        shared = interest.for_tick(tick, state, EMPTY_EVENTS)
         body = (
-            frame.full_body(centre, EMPTY_EVENTS)
+            shared.full_body(centre, EMPTY_EVENTS)
             if previous is None
-            else frame.body(centre, previous)
+            else shared.body(centre, previous)
         )
         changes, removed, _ = decode_body(body)
         mirror = apply({} if previous is None else mirror, changes, removed)
@@ -216,10 +216,10 @@ def test_a_viewer_moving_cells_is_refreshed_on_the_new_cells_schedule() -> None:
         if tick == 6:
             state[2] = (0, *at(g), 0)  # B moves into g
         steady = interest.prev_tick
-        frame = interest.frame(tick, state, EMPTY_EVENTS)
+        shared = interest.for_tick(tick, state, EMPTY_EVENTS)
         for eid, viewer in viewers.items():
             centre = grid.cell(state[eid])
-            viewer.receive(frame, centre, steady)
+            viewer.receive(shared, centre, steady)
     assert viewers[1].mirror[3][3] == 99
     assert viewers[2].mirror[3][3] == 99
 
@@ -237,6 +237,6 @@ def test_steady_bodies_are_the_general_bodies(seed: int) -> None:
     next_id = [151]
     for tick in range(1, 30):
         state = step_world(rng, state, next_id, SIZE)
-        frame = interest.frame(tick, state, EMPTY_EVENTS)
+        shared = interest.for_tick(tick, state, EMPTY_EVENTS)
         for centre in range(len(interest.grid.view)):
-            assert frame.body(centre, centre) == frame._build(centre, centre)
+            assert shared.body(centre, centre) == shared._build(centre, centre)

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gameserver import rules
-from gameserver.clients.interpolation import Interpolator, default_delay_s
+from gameserver.clients._interpolation import Interpolator, default_delay_s
 
 Q = 16
 TURN = 256  # heading steps per turn

@@ -10,7 +10,7 @@ from gameserver.protocol import (
     Command,
     Error,
     ErrorCode,
-    InputFrame,
+    Input,
     Join,
     Ping,
     Pong,
@@ -19,6 +19,7 @@ from gameserver.protocol import (
     Welcome,
     encode,
 )
+from gameserver.tokens import KIND_IDENTITY, KIND_JOIN, JoinClaims
 
 from .fakes import Counters, FakeConnection, counting_tokens, room_config
 from .test_rules_api import Climb, Move, Settings
@@ -43,7 +44,7 @@ class Owner:
         """One tick; the stream message published for it."""
         self.seq += 1
         up = (int(Move.UP),)
-        self.player.inbox.append(encode(InputFrame(self.seq, up, 0)))
+        self.player.inbox.append(encode(Input(self.seq, up, 0)))
         self.core.collect(now, round(now * 1000))
         self.core.step()
         published = self.core.deliver(round(now * 1000), publish=True)
@@ -138,6 +139,35 @@ def test_players_and_late_joins_are_refused_as_the_relay_says() -> None:
     assert counters.join_timeouts == 1 and relay.admission.spectator_count == 0
 
 
+def test_a_join_token_is_held_to_its_role_as_a_live_room_holds_it() -> None:
+    """A token for a player alone may not watch through a relay either; a spectator's
+    token and an identity allowed to play may."""
+    owner, (relay, counters) = Owner(), make_relay()
+    live = owner.core
+    tokens = {
+        "player": JoinClaims("p", "P", Role.PLAYER, None, 0.0, kind=KIND_JOIN),
+        "spectator": JoinClaims("s", "S", Role.SPECTATOR, None, 0.0, kind=KIND_JOIN),
+        "identity": JoinClaims("i", "I", Role.PLAYER, None, 0.0, kind=KIND_IDENTITY),
+    }
+    on_relay = {name: FakeConnection() for name in tokens}
+    in_room = {name: FakeConnection() for name in tokens}
+    for name, claims in tokens.items():
+        relay.attach(on_relay[name], 0.0, claims)
+        live.attach(in_room[name], 0.0, claims)
+        for connection in (on_relay[name], in_room[name]):
+            connection.inbox.append(encode(Join(Role.SPECTATOR, name)))
+    run(relay, owner, range(1, 4))
+    reason = "join as spectator: the token is for a player"
+    for where in (on_relay, in_room):
+        assert (where["player"].close_code, where["player"].close_reason) == (
+            CloseCode.POLICY_VIOLATION,
+            reason,
+        )
+        assert isinstance(where["spectator"].welcome, Welcome)
+        assert isinstance(where["identity"].welcome, Welcome)
+    assert counters.protocol_errors[CloseCode.POLICY_VIOLATION] == 1
+
+
 def test_spectators_are_answered_as_a_live_rooms_are() -> None:
     owner, (relay, counters) = Owner(), make_relay(chat_burst=1)
     watcher = FakeConnection()
@@ -148,7 +178,7 @@ def test_spectators_are_answered_as_a_live_rooms_are() -> None:
     run(relay, owner, range(1, 4))
     watcher.inbox += [
         encode(Ping(7)),
-        encode(InputFrame(1, (1, 0), 0)),
+        encode(Input(1, (1, 0), 0)),
         encode(Command((0, 3))),
         encode(Say("hi")),
         encode(Say("again")),

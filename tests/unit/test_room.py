@@ -9,13 +9,13 @@ from __future__ import annotations
 from gameserver.core import GameHost
 from gameserver.games.arena import POSITION_SCALE, ArenaRules, ArenaSettings, Buttons
 from gameserver.protocol import (
+    Input,
     Join,
     Role,
     Snapshot,
     decode_server_message,
     encode,
 )
-from gameserver.protocol.messages import InputFrame
 from gameserver.server.metrics import Metrics
 from gameserver.server.rooms.modes import default_mode, resolved, room_config
 from gameserver.server.rooms.room import Room
@@ -56,7 +56,7 @@ async def test_a_flooding_client_moves_no_faster_than_a_steady_one() -> None:
         for connection, per_tick in ((steady, 1), (flooder, 10)):
             for _ in range(per_tick):
                 seq[connection] += 1
-                connection.inbox.append(encode(InputFrame(seq[connection], (Buttons.RIGHT, 0), 0)))
+                connection.inbox.append(encode(Input(seq[connection], (Buttons.RIGHT, 0), 0)))
         room.tick()
     moved = x_of(room, steady) - start[0], x_of(room, flooder) - start[1]
     assert moved[0] > 100  # 20 ticks at 200 units/s
@@ -69,7 +69,7 @@ async def test_duplicate_and_stale_inputs_are_dropped_and_counted() -> None:
     player = join(room)
     room.tick()
     for seq in (5, 5, 3, 6):
-        player.inbox.append(encode(InputFrame(seq, (Buttons.RIGHT, 0), 0)))
+        player.inbox.append(encode(Input(seq, (Buttons.RIGHT, 0), 0)))
     room.tick()
     assert room.metrics.inputs_dropped_stale == 2
     room.tick()
@@ -82,7 +82,7 @@ async def test_a_skipped_connection_catches_up_with_a_delta_against_its_own_base
     room = make_room(interest_management=False)
     mover, slow = join(room, name="mover"), join(room, name="slow")
     for seq in range(1, 11):
-        mover.inbox.append(encode(InputFrame(seq, (Buttons.DOWN | Buttons.RIGHT, 0), 0)))
+        mover.inbox.append(encode(Input(seq, (Buttons.DOWN | Buttons.RIGHT, 0), 0)))
         if seq == 3:
             slow.busy = True
         if seq == 8:
@@ -123,7 +123,7 @@ async def test_with_interest_a_skipped_connection_restarts_from_a_full_view() ->
         assert connection.welcome is not None
         room.game.rules.place(connection.welcome.entity_id, 300.0, y)  # type: ignore[attr-defined]
     for seq in range(1, 11):
-        mover.inbox.append(encode(InputFrame(seq, (Buttons.RIGHT, 0), 0)))
+        mover.inbox.append(encode(Input(seq, (Buttons.RIGHT, 0), 0)))
         slow.busy = 3 <= seq < 8
         room.tick()
     baselines = [decode_server_message(s).baseline_tick for s in slow.sent]  # type: ignore[union-attr]
@@ -140,7 +140,7 @@ async def test_messages_right_behind_the_join_are_not_lost() -> None:
     room.attach(player)
     player.inbox += [
         encode(Join(Role.PLAYER, "quick")),
-        encode(InputFrame(1, (Buttons.RIGHT, 0), 0)),
+        encode(Input(1, (Buttons.RIGHT, 0), 0)),
     ]
     room.tick()
     assert room.sessions[player].ack_seq == 1
@@ -161,7 +161,7 @@ async def test_a_skipped_player_still_gets_the_events_it_missed() -> None:
     target.busy = True  # its snapshots are skipped while it is hit
     hits: list[tuple[int, ...]] = []
     for seq in range(1, 30):
-        shooter.inbox.append(encode(InputFrame(seq, (Buttons.FIRE, 0), 0)))  # aim 0: along +x
+        shooter.inbox.append(encode(Input(seq, (Buttons.FIRE, 0), 0)))  # aim 0: along +x
         room.tick()
     target.busy = False
     room.tick()
@@ -175,7 +175,7 @@ async def test_input_frames_beyond_the_per_tick_cap_are_dropped_and_counted() ->
     room = make_room(max_inputs_per_tick=4)
     player = join(room)
     room.tick()
-    player.inbox += [encode(InputFrame(seq, (Buttons.RIGHT, 0), 0)) for seq in range(1, 11)]
+    player.inbox += [encode(Input(seq, (Buttons.RIGHT, 0), 0)) for seq in range(1, 11)]
     room.tick()
     assert room.metrics.inputs_dropped_per_tick == 6
     assert len(room.sessions[player].input_queue) == 3  # 4 accepted, 1 consumed this tick

@@ -7,7 +7,7 @@ import sys
 
 from gameserver.core import GameHost, RoomCore
 from gameserver.protocol import (
-    InputFrame,
+    Input,
     Join,
     Role,
     Snapshot,
@@ -41,7 +41,7 @@ def test_a_match_played_tick_by_tick() -> None:
     core.attach(ada, 0.0)
     core.attach(watcher, 0.0)
     up = (int(Move.UP),)
-    ada.inbox += [encode(Join(Role.PLAYER, "ada")), encode(InputFrame(1, up, 0))]
+    ada.inbox += [encode(Join(Role.PLAYER, "ada")), encode(Input(1, up, 0))]
     watcher.inbox.append(encode(Join(Role.SPECTATOR, "w")))
     ended = []
     for n in range(4):

@@ -14,7 +14,7 @@ from gameserver.protocol import (
     Command,
     Error,
     ErrorCode,
-    InputFrame,
+    Input,
     Join,
     Role,
     Snapshot,
@@ -91,12 +91,12 @@ async def test_inputs_are_checked_against_the_games_schema() -> None:
     room = make_room()
     player = join(room)
     room.tick()
-    player.inbox.append(encode(InputFrame(1, (int(Move.UP),), 0)))
+    player.inbox.append(encode(Input(1, (int(Move.UP),), 0)))
     room.tick()
     room.tick()  # repeated: the token climbs every tick
     assert player.welcome is not None
     assert player.mirror[player.welcome.entity_id][2] == 2
-    player.inbox.append(encode(InputFrame(2, (7,), 0)))  # no such move
+    player.inbox.append(encode(Input(2, (7,), 0)))  # no such move
     room.tick()
     assert player.close_code == 4002
 

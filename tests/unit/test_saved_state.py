@@ -23,6 +23,7 @@ from gameserver.rules import (
     load_state,
     save_state,
 )
+from gameserver.rules.loading import load_rules
 from gameserver.testing import Headless
 
 HERE = (__name__,)
@@ -162,4 +163,45 @@ def test_every_shipped_game_saves_data_that_names_only_its_own_classes(
 
     walk(cbor2.loads(saved))
     package = game_modules(rules_class)[0]
-    assert all(n.startswith(package) or n.startswith("gameserver.rules.api:") for n in names)
+    assert all(n.startswith(package) or n.startswith("gameserver.rules._api:") for n in names)
+
+
+@pytest.mark.parametrize("rules_class", [ArenaRules, CrazyEights, Bench])
+def test_a_state_saved_before_the_modules_became_private_still_restores(
+    rules_class: type[Rules[Any, Any]],
+) -> None:
+    """Recordings written before name classes by their old modules (``...arena.rules``,
+    ``gameserver.rules.api``): a replay of them restores the same game."""
+    game: Headless[Any] = Headless(rules_class, seed=5)
+    for name in ("a", "b", "c"):
+        game.join(name)
+    game.step(30)
+    renamed: list[str] = []
+
+    def old_names(node: Any) -> Any:
+        if type(node) is list and node and node[0] in (6, 7, 10) and type(node[1]) is str:
+            module, _, qualname = node[1].partition(":")
+            package, _, last = module.rpartition(".")
+            old = f"{package}.{last.removeprefix('_')}:{qualname}"
+            renamed.append(old) if old != node[1] else None
+            return [node[0], old, *(old_names(item) for item in node[2:])]
+        if type(node) is list:
+            return [old_names(item) for item in node]
+        if type(node) is dict:
+            return {key: old_names(value) for key, value in node.items()}
+        return node
+
+    before = cbor2.dumps(old_names(cbor2.loads(game.rules.save())))
+    assert renamed  # the saved state named classes in modules that are private now
+    assert rules_class.restore(before).state_hash() == game.rules.state_hash()
+    module = {ArenaRules: "arena", CrazyEights: "crazyeights", Bench: "bench"}[rules_class]
+    old_spec = f"gameserver.games.{module}.{'game' if module == 'bench' else 'rules'}"
+    assert load_rules(f"{old_spec}:{rules_class.__name__}") is rules_class  # a game named so
+
+
+def test_an_old_module_name_reaches_only_its_own_private_successor() -> None:
+    with pytest.raises(StateError, match="no such module"):
+        load_state(
+            cbor2.dumps([6, "gameserver.games.arena.nothing:X", []]),
+            modules=("gameserver.games.arena",),
+        )

@@ -23,7 +23,7 @@ from gameserver.protocol import (
     Command,
     DeltaError,
     Error,
-    InputFrame,
+    Input,
     Join,
     Ping,
     Pong,
@@ -188,9 +188,9 @@ def test_inputs_and_commands_are_encoded_with_the_schema() -> None:
     claw = session.make_input(dx=-1)  # pinch left out: neutral (False)
     assert (claw.dx, claw.pinch) == (-1, False)
     frame = decode_client_message(session.input_message(claw))
-    assert frame == InputFrame(1, (-1, 0), 8, 0)
+    assert frame == Input(1, (-1, 0), 8, 0)
     frame = decode_client_message(session.input_message(claw, view_tick=7.5))
-    assert frame == InputFrame(2, (-1, 0), 8, 7 * 256 + 128)
+    assert frame == Input(2, (-1, 0), 8, 7 * 256 + 128)
     assert session.input_from_wire((1, 1)) == session.make_input(dx=1, pinch=True)
     rename = session.make_command("Rename", name="bo")
     assert decode_client_message(session.command_message(rename)) == Command((0, "bo"))
@@ -272,7 +272,7 @@ def test_a_load_bot_s_session_decodes_nothing_it_does_not_read() -> None:
     assert session.world[1].x == 10.0  # decoded when read
 
 
-SANS_IO = ("session", "world", "interpolation", "prediction", "clock", "stats")
+SANS_IO = ("session", "_world", "_interpolation", "_prediction", "_clock", "_stats")
 
 
 @pytest.mark.parametrize("module", SANS_IO)

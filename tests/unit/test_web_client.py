@@ -23,15 +23,15 @@ import pytest
 import trio
 
 from gameserver import rules
-from gameserver.clients.client import GameClient
-from gameserver.clients.clock import ClockEstimator
-from gameserver.clients.interpolation import Interpolator
+from gameserver.clients import GameClient
+from gameserver.clients._clock import ClockEstimator
+from gameserver.clients._interpolation import Interpolator
 from gameserver.games.arena import ArenaSettings
 from gameserver.games.arena.movement import make_mover, push_out_of_circle, resolve_obstacles
 from gameserver.protocol import (
     DeltaError,
     Error,
-    InputFrame,
+    Input,
     Join,
     Ping,
     Pong,
@@ -353,7 +353,7 @@ def test_js_client_messages_pass_the_strict_decoder() -> None:
     rng = random.Random(4)
     alphabet = "abcxyzABC0189 _-.~éßøЖ中文😀🎮"
     boundaries = [0, 1, 23, 24, 255, 256, 65535, 65536, 2**32 - 1]
-    expected: list[Join | InputFrame | Ping] = []
+    expected: list[Join | Input | Ping] = []
     cases: list[dict[str, Any]] = []
     for _ in range(200):
         name = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 32)))
@@ -366,7 +366,7 @@ def test_js_client_messages_pass_the_strict_decoder() -> None:
         aim = rng.choice([0, 23, 24, 255, 256, 65535, rng.randrange(65536)])
         ack_tick = rng.choice([*boundaries, rng.randrange(2**32)])
         view = rng.choice([0, 0, 1, 255, 256, 65536, 2**32 * 256 - 1, rng.randrange(2**40)])
-        expected.append(InputFrame(seq, (buttons, aim), ack_tick, view))
+        expected.append(Input(seq, (buttons, aim), ack_tick, view))
         cases.append(
             {"op": "encode_input", "seq": seq, "buttons": buttons, "aim": aim,
              "ack_tick": ack_tick, "view": view}

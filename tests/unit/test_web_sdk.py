@@ -21,7 +21,7 @@ import attrs
 import pytest
 
 from gameserver.core import GameHost
-from gameserver.protocol import Command, InputFrame, Welcome, decode_client_message, encode
+from gameserver.protocol import Command, Input, Welcome, decode_client_message, encode
 from gameserver.rules import GameSchema, Player
 from gameserver.rules.loading import available_games, load_rules, make_settings
 
@@ -174,7 +174,7 @@ def test_every_shipped_game_decodes_and_encodes_as_python_does() -> None:
             host.decode_command(message.fields)  # and the game's own checks
         for seq, (wire, data) in enumerate(zip(expected["inputs"], got["inputs"], strict=True)):
             message = decode_client_message(bytes.fromhex(data), input_fields=len(wire))
-            assert message == InputFrame(seq + 1, tuple(wire), 0)
+            assert message == Input(seq + 1, tuple(wire), 0)
             host.decode_input(message.fields)
         kinds_seen |= {f["type"] for t in schema_docs(host) for f in t["fields"]}
     # Between them the shipped games use every kind of field a description may hold.

@@ -1,4 +1,4 @@
-// Round trip and server clock offset from ping/pong; clients/clock.py is the reference.
+// Round trip and server clock offset from ping/pong; clients/_clock.py is the reference.
 //
 // Theory of operation: a ping leaves at local `sent`, the pong carries the server clock
 // and arrives at local `received`. With equal legs the server read its clock at

@@ -1,4 +1,4 @@
-// The WebSocket, joining, matchmaking and reconnecting; clients/client.py (GameClient._run)
+// The WebSocket, joining, matchmaking and reconnecting; clients/_client.py (GameClient._run)
 // is the reference.
 //
 // Theory of operation. States:
@@ -351,7 +351,7 @@ export class Connection {
     this.setState("closed");
   }
 
-  /** Close the socket ourselves for a protocol error: never retried (clients/client.py). */
+  /** Close the socket ourselves for a protocol error: never retried (clients/_client.py). */
   fail(code, reason) {
     this.lastError = { code, reason };
     this.closeSocket({ code, reason, retry: false });

@@ -1,5 +1,5 @@
 // Snapshot interpolation of the fields a game's schema marks `interpolate`;
-// clients/interpolation.py is the reference for the arena's positions and angles.
+// clients/_interpolation.py is the reference for the arena's positions and angles.
 //
 // Theory of operation: snapshots arrive with jitter, so entities are drawn as they were
 // `delayS` (about three snapshot intervals) behind the estimated server clock, where two

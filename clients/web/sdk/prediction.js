@@ -2,7 +2,7 @@
 //
 // A Session calls `prediction({welcome, schema})` at each Welcome of a player; what it
 // returns (or null: no prediction) is a predictor with two methods:
-//   applyInput(seq, wire, input)   an Input frame was just sent (its seq, its wire values
+//   applyInput(seq, wire, input)   an Input was just sent (its seq, its wire values
 //                                  and the values the page gave)
 //   reconcile({session, me, ackSeq, full})   a snapshot arrived: `me` is the own entity's
 //                                  wire tuple (or null), `ackSeq` the newest input the

@@ -55,7 +55,7 @@ export const CLIENT_MESSAGE_MAX_BYTES = 256;
 const SERVER_MAX_DEPTH = 7;
 const MODE_PATTERN = /^[a-z0-9_-]{1,24}$/;
 
-/** Close codes (section 9.1) with whether reconnecting can help (clients/client.py). */
+/** Close codes (section 9.1) with whether reconnecting can help (clients/_client.py). */
 export const CloseCode = Object.freeze({
   NORMAL: 1000,
   GOING_AWAY: 1001,
@@ -92,7 +92,7 @@ export function closeCodeLabel(code) {
 }
 
 export class ProtocolError extends Error {
-  /** `code`: the close code to send, as in gameserver/protocol/errors.py. */
+  /** `code`: the close code to send, as in gameserver/protocol/_errors.py. */
   constructor(code, reason) {
     super(`${closeCodeLabel(code)}: ${reason}`);
     this.name = "ProtocolError";

@@ -1,5 +1,5 @@
 // A game's description (Welcome item 11, docs/protocol.md section 4.4.1) as decoders and
-// encoders; gameserver/rules/descriptions.py and wiretypes.py are the reference.
+// encoders; gameserver/rules/_descriptions.py and _wiretypes.py are the reference.
 //
 // Each field of a type becomes a codec: `decode(wire)` gives the value a game page works
 // with (fixed: wire / scale; angle: radians; enum: the member's name; flags: an object

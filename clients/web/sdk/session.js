@@ -1,4 +1,4 @@
-// What one client knows about a game, fed by decoded server messages; clients/client.py
+// What one client knows about a game, fed by decoded server messages; clients/_client.py
 // (GameClient.handle and friends) is the reference.
 //
 // Pure apart from the times passed in (seconds on the page's monotonic clock): the
@@ -165,9 +165,9 @@ export class Session {
   }
 
   /**
-   * The next Input frame's bytes (seq advances; the prediction takes the step). `input`:
+   * The next Input's bytes (seq advances; the prediction takes the step). `input`:
    * the game's input as {field: value} (or wire values in field order, without a schema).
-   * `withView`: the frame carries the view (section 4.2): the tick rendered at `nowS`, × 256.
+   * `withView`: the Input carries the view (section 4.2): the tick rendered at `nowS`, × 256.
    */
   nextInput(input, nowS = 0, { withView = false } = {}) {
     const wire = this.schema ? this.schema.encodeInput(input) : input;

@@ -1,4 +1,4 @@
-// The world mirror (docs/protocol.md section 6.2); gameserver/protocol/delta.py is the reference.
+// The world mirror (docs/protocol.md section 6.2); gameserver/protocol/_delta.py is the reference.
 //
 // Theory of operation: the mirror is a map entity id -> array of ints and the tick it
 // represents. Each snapshot names its baseline: 0 means start from an empty world,

@@ -6,10 +6,9 @@ prediction, bot). Pure: no I/O, no clocks, randomness only from the seeded gener
 
 from __future__ import annotations
 
-from .bot import Bot
-from .movement import predictor
-from .rules import RULES_VERSION, ArenaRules
-from .schema import (
+from ._bot import Bot
+from ._rules import RULES_VERSION, ArenaRules
+from ._schema import (
     AIM_STEPS,
     ANGLE_WIRE_STEPS,
     ARENA_BUTTONS,
@@ -29,7 +28,8 @@ from .schema import (
     Score,
     Shot,
 )
-from .settings import ArenaSettings
+from ._settings import ArenaSettings
+from .movement import predictor
 
 __all__ = [
     "AIM_STEPS",

@@ -17,8 +17,8 @@ import random
 
 from gameserver.rules import Act, BotView
 
-from .bot import Bot, ClientControls, direction_buttons
-from .schema import Buttons
+from ._bot import Bot, ClientControls, direction_buttons
+from ._schema import Buttons
 
 FIRE_CHANCE = 0.05  # per snapshot, for wander
 _TURN = 2 * math.pi

@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .schema import POSITION_SCALE
+from ._schema import POSITION_SCALE
 
 _SCALE = float(POSITION_SCALE)
 _DIAGONAL = math.sqrt(0.5)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .bot import Bot
-from .game import Bench, BenchInput, BenchPlayer
+from ._bot import Bot
+from ._game import Bench, BenchInput, BenchPlayer
 
 __all__ = ["Bench", "BenchInput", "BenchPlayer", "Bot"]

@@ -7,6 +7,6 @@ bots do. ``BEHAVIOURS`` (name -> bot class) is what the swarm looks up in a game
 
 from __future__ import annotations
 
-from .bot import Bot
+from ._bot import Bot
 
 BEHAVIOURS = {"peer": Bot}

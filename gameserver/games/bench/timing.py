@@ -20,28 +20,28 @@ from typing import Any
 
 from gameserver.rules import BotView, NoSettings, Player, TickInput
 
-from .bot import Bot
-from .game import Bench, BenchInput
+from ._bot import Bot
+from ._game import Bench, BenchInput
 
 
-def bot_frames(players: int, ticks: int, seed: int) -> list[list[TickInput[BenchInput]]]:
+def bot_inputs(players: int, ticks: int, seed: int) -> list[list[TickInput[BenchInput]]]:
     """Each tick's inputs of ``players`` bots, as a room would hand them to ``step``."""
     bots = [Bot(seed + i) for i in range(players)]
     entity_ids = range(1, players + 1)
     members = [Player(f"p{i}", f"p{i}") for i in entity_ids]
-    frames = []
+    inputs = []
     for tick in range(ticks):
-        frame = []
+        this_tick = []
         for bot, player, entity_id in zip(bots, members, entity_ids, strict=True):
             value = bot.act(BotView(tick=tick, me=entity_id, entities={})).input
-            frame.append(TickInput(player, entity_id, value))
-        frames.append(frame)
-    return frames
+            this_tick.append(TickInput(player, entity_id, value))
+        inputs.append(this_tick)
+    return inputs
 
 
 def measure(players: int, seconds: float, repeat: int, seed: int = 1) -> dict[str, float]:
     ticks = round(seconds * Bench.tick_rate)
-    frames = bot_frames(players, ticks, seed)
+    inputs = bot_inputs(players, ticks, seed)
     best: dict[str, float] = {}
 
     def timed(total: dict[str, float], name: str, call: Callable[..., object], *args: Any) -> None:
@@ -51,12 +51,12 @@ def measure(players: int, seconds: float, repeat: int, seed: int = 1) -> dict[st
 
     for _ in range(repeat):
         game = Bench(NoSettings(), seed)
-        for given in frames[0]:
+        for given in inputs[0]:
             game.join(given.player)
         total: dict[str, float] = {}
         generic = game.schema.wire_state
-        for frame in frames:
-            timed(total, "step", game.step, frame, ())
+        for tick_inputs in inputs:
+            timed(total, "step", game.step, tick_inputs, ())
             timed(total, "wire_state", game.wire_state)
             timed(total, "generic_wire_state", lambda: generic(game.entities()))  # noqa: B023
             timed(total, "generic_encode_only", generic, game.entities())

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .bot import Bot
-from .cards import Suit
-from .rules import CrazyEights
-from .schema import (
+from ._bot import Bot
+from ._cards import Suit
+from ._rules import CrazyEights
+from ._schema import (
     Card,
     Draw,
     Drew,
@@ -30,7 +30,7 @@ from .schema import (
     Table,
     TurnPassed,
 )
-from .settings import CrazyEightsSettings
+from ._settings import CrazyEightsSettings
 
 __all__ = [
     "Bot",

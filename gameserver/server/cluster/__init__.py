@@ -7,3 +7,7 @@
 - ``chat.py``: global chat and announcements to every node.
 - ``spectator_relays.py``: watching a room that lives on another node.
 """
+
+from __future__ import annotations
+
+__all__: list[str] = []  # a folder of modules: import the module you need

@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING
 import cbor2
 import trio
 
-from gameserver.protocol import CHAT_MAX_CHARS, Chat, ChatChannel, encode
-from gameserver.protocol.messages import NAME_MAX_CHARS
+from gameserver.protocol import CHAT_MAX_CHARS, NAME_MAX_CHARS, Chat, ChatChannel, encode
 from gameserver.server.cluster.directory import Directory, DirectoryError
 from gameserver.server.cluster.pubsub import listen
 

@@ -39,8 +39,7 @@ import attrs
 import trio
 
 from gameserver.errors import Refusal
-from gameserver.protocol import Role
-from gameserver.protocol.messages import NODE_ID_MAX_CHARS, ROOM_ID_MAX_CHARS
+from gameserver.protocol import NODE_ID_MAX_CHARS, ROOM_ID_MAX_CHARS, Role
 from gameserver.server.cluster.directory import (
     Booking,
     Directory,

@@ -11,3 +11,7 @@
 - ``tls.py``: TLS for the fast transport; ``addresses.py``: the key per-address limits
   count under.
 """
+
+from __future__ import annotations
+
+__all__: list[str] = []  # a folder of modules: import the module you need

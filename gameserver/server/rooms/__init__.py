@@ -10,3 +10,7 @@
 - ``relay_room.py``: a read-only room fed with snapshots made elsewhere (another node's
   room, or ``replay.py``'s recording).
 """
+
+from __future__ import annotations
+
+__all__: list[str] = []  # a folder of modules: import the module you need

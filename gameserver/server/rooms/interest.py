@@ -129,23 +129,24 @@ class Interest:
         # tick of the oldest such change (the priority: oldest first).
         self.pending: list[dict[int, int]] = [{} for _ in self.grid.view]
 
-    def frame(self, tick: int, state: WireState, events: bytes) -> InterestFrame:
+    def for_tick(self, tick: int, state: WireState, events: bytes) -> InterestTick:
         """Shared data of one snapshot; ``events``: encoded events since the previous one."""
-        frame = InterestFrame(self, tick, state, events)
+        shared = InterestTick(self, tick, state, events)
         pending, far_of = self.pending, self.grid.far_of
-        for c, dirty in enumerate(frame.dirty):
+        for c, dirty in enumerate(shared.dirty):
             if dirty:
                 for g in far_of[c]:
                     pending[g].setdefault(c, tick)
         self.prev_tick = tick
         self._prev_state = state
-        self._prev_cell_of = frame.cell_of
-        self._prev_cells = frame.cells
-        return frame
+        self._prev_cell_of = shared.cell_of
+        self._prev_cells = shared.cells
+        return shared
 
 
-class InterestFrame:
-    """One snapshot's chunks and bodies, built lazily and cached."""
+class InterestTick:
+    """One snapshot tick's cells, chunks and bodies, shared by every viewer: built lazily
+    and cached."""
 
     def __init__(self, interest: Interest, tick: int, state: WireState, events: bytes) -> None:
         self.interest = interest
@@ -281,8 +282,9 @@ class InterestFrame:
         budget = self.interest.budget_bytes
         full_chunks, full_chunk = self._full_chunks, self.full_chunk
         picked: list[int] = []
-        # A pending dict is oldest first already: entries are added with the tick of their
-        # frame, which only grows, and never updated (ties: insertion order, deterministic).
+        # A pending dict is oldest first already: entries are added with the tick that
+        # found the change, which only grows, and never updated (ties: insertion order,
+        # deterministic).
         for c in pending:
             cost = len((full_chunks.get(c) or full_chunk(c))[1])
             if picked and spent + cost > budget:

@@ -30,6 +30,7 @@ from gameserver.core import RelayCore
 from gameserver.core.seams import Connection
 from gameserver.server.metrics import Metrics
 from gameserver.server.rooms.ticker import Ticker
+from gameserver.tokens import JoinClaims
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +71,12 @@ class RelayRoom:
     def is_empty(self) -> bool:
         return self.core.admission.is_empty
 
-    def attach(self, connection: Connection, claims: object = None) -> None:
-        """A new connection (a join token's claims do not matter: spectators only)."""
-        self.core.attach(connection, trio.current_time())
+    def attach(
+        self, connection: Connection, claims: JoinClaims | None = None, *, seated: bool = False
+    ) -> None:
+        """A new connection; its join token's claims are checked as a live room checks
+        them (``seated`` does not matter: a relay holds no seats)."""
+        self.core.attach(connection, trio.current_time(), claims)
 
     def detach(self, connection: Connection) -> None:
         self.core.detach(connection, trio.current_time())

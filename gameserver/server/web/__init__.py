@@ -6,3 +6,7 @@
 - ``status.py``: the server's state as plain data (``/healthz``, ``/api/rooms``, the monitor).
 - ``prometheus.py``: ``/metrics``; ``operator.py``: who may use the operator routes.
 """
+
+from __future__ import annotations
+
+__all__: list[str] = []  # a folder of modules: import the module you need

@@ -51,7 +51,7 @@ LIMIT_HITS = {
     "admin_failures_refused": "admin_failure_budget",
     "commands_dropped": "max_commands_per_tick",
 }
-# Metrics attribute -> why an input frame was dropped.
+# Metrics attribute -> why an input was dropped.
 INPUT_DROPS = {
     "inputs_dropped_stale": "stale",
     "inputs_dropped_queue_full": "queue_full",
@@ -202,7 +202,7 @@ class ServerCollector(Collector):
         yield limits
 
         drops = CounterMetricFamily(
-            "gameserver_input_drops", "Input frames dropped, by reason", labels=["reason"]
+            "gameserver_input_drops", "Inputs dropped, by reason", labels=["reason"]
         )
         for attribute, reason in INPUT_DROPS.items():
             drops.add_metric([reason], getattr(metrics, attribute))

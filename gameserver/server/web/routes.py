@@ -108,8 +108,11 @@ class WebSide:
         self.config = server.config
         root = self.config.web.web_root
         self.web_root = Path(root).resolve() if root else None
-        # Only the games this server's modes play: a URL never names a module to import.
-        rules = (game for game, _settings in server.room_manager.games.values())
+        # Only the games this server's modes play, or the one it replays: a URL never names
+        # a module to import.
+        rules = [game for game, _settings in server.room_manager.games.values()]
+        if server.replay is not None:
+            rules.insert(0, type(server.replay.game.rules))
         self.game_pages = game_page_folders(rules)
         self.monitor_streams = 0
         self.post_paths = frozenset({"/api/match", "/api/announce", "/api/replay"})

@@ -1,6 +1,6 @@
 // Keyboard and mouse to the arena's control state (docs/protocol.md sections 5.3 and 7.2).
 //
-// An Input frame is the whole control state (section 8), so this module only keeps what
+// An Input is the whole control state (section 8), so this module only keeps what
 // is held: WASD or arrow keys move, the mouse aims, the left mouse button or Space fires,
 // the right mouse button or E shoots hitscan. A click shorter than a tick still shoots
 // once: it is latched until the next sample.
@@ -103,7 +103,7 @@ export class InputState {
   }
 
   /**
-   * The control state for the next Input frame as the game's input ({buttons, aim}: the
+   * The control state for the next Input as the game's input ({buttons, aim}: the
    * button bits, the aim in radians); consumes latched clicks.
    */
   sample() {

@@ -1,16 +1,16 @@
 // The arena's client-side prediction with server reconciliation, plugged into the SDK's
-// prediction hook (arenaPrediction); clients/prediction.py is the reference.
+// prediction hook (arenaPrediction); clients/_prediction.py is the reference.
 //
-// Theory of operation: every input frame sent also moves the local player at once, with
+// Theory of operation: every input sent also moves the local player at once, with
 // exactly the server's per-tick step (movement.js, then the obstacle push), and is kept
-// as pending. A snapshot gives the authoritative position and ack_seq, the newest frame
-// the server consumed: drop pending frames up to it, restart from the server position and
+// as pending. A snapshot gives the authoritative position and ack_seq, the newest Input
+// the server consumed: drop pending Inputs up to it, restart from the server position and
 // replay the rest. A correct prediction lands exactly where it was, so nothing moves.
-// A wrong one (player pushes, repeated or dropped frames, deaths) is hidden by moving the
+// A wrong one (player pushes, repeated or dropped Inputs, deaths) is hidden by moving the
 // difference into a render offset that decays exponentially (time constant smoothingS);
 // an error beyond snapDistance (a teleport) snaps instead. While the server says the
 // player is dead, the prediction follows the server and ignores input, but keeps pending
-// frames: those consumed after the respawn are replayed from the spawn point.
+// Inputs: those consumed after the respawn are replayed from the spawn point.
 
 import { makeMover, MOVE_BITS, POSITION_SCALE, pushOutOfCircle, roundHalfEven } from "./movement.js";
 
@@ -104,7 +104,7 @@ export class Predictor {
     return [x, y];
   }
 
-  /** Input frame `seq` was just sent: predict its tick now and remember it. */
+  /** Input `seq` was just sent: predict its tick now and remember it. */
   applyInput(seq, buttons) {
     if (seq <= this.lastSeq) throw new RangeError(`input seq ${seq} is not after ${this.lastSeq}`);
     this.lastSeq = seq;

@@ -53,7 +53,7 @@ from typing import Protocol
 
 import attrs
 
-from gameserver.protocol.errors import GameServerError
+from gameserver.errors import GameServerError
 
 __all__ = [
     "Booking",

@@ -22,7 +22,7 @@ from typing import Any, TypeVar, Unpack
 
 import trio
 
-from .client import ClientOptions, GameClient, connect
+from ._client import ClientOptions, GameClient, connect
 from .session import ReceivedEvent
 
 __all__ = ["SyncClient", "connect_sync"]
@@ -125,7 +125,7 @@ class SyncClient:
     # -- acting ---------------------------------------------------------------
 
     def send_input(self, value: object, *, view: bool = False) -> int:
-        """Send the game's input as the next frame; its sequence number (0: not sent)."""
+        """Send the game's input as the next Input; its sequence number (0: not sent)."""
         return self._call(lambda c: c.send_input(value, view=view))
 
     def send(self, **fields: object) -> int:

@@ -20,7 +20,7 @@ import enum
 
 from gameserver import rules
 
-from .cards import Suit
+from ._cards import Suit
 
 SEATS = 4
 MAX_NAME_CHARS = 32

@@ -44,9 +44,9 @@ from typing import Any, ClassVar
 
 from gameserver.rules import MatchResult, Player, Private, Rules, TickCommand, TickInput, Viewer
 
-from .cards import EIGHT, Face, Suit, full_deck, penalty, playable
-from .results import Place, match_result, ranked
-from .schema import (
+from ._cards import EIGHT, Face, Suit, full_deck, penalty, playable
+from ._results import Place, match_result, ranked
+from ._schema import (
     MAX_NAME_CHARS,
     NO_SEAT,
     SCHEMA,
@@ -74,7 +74,7 @@ from .schema import (
     Table,
     TurnPassed,
 )
-from .settings import CrazyEightsSettings
+from ._settings import CrazyEightsSettings
 
 TABLE_ID = 1
 

@@ -17,8 +17,8 @@ from typing import Any
 
 from gameserver.rules import Act, BotView
 
-from .cards import EIGHT, SUITS, Face, Suit, penalty, playable
-from .schema import Draw, Pass, Phase, Play, Ready
+from ._cards import EIGHT, SUITS, Face, Suit, penalty, playable
+from ._schema import Draw, Pass, Phase, Play, Ready
 
 
 class Bot:

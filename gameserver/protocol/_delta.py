@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .errors import DeltaError
+from ._errors import DeltaError
 
 WireState = Mapping[int, tuple[Any, ...]]  # ints, and short text where a game has it
 

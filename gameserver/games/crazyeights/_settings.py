@@ -6,7 +6,7 @@ from typing import Any
 
 import attrs
 
-from .schema import SEATS
+from ._schema import SEATS
 
 
 def _whole(lo: int, hi: int) -> Any:

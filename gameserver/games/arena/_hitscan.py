@@ -24,6 +24,7 @@ class PositionHistory:
     """End-of-tick positions of alive players, for the last ``keep_ticks`` ticks."""
 
     def __init__(self, keep_ticks: int) -> None:
+        # Saved states name this attribute (Rules.save keeps the history): kept as is.
         self._frames: collections.deque[tuple[int, Positions]] = collections.deque(
             maxlen=max(2, keep_ticks)
         )
@@ -32,15 +33,15 @@ class PositionHistory:
         self._frames.append((tick, positions))
 
     def at(self, view_tick: float) -> Positions:
-        """Positions at ``view_tick``, interpolated; the oldest or newest frame beyond them."""
-        frames = self._frames
-        if not frames:
+        """Positions at ``view_tick``, interpolated; the oldest or newest tick's beyond them."""
+        ticks = self._frames
+        if not ticks:
             return {}
-        if view_tick <= frames[0][0]:
-            return dict(frames[0][1])
-        if view_tick >= frames[-1][0]:
-            return dict(frames[-1][1])
-        for (tick_a, a), (tick_b, b) in zip(frames, list(frames)[1:], strict=False):
+        if view_tick <= ticks[0][0]:
+            return dict(ticks[0][1])
+        if view_tick >= ticks[-1][0]:
+            return dict(ticks[-1][1])
+        for (tick_a, a), (tick_b, b) in zip(ticks, list(ticks)[1:], strict=False):
             if tick_a <= view_tick <= tick_b:
                 f = (view_tick - tick_a) / (tick_b - tick_a)
                 out: Positions = {}
@@ -51,7 +52,7 @@ class PositionHistory:
                     else:
                         out[eid] = (pa[0] + (xb - pa[0]) * f, pa[1] + (yb - pa[1]) * f)
                 return out
-        return dict(frames[-1][1])
+        return dict(ticks[-1][1])
 
 
 def first_hit(

@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from .schema import MAX_HP, MAX_WORLD
+from ._schema import MAX_HP, MAX_WORLD
 
 
 def _number(value: object) -> bool:
@@ -92,7 +92,7 @@ class ArenaSettings:
     hitscan_damage: int = attrs.field(default=20, validator=_whole(0, MAX_HP))
     hitscan_range: float = attrs.field(default=700.0, validator=_in(0, MAX_WORLD))
     hitscan_cooldown_s: float = attrs.field(default=0.5, validator=_in(0, _SECONDS))
-    # Judge hitscan shots where the shooter saw its targets (hitscan.py), rewinding at
+    # Judge hitscan shots where the shooter saw its targets (_hitscan.py), rewinding at
     # most max_rewind_s; False judges them at the current positions.
     lag_compensation: bool = attrs.field(
         default=True, converter=_flag, validator=attrs.validators.instance_of(bool)

@@ -11,14 +11,14 @@ sees (``world``: the client's ``World``, decoded entities by id, with ``of_type(
 for the entities of one type). ``step`` returns None when the entity does not obey input
 now (the arena's dead player): the prediction then follows the server.
 
-Every input frame the client sends also goes through ``apply_input``, which steps the
-predicted entity and keeps the frame in a pending list. Each snapshot carries the
-entity's authoritative state and ``ack_seq``, the newest frame the server has consumed.
-``reconcile`` drops the pending frames up to ``ack_seq``, restarts from the server's
+Every input the client sends also goes through ``apply_input``, which steps the
+predicted entity and keeps the Input in a pending list. Each snapshot carries the
+entity's authoritative state and ``ack_seq``, the newest Input the server has consumed.
+``reconcile`` drops the pending Inputs up to ``ack_seq``, restarts from the server's
 entity and replays the rest. When nothing went wrong the replay lands exactly where the
 prediction already was (the rules' own code, on the wire's grid) and nothing visible
-happens. What can mispredict is what only the server knows: other players' inputs, a
-frame the server repeated or dropped, deaths and teleports; the replay from the
+happens. What can mispredict is what only the server knows: other players' inputs, an
+Input the server repeated or dropped, deaths and teleports; the replay from the
 authoritative state fixes all of them.
 
 For an entity type with a position (fields marked ``position`` x and y), an error of
@@ -29,7 +29,7 @@ would look worse than a cut. The first state, and any change between obeying inp
 not (a death, a respawn), follows the server without smoothing or counting.
 
 Pure and cheap: no clocks or I/O (the caller passes elapsed time); one step call per
-input and per replayed frame.
+input and per replayed Input.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from typing import Any
 from gameserver.rules import wire_fields
 from gameserver.rules.loading import GameLoadError, available_games, load_rules
 
-from .world import World
+from ._world import World
 
 __all__ = ["PredictStep", "Prediction", "Predictor", "trusted_prediction"]
 
@@ -186,7 +186,7 @@ class Predictor:
 
     @property
     def pending(self) -> int:
-        """Input frames applied locally and not yet acknowledged by the server."""
+        """Inputs applied locally and not yet acknowledged by the server."""
         return len(self._pending)
 
     @property
@@ -206,13 +206,13 @@ class Predictor:
     # ----------------------------------------------------------------- simulation
 
     def apply_input(self, seq: int, value: Any, world: World) -> None:
-        """The client just sent input frame ``seq``: predict its tick now and remember it."""
+        """The client just sent input ``seq``: predict its tick now and remember it."""
         if seq <= self._last_seq:
             raise ValueError(f"input seq {seq} is not after {self._last_seq}")
         self._last_seq = seq
         self._last_input = value
         # A full deque drops its oldest entry: a silent server cannot grow memory, and the
-        # frame lost is the one most likely to be acknowledged already.
+        # Input lost is the one most likely to be acknowledged already.
         self._pending.append((seq, value))
         if self._entity is not None and self._active:
             moved = self._step(self._entity, value, world)

@@ -23,8 +23,11 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 from gameserver.core.savedgame import SavedGame, checked
-from gameserver.rules.api import (
+from gameserver.rules import (
     SPECTATOR,
+    Act,
+    BotView,
+    GameSchema,
     Player,
     Private,
     Rules,
@@ -32,13 +35,10 @@ from gameserver.rules.api import (
     TickInput,
     Viewer,
     WireTuple,
-    hook_events,
-    joined,
+    WireValue,
     rules_class_problems,
 )
-from gameserver.rules.bots import Act, BotView
-from gameserver.rules.game import GameSchema
-from gameserver.rules.wiretypes import WireValue
+from gameserver.rules.hosting import hook_events, joined
 
 InputT = TypeVar("InputT")
 # A game's schema as a client rebuilds it from the description, made once per schema

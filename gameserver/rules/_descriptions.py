@@ -13,8 +13,8 @@ import keyword
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .errors import SchemaError
-from .wiretypes import (
+from ._errors import SchemaError
+from ._wiretypes import (
     SAFE_INT_MAX,
     Angle,
     Bool,

@@ -7,7 +7,7 @@ order. Its schema turns an instance into a wire sequence and an untrusted wire s
 back into an instance:
 
 - an entity is the tuple ``(kind, *fields)``: ``kind`` is the type's index in the game's
-  list of entity types, as ``docs/protocol.md`` 6.1 has it (and ``protocol.delta`` diffs);
+  list of entity types, as ``docs/protocol.md`` 6.1 has it (and ``protocol.diff`` compares);
 - the input is the list ``[*fields]``;
 - a command or an event is the list ``[kind, *fields]``, ``kind`` its index among the
   game's commands (or events).
@@ -29,9 +29,9 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from .declare import wire_fields
-from .errors import EncodeError, SchemaError
-from .wiretypes import WireType, WireValue
+from ._declare import wire_fields
+from ._errors import EncodeError, SchemaError
+from ._wiretypes import WireType, WireValue
 
 T = TypeVar("T")
 
@@ -208,7 +208,7 @@ def _position_layout(record: _Record[Any]) -> PositionLayout | None:
 
 
 class InputSchema(Generic[T]):
-    """The input frame's payload: an instance <-> the wire list ``[*fields]``."""
+    """The input's payload: an instance <-> the wire list ``[*fields]``."""
 
     def __init__(self, cls: type[T]) -> None:
         self._record = _Record(cls, None, as_tuple=False)

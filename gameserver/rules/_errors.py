@@ -11,7 +11,8 @@
 
 from __future__ import annotations
 
-from gameserver.protocol.errors import CloseCode, GameServerError, ProtocolError
+from gameserver.errors import GameServerError
+from gameserver.protocol import CloseCode, ProtocolError
 
 
 class SchemaError(ProtocolError):

@@ -8,8 +8,8 @@ import attrs
 
 from gameserver.rules import MatchResult, Player
 
-from .cards import Face, penalty
-from .schema import Card, EndReason, Seat
+from ._cards import Face, penalty
+from ._schema import Card, EndReason, Seat
 
 HOW = {
     EndReason.EMPTIED_HAND: "played the last card",

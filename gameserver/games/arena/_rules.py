@@ -10,7 +10,7 @@ they are only rounded for the wire). The players, projectiles and obstacles are 
 declared entity objects themselves (``schema.py``), carrying the rules' own fields too.
 
 Inputs: each ``TickInput`` of a step sets its player's control (buttons and aim) and view
-tick, as an input frame always has; a dead player's input is ignored. A disconnected
+tick, as an input always has; a dead player's input is ignored. A disconnected
 player stands still (its aim kept) until a fresh input arrives after ``reconnected``.
 
 One ``step()`` then runs these phases, in order:
@@ -18,7 +18,7 @@ One ``step()`` then runs these phases, in order:
 1. Timers: fire cooldowns count down; dead players' respawn timers count down and, on
    reaching zero, respawn them at a free random spot (RESPAWN).
 1b. Hitscan: HITSCAN held with its cooldown at zero shoots along the aim, judged where the
-   shooter saw its targets (``hitscan.py``): SHOT, and HIT/DEATH/SCORE on a hit.
+   shooter saw its targets (``_hitscan.py``): SHOT, and HIT/DEATH/SCORE on a hit.
 2. Move: each alive player's control goes through ``movement`` (the same code client
    prediction runs), then the player is pushed out of obstacles.
 3. Crowding: overlapping alive players are pushed apart symmetrically, one pass per tick,
@@ -48,10 +48,9 @@ import attrs
 
 from gameserver import rules
 
-from .grid import SpatialGrid
-from .hitscan import PositionHistory, first_hit
-from .movement import bounds_q, clamp_snap, make_mover, push_out_of_circle
-from .schema import (
+from ._grid import SpatialGrid
+from ._hitscan import PositionHistory, first_hit
+from ._schema import (
     AIM_STEPS,
     ARENA_BUTTONS,
     POSITION_SCALE,
@@ -67,7 +66,8 @@ from .schema import (
     Score,
     Shot,
 )
-from .settings import ArenaSettings
+from ._settings import ArenaSettings
+from .movement import bounds_q, clamp_snap, make_mover, push_out_of_circle
 
 # Bumped whenever the rules change how a match plays out: a recording made under other
 # rules would not replay the same (recordings refuse it).
@@ -309,7 +309,7 @@ class ArenaRules(rules.Rules[Controls, ArenaSettings]):
         if p is None:
             return
         self._held.add(pid)
-        if p.alive:  # as an idle input frame with the newest aim would
+        if p.alive:  # as an idle input with the newest aim would
             p.buttons = 0
             p.view_tick = None
             seen_dead = self._dead_aims.get(pid)

@@ -36,7 +36,7 @@ from gameserver.protocol import (
     Command,
     DeltaError,
     Error,
-    InputFrame,
+    Input,
     Join,
     Role,
     Snapshot,
@@ -184,13 +184,13 @@ class KitClient:
     # -- sending -----------------------------------------------------------------------
 
     async def send_input(self, value: object) -> int:
-        """Send ``value`` (an object with the input's fields) as the next frame; its seq."""
+        """Send ``value`` (an object with the input's fields) as the next Input; its seq."""
         schema = self._schema().input
         if schema is None:
             raise TypeError(f"{self.game} takes no input; send commands")
         self._seq += 1
         fields = tuple(schema.to_wire(value))
-        await self.send_raw(encode(InputFrame(self._seq, fields, self.tick)))
+        await self.send_raw(encode(Input(self._seq, fields, self.tick)))
         return self._seq
 
     async def send_command(self, command: object) -> None:

@@ -62,15 +62,20 @@ class Join:
 
 
 @attrs.frozen
-class InputFrame:
+class Input:
+    """A player's input for one tick (message type INPUT): the whole control state."""
+
     seq: int  # strictly increasing per connection, starts at 1
     # The game's input fields in its schema's order (integers or short text), validated by
     # the room against the game's input schema.
     fields: tuple[int | str, ...]
     ack_tick: int  # tick of the newest snapshot the client has applied (0: none)
     # What the player saw when it sent this: the rendered tick x 256 (fraction in the low
-    # byte), for lag-compensated games; 0: not given (the frame then has no last item).
+    # byte), for lag-compensated games; 0: not given (the Input then has no last item).
     view: int = 0
+
+
+InputFrame = Input  # the name before 0.1: an Input is a message, not a WebSocket frame
 
 
 @attrs.frozen
@@ -154,5 +159,5 @@ class Matched:
     url: str  # where to reconnect to it (the Welcome follows here if it is on this node)
 
 
-ClientMessage = Join | InputFrame | Ping | Say | FindMatch | Command
+ClientMessage = Join | Input | Ping | Say | FindMatch | Command
 ServerMessage = Welcome | Snapshot | Pong | Error | Chat | Matched

@@ -25,8 +25,8 @@ from typing import Any
 import attrs
 import cbor2
 
-from .errors import CloseCode, ProtocolError
-from .messages import (
+from ._errors import CloseCode, ProtocolError
+from ._messages import (
     CHAT_MAX_CHARS,
     NAME_MAX_CHARS,
     NONCE_MAX,
@@ -38,7 +38,7 @@ from .messages import (
     Command,
     Error,
     FindMatch,
-    InputFrame,
+    Input,
     Join,
     Matched,
     MessageType,
@@ -149,14 +149,14 @@ def _game_fields(values: list[Any], what: str) -> tuple[int | str, ...]:
     return tuple(values)
 
 
-def _decode_input(item: list[Any], input_fields: int) -> InputFrame:
+def _decode_input(item: list[Any], input_fields: int) -> Input:
     n = 3 + input_fields
     if len(item) not in (n, n + 1):
         raise ProtocolError(
             CloseCode.INVALID_MESSAGE,
             f"input must be an array of {n} or {n + 1} items, got {len(item)}",
         )
-    return InputFrame(
+    return Input(
         seq=_int(item[1], 1, UINT32_MAX, "input seq"),
         fields=_game_fields(item[2 : 2 + input_fields], "input fields"),
         ack_tick=_int(item[2 + input_fields], 0, UINT32_MAX, "input ack_tick"),
@@ -233,8 +233,8 @@ VIEW_MAX = UINT32_MAX * 256 + 255  # a tick and a fraction of 1/256
 _FAST_INPUT_FIELDS_MAX = 23 - 3
 
 
-def _decode_input_fast(data: bytes, input_fields: int) -> InputFrame | None:
-    """The common message, read byte by byte: an input frame of shortest-form integers.
+def _decode_input_fast(data: bytes, input_fields: int) -> Input | None:
+    """The common message, read byte by byte: an input of shortest-form integers.
 
     ``seq`` and ``ack_tick`` are unsigned; the game's fields may be negative too (a stick
     of -1, 0, 1). Returns None for anything else (including every malformed variant),
@@ -275,7 +275,7 @@ def _decode_input_fast(data: bytes, input_fields: int) -> InputFrame | None:
         values.append(-1 - value if negative else value)
     if pos != end or not values[0]:
         return None
-    return InputFrame(values[0], tuple(values[1:-1]), values[-1])
+    return Input(values[0], tuple(values[1:-1]), values[-1])
 
 
 def decode_client_message(
@@ -293,9 +293,9 @@ def decode_client_message(
         and data[0] == 0x83 + input_fields
         and data[1] == MessageType.INPUT
     ):
-        frame = _decode_input_fast(data, input_fields)
-        if frame is not None:
-            return frame
+        message = _decode_input_fast(data, input_fields)
+        if message is not None:
+            return message
     if not isinstance(data, bytes | bytearray | memoryview):
         raise ProtocolError(CloseCode.UNSUPPORTED_DATA, "text frames are not accepted; send binary")
     if len(data) > max_bytes:
@@ -326,7 +326,7 @@ def encode(message: ClientMessage | ServerMessage) -> bytes:
         case Join(role, name, resume):
             fields = [MessageType.JOIN.value, role.value, name]
             return cbor2.dumps([*fields, resume] if resume else fields)
-        case InputFrame(seq, game_fields, ack_tick, view):
+        case Input(seq, game_fields, ack_tick, view):
             fields = [MessageType.INPUT.value, seq, *game_fields, ack_tick]
             return cbor2.dumps([*fields, view] if view else fields)
         case Command(game_fields):

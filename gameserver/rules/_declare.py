@@ -23,7 +23,7 @@ from typing import Any, TypeVar, dataclass_transform
 
 import attrs
 
-from .wiretypes import (
+from ._wiretypes import (
     Angle,
     BinaryAngle,
     Bool,

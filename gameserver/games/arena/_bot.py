@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from gameserver.rules import Act, BotView
 
-from .schema import Buttons
+from ._schema import Buttons
 
 FIRE_RANGE = 350.0  # world units: closer than this, the bot fires
 CLOSE_ENOUGH = 20.0  # world units per axis: closer than this, it stops walking on that axis

@@ -31,6 +31,7 @@ import importlib
 import random
 import sys
 from collections.abc import Iterable
+from types import ModuleType
 from typing import Any
 
 import cbor2
@@ -44,14 +45,18 @@ _SCALARS = (type(None), bool, int, float, str, bytes)
 # Rules API data classes a game's state may hold (besides its own package's classes).
 _API_CLASSES = frozenset(
     {
-        "gameserver.rules.api:Player",
-        "gameserver.rules.api:Viewer",
-        "gameserver.rules.api:MatchResult",
-        "gameserver.rules.api:NoSettings",
-        "gameserver.rules.api:Private",
-        "gameserver.rules.api:TickCommand",
+        "gameserver.rules._api:Player",
+        "gameserver.rules._api:Viewer",
+        "gameserver.rules._api:MatchResult",
+        "gameserver.rules._api:NoSettings",
+        "gameserver.rules._api:Private",
+        "gameserver.rules._api:TickCommand",
     }
 )
+
+
+# A state saved before the rules API's module became private names its classes so.
+_MOVED_MODULES = {"gameserver.rules.api": "gameserver.rules._api"}
 
 
 class StateError(GameServerError, ValueError):
@@ -64,6 +69,22 @@ def game_modules(rules_class: type) -> tuple[str, ...]:
     module = sys.modules.get(rules_class.__module__)
     package = getattr(module, "__package__", None) or rules_class.__module__
     return (package,)
+
+
+def import_module_or_private(module_name: str) -> ModuleType:
+    """The module ``module_name``, or, when there is none, its private successor: a game's
+    internals that became ``_name`` modules, which a state saved (or a game named) before
+    still calls ``name``."""
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        package, _, last = module_name.rpartition(".")
+        if error.name != module_name or not package or last.startswith("_"):
+            raise
+        try:
+            return importlib.import_module(f"{package}._{last}")
+        except ModuleNotFoundError:
+            raise error from None
 
 
 # -- saving ---------------------------------------------------------------------------
@@ -338,7 +359,8 @@ class _Loader:
         if cls is not None:
             return cls
         module_name, _, qualname = name.partition(":")
-        allowed = name in _API_CLASSES or any(
+        module_name = _MOVED_MODULES.get(module_name, module_name)
+        allowed = f"{module_name}:{qualname}" in _API_CLASSES or any(
             module_name == prefix or module_name.startswith(prefix + ".")
             for prefix in self._modules
         )
@@ -346,11 +368,11 @@ class _Loader:
             raise StateError(f"{name} is not a class this game's state may hold")
         if module_name not in sys.modules:
             try:
-                importlib.import_module(module_name)  # within the game's own package
+                module_name = import_module_or_private(module_name).__name__  # the game's own
             except ImportError:
                 raise StateError(f"{name}: no such module") from None
         found = _find(module_name, qualname)
-        if not isinstance(found, type) or _class_name(found) != name:
+        if not isinstance(found, type) or _class_name(found) != f"{module_name}:{qualname}":
             raise StateError(f"{name}: no such class")
         self._classes[name] = found
         return found

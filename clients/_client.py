@@ -52,12 +52,12 @@ from gameserver.protocol import (
     Welcome,
 )
 
-from .clock import ClockEstimator
-from .interpolation import Interpolator
-from .prediction import Prediction, Predictor
+from ._clock import ClockEstimator
+from ._interpolation import Interpolator
+from ._prediction import Prediction, Predictor
+from ._stats import ClientStats
+from ._world import World
 from .session import ClientSession, ReceivedEvent
-from .stats import ClientStats
-from .world import World
 
 log = logging.getLogger(__name__)
 
@@ -289,13 +289,13 @@ class GameClient:
         return self.session.make_input(**fields)
 
     async def send_input(self, value: object, *more: int | str, view: bool = False) -> int:
-        """Send the next input frame; returns its seq (0 if it was not sent).
+        """Send the next input; returns its seq (0 if it was not sent).
 
         ``value`` is the game's input (``make_input``, or any object with its fields in
         their client units); or integers and text: the input's wire values in field
         order (``docs/protocol.md``), the ones left out taking their neutral value.
         ``view``: say which tick the player is looking at, so that rules with lag
-        compensation judge this frame's action where its target was on this screen.
+        compensation judge this Input's action where its target was on this screen.
         """
         stats = self.session.stats
         if not self.connected or self.session.schema is None:

@@ -24,10 +24,10 @@ from typing import Any
 
 import attrs
 
-from .declare import field
-from .descriptions import wire_type_from_description
-from .errors import SchemaError
-from .records import (
+from ._declare import field
+from ._descriptions import wire_type_from_description
+from ._errors import SchemaError
+from ._records import (
     CommandSchema,
     EntitySchema,
     EventSchema,
@@ -35,7 +35,7 @@ from .records import (
     PositionLayout,
     check_unique_names,
 )
-from .wiretypes import Text, WireValue
+from ._wiretypes import Text, WireValue
 
 
 class GameSchema:
@@ -86,7 +86,7 @@ class GameSchema:
         return self.entities[kind].from_wire(wire)
 
     def wire_state(self, entities: Mapping[int, object]) -> dict[int, tuple[WireValue, ...]]:
-        """Entity id -> wire tuple: what ``protocol.delta`` diffs, for a whole world."""
+        """Entity id -> wire tuple: what ``protocol.diff`` compares, for a whole world."""
         by_type = self._by_type
         return {eid: by_type[type(obj)].to_wire(obj) for eid, obj in entities.items()}
 

@@ -2,7 +2,7 @@
 
 Theory of operation
 -------------------
-Snapshots are deltas between wire states (``protocol.delta``), so the mirror keeps the
+Snapshots are deltas between wire states (``protocol.diff``), so the mirror keeps the
 wire tuples themselves (``wire``), exactly as the server diffed them: each snapshot names
 the baseline tick it was diffed against, which must be the mirror's tick (or 0 for a
 full snapshot, applied to an empty world), else ``DeltaError``.

@@ -9,7 +9,7 @@ to a CBOR-simple wire value (an integer, or a short text string for ``Text``) an
   in the rules and raises ``EncodeError`` (a ``ValueError``): the declaration is the
   promise clients' strict decoders rely on, so nothing outside it is ever sent. Angles are
   the exception: they wrap, as angles do.
-- ``from_wire`` is strict, because its input is untrusted (a client's input frame): the
+- ``from_wire`` is strict, because its input is untrusted (a client's input): the
   exact Python type (``bool`` is not an integer, ``1.0`` is not ``1``), the range, printable
   text. Anything else raises ``SchemaError`` (close code 4002), and nothing else escapes.
 - ``describe`` is a CBOR-able dict from which ``wire_type_from_description`` rebuilds an
@@ -31,7 +31,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import attrs
 
-from .errors import EncodeError, SchemaError
+from ._errors import EncodeError, SchemaError
 
 T = TypeVar("T")
 E = TypeVar("E", bound=enum.IntEnum)

@@ -17,7 +17,7 @@ import random
 
 from gameserver.rules import Act, BotView
 
-from .game import TICK_RATE, BenchInput
+from ._game import TICK_RATE, BenchInput
 
 INPUT_MS = 1000 / TICK_RATE  # bots.mjs INPUT_MS
 CHANGE_EVERY_MS = 1000.0  # bots.mjs re-draws once per second

@@ -17,7 +17,7 @@ synchronously, always in the same order, so the same calls give the same world:
    return events too. Such events go out with the next step's, before them, stamped
    with that step's tick (the tick whose snapshot first shows the joined player).
 2. Once per tick, ``step(inputs, commands)``: ``inputs`` holds one ``TickInput`` per
-   player that has ever sent an input (the newest frame; the previous one repeated when
+   player that has ever sent an input (the newest Input; the previous one repeated when
    none arrived this tick), ``commands`` every ``TickCommand`` that arrived since the
    last tick, in arrival order. ``step`` returns this tick's events (declared event
    objects; wrap one in ``Private`` to send it only to some players).
@@ -45,9 +45,9 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import attrs
 
-from .game import GameSchema
-from .savedstate import StateError, game_modules, load_state, save_state
-from .wiretypes import WireValue
+from ._game import GameSchema
+from ._savedstate import StateError, game_modules, load_state, save_state
+from ._wiretypes import WireValue
 
 InputT = TypeVar("InputT")
 SettingsT = TypeVar("SettingsT")
@@ -90,9 +90,9 @@ SPECTATOR = Viewer()
 class TickInput(Generic[InputT]):
     """One player's input for this tick.
 
-    ``fresh`` is False when no frame arrived this tick and the previous one is repeated.
+    ``fresh`` is False when no Input arrived this tick and the previous one is repeated.
     ``view_tick`` is the (fractional) tick the player was looking at when it sent the
-    frame, for lag compensation; None when the client sent none. The server reuses
+    Input, for lag compensation; None when the client sent none. The server reuses
     these objects from tick to tick (a player's input is usually the same): read them
     during ``step``, do not keep them.
     """
@@ -254,7 +254,7 @@ class Rules(Generic[InputT, SettingsT]):
 
     def save(self) -> bytes:
         """The whole state, to be given to ``restore``: the instance's attributes as data
-        (``savedstate.py``: containers, enums, random generators and instances of the
+        (``_savedstate.py``: containers, enums, random generators and instances of the
         game's own classes; ``StateError`` names anything else)."""
         return save_state(self.__dict__)
 
@@ -281,29 +281,6 @@ class Rules(Generic[InputT, SettingsT]):
         when the state is large (it may run every tick while recording).
         """
         return hashlib.blake2b(canonical(self.__dict__).encode(), digest_size=16).hexdigest()
-
-
-def joined(answer: object) -> tuple[int, Sequence[Any]]:
-    """What ``join`` returned, as (entity id, events): an id alone, or the pair."""
-    if type(answer) is int:
-        return answer, ()
-    if (
-        type(answer) is tuple
-        and len(answer) == 2
-        and type(answer[0]) is int
-        and isinstance(answer[1], Sequence)
-    ):
-        return answer[0], answer[1]
-    raise TypeError(f"join() must return an entity id or (entity id, events), got {answer!r}")
-
-
-def hook_events(answer: object, hook: str) -> Sequence[Any]:
-    """What ``leave``, ``disconnected`` or ``reconnected`` returned, as events."""
-    if answer is None:
-        return ()
-    if isinstance(answer, Sequence) and not isinstance(answer, str | bytes):
-        return answer
-    raise TypeError(f"{hook}() must return None or a sequence of events, got {answer!r}")
 
 
 def canonical(value: object) -> str:
