@@ -33,7 +33,6 @@ import trio
 from gameserver import __version__
 from gameserver.auth import now_s
 from gameserver.protocol import CHAT_MAX_CHARS, SUBPROTOCOL, SUBPROTOCOLS, ChatChannel, Role
-from gameserver.rules.loading import GameLoadError, load_rules
 from gameserver.server.cluster.matchmaking import MatchError, MatchRequest
 from gameserver.server.network.addresses import address_key
 from gameserver.server.web import prometheus
@@ -263,13 +262,9 @@ class WebSide:
 
     def _mode_games(self) -> dict[str, str]:
         """Each mode's game id, so a start page can send a player to the game's page."""
-        games = {}
-        for name, mode in self.server.room_manager.modes.items():
-            try:
-                games[name] = load_rules(mode.game.game).id
-            except GameLoadError:  # the mode's rooms would fail to open too: not offered
-                continue
-        return dict(sorted(games.items()))
+        # The room manager loaded every mode's rules class at start (or refused to start).
+        games = self.server.room_manager.games
+        return {name: games[name][0].id for name in sorted(games)}
 
     @property
     def _operators_only(self) -> bool:
