@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from gameserver.config import MODE_KEYS, SECTIONS, Mode, about, setting_fields
+from gameserver.config import MODE_KEYS, TABLES, Mode, about
 from gameserver.configload import Loaded
 from gameserver.configvalues import Kind, Origin, shape_of
 
@@ -99,13 +99,12 @@ def to_toml(loaded: Loaded) -> str:
         "# The effective configuration: defaults, then the config file, the environment and",
         "# the command line. A comment after a value says where it was given.",
     ]
-    fields = setting_fields()
-    for section in SECTIONS:
+    for section, fields in TABLES.items():
         if section == "modes":
             continue
         tables: list[tuple[str, Any, str]] = []
         lines += ["", f"[{section}]"]
-        for field in (f for f in fields if about(f).section == section):
+        for field in fields.values():
             value = config.get(field.name)
             comment = _origin_comment(loaded.origin(field.name))
             if value is None:
