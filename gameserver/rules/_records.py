@@ -207,44 +207,39 @@ def _position_layout(record: _Record[Any]) -> PositionLayout | None:
     return PositionLayout(xi, yi, xs, ys)
 
 
-class InputSchema(Generic[T]):
+class _RecordSchema(Generic[T]):
+    """A declared class <-> its wire list: ``[*fields]``, or ``[kind, *fields]``."""
+
+    def __init__(self, cls: type[T], kind: int | None) -> None:
+        self._record = _Record(cls, kind, as_tuple=False)
+        self.cls = cls
+        self.name = self._record.name
+        self.field_names = self._record.field_names
+        self.wire_types = self._record.wire_types
+        self.to_wire: Callable[[T], list[WireValue]] = self._record.encode
+        self._decode = self._record.decode
+
+    def from_wire(self, wire: object) -> T:
+        """A typed instance from an untrusted wire list; ``SchemaError`` naming the field."""
+        return self._decode(self._record.check_shape(wire))
+
+    def describe(self) -> dict[str, Any]:
+        return self._record.describe()
+
+
+class InputSchema(_RecordSchema[T]):
     """The input's payload: an instance <-> the wire list ``[*fields]``."""
 
     def __init__(self, cls: type[T]) -> None:
-        self._record = _Record(cls, None, as_tuple=False)
-        self.cls = cls
-        self.name = self._record.name
-        self.field_names = self._record.field_names
-        self.wire_types = self._record.wire_types
-        self.to_wire: Callable[[T], list[WireValue]] = self._record.encode
-        self._decode = self._record.decode
-
-    def from_wire(self, wire: object) -> T:
-        """A typed input from an untrusted wire list; ``SchemaError`` naming the field."""
-        return self._decode(self._record.check_shape(wire))
-
-    def describe(self) -> dict[str, Any]:
-        return self._record.describe()
+        super().__init__(cls, None)
 
 
-class MessageSchema(Generic[T]):
+class MessageSchema(_RecordSchema[T]):
     """One command or event type: an instance <-> the wire list ``[kind, *fields]``."""
 
     def __init__(self, cls: type[T], kind: int) -> None:
-        self._record = _Record(cls, kind, as_tuple=False)
-        self.cls = cls
+        super().__init__(cls, kind)
         self.kind = kind
-        self.name = self._record.name
-        self.field_names = self._record.field_names
-        self.wire_types = self._record.wire_types
-        self.to_wire: Callable[[T], list[WireValue]] = self._record.encode
-        self._decode = self._record.decode
-
-    def from_wire(self, wire: object) -> T:
-        return self._decode(self._record.check_shape(wire))
-
-    def describe(self) -> dict[str, Any]:
-        return self._record.describe()
 
 
 class MessageCatalog:
