@@ -19,6 +19,7 @@ import attrs
 from gameserver.config import MODE_KEYS, TABLES, Mode, about
 from gameserver.configload import Loaded
 from gameserver.configvalues import Kind, Origin, shape_of
+from gameserver.rules.loading import settings_to_table
 
 MASK = "********"
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -76,10 +77,7 @@ def toml_literal(value: Any) -> str:
 
 def _table(value: Any) -> dict[str, Any]:
     """A settings table, or a game's settings object as one."""
-    if isinstance(value, dict):
-        return value
-    table: dict[str, Any] = attrs.asdict(value, recurse=True)
-    return table
+    return value if isinstance(value, dict) else settings_to_table(value)
 
 
 def _origin_comment(origin: Origin) -> str:
