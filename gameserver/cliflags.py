@@ -83,8 +83,7 @@ class _GameSetting(argparse.Action):
         name, sep, text = str(values).partition("=")
         if not sep or not name.strip():
             raise argparse.ArgumentError(self, f"wants NAME=VALUE, got {values!r}")
-        given = getattr(namespace, GIVEN, None) or {}
-        previous = given.get(self.dest)
+        previous = given_settings(namespace).get(self.dest)
         table = dict(previous.value) if previous is not None else {}
         try:
             table[name.strip()] = json.loads(text)
