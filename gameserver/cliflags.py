@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from gameserver.config import SECTIONS, Config, about, setting_fields
+from gameserver.config import SECTIONS, TABLES, Config, about
 from gameserver.configload import env_names
 from gameserver.configvalues import Kind, Origin, Setting, from_text, shape_of
 
@@ -83,8 +83,7 @@ class _GameSetting(argparse.Action):
         name, sep, text = str(values).partition("=")
         if not sep or not name.strip():
             raise argparse.ArgumentError(self, f"wants NAME=VALUE, got {values!r}")
-        given = getattr(namespace, GIVEN, None) or {}
-        previous = given.get(self.dest)
+        previous = given_settings(namespace).get(self.dest)
         table = dict(previous.value) if previous is not None else {}
         try:
             table[name.strip()] = json.loads(text)
@@ -136,9 +135,8 @@ def add_setting_flags(
     the default a field's help shows (a command's own default, such as serve's web root)."""
     shown_defaults = shown_defaults or {}
     defaults = Config()
-    fields = setting_fields()
     for section, description in SECTIONS.items():
-        in_section = [f for f in fields if about(f).section == section and flags_of(f)]
+        in_section = [f for f in TABLES[section].values() if flags_of(f)]
         if not in_section and section != "recording":
             continue
         group = parser.add_argument_group(f"[{section}]", description)

@@ -1091,19 +1091,24 @@ def setting_fields() -> tuple[attrs.Attribute[Any], ...]:
     return tuple(found)
 
 
-def _section_map() -> dict[str, str | None]:
-    where: dict[str, str | None] = {}
-    for field in attrs.fields(Config):
-        cls = SECTION_CLASSES.get(field.name)
-        for inner in attrs.fields(cls) if cls is not None else [field]:
-            if inner.name in where:
-                raise TypeError(f"setting {inner.name} is declared in two sections")
-            where[inner.name] = field.name if cls is not None else None
-    return where
+def _tables() -> dict[str, dict[str, attrs.Attribute[Any]]]:
+    tables: dict[str, dict[str, attrs.Attribute[Any]]] = {name: {} for name in SECTIONS}
+    for field in setting_fields():
+        if any(field.name in fields for fields in tables.values()):
+            raise TypeError(f"setting {field.name} is declared in two sections")
+        tables[about(field).section][field.name] = field
+    return tables
 
+
+# The config file's tables (``About.section``), each with its settings by name, in the
+# order they are declared: what the config file, the flags and ``gameserver config`` walk.
+TABLES = _tables()
+
+# Setting name -> its table.
+TABLE_OF = {name: table for table, fields in TABLES.items() for name in fields}
 
 # Setting name -> the ``Config`` field of its section (None: a field of ``Config`` itself).
-SECTION_OF = _section_map()
+SECTION_OF = {name: table if table in SECTION_CLASSES else None for name, table in TABLE_OF.items()}
 
 
 def _section_of(name: str) -> str | None:

@@ -16,9 +16,10 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from gameserver.config import MODE_KEYS, SECTIONS, Mode, about, setting_fields
+from gameserver.config import MODE_KEYS, TABLES, Mode, about
 from gameserver.configload import Loaded
 from gameserver.configvalues import Kind, Origin, shape_of
+from gameserver.rules.loading import settings_to_table
 
 MASK = "********"
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -76,10 +77,7 @@ def toml_literal(value: Any) -> str:
 
 def _table(value: Any) -> dict[str, Any]:
     """A settings table, or a game's settings object as one."""
-    if isinstance(value, dict):
-        return value
-    table: dict[str, Any] = attrs.asdict(value, recurse=True)
-    return table
+    return value if isinstance(value, dict) else settings_to_table(value)
 
 
 def _origin_comment(origin: Origin) -> str:
@@ -99,13 +97,12 @@ def to_toml(loaded: Loaded) -> str:
         "# The effective configuration: defaults, then the config file, the environment and",
         "# the command line. A comment after a value says where it was given.",
     ]
-    fields = setting_fields()
-    for section in SECTIONS:
+    for section, fields in TABLES.items():
         if section == "modes":
             continue
         tables: list[tuple[str, Any, str]] = []
         lines += ["", f"[{section}]"]
-        for field in (f for f in fields if about(f).section == section):
+        for field in fields.values():
             value = config.get(field.name)
             comment = _origin_comment(loaded.origin(field.name))
             if value is None:

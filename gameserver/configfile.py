@@ -38,7 +38,7 @@ from typing import Any
 
 import attrs
 
-from gameserver.config import MODE_KEYS, SECTIONS, Mode, about, setting_fields
+from gameserver.config import MODE_KEYS, TABLE_OF, TABLES, Mode, about
 from gameserver.configvalues import ConfigError, Origin, Setting, from_toml
 
 log = logging.getLogger("gameserver.config")
@@ -88,13 +88,6 @@ class _File:
         return Origin(f"{self.name}:{line}", ".".join(path))
 
 
-def _fields_by_section() -> dict[str, dict[str, attrs.Attribute[Any]]]:
-    sections: dict[str, dict[str, attrs.Attribute[Any]]] = {name: {} for name in SECTIONS}
-    for field in setting_fields():
-        sections[about(field).section][field.name] = field
-    return sections
-
-
 def _did_you_mean(word: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(word, choices, n=1)
     return f"; did you mean {close[0]}?" if close else ""
@@ -116,7 +109,7 @@ def read_file(path: str | os.PathLike[str]) -> dict[str, Setting]:
         raise ConfigError(where, "", f"not valid TOML: {error}") from None
     file = _File(name, key_lines(text))
     settings = _read_document(file, document)
-    secrets = [key for key, setting in settings.items() if _is_secret(key)]
+    secrets = [key for key in settings if about(TABLES[TABLE_OF[key]][key]).secret]
     if secrets and os.stat(path).st_mode & 0o004:
         log.warning(
             "%s holds %s and other users can read it; give secrets in the environment "
@@ -127,23 +120,17 @@ def read_file(path: str | os.PathLike[str]) -> dict[str, Setting]:
     return settings
 
 
-def _is_secret(field_name: str) -> bool:
-    return any(about(field).secret for field in setting_fields() if field.name == field_name)
-
-
 def _read_document(file: _File, document: dict[str, Any]) -> dict[str, Setting]:
-    sections = _fields_by_section()
-    section_of = {field: section for section, fields in sections.items() for field in fields}
     settings: dict[str, Setting] = {}
     for section, table in document.items():
-        if section not in sections:
-            if section in section_of:
+        if section not in TABLES:
+            if section in TABLE_OF:
                 raise file.origin(section).error(
-                    f"a setting goes under its table: put it under [{section_of[section]}]"
+                    f"a setting goes under its table: put it under [{TABLE_OF[section]}]"
                 )
             raise file.origin(section).error(
-                f"unknown table [{section}]{_did_you_mean(section, list(sections))} "
-                f"(the tables: {', '.join(sections)})"
+                f"unknown table [{section}]{_did_you_mean(section, list(TABLES))} "
+                f"(the tables: {', '.join(TABLES)})"
             )
         if not isinstance(table, dict):
             raise file.origin(section).error(f"expected a table [{section}], got a value")
@@ -151,13 +138,13 @@ def _read_document(file: _File, document: dict[str, Any]) -> dict[str, Setting]:
             settings["modes"] = _read_modes(file, table)
             continue
         for key, value in table.items():
-            field = sections[section].get(key)
+            field = TABLES[section].get(key)
             origin = file.origin(section, key)
             if field is None:
-                if key in section_of:
+                if key in TABLE_OF:
                     raise origin.error(f"not a setting of [{section}]: it goes under "
-                                       f"[{section_of[key]}]")  # fmt: skip
-                known = list(sections[section])
+                                       f"[{TABLE_OF[key]}]")  # fmt: skip
+                known = list(TABLES[section])
                 raise origin.error(
                     f"unknown setting{_did_you_mean(key, known)} "
                     f"([{section}] has: {', '.join(known)})"

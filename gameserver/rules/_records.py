@@ -34,6 +34,7 @@ from ._errors import EncodeError, SchemaError
 from ._wiretypes import WireType, WireValue
 
 T = TypeVar("T")
+W = TypeVar("W")  # the wire sequence: a tuple (an entity) or a list
 
 
 @attrs.frozen
@@ -166,29 +167,6 @@ class _Record(Generic[T]):
         }
 
 
-class EntitySchema(Generic[T]):
-    """One entity type: an instance <-> the wire tuple ``(kind, *fields)``."""
-
-    def __init__(self, cls: type[T], kind: int) -> None:
-        self._record = _Record(cls, kind, as_tuple=True)
-        self.cls = cls
-        self.kind = kind
-        self.name = self._record.name
-        self.field_names = self._record.field_names
-        self.wire_types = self._record.wire_types
-        self.position_layout = _position_layout(self._record)
-        # Plain attributes, not methods: one call, no wrapper, on the per-tick path.
-        self.to_wire: Callable[[T], tuple[WireValue, ...]] = self._record.encode
-        self._decode = self._record.decode
-
-    def from_wire(self, wire: object) -> T:
-        """An instance from an untrusted wire tuple; ``SchemaError`` naming the field."""
-        return self._decode(self._record.check_shape(wire))
-
-    def describe(self) -> dict[str, Any]:
-        return self._record.describe()
-
-
 def _position_layout(record: _Record[Any]) -> PositionLayout | None:
     found: dict[str, tuple[int, float]] = {}
     for i, wire_type in enumerate(record.wire_types):
@@ -207,44 +185,49 @@ def _position_layout(record: _Record[Any]) -> PositionLayout | None:
     return PositionLayout(xi, yi, xs, ys)
 
 
-class InputSchema(Generic[T]):
+class _RecordSchema(Generic[T, W]):
+    """A declared class <-> its wire sequence: ``[*fields]``, or ``kind`` first."""
+
+    def __init__(self, cls: type[T], kind: int | None, *, as_tuple: bool = False) -> None:
+        self._record = _Record(cls, kind, as_tuple=as_tuple)
+        self.cls = cls
+        self.name = self._record.name
+        self.field_names = self._record.field_names
+        self.wire_types = self._record.wire_types
+        # Plain attributes, not methods: one call, no wrapper, on the per-tick path.
+        self.to_wire: Callable[[T], W] = self._record.encode
+        self._decode = self._record.decode
+
+    def from_wire(self, wire: object) -> T:
+        """An instance from an untrusted wire sequence; ``SchemaError`` naming the field."""
+        return self._decode(self._record.check_shape(wire))
+
+    def describe(self) -> dict[str, Any]:
+        return self._record.describe()
+
+
+class EntitySchema(_RecordSchema[T, tuple[WireValue, ...]]):
+    """One entity type: an instance <-> the wire tuple ``(kind, *fields)``."""
+
+    def __init__(self, cls: type[T], kind: int) -> None:
+        super().__init__(cls, kind, as_tuple=True)
+        self.kind = kind
+        self.position_layout = _position_layout(self._record)
+
+
+class InputSchema(_RecordSchema[T, list[WireValue]]):
     """The input's payload: an instance <-> the wire list ``[*fields]``."""
 
     def __init__(self, cls: type[T]) -> None:
-        self._record = _Record(cls, None, as_tuple=False)
-        self.cls = cls
-        self.name = self._record.name
-        self.field_names = self._record.field_names
-        self.wire_types = self._record.wire_types
-        self.to_wire: Callable[[T], list[WireValue]] = self._record.encode
-        self._decode = self._record.decode
-
-    def from_wire(self, wire: object) -> T:
-        """A typed input from an untrusted wire list; ``SchemaError`` naming the field."""
-        return self._decode(self._record.check_shape(wire))
-
-    def describe(self) -> dict[str, Any]:
-        return self._record.describe()
+        super().__init__(cls, None)
 
 
-class MessageSchema(Generic[T]):
+class MessageSchema(_RecordSchema[T, list[WireValue]]):
     """One command or event type: an instance <-> the wire list ``[kind, *fields]``."""
 
     def __init__(self, cls: type[T], kind: int) -> None:
-        self._record = _Record(cls, kind, as_tuple=False)
-        self.cls = cls
+        super().__init__(cls, kind)
         self.kind = kind
-        self.name = self._record.name
-        self.field_names = self._record.field_names
-        self.wire_types = self._record.wire_types
-        self.to_wire: Callable[[T], list[WireValue]] = self._record.encode
-        self._decode = self._record.decode
-
-    def from_wire(self, wire: object) -> T:
-        return self._decode(self._record.check_shape(wire))
-
-    def describe(self) -> dict[str, Any]:
-        return self._record.describe()
 
 
 class MessageCatalog:

@@ -12,17 +12,14 @@ every player entity changes every tick.
 
 from __future__ import annotations
 
-import math
 import random
 
 from gameserver.rules import Act, BotView
 
-from ._bot import Bot, ClientControls, direction_buttons
+from ._bot import _DIRECTIONS, _TURN, Bot, ClientControls, aim_towards, direction_buttons
 from ._schema import Buttons
 
 FIRE_CHANCE = 0.05  # per snapshot, for wander
-_TURN = 2 * math.pi
-_DIRECTIONS = [(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
 # Flag arithmetic on an IntFlag is slow; a load bot asked thousands of times a second
 # looks its buttons up instead, as plain integers (which encode without a check of class).
 _STEP_BUTTONS = {d: int(direction_buttons(*d)) for d in _DIRECTIONS}
@@ -61,7 +58,7 @@ class RandomWalk:
         if rng.random() < 1.0 / (self.change_s * view.tick_rate):
             self.direction = rng.choice(_DIRECTIONS)
             if not self.spin and self.direction != (0, 0):
-                self.aim = math.atan2(self.direction[1], self.direction[0]) % _TURN
+                self.aim = aim_towards(*self.direction)
         if self.spin:
             self.aim = rng.random() * _TURN
         firing = self.fire and rng.random() < FIRE_CHANCE
