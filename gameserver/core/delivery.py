@@ -93,6 +93,11 @@ class Delivery:
         self.idle_snapshot_ticks = max(
             1, round(config.rooms.idle_snapshot_interval_s * config.rooms.tick_rate)
         )
+        # The last delivery's whole-world bodies by baseline tick (empty after one per
+        # viewer). Each is against the state delivered at its baseline tick, which is what
+        # this returned then (without views, every viewer's state is the whole world), so
+        # the publisher's delta for the same tick is one of them (``publishing.py``).
+        self.world_bodies: dict[int, bytes] = {}
 
     def deliver(
         self,
@@ -108,10 +113,12 @@ class Delivery:
         else only ``want_spectator_state`` (for publishing).
         """
         if self.game.has_views or self.events.private:
+            self.world_bodies = {}
             return self._deliver_per_viewer(sessions, tick, time_ms, want_spectator_state)
         state = self.game.wire_state()
         prefix = _Prefixes(tick, time_ms)
         world_bodies: dict[int, bytes] = {}  # baseline tick -> whole-world body
+        self.world_bodies = world_bodies
         spectator_messages: dict[int, bytes] = {}  # baseline tick -> whole message
         event_bytes: dict[int, bytes] = {}  # baseline tick -> encoded events since then
 
