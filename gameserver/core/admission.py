@@ -413,24 +413,16 @@ class Admission:
             self.game.reconnected(player_id)
             counters.resumes += 1
         elif join.role is Role.PLAYER:
-            if self.player_count >= config.rooms.max_players_per_room:
-                counters.room_full += 1
-                log.warning(
-                    "%s refused: room %s is full (players)", connection.remote, self.room_name
-                )
-                connection.close(CloseCode.ROOM_FULL, "room is full (players)")
+            limit = config.rooms.max_players_per_room
+            if self._full(connection, self.player_count, limit, "players"):
                 return ""
             player_id = self._new_player_id(subject)
             identity = {"sub": subject, "roles": list(claims.roles)} if claims is not None else {}
             entity_id = self.game.join(Player(player_id, join.name, identity))
             self.player_count += 1
         else:
-            if self.spectator_count >= config.rooms.max_spectators_per_room:
-                counters.room_full += 1
-                log.warning(
-                    "%s refused: room %s is full (spectators)", connection.remote, self.room_name
-                )
-                connection.close(CloseCode.ROOM_FULL, "room is full (spectators)")
+            limit = config.rooms.max_spectators_per_room
+            if self._full(connection, self.spectator_count, limit, "spectators"):
                 return ""
             entity_id = 0
             self.spectator_count += 1
@@ -465,6 +457,15 @@ class Admission:
             entity_id,
         )
         return player_id if held is None else ""  # a resumed player keeps its own seat
+
+    def _full(self, connection: Connection, count: int, limit: int, who: str) -> bool:
+        """At ``limit`` ``who`` already: the connection is refused with 4009, counted."""
+        if count < limit:
+            return False
+        self.counters.room_full += 1
+        log.warning("%s refused: room %s is full (%s)", connection.remote, self.room_name, who)
+        connection.close(CloseCode.ROOM_FULL, f"room is full ({who})")
+        return True
 
     def _take_over(self, resume_token: str, now: float) -> None:
         """A resume for a session whose connection still looks alive: that one is stale."""

@@ -64,6 +64,19 @@ class InterestManager(Protocol):
     def for_tick(self, tick: int, state: WireState, events: bytes) -> InterestTick: ...
 
 
+class _Prefixes(dict[int, bytes]):
+    """One snapshot's first four items by baseline tick, each encoded once however many
+    connections share that baseline (looked up per connection: a plain subscript)."""
+
+    def __init__(self, tick: int, time_ms: int) -> None:
+        super().__init__()
+        self.tick, self.time_ms = tick, time_ms
+
+    def __missing__(self, baseline_tick: int) -> bytes:
+        found = self[baseline_tick] = snapshot_prefix(self.tick, baseline_tick, self.time_ms)
+        return found
+
+
 class Delivery:
     def __init__(
         self,
@@ -80,6 +93,11 @@ class Delivery:
         self.idle_snapshot_ticks = max(
             1, round(config.rooms.idle_snapshot_interval_s * config.rooms.tick_rate)
         )
+        # The last delivery's whole-world bodies by baseline tick (empty after one per
+        # viewer). Each is against the state delivered at its baseline tick, which is what
+        # this returned then (without views, every viewer's state is the whole world), so
+        # the publisher's delta for the same tick is one of them (``publishing.py``).
+        self.world_bodies: dict[int, bytes] = {}
 
     def deliver(
         self,
@@ -95,18 +113,14 @@ class Delivery:
         else only ``want_spectator_state`` (for publishing).
         """
         if self.game.has_views or self.events.private:
+            self.world_bodies = {}
             return self._deliver_per_viewer(sessions, tick, time_ms, want_spectator_state)
         state = self.game.wire_state()
-        prefixes: dict[int, bytes] = {}  # baseline tick -> the snapshot's first four items
+        prefix = _Prefixes(tick, time_ms)
         world_bodies: dict[int, bytes] = {}  # baseline tick -> whole-world body
+        self.world_bodies = world_bodies
         spectator_messages: dict[int, bytes] = {}  # baseline tick -> whole message
         event_bytes: dict[int, bytes] = {}  # baseline tick -> encoded events since then
-
-        def prefix(baseline_tick: int) -> bytes:
-            found = prefixes.get(baseline_tick)
-            if found is None:
-                found = prefixes[baseline_tick] = snapshot_prefix(tick, baseline_tick, time_ms)
-            return found
 
         def events_since(baseline_tick: int) -> bytes:
             found = event_bytes.get(baseline_tick)
@@ -131,20 +145,20 @@ class Delivery:
                 message = spectator_messages.get(session.baseline_tick)
                 if message is None:
                     body = world_body(session)
-                    message = prefix(session.baseline_tick) + encode_uint(0) + body
+                    message = prefix[session.baseline_tick] + encode_uint(0) + body
                     spectator_messages[session.baseline_tick] = message
             elif shared is None:
                 body = world_body(session)
-                message = prefix(session.baseline_tick) + encode_uint(session.ack_seq) + body
+                message = prefix[session.baseline_tick] + encode_uint(session.ack_seq) + body
             else:
                 centre = shared.cell_of.get(session.entity_id, session.interest_centre or 0)
                 previous = session.interest_centre
                 if session.baseline_tick == steady_tick and previous is not None:
                     body = shared.body(centre, previous)
-                    message = prefix(steady_tick) + encode_uint(session.ack_seq) + body
+                    message = prefix[steady_tick] + encode_uint(session.ack_seq) + body
                 else:  # joined or skipped: start the client from its full view
                     body = shared.full_body(centre, events_since(session.baseline_tick))
-                    message = prefix(0) + encode_uint(session.ack_seq) + body
+                    message = prefix[0] + encode_uint(session.ack_seq) + body
             if connection.deliver(message):
                 session.baseline_tick = tick
                 if centre is None:
@@ -167,6 +181,7 @@ class Delivery:
         full = game.wire_state()
         spectator_state: WireState | None = None
         spectator_messages: dict[int, bytes | None] = {}  # baseline tick -> whole message
+        prefix = _Prefixes(tick, time_ms)
         for session in sessions.values():
             connection = session.connection
             if connection.closing:
@@ -174,7 +189,7 @@ class Delivery:
             message: bytes | None
             if session.is_player:
                 state = game.view_state(session.player_id, full)
-                message = self._per_viewer_message(session, tick, time_ms, state)
+                message = self._per_viewer_message(session, prefix, state)
             else:
                 if spectator_state is None:
                     spectator_state = game.view_state(None, full)
@@ -182,7 +197,7 @@ class Delivery:
                 if session.baseline_tick in spectator_messages:
                     message = spectator_messages[session.baseline_tick]
                 else:
-                    message = self._per_viewer_message(session, tick, time_ms, state)
+                    message = self._per_viewer_message(session, prefix, state)
                     spectator_messages[session.baseline_tick] = message
             if message is None:
                 continue  # nothing new for it: quiet until something happens
@@ -197,7 +212,7 @@ class Delivery:
         return spectator_state
 
     def _per_viewer_message(
-        self, session: Session, tick: int, time_ms: int, state: WireState
+        self, session: Session, prefix: _Prefixes, state: WireState
     ) -> bytes | None:
         """The connection's snapshot; None when it would say nothing new and one went out
         less than ``idle_snapshot_interval_s`` ago (a quiet table sends next to nothing)."""
@@ -205,6 +220,7 @@ class Delivery:
             # Its last snapshot came through interest management, which keeps no
             # baseline state per connection: start it again from a full snapshot.
             session.baseline_tick, session.interest_centre = 0, None
+        tick = prefix.tick
         baseline = session.baseline_state if session.baseline_tick else EMPTY_STATE
         changes, removed = diff(baseline, state)
         player_id = session.player_id if session.is_player else None
@@ -218,7 +234,7 @@ class Delivery:
         ):
             return None
         return (
-            snapshot_prefix(tick, session.baseline_tick, time_ms)
+            prefix[session.baseline_tick]
             + encode_uint(ack_seq)
             + encode_snapshot_body(changes, removed, events)
         )

@@ -13,6 +13,8 @@ goes on from the previous message published, keyframes counted as before.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from gameserver.config import Config
 from gameserver.protocol import (
     WireState,
@@ -28,6 +30,8 @@ from .host import GameHost
 from .session import EMPTY_STATE
 from .welcome import welcome
 
+_NONE: Mapping[int, bytes] = {}
+
 
 class Publisher:
     def __init__(self, game: GameHost, config: Config, events: EventHistory) -> None:
@@ -39,16 +43,30 @@ class Publisher:
         self.state: WireState = EMPTY_STATE  # what that message brought a spectator to
         self.count = 0  # messages published
 
-    def publish(self, tick: int, time_ms: int, state: WireState) -> tuple[bytes, bytes | None]:
+    def publish(
+        self,
+        tick: int,
+        time_ms: int,
+        state: WireState,
+        bodies: Mapping[int, bytes] = _NONE,
+    ) -> tuple[bytes, bytes | None]:
         """This tick's message for ``state`` (the spectators' world), and on a keyframe the
-        encoded Welcome to go with it (None otherwise)."""
+        encoded Welcome to go with it (None otherwise).
+
+        ``bodies``: snapshot bodies of ``state`` already encoded this tick, by baseline tick,
+        each against the state this publisher was given at that tick and with the public
+        events since it (``Delivery.world_bodies``); a delta is taken from there if found.
+        """
         previous_tick = self.tick
         keyframe = not previous_tick or self.count % self._tick_rate == 0
         baseline_tick = 0 if keyframe else previous_tick
-        changes, removed = diff(EMPTY_STATE if keyframe else self.state, state)
-        events = self.events.since(previous_tick, tick) if previous_tick else []
         message = snapshot_prefix(tick, baseline_tick, time_ms) + encode_uint(0)
-        message += encode_snapshot_body(changes, removed, events)
+        body = None if keyframe else bodies.get(previous_tick)
+        if body is None:
+            changes, removed = diff(EMPTY_STATE if keyframe else self.state, state)
+            events = self.events.since(previous_tick, tick) if previous_tick else []
+            body = encode_snapshot_body(changes, removed, events)
+        message += body
         greeting = encode(welcome(self.game, self.config, 0, "")) if keyframe else None
         self.tick, self.state = tick, state
         self.count += 1

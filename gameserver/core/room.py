@@ -118,4 +118,4 @@ class RoomCore:
         )
         if not publish or spectator_state is None:
             return None
-        return self.publisher.publish(tick, time_ms, spectator_state)
+        return self.publisher.publish(tick, time_ms, spectator_state, self.delivery.world_bodies)

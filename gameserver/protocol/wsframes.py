@@ -22,6 +22,7 @@ decides what a masked server frame or an oversized length means for it.
 
 from __future__ import annotations
 
+import struct
 from typing import Final, NamedTuple
 
 OP_CONTINUATION: Final = 0x0
@@ -34,6 +35,10 @@ OP_PONG: Final = 0xA
 NO_STATUS: Final = 1005  # a close frame without a code (never sent, RFC 6455 7.4.1)
 MAX_CONTROL_PAYLOAD: Final = 125
 MAX_CLOSE_REASON_BYTES: Final = MAX_CONTROL_PAYLOAD - 2
+
+# A header with a 16- or 64-bit length, packed at once (a snapshot's is mostly 16-bit).
+_HEAD16 = struct.Struct("!BBH").pack
+_HEAD64 = struct.Struct("!BBQ").pack
 
 
 class FrameHeader(NamedTuple):
@@ -112,9 +117,9 @@ def build_frame(
     if n < 126:
         head = bytes((first, mask_bit | n))
     elif n < 65536:
-        head = bytes((first, mask_bit | 126)) + n.to_bytes(2, "big")
+        head = _HEAD16(first, mask_bit | 126, n)
     else:
-        head = bytes((first, mask_bit | 127)) + n.to_bytes(8, "big")
+        head = _HEAD64(first, mask_bit | 127, n)
     if mask is None:
         return head + payload
     return head + mask + apply_mask(payload, mask)

@@ -163,6 +163,9 @@ class InterestTick:
         prev_state = self.prev_state
         cols, last_col, last_row = grid.cols, grid.cols - 1, grid.rows - 1
         qx, qy, xi, yi = grid.cell_qx, grid.cell_qy, grid.x_index, grid.y_index
+        # An entity whose field count changed is removed and added again (delta rule), so
+        # it is treated as new wherever it is: entity id -> its previous cell.
+        reshaped: dict[int, int] = {}
         for eid, entity in state.items():  # the hot loop: Grid.cell inlined
             cx = int(entity[xi] // qx)
             cy = int(entity[yi] // qy)
@@ -171,19 +174,16 @@ class InterestTick:
             )
             cell_of[eid] = c
             cells[c].append(eid)
-            if prev_state.get(eid) != entity:
+            prev = prev_state.get(eid)
+            if prev != entity:
                 dirty[c] = True
+                if prev is not None and len(prev) != len(entity):
+                    reshaped[eid] = prev_cell_of[eid]  # the previous state's ids: same keys
         for eid, c in prev_cell_of.items():
             if cell_of.get(eid) != c:
                 dirty[c] = True
-        # An entity whose field count changed is removed and added again (delta rule), so
-        # it is treated as new wherever it is.
-        self.reshaped = {
-            eid: prev_cell_of[eid]
-            for eid, entity in state.items()
-            if eid in prev_cell_of and len(prev_state[eid]) != len(entity)
-        }
-        if self.reshaped:
+        self.reshaped = reshaped
+        if reshaped:
             self.prev_cell_of = prev_cell_of = {
                 eid: c for eid, c in prev_cell_of.items() if eid not in self.reshaped
             }
