@@ -401,12 +401,6 @@ class LeanBot:
                 self.joined_at = now
 
 
-def new_bot(
-    index: int, role: Role, *, decode: bool, make_driver: DriverMaker | None = None
-) -> LeanBot:
-    return LeanBot(index, role, decode=decode, make_driver=make_driver)
-
-
 # -- the swarm -----------------------------------------------------------------------
 
 
@@ -422,12 +416,12 @@ class LeanSwarm(RunClock):
         # A game's bot reads the world: every player bot decodes then.
         players_fraction = fraction if options.behaviour is not None else 1.0
         self.bots = [
-            new_bot(first + i, Role.PLAYER,
+            LeanBot(first + i, Role.PLAYER,
                     decode=is_decoder(i, options.bots, players_fraction),
                     make_driver=self._make_driver)
             for i in range(options.bots)
         ] + [
-            new_bot(first + options.bots + i, Role.SPECTATOR,
+            LeanBot(first + options.bots + i, Role.SPECTATOR,
                     decode=is_decoder(i, options.spectators, fraction))
             for i in range(options.spectators)
         ]  # fmt: skip
