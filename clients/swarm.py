@@ -42,7 +42,7 @@ import attrs
 import trio
 from trio_websocket import ConnectionRejected, HandshakeError
 
-from gameserver.protocol import CloseCode, Input, Role, encode
+from gameserver.protocol import CloseCode, Role
 
 from ._client import ABNORMAL_CLOSURE, ClientClosed, GameClient, connect
 from .botdriver import BotDriver, BotFactory, BotLoadError, choose_bot, schema_from_welcome
@@ -307,7 +307,7 @@ class Swarm(RunClock):
         except BotLoadError as error:
             self._no_bot(record, str(error))
             return
-        seq = asked_tick = 0
+        asked_tick = 0
         joined = next_input = next_ping = trio.current_time()
         while client.failure is None:
             now = trio.current_time()
@@ -322,9 +322,7 @@ class Swarm(RunClock):
                     await client.send_raw(command)
             if is_player and now >= next_input:
                 if driver is not None and driver.input_fields is not None:
-                    seq += 1
-                    message = Input(seq, driver.input_fields, client.tick)
-                    await client.send_raw(encode(message))
+                    await client.send_raw(client.session.wire_input_message(driver.input_fields))
                     client.stats.inputs_sent += 1
                 next_input += interval
             if now >= next_ping:
