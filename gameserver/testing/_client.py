@@ -26,10 +26,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+import attrs
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, wrap_client_stream
 
-from gameserver.clients import ReceivedEvent as ReceivedEvent  # the kit hands out the same class
 from gameserver.errors import GameServerError
 from gameserver.protocol import (
     SUBPROTOCOL,
@@ -57,6 +57,18 @@ class ClientClosed(GameServerError):
         super().__init__(f"connection closed: {code} {reason or ''}".rstrip())
         self.code = code
         self.reason = reason
+
+
+@attrs.frozen
+class ReceivedEvent:
+    """An event as the client decoded it, with the tick it happened at."""
+
+    tick: int
+    event: Any  # an instance of the class the game's description names
+
+    @property
+    def name(self) -> str:
+        return type(self.event).__name__
 
 
 class RecordingStream(trio.abc.HalfCloseableStream):
