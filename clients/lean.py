@@ -66,6 +66,7 @@ from gameserver.protocol.wsframes import (
     OP_PING,
     OP_PONG,
     OP_TEXT,
+    close_payload,
 )
 from gameserver.protocol.wsframes import (
     close_code as close_frame_code,
@@ -79,7 +80,6 @@ from .rawws import (
     HandshakeFailed,
     Target,
     client_frame,
-    close_payload,
     frame_bounds,
     open_websocket,
 )
