@@ -53,7 +53,6 @@ import sys
 import time
 from collections.abc import Callable
 from typing import Final
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import attrs
 import trio
@@ -72,7 +71,7 @@ from gameserver.protocol.wsframes import (
     close_code as close_frame_code,
 )
 
-from ._client import ABNORMAL_CLOSURE, MAX_SERVER_MESSAGE_BYTES
+from ._client import ABNORMAL_CLOSURE, MAX_SERVER_MESSAGE_BYTES, with_query
 from ._stats import ClientStats
 from .botdriver import BotDriver, BotFactory, BotLoadError, choose_bot
 from .rawws import (
@@ -566,11 +565,7 @@ class LeanSwarm(RunClock):
         token = self.tokens.token_for(bot.index, bot.name, bot.role)
         if token is None:
             return self.target
-        path = self.target.path
-        parts = urlsplit(path)
-        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "token"]
-        query.append(("token", token))
-        return attrs.evolve(self.target, path=urlunsplit(parts._replace(query=urlencode(query))))
+        return attrs.evolve(self.target, path=with_query(self.target.path, token=token))
 
     def _learn_tick_rate(self) -> None:
         for bot in self.live:
