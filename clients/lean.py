@@ -83,7 +83,7 @@ from .rawws import (
     open_websocket,
 )
 from .session import EVENT_HISTORY, ClientSession
-from .swarm_options import LIVE_SAMPLES, RunClock, SwarmOptions, bot_tokens
+from .swarm_options import LIVE_SAMPLES, RunClock, SwarmOptions, bot_name, bot_tokens
 from .swarm_stats import SwarmTotals, close_kind
 
 RECV_SIZE: Final = 256 * 1024  # one shared receive buffer for all bots of the process
@@ -151,7 +151,7 @@ class LeanBot:
         history = EVENT_HISTORY if decode and role is Role.PLAYER else 0
         self.session = ClientSession(
             role=role,
-            name=f"{'bot' if role is Role.PLAYER else 'spectator'}-{index}",
+            name=bot_name(index, role),
             predict=False,
             interpolate=False,
             event_history=history,

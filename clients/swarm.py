@@ -50,6 +50,7 @@ from .matchmaking import Match, MatchFailed, find_match, reachable
 from .swarm_options import LIVE_SAMPLES as LIVE_SAMPLES
 from .swarm_options import RunClock as RunClock
 from .swarm_options import SwarmOptions as SwarmOptions
+from .swarm_options import bot_name
 from .swarm_options import bot_tokens as bot_tokens
 from .swarm_stats import SwarmTotals, close_kind
 from .swarm_tokens import SECRET_ENV
@@ -173,7 +174,7 @@ class Swarm(RunClock):
         await trio.sleep_until(start_at)
         if trio.current_time() >= self.deadline:
             return
-        name = f"{'bot' if record.role is Role.PLAYER else 'spectator'}-{record.index}"
+        name = bot_name(record.index, record.role)
         token = self.tokens.token_for(record.index, name, record.role)
         lost: Match | None = None  # the placement whose node we lost, while re-placing
         lost_at = give_up_at = 0.0
