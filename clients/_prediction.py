@@ -47,7 +47,7 @@ from gameserver.rules.loading import GameLoadError, available_games, load_rules
 
 from ._world import World
 
-__all__ = ["PredictStep", "Prediction", "Predictor", "trusted_prediction"]
+__all__ = ["PredictStep", "Prediction", "Predictor", "position_of", "trusted_prediction"]
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,9 @@ _Position = tuple[str, str, float, float] | None  # x field, y field, their scal
 _positions: dict[type, _Position] = {}
 
 
-def _position_of(cls: type) -> _Position:
-    """Where a described class keeps its position (cached per class)."""
+def position_of(cls: type) -> _Position:
+    """Where a described class keeps its position: its x and y field names and their
+    scales (None: no position); cached per class."""
     try:
         return _positions[cls]
     except KeyError:
@@ -198,7 +199,7 @@ class Predictor:
     def position(self) -> tuple[float, float] | None:
         """The predicted position in world units (None: unknown, or a type without one)."""
         entity = self._entity
-        layout = None if entity is None else _position_of(type(entity))
+        layout = None if entity is None else position_of(type(entity))
         if layout is None:
             return None
         return getattr(entity, layout[0]), getattr(entity, layout[1])
@@ -248,7 +249,7 @@ class Predictor:
             # and a respawn is a teleport, so follow the server without smoothing.
             self._ox = self._oy = 0.0
             return
-        layout = _position_of(type(entity))
+        layout = position_of(type(entity))
         if layout is None or type(old) is not type(entity):
             if old != entity:
                 self.corrections += 1

@@ -130,7 +130,7 @@ class SyncClient:
 
     def send(self, **fields: object) -> int:
         """Send an input made of these fields (the others neutral): ``send(x=1)``."""
-        return self._call(lambda c: c.send_input(c.make_input(**fields)))
+        return self._call(lambda c: c.send(**fields))
 
     def send_command(self, command: object) -> None:
         self._call(lambda c: c.send_command(command))

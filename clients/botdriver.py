@@ -59,12 +59,17 @@ def load_bot(spec: str) -> BotFactory:
     return factory
 
 
-def game_bot(game: str) -> BotFactory:
-    """The bot the game ``game`` (its name, as the Welcome gives it) ships with."""
+def _rules_module(game: str) -> str:
+    """The module of the installed game ``game``'s rules class."""
     rules = available_games().get(game)
     if rules is None:
         raise BotLoadError(f"no game named {game!r} is installed here: give --bot")
-    module = rules.partition(":")[0]
+    return rules.partition(":")[0]
+
+
+def game_bot(game: str) -> BotFactory:
+    """The bot the game ``game`` (its name, as the Welcome gives it) ships with."""
+    module = _rules_module(game)
     try:
         return load_bot(f"{module}:Bot")
     except BotLoadError:
@@ -73,10 +78,7 @@ def game_bot(game: str) -> BotFactory:
 
 def behaviour_bot(game: str, name: str) -> BotFactory:
     """The load pattern ``name`` the game ``game`` ships (its package's ``behaviours``)."""
-    rules = available_games().get(game)
-    if rules is None:
-        raise BotLoadError(f"no game named {game!r} is installed here: give --bot")
-    module_name = rules.partition(":")[0]
+    module_name = _rules_module(game)
     try:
         module = importlib.import_module(f"{module_name}.behaviours")
     except ImportError:

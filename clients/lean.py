@@ -53,7 +53,6 @@ import sys
 import time
 from collections.abc import Callable
 from typing import Final
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import attrs
 import trio
@@ -66,12 +65,13 @@ from gameserver.protocol.wsframes import (
     OP_PING,
     OP_PONG,
     OP_TEXT,
+    close_payload,
 )
 from gameserver.protocol.wsframes import (
     close_code as close_frame_code,
 )
 
-from ._client import ABNORMAL_CLOSURE, MAX_SERVER_MESSAGE_BYTES
+from ._client import ABNORMAL_CLOSURE, MAX_SERVER_MESSAGE_BYTES, with_query
 from ._stats import ClientStats
 from .botdriver import BotDriver, BotFactory, BotLoadError, choose_bot
 from .rawws import (
@@ -79,12 +79,11 @@ from .rawws import (
     HandshakeFailed,
     Target,
     client_frame,
-    close_payload,
     frame_bounds,
     open_websocket,
 )
 from .session import EVENT_HISTORY, ClientSession
-from .swarm_options import LIVE_SAMPLES, RunClock, SwarmOptions, bot_tokens
+from .swarm_options import LIVE_SAMPLES, RunClock, SwarmOptions, bot_name, bot_tokens
 from .swarm_stats import SwarmTotals, close_kind
 
 RECV_SIZE: Final = 256 * 1024  # one shared receive buffer for all bots of the process
@@ -152,7 +151,7 @@ class LeanBot:
         history = EVENT_HISTORY if decode and role is Role.PLAYER else 0
         self.session = ClientSession(
             role=role,
-            name=f"{'bot' if role is Role.PLAYER else 'spectator'}-{index}",
+            name=bot_name(index, role),
             predict=False,
             interpolate=False,
             event_history=history,
@@ -401,12 +400,6 @@ class LeanBot:
                 self.joined_at = now
 
 
-def new_bot(
-    index: int, role: Role, *, decode: bool, make_driver: DriverMaker | None = None
-) -> LeanBot:
-    return LeanBot(index, role, decode=decode, make_driver=make_driver)
-
-
 # -- the swarm -----------------------------------------------------------------------
 
 
@@ -422,12 +415,12 @@ class LeanSwarm(RunClock):
         # A game's bot reads the world: every player bot decodes then.
         players_fraction = fraction if options.behaviour is not None else 1.0
         self.bots = [
-            new_bot(first + i, Role.PLAYER,
+            LeanBot(first + i, Role.PLAYER,
                     decode=is_decoder(i, options.bots, players_fraction),
                     make_driver=self._make_driver)
             for i in range(options.bots)
         ] + [
-            new_bot(first + options.bots + i, Role.SPECTATOR,
+            LeanBot(first + options.bots + i, Role.SPECTATOR,
                     decode=is_decoder(i, options.spectators, fraction))
             for i in range(options.spectators)
         ]  # fmt: skip
@@ -572,11 +565,7 @@ class LeanSwarm(RunClock):
         token = self.tokens.token_for(bot.index, bot.name, bot.role)
         if token is None:
             return self.target
-        path = self.target.path
-        parts = urlsplit(path)
-        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "token"]
-        query.append(("token", token))
-        return attrs.evolve(self.target, path=urlunsplit(parts._replace(query=urlencode(query))))
+        return attrs.evolve(self.target, path=with_query(self.target.path, token=token))
 
     def _learn_tick_rate(self) -> None:
         for bot in self.live:

@@ -20,12 +20,8 @@ from urllib.parse import urlsplit
 import attrs
 import trio
 
-from gameserver.protocol import SUBPROTOCOLS, CloseCode, wsframes
-from gameserver.protocol.wsframes import (
-    apply_mask,
-    build_frame,
-    frame_header,
-)
+from gameserver.protocol import SUBPROTOCOLS, CloseCode
+from gameserver.protocol.wsframes import build_frame, frame_header
 
 from ._client import MAX_SERVER_MESSAGE_BYTES
 
@@ -163,18 +159,9 @@ class OpenSocket:
 # -- frames ----------------------------------------------------------------------
 
 
-def mask_payload(payload: bytes, key: bytes) -> bytes:
-    """XOR ``payload`` with the 4-byte ``key`` repeated (RFC 6455 5.3)."""
-    return apply_mask(payload, key)
-
-
 def client_frame(opcode: int, payload: bytes, key: bytes) -> bytes:
     """One masked, unfragmented client frame."""
     return build_frame(payload, opcode, mask=key)
-
-
-def close_payload(code: int, reason: str = "") -> bytes:
-    return wsframes.close_payload(code, reason)
 
 
 def frame_bounds(buf: bytes | bytearray, pos: int, end: int) -> tuple[int, int, int] | None:

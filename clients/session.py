@@ -66,7 +66,18 @@ from gameserver.protocol import (
     decode_server_message,
     encode,
 )
-from gameserver.rules import Angle, Bool, Enum, Fixed, Flags, GameSchema, Int, SchemaError, Text
+from gameserver.rules import (
+    Angle,
+    Bool,
+    Enum,
+    Fixed,
+    Flags,
+    GameSchema,
+    Int,
+    MessageSchema,
+    SchemaError,
+    Text,
+)
 from gameserver.rules.loading import GameLoadError, available_games, load_rules
 
 from ._clock import ClockEstimator
@@ -278,18 +289,12 @@ class ClientSession:
 
     def make_command(self, type_name: str, /, **fields: object) -> Any:
         """The game's command called ``type_name`` with these fields (all of them)."""
-        for message in self._schema().commands.messages:
-            if message.name == type_name:
-                return message.cls(**fields)
-        raise TypeError(f"the game declares no command named {type_name}")
+        return self._command(type_name).cls(**fields)
 
     def command_message(self, command: object) -> bytes:
         """A command: the game's declared command of the same class name and fields."""
-        name = type(command).__name__
-        for message in self._schema().commands.messages:
-            if message.name == name:
-                return encode(Command(tuple(message.to_wire(command))))
-        raise TypeError(f"the game declares no command named {name}")
+        message = self._command(type(command).__name__)
+        return encode(Command(tuple(message.to_wire(command))))
 
     def wire_input_message(self, fields: tuple[int | str, ...]) -> bytes:
         """The next input carrying ``fields``, already in wire form (a ``BotDriver``
@@ -420,6 +425,13 @@ class ClientSession:
         if self.schema is None:
             raise RuntimeError("no game description yet: wait for the Welcome")
         return self.schema
+
+    def _command(self, name: str) -> MessageSchema[Any]:
+        """The game's declared command called ``name`` (a client finds commands by name)."""
+        for message in self._schema().commands.messages:
+            if message.name == name:
+                return message
+        raise TypeError(f"the game declares no command named {name}")
 
     # -- time-dependent views -------------------------------------------------
 

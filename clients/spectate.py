@@ -33,6 +33,7 @@ from gameserver.protocol import Role
 from gameserver.rules import GameSchema, wire_fields
 
 from ._client import GameClient, connect
+from ._prediction import position_of
 from ._world import plain_value
 
 REDRAW_S = 0.1
@@ -76,17 +77,9 @@ def _moving_types(schema: GameSchema) -> set[str]:
     return {e.name for e in schema.entities if any(t.interpolate for t in e.wire_types)}
 
 
-def _position_fields(entity: object) -> tuple[str, str] | None:
-    """The names of an entity's x and y fields (None: its type has no position)."""
-    roles = {t.position: name for name, t in wire_fields(type(entity)) if t.position}
-    if "x" in roles and "y" in roles:
-        return roles["x"], roles["y"]
-    return None
-
-
 def _position(entity: object) -> tuple[float, float] | None:
-    names = _position_fields(entity)
-    return None if names is None else (getattr(entity, names[0]), getattr(entity, names[1]))
+    layout = position_of(type(entity))
+    return None if layout is None else (getattr(entity, layout[0]), getattr(entity, layout[1]))
 
 
 def render_grid(client: GameClient, columns: int = GRID_COLUMNS, rows: int = GRID_ROWS) -> Text:
@@ -147,7 +140,8 @@ def scoreboard(client: GameClient) -> Table:
     columns: list[str] = []
     if contenders:
         first = contenders[0][1]
-        hidden = {SCORE_FIELD, *(_position_fields(first) or ())}
+        layout = position_of(type(first))
+        hidden = {SCORE_FIELD, *(layout[:2] if layout is not None else ())}
         columns = [n for n, t in wire_fields(type(first)) if n not in hidden and not t.interpolate]
     board.add_column("who")
     board.add_column(SCORE_FIELD, justify="right")

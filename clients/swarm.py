@@ -42,7 +42,7 @@ import attrs
 import trio
 from trio_websocket import ConnectionRejected, HandshakeError
 
-from gameserver.protocol import CloseCode, Input, Role, encode
+from gameserver.protocol import CloseCode, Role
 
 from ._client import ABNORMAL_CLOSURE, ClientClosed, GameClient, connect
 from .botdriver import BotDriver, BotFactory, BotLoadError, choose_bot, schema_from_welcome
@@ -50,6 +50,7 @@ from .matchmaking import Match, MatchFailed, find_match, reachable
 from .swarm_options import LIVE_SAMPLES as LIVE_SAMPLES
 from .swarm_options import RunClock as RunClock
 from .swarm_options import SwarmOptions as SwarmOptions
+from .swarm_options import bot_name
 from .swarm_options import bot_tokens as bot_tokens
 from .swarm_stats import SwarmTotals, close_kind
 from .swarm_tokens import SECRET_ENV
@@ -173,7 +174,7 @@ class Swarm(RunClock):
         await trio.sleep_until(start_at)
         if trio.current_time() >= self.deadline:
             return
-        name = f"{'bot' if record.role is Role.PLAYER else 'spectator'}-{record.index}"
+        name = bot_name(record.index, record.role)
         token = self.tokens.token_for(record.index, name, record.role)
         lost: Match | None = None  # the placement whose node we lost, while re-placing
         lost_at = give_up_at = 0.0
@@ -307,7 +308,7 @@ class Swarm(RunClock):
         except BotLoadError as error:
             self._no_bot(record, str(error))
             return
-        seq = asked_tick = 0
+        asked_tick = 0
         joined = next_input = next_ping = trio.current_time()
         while client.failure is None:
             now = trio.current_time()
@@ -322,9 +323,7 @@ class Swarm(RunClock):
                     await client.send_raw(command)
             if is_player and now >= next_input:
                 if driver is not None and driver.input_fields is not None:
-                    seq += 1
-                    message = Input(seq, driver.input_fields, client.tick)
-                    await client.send_raw(encode(message))
+                    await client.send_raw(client.session.wire_input_message(driver.input_fields))
                     client.stats.inputs_sent += 1
                 next_input += interval
             if now >= next_ping:

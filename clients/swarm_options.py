@@ -7,6 +7,8 @@ import time
 import attrs
 import trio
 
+from gameserver.protocol import Role
+
 from .swarm_tokens import BotTokens, read_token_file
 
 LIVE_SAMPLES = 8  # per client, for live percentiles
@@ -62,6 +64,11 @@ class SwarmOptions:
             raise ValueError("decode sample must be in [0, 1]")
         if self.match_mode is not None and (self.lean or self.spectators):
             raise ValueError("--match places player bots only, without --lean")
+
+
+def bot_name(index: int, role: Role) -> str:
+    """The name bot number ``index`` joins with: ``bot-N`` for a player, else ``spectator-N``."""
+    return f"{'bot' if role is Role.PLAYER else 'spectator'}-{index}"
 
 
 def bot_tokens(options: SwarmOptions) -> BotTokens:

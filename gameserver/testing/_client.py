@@ -271,10 +271,7 @@ class KitClient:
         elif isinstance(message, Welcome):
             self.welcome = message
             if message.schema is not None:
-                description = {
-                    k: message.schema[k] for k in ("entities", "input", "commands", "events")
-                }
-                self.schema = GameSchema.from_description(description)
+                self.schema = GameSchema.from_description(message.schema)
         elif isinstance(message, Error):
             self.errors.append(message)
 

@@ -18,7 +18,6 @@ from gameserver.clients.rawws import (
     client_frame,
     frame_bounds,
     handshake_request,
-    mask_payload,
 )
 from gameserver.clients.session import ClientSession, cbor_uint_at
 from gameserver.games.arena import ArenaRules
@@ -32,6 +31,7 @@ from gameserver.protocol import (
     Welcome,
     encode,
 )
+from gameserver.protocol.wsframes import apply_mask
 
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="  # the example of RFC 6455 section 1.3
 
@@ -100,11 +100,11 @@ def test_lean_mode_needs_a_plain_ws_url() -> None:
 def test_masking_is_its_own_inverse() -> None:
     key = b"\x01\x02\x03\x04"
     payload = bytes(range(37))
-    masked = mask_payload(payload, key)
+    masked = apply_mask(payload, key)
     assert masked != payload
     assert masked[:4] == bytes(b ^ k for b, k in zip(payload[:4], key, strict=True))
-    assert mask_payload(masked, key) == payload
-    assert mask_payload(b"", key) == b""
+    assert apply_mask(masked, key) == payload
+    assert apply_mask(b"", key) == b""
 
 
 @pytest.mark.parametrize(("size", "head"), [(10, 2), (125, 2), (126, 4), (65535, 4), (65536, 10)])
@@ -114,7 +114,7 @@ def test_client_frames_use_7_16_and_64_bit_lengths(size: int, head: int) -> None
     assert frame[0] == 0x82 and frame[1] & 0x80  # FIN + binary, masked
     assert len(frame) == head + 4 + size
     assert frame[head : head + 4] == key
-    assert mask_payload(frame[head + 4 :], key) == b"x" * size
+    assert apply_mask(frame[head + 4 :], key) == b"x" * size
 
 
 @pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536])
@@ -224,7 +224,7 @@ def test_pings_are_answered_pongs_timed_and_close_frames_recorded(
     assert bot.state == DROPPED and bot.close_code == 1001 and bot.error == "closed_1001"
     sent = peer.recv(100)
     assert sent[0] == 0x8A  # pong first, then the close echo
-    assert mask_payload(sent[6:8], sent[2:6]) == b"hi"
+    assert apply_mask(sent[6:8], sent[2:6]) == b"hi"
 
 
 def test_fragmented_messages_are_reassembled(bot_and_peer: tuple[LeanBot, socket.socket]) -> None:

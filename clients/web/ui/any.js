@@ -152,10 +152,7 @@ function frame() {
   requestAnimationFrame(frame);
 }
 
-function setState(state) {
-  page.state = state;
-  setPageState(state);
-}
+const setState = (state) => setPageState(state, page);
 
 async function start() {
   setState("idle");

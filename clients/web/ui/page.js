@@ -38,7 +38,10 @@ export async function pageOf(game, fetchImpl = globalThis.fetch) {
   return ANY_GAME_PAGE;
 }
 
-export function setPageState(state) {
+/** Show `state` on <body data-state>; with `page`, also keep it as `page.state` (what
+ * window.game's `state` reads). */
+export function setPageState(state, page = null) {
+  if (page) page.state = state;
   document.body.dataset.state = state;
 }
 

@@ -37,10 +37,7 @@ const page = {
   fps: 0,
 };
 
-function setState(state) {
-  page.state = state;
-  setPageState(state);
-}
+const setState = (state) => setPageState(state, page);
 
 function nowS() {
   return performance.now() / 1000;

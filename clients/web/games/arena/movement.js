@@ -4,19 +4,15 @@
 // rounding rules (int() truncates, round() rounds half to even), so a prediction made
 // here is bit-identical to the server's step.
 
+import { roundHalfEven } from "../../sdk/schema.js";
+
+// Python's round() of a float to an int (nearest, ties to even), as the SDK's codecs use it.
+export { roundHalfEven };
+
 export const POSITION_SCALE = 16;
 const SCALE = POSITION_SCALE;
 const DIAGONAL = Math.sqrt(0.5);
 export const MOVE_BITS = 15; // UP | DOWN | LEFT | RIGHT
-
-/** Python's round() of a float to an int: nearest, ties to even. */
-export function roundHalfEven(v) {
-  const floor = Math.floor(v);
-  const rest = v - floor; // exact for doubles
-  if (rest < 0.5) return floor;
-  if (rest > 0.5) return floor + 1;
-  return floor % 2 === 0 ? floor : floor + 1;
-}
 
 /** Nearest point of the 1/16 grid. */
 export function snap(v) {

@@ -82,10 +82,7 @@ function draw() {
   requestAnimationFrame(draw);
 }
 
-function setState(state) {
-  page.state = state;
-  setPageState(state);
-}
+const setState = (state) => setPageState(state, page);
 
 async function start() {
   setState("idle");

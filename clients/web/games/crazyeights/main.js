@@ -262,10 +262,7 @@ function frame() {
 
 const chat = new ChatPanel(document, { say: (text) => window.game.say(text) });
 
-function setState(state) {
-  page.state = state;
-  setPageState(state);
-}
+const setState = (state) => setPageState(state, page);
 
 async function start() {
   setState("idle");
