@@ -126,7 +126,6 @@ class BotDriver:
         "input_fields",
         "last_event_tick",
         "me",
-        "schema",
     )
 
     def __init__(
@@ -135,7 +134,6 @@ class BotDriver:
         """``welcome``: the connection's, for what the bot's view says of the room (its
         tick rate, world size and the game's client parameters)."""
         self.bot = bot
-        self.schema = schema
         self.me = me
         # What the view says of the room (BotView's defaults without a Welcome).
         self._tick_rate = 30
